@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from crisisroom.models import (
+    Alert,
+    ApiToken,
+    CrisisRole,
+    Incident,
+    IncidentMember,
+    OnCallEntry,
+    TimelineEvent,
+    User,
+)
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ("username", "email", "org_role", "is_active", "time_zone")
+    list_filter = ("org_role", "is_active", "crisis_roles")
+    fieldsets = (
+        *BaseUserAdmin.fieldsets,
+        (_("Crisis Room"), {"fields": ("org_role", "crisis_roles", "time_zone", "language")}),
+    )
+    filter_horizontal = ("crisis_roles", "groups", "user_permissions")
+
+
+@admin.register(CrisisRole)
+class CrisisRoleAdmin(admin.ModelAdmin):
+    list_display = ("slug", "label", "position")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ("prefix", "user", "name", "created_at", "last_used_at")
+    readonly_fields = ("prefix", "digest", "created_at", "last_used_at")
+
+
+class IncidentMemberInline(admin.TabularInline):
+    model = IncidentMember
+    extra = 0
+
+
+@admin.register(Incident)
+class IncidentAdmin(admin.ModelAdmin):
+    list_display = ("pk", "title", "brand", "status", "severity", "is_drill", "opened_at")
+    list_filter = ("status", "severity", "is_drill", "brand")
+    inlines = [IncidentMemberInline]
+
+
+@admin.register(TimelineEvent)
+class TimelineEventAdmin(admin.ModelAdmin):
+    """Read-only: the timeline is append-only."""
+
+    list_display = ("incident", "at", "kind", "actor", "message")
+    list_filter = ("kind",)
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(OnCallEntry)
+class OnCallEntryAdmin(admin.ModelAdmin):
+    list_display = ("position", "user", "active")
+    list_editable = ("active",)
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):
+    list_display = ("incident", "email", "reason", "status", "attempts", "sent_at", "error")
+    list_filter = ("status",)

@@ -1,0 +1,251 @@
+"""HTTP API under /api/v1 (see DESIGN.md "Public contract"). Token auth:
+``Authorization: Bearer TOKEN``. Every error is JSON with an ``error`` message;
+a bad body is a 4xx, never a 500."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from crisisroom import selectors, services
+from crisisroom.choices import IncidentStatus, Severity
+from crisisroom.models import Incident
+from crisisroom.openapi import OPENAPI
+from crisisroom.permissions import PermissionDenied, can_ingest, can_view_incidents, require
+from monitoring.ingest import ItemError, mentions_ingest, parse_timestamp
+from monitoring.models import Mention
+from monitoring.services import brand_get_or_create
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def error(status: int, message: str) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+def api_view(*methods: str) -> Callable:
+    """Token auth, allowed methods, JSON errors for every failure the caller caused."""
+
+    def decorate(view: Callable) -> Callable:
+        @csrf_exempt
+        @require_http_methods(list(methods))
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+            header = request.headers.get("Authorization", "")
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                response = error(401, "Send an API token: Authorization: Bearer TOKEN")
+                response["WWW-Authenticate"] = "Bearer"
+                return response
+            user = services.api_token_authenticate(token.strip())
+            if user is None:
+                return error(401, "That API token is not valid.")
+            request.user = user
+            try:
+                return view(request, *args, **kwargs)
+            except ApiError as exc:
+                return error(exc.status, exc.message)
+            except PermissionDenied as exc:
+                return error(403, str(exc))
+            except Http404 as exc:
+                return error(404, str(exc) or "Not found.")
+
+        return wrapper
+
+    return decorate
+
+
+def read_json(request: HttpRequest) -> Any:
+    length = int(request.headers.get("Content-Length") or 0)
+    if length > settings.API_MAX_BODY_BYTES:
+        raise ApiError(413, f"The body is larger than {settings.API_MAX_BODY_BYTES} bytes.")
+    try:
+        body = request.body
+    except Exception as exc:  # RequestDataTooBig and friends
+        raise ApiError(
+            413, f"The body is larger than {settings.API_MAX_BODY_BYTES} bytes."
+        ) from exc
+    if not body.strip():
+        raise ApiError(400, "The body is empty; send JSON.")
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ApiError(400, f"The body is not valid JSON: {exc}") from exc
+
+
+def _limit(request: HttpRequest, default: int = 100, most: int = 1000) -> int:
+    raw = request.GET.get("limit", "")
+    if not raw:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= most:
+        raise ApiError(400, f"limit must be a whole number from 1 to {most}.")
+    return int(raw)
+
+
+def _time_param(request: HttpRequest, name: str):  # type: ignore[no-untyped-def]
+    raw = request.GET.get(name)
+    if not raw:
+        return None
+    try:
+        return parse_timestamp(raw, name)
+    except ItemError as exc:
+        raise ApiError(400, str(exc)) from exc
+
+
+def mention_json(mention: Mention) -> dict[str, Any]:
+    return {
+        "id": mention.pk,
+        "source": mention.source.key,
+        "external_id": mention.external_id,
+        "brand": mention.brand.slug if mention.brand else None,
+        "platform": mention.platform,
+        "text": mention.text,
+        "url": mention.url,
+        "author": mention.author,
+        "author_followers": mention.author_followers,
+        "lang": mention.lang,
+        "published_at": mention.published_at.isoformat(),
+        "sentiment": {"label": mention.sentiment_label, "score": mention.sentiment_score},
+    }
+
+
+@api_view("GET", "POST")
+def mentions(request: HttpRequest) -> JsonResponse:
+    if request.method == "POST":
+        return _mentions_post(request)
+    require(can_view_incidents(request.user))
+    queryset = Mention.objects.select_related("source", "brand")
+    if brand := request.GET.get("brand"):
+        queryset = queryset.filter(brand__slug=brand)
+    if since := _time_param(request, "since"):
+        queryset = queryset.filter(published_at__gte=since)
+    if until := _time_param(request, "until"):
+        queryset = queryset.filter(published_at__lt=until)
+    if sentiment := request.GET.get("sentiment"):
+        if sentiment not in {"negative", "neutral", "positive"}:
+            raise ApiError(400, "sentiment must be negative, neutral or positive.")
+        queryset = queryset.filter(sentiment_label=sentiment)
+    rows = [mention_json(m) for m in queryset.order_by("-published_at", "-pk")[: _limit(request)]]
+    return JsonResponse({"mentions": rows, "count": len(rows)})
+
+
+def _mentions_post(request: HttpRequest) -> JsonResponse:
+    require(can_ingest(request.user), "Only responders and admins may send mentions.")
+    body = read_json(request)
+    items = body.get("mentions") if isinstance(body, dict) else body
+    if not isinstance(items, list):
+        raise ApiError(400, 'Send a JSON array of mentions, or {"mentions": [...]}.')
+    if len(items) > settings.API_MAX_ITEMS:
+        raise ApiError(
+            413, f"At most {settings.API_MAX_ITEMS} mentions per request; this had {len(items)}."
+        )
+    result = mentions_ingest(items=items)
+    return JsonResponse(result.as_dict())
+
+
+def incident_json(incident: Incident, *, detail: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": incident.pk,
+        "title": incident.title,
+        "brand": incident.brand.slug,
+        "status": incident.status,
+        "severity": incident.severity,
+        "category": incident.category,
+        "is_drill": incident.is_drill,
+        "started_at": incident.started_at.isoformat(),
+        "opened_at": incident.opened_at.isoformat(),
+        "acknowledged_at": incident.acknowledged_at.isoformat()
+        if incident.acknowledged_at
+        else None,
+        "first_response_at": incident.first_response_at.isoformat()
+        if incident.first_response_at
+        else None,
+        "resolved_at": incident.resolved_at.isoformat() if incident.resolved_at else None,
+        "url": f"{settings.SITE_URL}/incidents/{incident.pk}/",
+    }
+    if detail:
+        data["signals"] = [
+            {
+                "kind": s.kind,
+                "at": s.at.isoformat(),
+                "baseline": s.baseline,
+                "threshold": s.threshold,
+                "observed": s.observed,
+            }
+            for s in incident.signals.order_by("at")
+        ]
+        data["members"] = [
+            {"username": m.user.get_username(), "crisis_role": m.crisis_role.slug}
+            for m in incident.members.select_related("user", "crisis_role")
+        ]
+        data["playbook"] = []
+        data["statements"] = []
+    return data
+
+
+@api_view("GET", "POST")
+def incidents(request: HttpRequest) -> JsonResponse:
+    if request.method == "POST":
+        return _incident_post(request)
+    require(can_view_incidents(request.user))
+    queryset = Incident.objects.select_related("brand")
+    if status := request.GET.get("status"):
+        if status not in IncidentStatus.values:
+            raise ApiError(400, f"status must be one of {', '.join(IncidentStatus.values)}.")
+        queryset = queryset.filter(status=status)
+    rows = [incident_json(i) for i in queryset.order_by("-opened_at")[: _limit(request)]]
+    return JsonResponse({"incidents": rows, "count": len(rows)})
+
+
+def _incident_post(request: HttpRequest) -> JsonResponse:
+    body = read_json(request)
+    if not isinstance(body, dict):
+        raise ApiError(400, "Send a JSON object: {title, brand, severity?, is_drill?}.")
+    title, brand_slug = body.get("title"), body.get("brand")
+    if not isinstance(title, str) or not title.strip():
+        raise ApiError(400, "title is required.")
+    if not isinstance(brand_slug, str) or not brand_slug.strip():
+        raise ApiError(400, "brand (a slug) is required.")
+    severity = body.get("severity", Severity.MEDIUM)
+    if severity not in Severity.values:
+        raise ApiError(400, f"severity must be one of {', '.join(Severity.values)}.")
+    is_drill = body.get("is_drill", False)
+    if not isinstance(is_drill, bool):
+        raise ApiError(400, "is_drill must be true or false.")
+    require(can_ingest(request.user), "Only responders and admins raise incidents.")
+    try:
+        brand = brand_get_or_create(slug=brand_slug)
+    except ValueError as exc:
+        raise ApiError(400, str(exc)) from exc
+    incident = services.incident_open(
+        brand=brand,
+        title=title.strip(),
+        severity=severity,
+        opened_by=request.user,
+        is_drill=is_drill,
+        started_at=timezone.now(),
+    )
+    return JsonResponse(incident_json(incident, detail=True), status=201)
+
+
+@api_view("GET")
+def incident_detail(request: HttpRequest, pk: int) -> JsonResponse:
+    incident = selectors.incident_get_for_user(user=request.user, pk=pk)
+    return JsonResponse(incident_json(incident, detail=True))
+
+
+def openapi(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(OPENAPI)

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class OrgRole(models.TextChoices):
+    ADMIN = "admin", _("Admin")
+    RESPONDER = "responder", _("Responder")
+    VIEWER = "viewer", _("Viewer")
+
+
+class CrisisRoleSlug(models.TextChoices):
+    INCIDENT_LEAD = "incident_lead", _("Incident lead")
+    SOCIAL_MEDIA_MANAGER = "social_media_manager", _("Social media manager")
+    PR_LEAD = "pr_lead", _("PR/communications lead")
+    LEGAL_COUNSEL = "legal_counsel", _("Legal counsel")
+    HR_REPRESENTATIVE = "hr_representative", _("HR representative")
+    EXECUTIVE_LEAD = "executive_lead", _("Executive lead")
+
+
+class IncidentStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    RESOLVED = "resolved", _("Resolved")
+    DISMISSED = "dismissed", _("Dismissed as false alarm")
+
+
+ACTIVE_STATUSES = (IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED)
+
+
+class Severity(models.TextChoices):
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+    CRITICAL = "critical", _("Critical")
+
+
+class TimelineKind(models.TextChoices):
+    OPENED = "opened", _("Incident opened")
+    SIGNAL = "signal", _("Signal")
+    ALERT = "alert", _("Alert")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    MEMBER = "member", _("Team")
+    NOTE = "note", _("Note")
+    STATUS = "status", _("Status change")
+
+
+class AlertStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")

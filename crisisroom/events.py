@@ -1,0 +1,101 @@
+"""Live events: payload types and the one helper that sends them after commit.
+
+Services call ``broadcast_on_commit(group, payload)`` (Zulip's
+``send_event_on_commit``): nothing is pushed for a transaction that rolls back.
+Consumers receive ``{"type": "room.event", "payload": payload}`` and render it
+for their user.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from typing import Any, NotRequired, TypedDict
+
+from asgiref.sync import async_to_sync
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+DASHBOARD_GROUP = "dashboard"
+
+
+class MentionPayload(TypedDict):
+    id: int
+    text: str
+    author: str
+    author_followers: int
+    platform: str
+    url: str
+    lang: str
+    published_at: str
+    sentiment_label: str
+    sentiment_score: float
+
+
+class MentionsNewEvent(TypedDict):
+    type: str  # "mentions.new"
+    incident: int
+    mentions: list[MentionPayload]
+
+
+class IncidentEvent(TypedDict):
+    type: str  # "incident.opened" | "incident.updated"
+    incident: int
+    brand: str
+    title: str
+    status: str
+    severity: str
+    is_drill: bool
+
+
+class TimelineEventPayload(TypedDict):
+    type: str  # "timeline.new"
+    incident: int
+    id: int
+    kind: str
+    message: str
+    at: str
+    actor: NotRequired[str]
+
+
+# The server's event loop, remembered by crisisroom.asgi. The in-memory channel
+# layer (embedded mode) keeps asyncio queues bound to that loop, so a thread of
+# the in-process scheduler must hand its sends to that loop rather than run them
+# in a loop of its own.
+_server_loop: asyncio.AbstractEventLoop | None = None
+_loop_lock = threading.Lock()
+
+
+def remember_server_loop(loop: asyncio.AbstractEventLoop) -> None:
+    global _server_loop
+    with _loop_lock:
+        _server_loop = loop
+
+
+def broadcast(group: str, payload: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    message = {"type": "room.event", "payload": payload}
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is not None:
+        running.create_task(layer.group_send(group, message))
+        return
+    loop = _server_loop
+    if isinstance(layer, InMemoryChannelLayer) and loop is not None and loop.is_running():
+        asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
+        return
+    try:
+        async_to_sync(layer.group_send)(group, message)
+    except Exception:  # a live update must never break the write that caused it
+        logger.exception("broadcast to %s failed", group)
+
+
+def broadcast_on_commit(group: str, payload: dict[str, Any]) -> None:
+    transaction.on_commit(lambda: broadcast(group, payload))

@@ -1,0 +1,218 @@
+from __future__ import annotations
+
+import hashlib
+import secrets
+import zoneinfo
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crisisroom.choices import (
+    ACTIVE_STATUSES,
+    AlertStatus,
+    CrisisRoleSlug,
+    IncidentStatus,
+    OrgRole,
+    Severity,
+    TimelineKind,
+)
+
+
+def _time_zone_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+class CrisisRole(models.Model):
+    """A role on the crisis roster (Incident lead, Legal counsel, …), seeded as data."""
+
+    slug = models.SlugField(max_length=40, unique=True, choices=CrisisRoleSlug.choices)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return str(self.label)
+
+    @property
+    def label(self) -> str:
+        return str(CrisisRoleSlug(self.slug).label)
+
+
+class User(AbstractUser):
+    """A team member: an organisation role, the crisis roles they can fill, preferences."""
+
+    org_role = models.CharField(
+        _("organisation role"), max_length=20, choices=OrgRole.choices, default=OrgRole.VIEWER
+    )
+    crisis_roles = models.ManyToManyField(
+        CrisisRole, blank=True, related_name="users", verbose_name=_("crisis roles (roster)")
+    )
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="UTC", choices=_time_zone_choices
+    )
+    language = models.CharField(
+        _("language"), max_length=10, blank=True, choices=settings.LANGUAGES
+    )
+
+    @property
+    def is_org_admin(self) -> bool:
+        return self.is_superuser or self.org_role == OrgRole.ADMIN
+
+    @property
+    def can_respond(self) -> bool:
+        return self.is_org_admin or self.org_role == OrgRole.RESPONDER
+
+
+class ApiToken(models.Model):
+    """A bearer token for the HTTP API. Only a hash is stored; the token is shown once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100, blank=True)
+    prefix = models.CharField(max_length=8, db_index=True)
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
+
+    @staticmethod
+    def hash(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @classmethod
+    def generate(cls) -> str:
+        return "cr_" + secrets.token_urlsafe(32)
+
+
+class Incident(models.Model):
+    """A crisis for one brand: opened by detection, by hand, or by a drill."""
+
+    brand = models.ForeignKey(
+        "monitoring.Brand", on_delete=models.PROTECT, related_name="incidents"
+    )
+    title = models.CharField(max_length=200)
+    status = models.CharField(
+        max_length=20, choices=IncidentStatus.choices, default=IncidentStatus.OPEN
+    )
+    severity = models.CharField(max_length=20, choices=Severity.choices, default=Severity.MEDIUM)
+    category = models.CharField(max_length=40, blank=True)
+    is_drill = models.BooleanField(default=False)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Milestones for the metrics (time to detect, acknowledge, respond, resolve).
+    started_at = models.DateTimeField(
+        help_text=_("When the crisis began: the first signal's bucket.")
+    )
+    opened_at = models.DateTimeField(default=timezone.now)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        indexes = [models.Index(fields=["brand", "status"])]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.title}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def group_name(self) -> str:
+        return f"incident-{self.pk}"
+
+
+class IncidentMember(models.Model):
+    """A user assigned to a crisis role on one incident."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="incident_memberships"
+    )
+    crisis_role = models.ForeignKey(CrisisRole, on_delete=models.PROTECT, related_name="+")
+    assigned_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "user", "crisis_role"], name="uniq_incident_member_role"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} as {self.crisis_role} on {self.incident_id}"
+
+
+class TimelineEvent(models.Model):
+    """One append-only line of an incident's history: who, what, when."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="timeline")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=30, choices=TimelineKind.choices)
+    message = models.TextField()
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.kind}: {self.message[:60]}"
+
+
+class OnCallEntry(models.Model):
+    """An ordered on-call list: the first active entry is paged first."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="on_call_entries"
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name_plural = "on-call entries"
+
+    def __str__(self) -> str:
+        return f"{self.position}: {self.user}"
+
+
+class Alert(models.Model):
+    """One alert email to one person for one incident; sent at most once."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="alerts")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alerts"
+    )
+    email = models.EmailField()
+    reason = models.CharField(max_length=30, default="opened")
+    status = models.CharField(
+        max_length=20, choices=AlertStatus.choices, default=AlertStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "recipient", "reason"], name="uniq_alert_per_reason"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"alert {self.incident_id} → {self.email} ({self.status})"

@@ -1,0 +1,163 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from crisisroom import selectors, services
+from crisisroom.forms import PreferencesForm
+from crisisroom.health import health_report
+from crisisroom.permissions import PermissionDenied, can_view_incidents, can_work_incidents
+from monitoring.selectors import brands_overview
+
+
+def _get_incident_for_user(request: HttpRequest, pk: int):  # type: ignore[no-untyped-def]
+    return selectors.incident_get_for_user(user=request.user, pk=pk)
+
+
+class ThrottledLoginView(auth_views.LoginView):
+    """Django's login form, refusing further tries after repeated failures."""
+
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+    def _key(self) -> str:
+        ip = self.request.META.get("REMOTE_ADDR", "")
+        username = self.request.POST.get("username", "").strip().lower()[:150]
+        return f"login-failures:{ip}:{username}"
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:  # type: ignore[no-untyped-def]
+        if cache.get(self._key(), 0) >= settings.LOGIN_THROTTLE_ATTEMPTS:
+            form = self.get_form()
+            form.errors.clear()
+            form.add_error(None, _("Too many failed attempts. Wait a few minutes, then try again."))
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):  # type: ignore[no-untyped-def]
+        key = self._key()
+        cache.add(key, 0, settings.LOGIN_THROTTLE_WINDOW_SECONDS)
+        try:
+            cache.incr(key)
+        except ValueError:
+            cache.set(key, 1, settings.LOGIN_THROTTLE_WINDOW_SECONDS)
+        return super().form_invalid(form)
+
+    def form_valid(self, form):  # type: ignore[no-untyped-def]
+        cache.delete(self._key())
+        return super().form_valid(form)
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    if not can_view_incidents(request.user):
+        return HttpResponseForbidden(_("Your account has no organisation role yet. Ask an admin."))
+    return render(
+        request,
+        "crisisroom/dashboard.html",
+        {
+            "active": list(selectors.incidents_active()),
+            "recent": list(selectors.incidents_recent()),
+            "brands": brands_overview(),
+        },
+    )
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def war_room(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _get_incident_for_user(request, pk)
+    context = {
+        "incident": incident,
+        "mentions": selectors.incident_feed(incident=incident, limit=settings.WAR_ROOM_FEED_SIZE),
+        "timeline": list(selectors.incident_timeline(incident=incident)),
+        "signals": [(s, services.describe_signal(s)) for s in incident.signals.order_by("at")],
+        "can_work": can_work_incidents(request.user),
+    }
+    template = "crisisroom/war_room.html"
+    if request.htmx and request.GET.get("part") == "feed":
+        template += "#feed"
+    return render(request, template, context)
+
+
+@login_required
+@require_POST
+def incident_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _get_incident_for_user(request, pk)
+    services.incident_acknowledge(incident=incident, user=request.user)
+    messages.success(request, _("Incident acknowledged."))
+    return redirect("crisisroom:war-room", pk=incident.pk)
+
+
+@require_POST
+def preferences(request: HttpRequest) -> HttpResponse:
+    """The language switch (anyone) and time zone (signed-in users); kept on the user."""
+    form = PreferencesForm(request.POST)
+    target = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        target = "/"
+    response = redirect(target)
+    if not form.is_valid():
+        return response
+    language = form.cleaned_data["language"]
+    time_zone = form.cleaned_data["time_zone"]
+    if language:
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax", secure=settings.HTTPS
+        )
+    if request.user.is_authenticated:
+        fields = []
+        if language:
+            request.user.language = language
+            fields.append("language")
+        if time_zone:
+            request.user.time_zone = time_zone
+            fields.append("time_zone")
+        if fields:
+            request.user.save(update_fields=fields)
+    return response
+
+
+@login_required
+@require_GET
+def preferences_page(request: HttpRequest) -> HttpResponse:
+    form = PreferencesForm(
+        initial={"language": request.user.language, "time_zone": request.user.time_zone}
+    )
+    return render(request, "crisisroom/preferences.html", {"form": form})
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    report = health_report()
+    return JsonResponse(report, status=200 if report["status"] == "ok" else 503)
+
+
+def permission_denied_view(
+    request: HttpRequest, exception: Exception | None = None
+) -> HttpResponse:
+    return render(request, "403.html", {"message": str(exception or "")}, status=403)
+
+
+class PermissionDeniedMiddleware:
+    """Turn the services' PermissionDenied into a 403 page."""
+
+    def __init__(self, get_response):  # type: ignore[no-untyped-def]
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, PermissionDenied):
+            return permission_denied_view(request, exception)
+        return None

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from monitoring.models import Brand, Mention, Rollup, Signal, Source, WatchTerm
+
+
+class WatchTermInline(admin.TabularInline):
+    model = WatchTerm
+    extra = 1
+
+
+@admin.register(Brand)
+class BrandAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "active")
+    prepopulated_fields = {"slug": ("name",)}
+    inlines = [WatchTermInline]
+
+
+@admin.register(Source)
+class SourceAdmin(admin.ModelAdmin):
+    list_display = (
+        "key",
+        "kind",
+        "platform",
+        "paused",
+        "last_success_at",
+        "consecutive_failures",
+        "last_error",
+    )
+    list_filter = ("kind", "paused")
+
+
+@admin.register(Mention)
+class MentionAdmin(admin.ModelAdmin):
+    list_display = ("published_at", "brand", "platform", "author", "sentiment_label", "text")
+    list_filter = ("brand", "platform", "sentiment_label", "lang")
+    search_fields = ("text", "author")
+    list_select_related = ("brand",)
+
+
+@admin.register(Rollup)
+class RollupAdmin(admin.ModelAdmin):
+    list_display = (
+        "brand",
+        "bucket",
+        "platform",
+        "count",
+        "negative",
+        "neutral",
+        "positive",
+        "reach",
+    )
+    list_filter = ("brand", "platform")
+
+
+@admin.register(Signal)
+class SignalAdmin(admin.ModelAdmin):
+    list_display = ("brand", "kind", "at", "baseline", "threshold", "observed", "fires", "incident")
+    list_filter = ("kind", "brand")

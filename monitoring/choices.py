@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class SentimentLabel(models.TextChoices):
+    NEGATIVE = "negative", _("Negative")
+    NEUTRAL = "neutral", _("Neutral")
+    POSITIVE = "positive", _("Positive")
+
+
+class SourceKind(models.TextChoices):
+    API = "api", _("Inbound API")
+    IMPORT = "import", _("File import")
+    DRILL = "drill", _("Drill")
+
+
+class TermKind(models.TextChoices):
+    NAME = "name", _("Name")
+    PRODUCT = "product", _("Product")
+    HASHTAG = "hashtag", _("Hashtag")
+    HANDLE = "handle", _("Handle")
+    COMPETITOR = "competitor", _("Competitor")
+    EXCLUDE = "exclude", _("Exclusion")
+
+
+class SignalKind(models.TextChoices):
+    VOLUME = "volume", _("Volume spike")
+    NEGATIVE_SHARE = "negative_share", _("Negative share")
+    VELOCITY = "velocity", _("Velocity")
+    TRIGGER_PHRASE = "trigger_phrase", _("Trigger phrase")
+    KEY_VOICE = "key_voice", _("Negative post from a high-reach author")

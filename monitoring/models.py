@@ -1,0 +1,188 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from monitoring.choices import SentimentLabel, SignalKind, SourceKind, TermKind
+
+BUCKET_SECONDS = 300
+
+
+def bucket_start(moment: datetime) -> datetime:
+    """The start of the 5-minute bucket holding ``moment`` (tz-aware, UTC)."""
+    epoch = int(moment.timestamp())
+    return datetime.fromtimestamp(epoch - epoch % BUCKET_SECONDS, tz=UTC)
+
+
+class Brand(models.Model):
+    """A brand the team listens for; mentions, rollups and incidents hang off it."""
+
+    name = models.CharField(max_length=120)
+    trigger_phrases = models.TextField(
+        blank=True,
+        help_text=_("One per line; empty means the built-in list (English and Chinese)."),
+    )
+    slug = models.SlugField(max_length=60, unique=True)
+    active = models.BooleanField(default=True)
+    detector_settings = models.JSONField(
+        default=dict, blank=True, help_text=_("Per-brand overrides of the detector defaults.")
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def trigger_phrase_list(self) -> tuple[str, ...]:
+        from monitoring.matching import DEFAULT_TRIGGER_PHRASES
+
+        own = tuple(line.strip() for line in self.trigger_phrases.splitlines() if line.strip())
+        return own or DEFAULT_TRIGGER_PHRASES
+
+
+class WatchTerm(models.Model):
+    """A name, product, hashtag or handle that marks a mention as being about a brand."""
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="terms")
+    kind = models.CharField(max_length=20, choices=TermKind.choices, default=TermKind.NAME)
+    query = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["brand", "kind", "query"]
+
+    def __str__(self) -> str:
+        return f"{self.brand}: {self.query}"
+
+
+class Source(models.Model):
+    """Where mentions come from: a feed or network search, the API, an import, a drill."""
+
+    kind = models.CharField(max_length=20, choices=SourceKind.choices)
+    key = models.CharField(max_length=120, help_text=_("The name callers use, e.g. 'twitter'."))
+    name = models.CharField(max_length=200, blank=True)
+    platform = models.CharField(max_length=40, blank=True)
+    paused = models.BooleanField(default=False)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["kind", "key"]
+        constraints = [models.UniqueConstraint(fields=["kind", "key"], name="uniq_source_kind_key")]
+
+    def __str__(self) -> str:
+        return self.name or self.key
+
+
+class Mention(models.Model):
+    """One public post about a brand, with its scored sentiment."""
+
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="mentions")
+    external_id = models.CharField(max_length=255)
+    brand = models.ForeignKey(
+        Brand, null=True, blank=True, on_delete=models.SET_NULL, related_name="mentions"
+    )
+    platform = models.CharField(max_length=40)
+    text = models.TextField()
+    url = models.URLField(max_length=1000, blank=True)
+    author = models.CharField(max_length=200, blank=True)
+    author_followers = models.PositiveBigIntegerField(default=0)
+    lang = models.CharField(max_length=10, blank=True)
+    published_at = models.DateTimeField()
+    ingested_at = models.DateTimeField(default=timezone.now)
+    sentiment_score = models.FloatField(default=0.0)
+    sentiment_label = models.CharField(
+        max_length=10, choices=SentimentLabel.choices, default=SentimentLabel.NEUTRAL
+    )
+    # Trigger phrases found at ingest ("boycott", "抵制", …), comma-separated; empty when none.
+    triggers = models.CharField(max_length=300, blank=True)
+    # The ingest call that stored this row: lets rollups count exactly what it inserted.
+    ingest_batch = models.UUIDField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-published_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"], name="uniq_mention_source_external_id"
+            )
+        ]
+        indexes = [models.Index(fields=["brand", "-published_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.platform}:{self.external_id}"
+
+
+class Rollup(models.Model):
+    """Counts per brand × 5-minute bucket × platform, kept current by ingest."""
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="rollups")
+    bucket = models.DateTimeField()
+    platform = models.CharField(max_length=40)
+    count = models.PositiveIntegerField(default=0)
+    negative = models.PositiveIntegerField(default=0)
+    neutral = models.PositiveIntegerField(default=0)
+    positive = models.PositiveIntegerField(default=0)
+    reach = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["bucket"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["brand", "bucket", "platform"], name="uniq_rollup_brand_bucket_platform"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.brand_id} {self.bucket:%Y-%m-%d %H:%M} {self.platform}: {self.count}"
+
+
+class Signal(models.Model):
+    """One detector firing: what it saw against what it expected, so an alert explains itself."""
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="signals")
+    incident = models.ForeignKey(
+        "crisisroom.Incident",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="signals",
+    )
+    kind = models.CharField(max_length=30, choices=SignalKind.choices)
+    at = models.DateTimeField()
+    baseline = models.FloatField()
+    threshold = models.FloatField()
+    observed = models.FloatField()
+    magnitude = models.FloatField(default=0.0)
+    fires = models.BooleanField(default=True)
+    detail = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["brand", "kind", "at"], name="uniq_signal_brand_kind_at"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.brand} {self.kind} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class DetectorState(models.Model):
+    """The streaming detector's state for one brand: the last bucket it consumed and its memory."""
+
+    brand = models.OneToOneField(Brand, on_delete=models.CASCADE, related_name="detector_state")
+    last_bucket = models.DateTimeField(null=True, blank=True)
+    state = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"detector state for {self.brand}"

@@ -1,0 +1,23 @@
+"""Monitoring reads: brand overviews for the dashboard."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from monitoring.models import Brand
+
+
+def brands_overview(*, hours: int = 24) -> list[Brand]:
+    """Active brands with their mention totals over the last ``hours`` (from rollups)."""
+    since = timezone.now() - timedelta(hours=hours)
+    window = Q(rollups__bucket__gte=since)
+    return list(
+        Brand.objects.filter(active=True).annotate(
+            volume=Sum("rollups__count", filter=window, default=0),
+            negative=Sum("rollups__negative", filter=window, default=0),
+            positive=Sum("rollups__positive", filter=window, default=0),
+        )
+    )

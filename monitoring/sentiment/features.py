@@ -1,0 +1,218 @@
+"""Feature extraction shared by training and inference (pure Python, stdlib only).
+
+Training (monitoring/sentiment/training.py) and the analyzers call exactly these
+functions, so the shipped weights always see the same features they were trained on.
+Features are sparse ``dict[str, float]``; names are prefixed by family:
+
+English
+    ``w:`` word unigrams (after a negator such as "not"/"never"/"n't" the words up
+    to the next punctuation get a ``NOT_`` prefix, so "not good" -> ``w:NOT_good``),
+    ``b:`` word bigrams (no negation marking), ``c:`` character 4-grams inside
+    words, and dense ``v:`` features from the vendored VADER scorer (compound,
+    pos, neg and a binned compound) plus a few surface cues (``s:`` exclamation,
+    question, all-caps).
+Chinese
+    Text is normalised Traditional -> Simplified (OpenCC table) and full-width
+    forms -> ASCII; features are character unigrams ``u:``, bigrams ``b:`` and
+    trigrams ``t:`` over runs of Han characters, plus negation-marked unigrams
+    after 不/没/无/别/未/非 (``n:``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from monitoring.zh_script_tables import T2S_FROM, T2S_TO
+
+# ---------------------------------------------------------------------------
+# English
+# ---------------------------------------------------------------------------
+
+_URL_RE = re.compile(r"https?://\S+|www\.\S+")
+_USER_RE = re.compile(r"@\w+")
+_ENTITY_RE = re.compile(r"&(amp|lt|gt|quot|#39);")
+_ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "#39": "'"}
+_ELONG_RE = re.compile(r"(\w)\1{2,}")
+_TOKEN_RE = re.compile(
+    r"""
+    (?:[<>]?[:;=8xX][\-o\*']?[\)\]\(\[dDpP/\\:\}\{@\|oO3])   # :) ;-) :D :( :/ =)
+    |(?:[\)\]\(\[dDpP/\\\}\{@\|][\-o\*']?[:;=8][<>]?)          # (: )-:
+    |(?:<3+)                                                 # <3
+    |(?:[a-z0-9_]+(?:['\u2019][a-z]+)?)                      # words, don't
+    |(?:\#[a-z0-9_]+)                                        # hashtags
+    |(?:[!?]+)                                               # ! ?!
+    |(?:[.,;:])                                              # clause breaks
+    |(?:[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF])    # emoji, symbols
+    """,
+    re.VERBOSE,
+)
+_NEGATORS = frozenset(
+    [
+        "not",
+        "no",
+        "never",
+        "none",
+        "nobody",
+        "nothing",
+        "neither",
+        "nor",
+        "nowhere",
+        "cannot",
+        "cant",
+        "can't",
+        "dont",
+        "don't",
+        "doesnt",
+        "doesn't",
+        "didnt",
+        "didn't",
+        "isnt",
+        "isn't",
+        "arent",
+        "aren't",
+        "wasnt",
+        "wasn't",
+        "werent",
+        "weren't",
+        "wont",
+        "won't",
+        "wouldnt",
+        "wouldn't",
+        "shouldnt",
+        "shouldn't",
+        "couldnt",
+        "couldn't",
+        "havent",
+        "haven't",
+        "hasnt",
+        "hasn't",
+        "hadnt",
+        "hadn't",
+        "aint",
+        "ain't",
+        "without",
+        "lack",
+        "lacks",
+        "lacking",
+        "barely",
+        "hardly",
+    ]
+)
+_CLAUSE_END = frozenset(".,;:!?")
+
+
+def _is_punct_token(tok: str) -> bool:
+    return tok[0] in _CLAUSE_END and tok[-1] in _CLAUSE_END
+
+
+def en_tokens(text: str) -> list[str]:
+    """Lower-cased tokens; URLs -> ``xxurl``, @handles -> ``xxuser``."""
+    text = _ENTITY_RE.sub(lambda m: _ENTITIES[m.group(1)], text)
+    text = _URL_RE.sub(" xxurl ", text)
+    text = _USER_RE.sub(" xxuser ", text)
+    text = text.replace("\u2019", "'").lower()
+    text = _ELONG_RE.sub(r"\1\1", text)
+    return _TOKEN_RE.findall(text)
+
+
+def en_features(text: str, vader_scores: dict[str, float] | None) -> dict[str, float]:
+    """Sparse features of one English (or other Latin-script) text."""
+    toks = en_tokens(text)
+    feats: dict[str, float] = {}
+    negated = False
+    prev = "<s>"
+    for tok in toks:
+        if _is_punct_token(tok):
+            negated = False
+            if tok[0] in "!?":
+                feats["w:" + tok[:2]] = 1.0
+            prev = "<p>"
+            continue
+        name = "w:NOT_" + tok if negated else "w:" + tok
+        feats[name] = feats.get(name, 0.0) + 1.0
+        if tok[0] == "#" and len(tok) > 1:
+            k = "w:" + tok[1:]
+            feats[k] = feats.get(k, 0.0) + 1.0
+        bg = "b:" + prev + " " + tok
+        feats[bg] = 1.0
+        prev = tok
+        if tok in _NEGATORS or tok.endswith("n't"):
+            negated = True
+        if len(tok) >= 4 and tok[0].isalpha():
+            w = "<" + tok + ">"
+            for i in range(len(w) - 3):
+                feats["c:" + w[i : i + 4]] = 1.0
+    if prev not in ("<s>", "<p>"):
+        feats["b:" + prev + " </s>"] = 1.0
+    # surface cues on the raw text
+    letters = [c for c in text if c.isalpha()]
+    if len(letters) >= 6 and sum(c.isupper() for c in letters) > 0.6 * len(letters):
+        feats["s:allcaps"] = 1.0
+    if vader_scores is not None:
+        comp = vader_scores["compound"]
+        feats["v:compound"] = comp
+        feats["v:pos"] = vader_scores["pos"]
+        feats["v:neg"] = vader_scores["neg"]
+        feats[f"v:bin{int((comp + 1.0) * 4.999)}"] = 1.0
+        if comp == 0.0:
+            feats["v:zero"] = 1.0
+    return feats
+
+
+# ---------------------------------------------------------------------------
+# Chinese
+# ---------------------------------------------------------------------------
+
+_T2S = str.maketrans(T2S_FROM, T2S_TO)
+_ZH_NEG = frozenset("不没沒无無别別未非莫")
+
+
+def zh_normalise(text: str) -> str:
+    """Full-width -> ASCII (NFKC), Traditional -> Simplified, lower-case."""
+    return unicodedata.normalize("NFKC", text).translate(_T2S).lower()
+
+
+def _is_han(ch: str) -> bool:
+    cp = ord(ch)
+    return 0x4E00 <= cp <= 0x9FFF or 0x3400 <= cp <= 0x4DBF or 0xF900 <= cp <= 0xFAFF
+
+
+def zh_features(text: str) -> dict[str, float]:
+    """Sparse features of one Chinese text (any script)."""
+    norm = zh_normalise(text)
+    feats: dict[str, float] = {}
+    run: list[str] = []
+    runs: list[str] = []
+    for ch in norm:
+        if _is_han(ch):
+            run.append(ch)
+        else:
+            if run:
+                runs.append("".join(run))
+                run = []
+            if ch in "!?":
+                feats["p:" + ch] = 1.0
+    if run:
+        runs.append("".join(run))
+    for r in runs:
+        n = len(r)
+        neg_left = 0
+        for i in range(n):
+            c = r[i]
+            k = "u:" + c
+            feats[k] = feats.get(k, 0.0) + 1.0
+            if neg_left:
+                feats["n:" + c] = 1.0
+                neg_left -= 1
+            if c in _ZH_NEG:
+                neg_left = 3
+            if i + 1 < n:
+                k = "b:" + r[i : i + 2]
+                feats[k] = feats.get(k, 0.0) + 1.0
+            if i + 2 < n:
+                feats["t:" + r[i : i + 3]] = 1.0
+    # Latin words inside Chinese text (brand names, "ok", "bad")
+    for w in re.findall(r"[a-z]{2,}", norm):
+        feats["w:" + w] = 1.0
+    return feats

@@ -1,0 +1,142 @@
+"""Linear (multinomial logistic regression) analyzers with pure-Python inference.
+
+A model file is gzip-compressed JSON written by ``monitoring.sentiment.training``::
+
+    {"format": "crisisroom-linear-v1", "lang": "en", "classes": ["negative", ...],
+     "intercept": [...], "class_bias": [...], "neutral_threshold": 0.5,
+     "weights": {"w:good": [-0.8, 0.1, 0.7], ...}, "meta": {...}}
+
+Inference: ``z_c = intercept_c + class_bias_c + sum_f x_f * W[f][c]``, softmax over
+the classes; ``score = p(positive) - p(negative)`` in [-1, 1]; the label is the
+most probable class, but when that probability (the ``confidence``) is below
+``neutral_threshold`` the label is "neutral".  Two-class models (Chinese, trained
+on positive/negative reviews) therefore say "neutral" for texts they are unsure
+about.  ``class_bias`` is an offset added at prediction time to favour the
+negative class (crisis work wants negative recall).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+from monitoring.sentiment.base import SentimentResult
+from monitoring.sentiment.features import en_features, zh_features
+
+MODELS_DIR = Path(__file__).resolve().parent / "models"
+FORMAT = "crisisroom-linear-v1"
+
+
+class LinearModel:
+    """Weights of one exported model."""
+
+    def __init__(self, data: dict):
+        if data.get("format") != FORMAT:
+            raise ValueError(f"not a {FORMAT} model")
+        self.lang: str = data["lang"]
+        self.classes: list[str] = list(data["classes"])
+        self.k = len(self.classes)
+        bias = data.get("class_bias") or [0.0] * self.k
+        self.offset = [a + b for a, b in zip(data["intercept"], bias, strict=True)]
+        self.neutral_threshold: float = float(data.get("neutral_threshold", 0.0))
+        self.weights: dict[str, tuple[float, ...]] = {
+            name: tuple(w) for name, w in data["weights"].items()
+        }
+        self.meta: dict = data.get("meta", {})
+        self.i_pos = self.classes.index("positive")
+        self.i_neg = self.classes.index("negative")
+
+    @classmethod
+    def load(cls, path: str | Path) -> LinearModel:
+        with gzip.open(path, "rt", encoding="utf-8") as fh:
+            return cls(json.load(fh))
+
+    def predict_proba(self, feats: dict[str, float]) -> list[float]:
+        get = self.weights.get
+        k = self.k
+        if k == 3:  # unrolled: this loop is most of the inference time
+            z0, z1, z2 = self.offset
+            for name, value in feats.items():
+                w = get(name)
+                if w is not None:
+                    z0 += value * w[0]
+                    z1 += value * w[1]
+                    z2 += value * w[2]
+            z = [z0, z1, z2]
+        elif k == 2:
+            z0, z1 = self.offset
+            for name, value in feats.items():
+                w = get(name)
+                if w is not None:
+                    z0 += value * w[0]
+                    z1 += value * w[1]
+            z = [z0, z1]
+        else:
+            z = list(self.offset)
+            for name, value in feats.items():
+                w = get(name)
+                if w is not None:
+                    for c in range(k):
+                        z[c] += value * w[c]
+        m = max(z)
+        exps = [math.exp(v - m) for v in z]
+        total = sum(exps)
+        return [e / total for e in exps]
+
+    def result(self, probs: list[float]) -> SentimentResult:
+        best = max(range(self.k), key=probs.__getitem__)
+        confidence = probs[best]
+        label = self.classes[best]
+        if confidence < self.neutral_threshold:
+            label = "neutral"
+        score = probs[self.i_pos] - probs[self.i_neg]
+        score = min(1.0, max(-1.0, score))
+        return SentimentResult(score=round(score, 4), label=label, confidence=round(confidence, 4))
+
+
+class _LinearAnalyzer:
+    """Base class: subclasses set ``name``, ``model_file`` and ``features``."""
+
+    name = "linear"
+    model_file = ""
+
+    def __init__(self, model_path: str | Path | None = None):
+        self.model = LinearModel.load(model_path or MODELS_DIR / self.model_file)
+
+    def features(self, text: str) -> dict[str, float]:  # pragma: no cover
+        raise NotImplementedError
+
+    def analyze(self, text: str) -> SentimentResult:
+        return self.model.result(self.model.predict_proba(self.features(text or "")))
+
+    def analyze_many(self, texts: Sequence[str]) -> list[SentimentResult]:
+        return [self.analyze(t) for t in texts]
+
+
+class EnglishLinearAnalyzer(_LinearAnalyzer):
+    """English tweets/posts: words, bigrams, negation, char 4-grams, VADER cues."""
+
+    name = "en-linear"
+    model_file = "en_linear.json.gz"
+
+    def __init__(self, model_path: str | Path | None = None):
+        super().__init__(model_path)
+        from monitoring.sentiment.vader import SentimentIntensityAnalyzer
+
+        self.vader = SentimentIntensityAnalyzer()
+
+    def features(self, text: str) -> dict[str, float]:
+        return en_features(text, self.vader.polarity_scores(text))
+
+
+class ChineseLinearAnalyzer(_LinearAnalyzer):
+    """Chinese (Traditional or Simplified): character n-grams over normalised text."""
+
+    name = "zh-linear"
+    model_file = "zh_linear.json.gz"
+
+    def features(self, text: str) -> dict[str, float]:
+        return zh_features(text)

@@ -1,0 +1,285 @@
+"""Streaming spike detector: synthetic series with known answers.
+
+Pure library tests (no database); the command test only needs settings.
+"""
+
+import csv
+import json
+import math
+import os
+import random
+import tempfile
+import unittest
+from datetime import UTC, datetime, timedelta
+
+from django.core.management import call_command
+from django.test import SimpleTestCase
+
+from monitoring.detection import Bucket, DetectorConfig, StreamDetector
+from monitoring.detection.evaluation import evaluate_file
+
+STEP = timedelta(minutes=5)
+# A Friday, so that a "Monday" peak first shows after the one-day warm-up.
+T0 = datetime(2024, 3, 1, tzinfo=UTC)
+DAY = 288
+WEEK = 7 * DAY
+
+
+def poisson(rng, lam):
+    if lam <= 0:
+        return 0
+    if lam > 30:
+        return max(0, round(rng.gauss(lam, math.sqrt(lam))))
+    limit, k, p = math.exp(-lam), 0, 1.0
+    while True:
+        p *= rng.random()
+        if p <= limit:
+            return k
+        k += 1
+
+
+def daily_rate(i, base):
+    """Quiet nights, busy afternoons (UTC)."""
+    hour = (i % DAY) / 12.0
+    return base * (0.25 + 0.75 * (1 + math.sin(2 * math.pi * (hour - 9) / 24)) / 2)
+
+
+def series(n, base=20.0, seed=1, rate=None):
+    rng = random.Random(seed)
+    rate = rate or (lambda i: daily_rate(i, base))
+    return [poisson(rng, rate(i)) for i in range(n)]
+
+
+def run(counts, config=None, negatives=None, gaps=(), detector=None):
+    """Feed counts from T0; returns (detector, {index: [signals]})."""
+    det = detector or StreamDetector(config)
+    out = {}
+    for i, c in enumerate(counts):
+        b = Bucket(
+            start=T0 + i * STEP,
+            count=c,
+            negative=negatives[i] if negatives else 0,
+            gap=i in gaps,
+        )
+        sigs = det.update(b)
+        if sigs:
+            out[i] = sigs
+    return det, out
+
+
+def fired(out, kind=None):
+    return sorted(
+        i
+        for i, sigs in out.items()
+        if any(s.fires and (kind is None or s.kind == kind) for s in sigs)
+    )
+
+
+class StepAndRampTests(unittest.TestCase):
+    def test_step_up_fires_promptly(self):
+        n_before = 4 * DAY
+        counts = series(n_before + 60, seed=2)
+        for i in range(n_before, len(counts)):
+            counts[i] += 120  # step: roughly 6-10x the normal level
+        _, out = run(counts)
+        self.assertEqual(fired(out, "volume")[:1], [n_before])  # first bucket of the step
+        self.assertEqual([i for i in fired(out) if i < n_before], [])  # nothing before it
+        sig = next(s for s in out[n_before] if s.kind == "volume")
+        self.assertTrue(sig.baseline < sig.threshold <= sig.observed)
+        self.assertGreaterEqual(sig.magnitude, 1.0)
+
+    def test_slow_ramp_does_not_fire(self):
+        # level triples over four days (after a quiet first two days): a trend, not a crisis
+        def rate(i):
+            growth = 1.0 + 2.0 * max(0, i - 2 * DAY) / (4 * DAY)
+            return daily_rate(i, 20.0) * min(growth, 3.0)
+
+        _, out = run(series(7 * DAY, seed=3, rate=rate))
+        self.assertEqual(fired(out), [])
+
+
+class SeasonalityTests(unittest.TestCase):
+    def test_weekly_peak_is_learned(self):
+        # every Monday 10:00-12:00 UTC volume is five times normal
+        def rate(i):
+            t = T0 + i * STEP
+            r = daily_rate(i, 20.0)
+            return r * 5 if t.weekday() == 0 and 10 <= t.hour < 12 else r
+
+        counts = series(5 * WEEK, seed=4, rate=rate)
+        _, out = run(counts)
+        first_monday = 3 * DAY  # 2024-03-04
+        fires = fired(out)
+        # the first time it is a genuine surprise...
+        self.assertTrue(any(first_monday <= i < first_monday + DAY for i in fires), fires)
+        # ...from the third week on it is part of the baseline
+        self.assertEqual([i for i in fires if i >= first_monday + 2 * WEEK - DAY], [])
+
+
+class QuietingTests(unittest.TestCase):
+    def test_gap_never_alerts_and_is_not_learned(self):
+        n = 4 * DAY
+        counts = series(n + 2 * DAY, seed=5)
+        gap = set(range(n, n + 36))
+        for i in gap:
+            counts[i] = 500  # a failing source replaying junk, or anything else
+        spike = n + DAY
+        counts[spike] += 400
+        _, out = run(counts, gaps=gap)
+        self.assertTrue(all(i not in out for i in gap))
+        self.assertEqual(
+            fired(out), [spike]
+        )  # nothing learned from the gap: the later spike still fires
+
+    def test_small_outlier_under_min_volume(self):
+        counts = series(4 * DAY, base=0.3, seed=6)  # a quiet brand
+        counts[3 * DAY] = 8  # huge relative jump, but only 8 mentions (< min_volume 10)
+        counts[3 * DAY + 100] = 30  # control: a real burst
+        # a lax z-threshold, so that min_volume alone has to keep the 8 quiet
+        _, out = run(
+            counts, DetectorConfig.from_overrides({"volume_threshold": 2.0, "peak_factor": 1.0})
+        )
+        self.assertNotIn(3 * DAY, out)
+        self.assertEqual(fired(out), [3 * DAY + 100])
+
+    def test_cooldown(self):
+        counts = series(6 * DAY, seed=7)
+        first = 5 * DAY + 6 * 12  # 06:00
+        second = first + 2 * 12  # 08:00, inside the 12 h cooldown
+        third = first + 13 * 12  # 19:00, after it
+        for i in (first, second, third):
+            counts[i] += 400
+        _, out = run(counts)
+        self.assertEqual(fired(out), [first, third])
+        self.assertIn(second, out)  # still reported, so it can join the open incident
+        self.assertFalse(any(s.fires for s in out[second]))
+
+    def test_warm_up_does_not_fire(self):
+        counts = series(2 * DAY, seed=8)
+        counts[100] += 400
+        counts[DAY + 100] += 400
+        _, out = run(counts)
+        self.assertIn(100, out)
+        self.assertFalse(any(s.fires for s in out[100]))
+        self.assertEqual(fired(out), [DAY + 100])
+
+
+class NegativeShareTests(unittest.TestCase):
+    def test_negative_share_spike_with_flat_volume(self):
+        rng = random.Random(9)
+        n = 4 * DAY
+        counts = [poisson(rng, 40) for _ in range(n + 24)]
+        negatives = [sum(rng.random() < 0.1 for _ in range(c)) for c in counts]
+        for i in range(n, n + 24):  # half of all mentions turn negative; volume unchanged
+            negatives[i] = sum(rng.random() < 0.55 for _ in range(counts[i]))
+        _, out = run(counts, negatives=negatives)
+        fires = fired(out)
+        self.assertTrue(fires and n <= fires[0] <= n + 6, fires)
+        self.assertEqual(fired(out, "negative_share")[:1], fires[:1])
+        self.assertEqual(fired(out, "volume"), [])
+        sig = next(s for s in out[fires[0]] if s.kind == "negative_share")
+        self.assertLess(sig.baseline, 0.2)
+        self.assertGreater(sig.observed, sig.threshold)
+
+
+class StateTests(unittest.TestCase):
+    def _stream(self):
+        rng = random.Random(10)
+        counts = series(6 * DAY, seed=10)
+        negatives = [sum(rng.random() < 0.15 for _ in range(c)) for c in counts]
+        for i in (3 * DAY, 4 * DAY + 50, 5 * DAY):
+            counts[i] += 300
+        for i in range(4 * DAY + 200, 4 * DAY + 230):
+            negatives[i] = counts[i]
+        gaps = set(range(2 * DAY, 2 * DAY + 20))
+        return [
+            Bucket(T0 + i * STEP, counts[i], negative=negatives[i], gap=i in gaps)
+            for i in range(len(counts))
+            if not (3 * DAY + 100 <= i < 3 * DAY + 130)  # a hole: missing buckets
+        ]
+
+    def test_round_trip_equals_uninterrupted_run(self):
+        buckets = self._stream()
+        config = DetectorConfig.from_overrides({"cooldown_minutes": 120})
+        straight = StreamDetector(config)
+        expected = [straight.update(b) for b in buckets]
+        self.assertTrue(any(s.fires for sigs in expected for s in sigs))
+
+        got = []
+        det = StreamDetector(config)
+        rng = random.Random(11)
+        for b in buckets:
+            if rng.random() < 0.3:  # interrupted between tasks: persist and restore
+                det = StreamDetector(config, json.loads(json.dumps(det.to_state())))
+            got.append(det.update(b))
+        state = json.loads(json.dumps(det.to_state()))
+        self.assertEqual(got, expected)
+        self.assertEqual(state, json.loads(json.dumps(straight.to_state())))
+
+    def test_state_is_bounded(self):
+        det = StreamDetector()
+        for b in self._stream():
+            det.update(b)
+        size_6_days = len(json.dumps(det.to_state()))
+        for i, c in enumerate(series(5 * WEEK, seed=12)):
+            det.update(Bucket(T0 + timedelta(days=7) + i * STEP, c))
+        size = len(json.dumps(det.to_state()))
+        self.assertLess(size, 40_000)
+        self.assertLess(size, 3 * size_6_days)
+
+    def test_missing_buckets_are_zero_buckets(self):
+        counts = series(3 * DAY, seed=13)
+        a = StreamDetector()
+        b = StreamDetector()
+        for i, c in enumerate(counts):
+            if DAY + 40 <= i < DAY + 70:
+                a.update(Bucket(T0 + i * STEP, 0))  # explicit zeros for a; b skips them
+            else:
+                a.update(Bucket(T0 + i * STEP, c))
+                b.update(Bucket(T0 + i * STEP, c))
+        self.assertEqual(a.to_state(), b.to_state())
+
+    def test_old_or_naive_buckets(self):
+        det = StreamDetector()
+        det.update(Bucket(T0, 5))
+        before = det.to_state()
+        self.assertEqual(det.update(Bucket(T0, 50)), [])  # already processed: ignored
+        self.assertEqual(det.to_state(), before)
+        with self.assertRaises(ValueError):
+            det.update(Bucket(datetime(2024, 3, 2), 5))  # noqa: DTZ001 - naive on purpose
+
+
+class ConfigTests(unittest.TestCase):
+    def test_overrides(self):
+        cfg = DetectorConfig.from_overrides({"min_volume": "25", "cooldown_minutes": 30})
+        self.assertEqual((cfg.min_volume, cfg.cooldown_minutes), (25, 30))
+        self.assertEqual(DetectorConfig.from_overrides(None), DetectorConfig())
+        with self.assertRaises(ValueError):
+            DetectorConfig.from_overrides({"min_volumen": 3})
+        with self.assertRaises(ValueError):
+            DetectorConfig.from_overrides({"min_volume": "lots"})
+
+
+class EvaluationTests(SimpleTestCase):
+    def _write(self, path, counts):
+        with open(path, "w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["timestamp", "value"])
+            for i, c in enumerate(counts):
+                t = datetime(2015, 3, 1, 0, 2, 53) + i * STEP  # noqa: DTZ001 - NAB timestamps are naive
+                w.writerow([t.strftime("%Y-%m-%d %H:%M:%S"), c])
+
+    def test_evaluate_file_and_command(self):
+        counts = series(4 * DAY, seed=14)
+        counts[3 * DAY] += 500
+        with tempfile.TemporaryDirectory() as data, tempfile.TemporaryDirectory() as out:
+            self._write(os.path.join(data, "brand.csv"), counts)
+            stats = evaluate_file(os.path.join(data, "brand.csv"), os.path.join(out, "direct.csv"))
+            self.assertEqual(stats["alerts"], 1)
+            with open(os.devnull, "w") as devnull:
+                call_command("evaluate_detector", data, out, stdout=devnull)
+            with open(os.path.join(out, "brand.csv")) as fh:
+                rows = list(csv.DictReader(fh))
+        self.assertEqual(len(rows), len(counts))
+        self.assertEqual(list(rows[0]), ["timestamp", "value", "anomaly_score"])
+        self.assertEqual([i for i, r in enumerate(rows) if r["anomaly_score"] == "1"], [3 * DAY])

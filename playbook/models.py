@@ -1,0 +1,1 @@
+"""Playbook models (the seven steps, statements and approvals) arrive with the playbook issue."""

@@ -1,0 +1,125 @@
+"""The live path end to end across real processes: API → PostgreSQL → Celery worker
+(detection, alert) → SMTP; and Daphne → Redis channel layer → websocket client."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+from datetime import UTC, datetime
+
+import pytest
+from django.test import Client
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
+
+from crisisroom.models import Incident, OnCallEntry
+from crisisroom.services import api_token_create
+from monitoring.models import Brand, WatchTerm
+
+pytestmark = pytest.mark.flow
+
+
+def post_json(url: str, token: str, body: object) -> dict:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def mention(n: int, text: str) -> dict:
+    return {
+        "source": "twitter",
+        "external_id": f"flow-{n}",
+        "text": text,
+        "published_at": datetime.now(UTC).isoformat(),
+        "author": f"author{n}",
+        "author_followers": 1000 * n,
+        "url": f"https://example.com/{n}",
+    }
+
+
+def wait_for(check, timeout: float = 30):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError("timed out")
+
+
+def test_mentions_through_the_api_open_an_incident_page_on_call_and_reach_the_war_room(
+    live_stack, smtp_server, bob, charlie
+):
+    OnCallEntry.objects.create(user=charlie)
+    brand = Brand.objects.create(name="Acme Coffee", slug="acme-coffee")
+    WatchTerm.objects.create(brand=brand, query="Acme Coffee")
+    token = api_token_create(user=bob)
+    storm = [
+        "Boycott Acme Coffee! They deleted all our reward points. Terrible.",
+        "Acme Coffee is a scam, I am done, boycott them",
+        "Class action lawsuit against Acme Coffee, this is awful",
+        "Never again Acme Coffee, disgusting scam",
+    ]
+    result = post_json(
+        f"{live_stack.base_url}/api/v1/mentions",
+        token,
+        [mention(i, t) for i, t in enumerate(storm)],
+    )
+    assert result == {"accepted": 4, "duplicates": 0, "rejected": []}
+
+    incident = wait_for(lambda: Incident.objects.filter(brand=brand).first())
+    messages = smtp_server.inbox.wait_for(1, timeout=30)
+    assert len(messages) == 1, live_stack.log_tail()
+    alert = messages[0]
+    assert alert["To"] == "charlie@example.com"
+    assert "Acme Coffee" in alert["Subject"]
+    parts = {
+        part.get_content_type(): part.get_payload(decode=True).decode()
+        for part in alert.walk()
+        if not part.is_multipart()
+    }
+    assert f"{live_stack.base_url}/incidents/{incident.pk}/" in parts["text/plain"]
+    assert "Trigger phrase" in parts["text/plain"]
+    assert "<html>" in parts["text/html"]
+
+    client = Client()
+    client.force_login(bob)
+    headers = {
+        "Cookie": f"sessionid={client.cookies['sessionid'].value}",
+        "Origin": live_stack.base_url,
+    }
+    ws_url = live_stack.base_url.replace("http://", "ws://") + f"/ws/incidents/{incident.pk}/"
+    with connect(ws_url, additional_headers=headers, open_timeout=10) as socket:
+        assert json.loads(socket.recv(timeout=10))["type"] == "hello"
+        later = [
+            mention(10, "Acme Coffee still has not answered anyone"),
+            mention(11, "Acme Coffee, where are my points?"),
+        ]
+        assert post_json(f"{live_stack.base_url}/api/v1/mentions", token, later)["accepted"] == 2
+        received: list[str] = []
+        deadline = time.monotonic() + 20
+        while len(received) < 2 and time.monotonic() < deadline:
+            message = json.loads(socket.recv(timeout=20))
+            if message["type"] == "mentions.new":
+                received += [m["text"] for m in message["mentions"]]
+                assert "Acme Coffee" in message["html"]
+        assert sorted(received) == sorted(m["text"] for m in later)
+    # Still exactly one alert: the later mentions joined the open incident.
+    time.sleep(1)
+    assert len(smtp_server.inbox.messages) == 1
+    assert Incident.objects.filter(brand=brand).count() == 1
+
+
+def test_a_socket_without_a_session_is_refused_by_the_real_server(live_stack, bob):
+    brand = Brand.objects.create(name="Acme", slug="acme")
+    incident = Incident.objects.create(brand=brand, title="x", started_at=datetime.now(UTC))
+    ws_url = live_stack.base_url.replace("http://", "ws://") + f"/ws/incidents/{incident.pk}/"
+    with pytest.raises(InvalidStatus) as refused:
+        connect(ws_url, additional_headers={"Origin": live_stack.base_url}, open_timeout=10)
+    assert refused.value.response.status_code == 403
