@@ -12,7 +12,10 @@ import sys
 import time
 import urllib.parse
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
+
+from websockets.sync.client import connect
 
 from tests.conftest import ROOT, free_port
 
@@ -77,6 +80,38 @@ def test_the_demo_serves_health_and_login_and_has_an_incident_to_open(tmp_path):
         room = re.search(r'href="(/incidents/\d+/)"', dashboard)
         assert room, "the demo should have an incident to open"
         assert "Boycott" in opener.open(base + room.group(1)).read().decode()
+
+        # Live path in embedded mode: a mention posted with the printed token reaches
+        # the war room's websocket (eager tasks, in-memory channel layer).
+        token = _read_until(log, r"Bearer (cr_\S+)'", 5, process).group(1)
+        session = next(c.value for c in jar if c.name == "sessionid")
+        ws_url = f"ws://127.0.0.1:{port}/ws{room.group(1)}"
+        with connect(
+            ws_url, additional_headers={"Cookie": f"sessionid={session}", "Origin": base}
+        ) as socket:
+            assert json.loads(socket.recv(timeout=10))["type"] == "hello"
+            body = json.dumps(
+                [
+                    {
+                        "source": "twitter",
+                        "external_id": "curl-1",
+                        "text": "Acme Coffee, answer us!",
+                        "published_at": datetime.now(UTC).isoformat(),
+                    }
+                ]
+            ).encode()
+            request = urllib.request.Request(
+                f"{base}/api/v1/mentions",
+                data=body,
+                method="POST",
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            )
+            assert json.loads(urllib.request.urlopen(request, timeout=10).read())["accepted"] == 1
+            while True:
+                message = json.loads(socket.recv(timeout=10))
+                if message["type"] == "mentions.new":
+                    break
+            assert message["mentions"][0]["text"] == "Acme Coffee, answer us!"
     finally:
         process.terminate()
         process.wait(timeout=15)
