@@ -14,6 +14,8 @@ urlpatterns = [
     path(
         "incidents/<int:pk>/acknowledge/", views.incident_acknowledge, name="incident-acknowledge"
     ),
+    path("incidents/<int:pk>/series.json", views.incident_series, name="incident-series"),
+    path("incidents/<int:pk>/chat/", views.chat_post, name="chat-post"),
     path("preferences/", views.preferences_page, name="preferences-page"),
     path("preferences/save/", views.preferences, name="preferences"),
     path("api/v1/openapi.json", api.openapi, name="api-openapi"),

@@ -1,9 +1,18 @@
-"""The war room's websocket: join an incident's group, re-check access on every
-message, render the page's own partials for this user, send JSON."""
+"""The war room's websocket: join an incident's group, re-check access before every
+push, render the page's own partials for this user, send JSON.
+
+Under load, events are coalesced: what arrives within FLUSH_INTERVAL is sent
+together, runs of new mentions merged into one message, so a storm of thousands of
+mentions a minute neither floods the browser nor loses an event.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 import zoneinfo
+from collections import OrderedDict
 from datetime import datetime
 from typing import Any
 
@@ -12,12 +21,23 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from crisisroom import events, services
 from crisisroom.choices import IncidentStatus, Severity
 from crisisroom.models import Incident, User
 from crisisroom.permissions import can_view_incidents
 
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
+logger = logging.getLogger(__name__)
+FLUSH_INTERVAL = 0.25  # seconds: at most four pushes a second per client
+
+PARTIALS = {
+    "mentions.new": "crisisroom/war_room.html#mention-rows-oob",
+    "timeline.new": "crisisroom/war_room.html#timeline-item-oob",
+    "incident.updated": "crisisroom/war_room.html#incident-status",
+    "chat.new": "crisisroom/war_room.html#chat-item-oob",
+    "presence": "crisisroom/war_room.html#presence",
+}
 
 
 @database_sync_to_async
@@ -30,8 +50,177 @@ def _incident_exists(pk: int) -> bool:
     return Incident.objects.filter(pk=pk).exists()
 
 
-class IncidentConsumer(AsyncJsonWebsocketConsumer):
+def coalesce(payloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Merge every new-mentions event of a batch into the first one; keep the rest in order.
+
+    A merged event keeps the events it was made of under "_parts", so each part's
+    rendering can be shared between consumers (see _render_cached).
+    """
+    merged: list[dict[str, Any]] = []
+    mentions: dict[str, Any] | None = None
+    for payload in payloads:
+        if payload["type"] == "mentions.new":
+            if mentions is None:
+                mentions = {**payload, "mentions": list(payload["mentions"]), "_parts": [payload]}
+                merged.append(mentions)
+            else:
+                mentions["mentions"].extend(payload["mentions"])
+                mentions["_parts"].append(payload)
+        elif payload["type"] == "presence":
+            # Only the latest list of who is in the room matters.
+            merged = [p for p in merged if p["type"] != "presence"]
+            merged.append(payload)
+        else:
+            merged.append(payload)
+    return merged
+
+
+_RENDERED: OrderedDict[tuple[str, str, str, str], str] = OrderedDict()
+_RENDERED_MOST = 2000
+
+
+def _render_cached(payload: dict[str, Any], user: User, render: Any) -> str:
+    """One rendering of an event per language and time zone, shared by every socket
+    of this process: 200 people in one room cost one render, not 200."""
+    event_id = payload.get("event_id")
+    if not event_id:
+        return render(payload, user)
+    # A chat message is marked for the people it mentions, so its render is per user.
+    who = str(user.pk) if payload["type"] == "chat.new" else ""
+    key = (event_id, user.language or "", user.time_zone, who)
+    html = _RENDERED.get(key)
+    if html is None:
+        html = render(payload, user)
+        _RENDERED[key] = html
+        if len(_RENDERED) > _RENDERED_MOST:
+            _RENDERED.popitem(last=False)
+    return html
+
+
+@database_sync_to_async
+def _users_by_id(ids: set[int]) -> dict[int, User]:
+    return {user.pk: user for user in User.objects.filter(pk__in=ids)}
+
+
+class _Ticker:
+    """One per event loop: every FLUSH_INTERVAL, ONE query re-checks the users of
+    every socket with something to send, then each of those sockets flushes. A
+    crowded room costs one permission query a tick, not one per socket; and the
+    sockets flush the same events together, so they share renders."""
+
+    def __init__(self) -> None:
+        self.waiting: set[CoalescingConsumer] = set()
+        self.task: asyncio.Task | None = None
+
+    def want(self, consumer: CoalescingConsumer) -> None:
+        self.waiting.add(consumer)
+        if self.task is None or self.task.done():
+            self.task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        while self.waiting:
+            started = time.monotonic()
+            batch, self.waiting = self.waiting, set()
+            users = await _users_by_id({consumer.user_id for consumer in batch})
+            for consumer in batch:
+                try:
+                    await consumer.flush(users.get(consumer.user_id))
+                except Exception:  # one broken socket must not stall the room
+                    logger.exception("war room flush failed")
+            await asyncio.sleep(max(0.0, FLUSH_INTERVAL - (time.monotonic() - started)))
+
+
+_tickers: dict[asyncio.AbstractEventLoop, _Ticker] = {}
+
+
+def _ticker() -> _Ticker:
+    loop = asyncio.get_running_loop()
+    ticker = _tickers.get(loop)
+    if ticker is None:
+        for stale in [other for other in _tickers if other.is_closed()]:
+            del _tickers[stale]
+        ticker = _tickers[loop] = _Ticker()
+    return ticker
+
+
+class CoalescingConsumer(AsyncJsonWebsocketConsumer):
+    """Collects group events and pushes them at most every FLUSH_INTERVAL, after
+    re-checking that the user may still see them."""
+
+    group = ""
+    user_id = 0
+
+    def init_buffer(self) -> None:
+        self.pending: list[dict[str, Any]] = []
+
+    async def room_event(self, message: dict[str, Any]) -> None:
+        self.pending.append(message["payload"])
+        _ticker().want(self)
+
+    async def flush(self, user: User | None) -> None:
+        batch, self.pending = self.pending, []
+        if not batch:
+            return
+        if not can_view_incidents(user):
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        for payload in await self.render_batch(batch, user):
+            await self.send_json(payload)
+
+    async def render_batch(self, batch: list[dict[str, Any]], user: User) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    async def _still_allowed(self) -> User | None:
+        user = await _fresh_user(self.user_id)
+        if not can_view_incidents(user):
+            await self.close(code=CLOSE_FORBIDDEN)
+            return None
+        return user
+
+    async def disconnect(self, code: int) -> None:
+        self.pending = []
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+
+def _user_zone(user: User) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(user.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+class DashboardConsumer(CoalescingConsumer):
+    """The dashboard: any incident or brand change re-renders its live part for the user."""
+
     async def connect(self) -> None:
+        self.init_buffer()
+        user = self.scope.get("user")
+        if not can_view_incidents(user):
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.user_id = user.pk
+        self.group = events.DASHBOARD_GROUP
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self.send_json({"type": "hello"})
+
+    async def render_batch(self, batch: list[dict[str, Any]], user: User) -> list[dict[str, Any]]:
+        html = await database_sync_to_async(self._render)(user)
+        return [{"type": "dashboard.refresh", "events": [p["type"] for p in batch], "html": html}]
+
+    def _render(self, user: User) -> str:
+        from crisisroom.views import dashboard_context
+
+        with translation.override(user.language or None), timezone.override(_user_zone(user)):
+            return render_to_string(
+                "crisisroom/dashboard.html#live", {**dashboard_context(), "oob": True}
+            )
+
+
+class IncidentConsumer(CoalescingConsumer):
+    async def connect(self) -> None:
+        self.init_buffer()
         user = self.scope.get("user")
         self.incident_id = int(self.scope["url_route"]["kwargs"]["incident_id"])
         if not can_view_incidents(user):
@@ -45,50 +234,44 @@ class IncidentConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         await self.send_json({"type": "hello", "incident": self.incident_id})
+        await database_sync_to_async(services.presence_join)(
+            incident_id=self.incident_id, user=user, channel_name=self.channel_name
+        )
 
     async def disconnect(self, code: int) -> None:
-        group = getattr(self, "group", None)
-        if group:
-            await self.channel_layer.group_discard(group, self.channel_name)
+        if self.group:
+            await database_sync_to_async(services.presence_leave)(
+                incident_id=self.incident_id, channel_name=self.channel_name
+            )
+        await super().disconnect(code)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if not await self._still_allowed():
             return
         if isinstance(content, dict) and content.get("type") == "ping":
+            await database_sync_to_async(services.presence_seen)(channel_name=self.channel_name)
             await self.send_json({"type": "pong"})
 
-    async def room_event(self, message: dict[str, Any]) -> None:
-        user = await self._still_allowed()
-        if not user:
-            return
-        payload = dict(message["payload"])
-        html = self._render(payload, user)
-        if html:
-            payload["html"] = html
-        await self.send_json(payload)
-
-    async def _still_allowed(self) -> User | None:
-        user = await _fresh_user(self.user_id)
-        if not can_view_incidents(user):
-            await self.close(code=CLOSE_FORBIDDEN)
-            return None
-        return user
+    async def render_batch(self, batch: list[dict[str, Any]], user: User) -> list[dict[str, Any]]:
+        rendered = []
+        for payload in coalesce(batch):
+            parts = payload.pop("_parts", None) or [payload]
+            html = "".join(_render_cached(part, user, self._render) for part in parts)
+            rendered.append({**payload, "html": html} if html else payload)
+        return rendered
 
     def _render(self, payload: dict[str, Any], user: User) -> str:
-        template = {
-            "mentions.new": "crisisroom/war_room.html#mention-rows-oob",
-            "timeline.new": "crisisroom/war_room.html#timeline-item-oob",
-            "incident.updated": "crisisroom/war_room.html#incident-status",
-        }.get(payload["type"])
+        template = PARTIALS.get(payload["type"])
         if template is None:
             return ""
         context = dict(payload)
-        if payload["type"] == "mentions.new":
+        kind = payload["type"]
+        if kind == "mentions.new":
             context["mentions"] = [
                 {**m, "published_at": datetime.fromisoformat(m["published_at"])}
                 for m in reversed(payload["mentions"])
             ]
-        elif payload["type"] == "incident.updated":
+        elif kind == "incident.updated":
             context["oob"] = True
             context["incident"] = {
                 "severity": payload["severity"],
@@ -96,11 +279,16 @@ class IncidentConsumer(AsyncJsonWebsocketConsumer):
                 "get_status_display": IncidentStatus(payload["status"]).label,
                 "is_drill": payload.get("is_drill", False),
             }
-        elif payload["type"] == "timeline.new":
+        elif kind == "timeline.new":
             context["event"] = {**payload, "at": datetime.fromisoformat(payload["at"])}
-        try:
-            tz = zoneinfo.ZoneInfo(user.time_zone)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            tz = zoneinfo.ZoneInfo("UTC")
-        with translation.override(user.language or None), timezone.override(tz):
+        elif kind == "chat.new":
+            context["message"] = {
+                **payload,
+                "created_at": datetime.fromisoformat(payload["at"]),
+                "for_me": user.get_username() in payload["mentioned"],
+            }
+        elif kind == "presence":
+            context["oob"] = True
+            context["present"] = payload["users"]
+        with translation.override(user.language or None), timezone.override(_user_zone(user)):
             return render_to_string(template, context)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
+import uuid
 from typing import Any, NotRequired, TypedDict
 
 from asgiref.sync import async_to_sync
@@ -61,6 +63,22 @@ class TimelineEventPayload(TypedDict):
     actor: NotRequired[str]
 
 
+class ChatEvent(TypedDict):
+    type: str  # "chat.new"
+    incident: int
+    id: int
+    author: str
+    body: str
+    mentioned: list[str]
+    at: str
+
+
+class PresenceEvent(TypedDict):
+    type: str  # "presence"
+    incident: int
+    users: list[str]
+
+
 # The server's event loop, remembered by crisisroom.asgi. The in-memory channel
 # layer (embedded mode) keeps asyncio queues bound to that loop, so a thread of
 # the in-process scheduler must hand its sends to that loop rather than run them
@@ -79,6 +97,9 @@ def broadcast(group: str, payload: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
+    # Every event gets an id (consumers share one render of it per language and
+    # time zone) and the time it left, just after the commit that caused it.
+    payload = {**payload, "event_id": uuid.uuid4().hex, "sent_at": time.time()}
     message = {"type": "room.event", "payload": payload}
     try:
         running = asyncio.get_running_loop()

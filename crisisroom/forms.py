@@ -15,3 +15,7 @@ class PreferencesForm(forms.Form):
         choices=lambda: [(z, z) for z in sorted(zoneinfo.available_timezones())],
     )
     next = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+class ChatForm(forms.Form):
+    body = forms.CharField(max_length=4000, strip=True)

@@ -216,3 +216,31 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"alert {self.incident_id} → {self.email} ({self.status})"
+
+
+class ChatMessage(models.Model):
+    """Team chat inside an incident's war room: internal, not part of the public record."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="chat_messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    body = models.TextField(max_length=4000)
+    mentioned = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.author} in {self.incident_id}: {self.body[:40]}"
+
+
+class RoomPresence(models.Model):
+    """One open war-room socket: who is in the room right now (per connection)."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="presence")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    channel_name = models.CharField(max_length=200, unique=True)
+    seen_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.incident_id}"

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, QuerySet
+from datetime import timedelta
+
+from django.db.models import Count, QuerySet, Sum
 from django.http import Http404
+from django.utils import timezone
 
 from crisisroom.choices import ACTIVE_STATUSES
 from crisisroom.models import Incident, TimelineEvent
 from crisisroom.permissions import PermissionDenied, can_view_incidents
-from monitoring.models import Mention
+from monitoring.models import BUCKET_SECONDS, Mention, Rollup, bucket_start
 
 
 def incident_get_for_user(*, user, pk: int) -> Incident:
@@ -51,3 +54,64 @@ def incident_top_mentions(*, incident: Incident, limit: int = 5) -> list[Mention
             brand_id=incident.brand_id, published_at__gte=incident.started_at
         ).order_by("-author_followers", "-published_at")[:limit]
     )
+
+
+def incident_chat(*, incident: Incident, user, limit: int = 100) -> list[dict]:
+    """The latest team chat messages, oldest first, marked where they mention ``user``."""
+    messages = list(
+        incident.chat_messages.select_related("author")
+        .prefetch_related("mentioned")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+    return [
+        {
+            "id": m.pk,
+            "author": m.author.get_username(),
+            "body": m.body,
+            "created_at": m.created_at,
+            "for_me": any(u.pk == user.pk for u in m.mentioned.all()),
+        }
+        for m in reversed(messages)
+    ]
+
+
+def incident_platforms(*, incident: Incident) -> list[str]:
+    return list(
+        Rollup.objects.filter(
+            brand_id=incident.brand_id, bucket__gte=incident.started_at - SERIES_BEFORE
+        )
+        .values_list("platform", flat=True)
+        .distinct()
+        .order_by("platform")
+    )
+
+
+SERIES_BEFORE = timedelta(hours=12)
+SERIES_MOST = timedelta(days=3)
+
+
+def incident_series(*, incident: Incident, now=None) -> dict:  # type: ignore[no-untyped-def]
+    """Mentions per 5-minute bucket (all platforms) around the incident, from rollups."""
+    now = now or timezone.now()
+    start = max(incident.started_at - SERIES_BEFORE, now - SERIES_MOST)
+    rows = (
+        Rollup.objects.filter(brand_id=incident.brand_id, bucket__gte=start, bucket__lte=now)
+        .values("bucket")
+        .annotate(
+            count=Sum("count"),
+            negative=Sum("negative"),
+            neutral=Sum("neutral"),
+            positive=Sum("positive"),
+        )
+        .order_by("bucket")
+    )
+    by_bucket = {row["bucket"]: row for row in rows}
+    series: dict[str, list] = {"t": [], "count": [], "negative": [], "neutral": [], "positive": []}
+    moment = bucket_start(start)
+    while moment <= now:
+        row = by_bucket.get(moment)
+        series["t"].append(int(moment.timestamp()))
+        for key in ("count", "negative", "neutral", "positive"):
+            series[key].append(row[key] if row else 0)
+        moment += timedelta(seconds=BUCKET_SECONDS)
+    return series

@@ -134,15 +134,13 @@ if REDIS_URL:
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", "crisisroom"),
         }
     }
+    # Pub/sub: an event is published once and fanned out in memory to every socket
+    # of a process (the core layer writes one Redis message per socket, and drops
+    # them past its capacity when a crowded room falls behind).
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                "hosts": [REDIS_URL],
-                "prefix": env("CHANNEL_LAYER_PREFIX", "crisisroom"),
-                "capacity": 1000,
-                "expiry": 30,
-            },
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": env("CHANNEL_LAYER_PREFIX", "crisisroom")},
         }
     }
 else:

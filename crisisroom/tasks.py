@@ -4,7 +4,7 @@ from smtplib import SMTPException
 
 from celery import shared_task
 
-from crisisroom.services import alert_send
+from crisisroom.services import alert_send, chat_notify
 
 
 @shared_task(
@@ -15,3 +15,10 @@ from crisisroom.services import alert_send
 )
 def alert_send_task(alert_id: int) -> bool:
     return alert_send(alert_id=alert_id)
+
+
+@shared_task(
+    autoretry_for=(SMTPException, OSError), retry_backoff=True, retry_jitter=True, max_retries=3
+)
+def chat_notify_task(message_id: int) -> int:
+    return chat_notify(message_id=message_id)

@@ -13,10 +13,10 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from crisisroom import selectors, services
-from crisisroom.forms import PreferencesForm
+from crisisroom.forms import ChatForm, PreferencesForm
 from crisisroom.health import health_report
 from crisisroom.permissions import PermissionDenied, can_view_incidents, can_work_incidents
-from monitoring.selectors import brands_overview
+from monitoring.selectors import brands_overview, sources_health
 
 
 def _get_incident_for_user(request: HttpRequest, pk: int):  # type: ignore[no-untyped-def]
@@ -61,15 +61,17 @@ class ThrottledLoginView(auth_views.LoginView):
 def dashboard(request: HttpRequest) -> HttpResponse:
     if not can_view_incidents(request.user):
         return HttpResponseForbidden(_("Your account has no organisation role yet. Ask an admin."))
-    return render(
-        request,
-        "crisisroom/dashboard.html",
-        {
-            "active": list(selectors.incidents_active()),
-            "recent": list(selectors.incidents_recent()),
-            "brands": brands_overview(),
-        },
-    )
+    return render(request, "crisisroom/dashboard.html", dashboard_context())
+
+
+def dashboard_context() -> dict:
+    """What the dashboard shows; the dashboard's websocket re-renders the same."""
+    return {
+        "active": list(selectors.incidents_active()),
+        "recent": list(selectors.incidents_recent()),
+        "brands": brands_overview(),
+        "sources": sources_health(),
+    }
 
 
 @login_required
@@ -82,12 +84,35 @@ def war_room(request: HttpRequest, pk: int) -> HttpResponse:
         "mentions": selectors.incident_feed(incident=incident, limit=settings.WAR_ROOM_FEED_SIZE),
         "timeline": list(selectors.incident_timeline(incident=incident)),
         "signals": [(s, services.describe_signal(s)) for s in incident.signals.order_by("at")],
+        "chat": selectors.incident_chat(incident=incident, user=request.user),
+        "present": services.presence_list(incident_id=incident.pk),
+        "platforms": selectors.incident_platforms(incident=incident),
         "can_work": can_work_incidents(request.user),
     }
     template = "crisisroom/war_room.html"
-    if request.htmx and request.GET.get("part") == "feed":
-        template += "#feed"
+    if request.htmx and request.GET.get("part") == "live":
+        template += "#live"  # the resync after a reconnect: the page as a fresh load shows it
     return render(request, template, context)
+
+
+@login_required
+@require_GET
+def incident_series(request: HttpRequest, pk: int) -> JsonResponse:
+    incident = _get_incident_for_user(request, pk)
+    return JsonResponse(selectors.incident_series(incident=incident))
+
+
+@login_required
+@require_POST
+def chat_post(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _get_incident_for_user(request, pk)
+    form = ChatForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse(status=400)
+    services.chat_post(incident=incident, author=request.user, body=form.cleaned_data["body"])
+    if request.htmx:
+        return HttpResponse(status=204)
+    return redirect("crisisroom:war-room", pk=incident.pk)
 
 
 @login_required

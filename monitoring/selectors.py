@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from monitoring.models import Brand
+from monitoring.models import Brand, Source
 
 
 def brands_overview(*, hours: int = 24) -> list[Brand]:
@@ -21,3 +21,8 @@ def brands_overview(*, hours: int = 24) -> list[Brand]:
             positive=Sum("rollups__positive", filter=window, default=0),
         )
     )
+
+
+def sources_health() -> list[Source]:
+    """Every source with its health, failing ones first."""
+    return list(Source.objects.order_by("-consecutive_failures", "kind", "key"))

@@ -86,6 +86,27 @@ class Stack:
     processes: list[subprocess.Popen] = field(default_factory=list)
     logs: list[Path] = field(default_factory=list)
 
+    commands: dict[str, list[str]] = field(default_factory=dict)
+
+    def stop(self, name: str) -> None:
+        process = self.processes[list(self.commands).index(name)]
+        process.terminate()
+        process.wait(timeout=15)
+
+    def start(self, name: str) -> None:
+        log = self.logs[list(self.commands).index(name)]
+        handle = log.open("ab")
+        process = subprocess.Popen(
+            self.commands[name], cwd=ROOT, env=self.env, stdout=handle, stderr=subprocess.STDOUT
+        )
+        self.processes[list(self.commands).index(name)] = process
+        if name == "web":
+            _wait_until(
+                lambda: urllib.request.urlopen(f"{self.base_url}/healthz", timeout=2).status == 200,
+                60,
+                "daphne",
+            )
+
     def log_tail(self) -> str:
         return "\n".join(
             f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in self.logs
@@ -155,6 +176,7 @@ def live_stack(transactional_db, smtp_server: SmtpServer, tmp_path: Path) -> Ite
             "crisisroom.asgi:application",
         ],
     }
+    stack.commands = commands
     for name, command in commands.items():
         log = tmp_path / f"{name}.log"
         stack.logs.append(log)
@@ -185,3 +207,10 @@ def live_stack(transactional_db, smtp_server: SmtpServer, tmp_path: Path) -> Ite
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
+        # A killed process's sessions can outlive it briefly; the test database must
+        # be droppable at the end of the run.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )

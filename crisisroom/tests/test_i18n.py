@@ -21,8 +21,11 @@ def _entries() -> list[tuple[str, str, bool]]:
         for line in block.splitlines():
             if line.startswith("msgid "):
                 current, line = msgid, line[6:]
-            elif line.startswith("msgstr "):
-                current, line = msgstr, line[7:]
+            elif line.startswith("msgid_plural "):
+                current = None
+                continue
+            elif line.startswith(("msgstr ", "msgstr[0] ")):
+                current, line = msgstr, line.split(" ", 1)[1]
             elif not line.startswith('"'):
                 continue
             if current is not None:

@@ -35,6 +35,7 @@ def test_the_embedded_scheduler_runs_due_beat_entries_once_per_interval(settings
     calls = []
     from crisisroom.celery import app
 
+    app.loader.import_default_modules()
     task = app.tasks["monitoring.tasks.brands_detect_task"]
     monkeypatch.setattr(task, "apply", lambda args=(), kwargs=None: calls.append(args))
     settings.CELERY_BEAT_SCHEDULE = {

@@ -1,16 +1,23 @@
-/* Crisis Room front end: the war room's live feed over htmx's websocket extension.
- * Server messages are JSON ({type, ..., html}); the "crisis-json" extension hands
- * htmx the html (out-of-band swaps of the page's own partials) and announces the
- * parsed message as a "crisis:message" event. */
+/* Crisis Room front end. The war room's live parts ride on htmx's websocket
+ * extension: server messages are JSON ({type, ..., html}); the "crisis-json"
+ * extension hands htmx the html (out-of-band swaps of the page's own partials)
+ * and announces the parsed message as a "crisis:message" event first.
+ * Everything here is progressive: without JavaScript the pages still read. */
 (function () {
   "use strict";
+
+  var FEED_MOST = 500;          // items kept in the feed; older ones are a reload away
+  var CHART_EVERY_MS = 5000;    // at most one chart refresh per 5 s
+  var HEARTBEAT_MS = 30000;     // keeps "who is in the room" honest
+
   function ready(fn) {
     if (document.readyState !== "loading") fn(); else document.addEventListener("DOMContentLoaded", fn);
   }
+
   ready(function () {
     if (!window.htmx) return;
     htmx.defineExtension("crisis-json", {
-      transformResponse: function (text, xhr, elt) {
+      transformResponse: function (text, xhr) {
         if (xhr) return text; // only websocket messages arrive without an XHR
         var message;
         try { message = JSON.parse(text); } catch (e) { return text; }
@@ -18,35 +25,196 @@
         return message.html || "";
       }
     });
+    document.addEventListener("crisis:message", function (evt) {
+      var live = document.querySelector("[ws-connect]");
+      if (live && evt.detail.type === "hello") live.dataset.connected = "true";
+    });
+    document.body.addEventListener("htmx:wsClose", function (evt) {
+      if (evt.target && evt.target.dataset) evt.target.dataset.connected = "false";
+    });
     var room = document.querySelector(".war-room");
-    if (!room) return;
+    if (room) warRoom(room);
+  });
+
+  function warRoom(room) {
     var banner = document.getElementById("connection-banner");
     var lost = false;
+    var socket = null;
+    var heldCount = 0;
+    var before = null;
+    var chart = null;
+    var chartTimer = null;
+    var lastChart = 0;
+
+    function feed() { return document.getElementById("feed-items"); }
+    function pill() { return document.getElementById("new-mentions"); }
+
+    // --- connection: banner, reconnect, resync ---------------------------------
+    room.addEventListener("htmx:wsOpen", function (evt) {
+      socket = evt.detail.socketWrapper;
+      room.classList.remove("offline");
+      if (!lost) return;
+      lost = false;
+      banner.textContent = banner.dataset.back;
+      // Whatever happened while we were away, exactly as a fresh load shows it.
+      htmx.ajax("GET", room.dataset.liveUrl, { target: "#live", swap: "outerHTML" }).then(function () {
+        afterResync();
+        setTimeout(function () { banner.hidden = true; }, 1500);
+      });
+    });
     room.addEventListener("htmx:wsClose", function (evt) {
       var code = evt.detail.event.code;
+      room.dataset.connected = "false";
       if (code === 4403 || code === 4404) return;
       lost = true;
       banner.textContent = banner.dataset.lost;
       banner.hidden = false;
       room.classList.add("offline");
-      // The extension retries abnormal closures itself; a clean close (server restart) too.
+      // The extension retries abnormal closures itself; a clean close (a server
+      // restart says "going away") is retried here.
       if ([1006, 1011, 1012, 1013].indexOf(code) < 0 && evt.detail.socketWrapper) {
         setTimeout(function () { evt.detail.socketWrapper.reconnect(); }, 1000);
       }
     });
-    room.addEventListener("htmx:wsOpen", function () {
-      room.classList.remove("offline");
-      room.dataset.connected = "true";
-      if (!lost) return;
-      lost = false;
-      banner.textContent = banner.dataset.back;
-      // Resync: whatever arrived while we were away, exactly as a fresh load shows it.
-      htmx.ajax("GET", room.dataset.feedUrl, { target: "#feed", swap: "outerHTML" }).then(function () {
-        setTimeout(function () { banner.hidden = true; }, 1500);
-      });
-    });
+    setInterval(function () {
+      if (socket && room.dataset.connected === "true") socket.send(JSON.stringify({ type: "ping" }), room);
+    }, HEARTBEAT_MS);
+
+    // --- messages ----------------------------------------------------------------
     document.addEventListener("crisis:message", function (evt) {
-      if (evt.detail.type === "hello") room.dataset.connected = "true";
+      var type = evt.detail.type;
+      if (type === "hello") room.dataset.connected = "true";
+      if (type === "mentions.new") {
+        var list = feed();
+        before = list ? { top: list.scrollTop, height: list.scrollHeight } : null;
+      }
+      if (type === "chat.new" && evt.detail.mentioned.indexOf(room.dataset.me) >= 0 && document.hidden) {
+        document.title = "● " + document.title.replace(/^● /, "");
+      }
     });
-  });
+    room.addEventListener("htmx:wsAfterMessage", function () {
+      var list = feed();
+      if (!list) return;
+      tidyFeed(list);
+      if (before) {
+        var added = list.scrollHeight - before.height;
+        // Someone reading further down keeps their place; new items wait above.
+        if (before.top > 40 && added > 0) {
+          list.scrollTop = before.top + added;
+          heldCount += 1;
+          showPill();
+        }
+        before = null;
+        refreshChartSoon();
+      }
+      var chat = document.getElementById("chat");
+      if (chat) {
+        var empty = chat.querySelector(".empty");
+        if (empty && chat.children.length > 1) empty.remove();
+        chat.scrollTop = chat.scrollHeight;
+      }
+    });
+    document.addEventListener("visibilitychange", function () {
+      if (!document.hidden) document.title = document.title.replace(/^● /, "");
+    });
+
+    function tidyFeed(list) {
+      var empty = list.querySelector(".empty");
+      if (empty && list.children.length > 1) empty.remove();
+      var seen = {};
+      Array.prototype.slice.call(list.children).forEach(function (item) {
+        if (!item.id) return;
+        if (seen[item.id]) { item.remove(); return; } // already shown (a resync raced a push)
+        seen[item.id] = true;
+      });
+      while (list.children.length > FEED_MOST) list.lastElementChild.remove();
+      applyFilters();
+    }
+
+    function showPill() {
+      var button = pill();
+      if (!button) return;
+      button.textContent = button.dataset.template.replace("{n}", heldCount);
+      button.hidden = false;
+    }
+
+    document.addEventListener("click", function (evt) {
+      if (evt.target && evt.target.id === "new-mentions") {
+        feed().scrollTop = 0;
+        heldCount = 0;
+        evt.target.hidden = true;
+        feed().focus();
+      }
+    });
+    document.addEventListener("scroll", function (evt) {
+      if (evt.target && evt.target.id === "feed-items" && evt.target.scrollTop < 10 && heldCount) {
+        heldCount = 0;
+        pill().hidden = true;
+      }
+    }, true);
+
+    // --- filters (also for items that arrive later) ---------------------------------
+    function applyFilters() {
+      var sentiment = (document.getElementById("filter-sentiment") || {}).value || "";
+      var platform = (document.getElementById("filter-platform") || {}).value || "";
+      var list = feed();
+      if (!list) return;
+      Array.prototype.forEach.call(list.querySelectorAll("li.mention"), function (item) {
+        item.hidden = (sentiment && item.dataset.sentiment !== sentiment) ||
+                      (platform && item.dataset.platform !== platform);
+      });
+    }
+    document.addEventListener("change", function (evt) {
+      if (evt.target && /^filter-/.test(evt.target.id)) applyFilters();
+    });
+
+    // --- chat ------------------------------------------------------------------------
+    document.addEventListener("htmx:afterRequest", function (evt) {
+      var form = evt.detail.elt;
+      if (form && form.classList && form.classList.contains("chat-form") && evt.detail.successful) form.reset();
+    });
+
+    // --- chart -----------------------------------------------------------------------
+    function refreshChartSoon() {
+      if (chartTimer) return;
+      var wait = Math.max(0, lastChart + CHART_EVERY_MS - Date.now());
+      chartTimer = setTimeout(function () { chartTimer = null; loadChart(); }, wait);
+    }
+    function loadChart() {
+      var box = document.getElementById("volume-chart");
+      if (!box || !window.uPlot) return;
+      lastChart = Date.now();
+      fetch(room.dataset.seriesUrl, { credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (s) { drawChart(box, s); })
+        .catch(function () { /* the next update tries again */ });
+    }
+    function drawChart(box, s) {
+      var data = [s.t, s.count, s.negative, s.positive];
+      if (chart && chart.root.parentNode === box) { chart.setData(data); return; }
+      box.innerHTML = "";
+      var tz = room.dataset.timeZone || "UTC";
+      chart = new uPlot({
+        width: Math.max(280, box.clientWidth),
+        height: 180,
+        tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), tz); },
+        series: [{}, { label: box.dataset.labelAll, stroke: "#0b5cad", width: 2 },
+                 { label: box.dataset.labelNegative, stroke: "#b00020", width: 2 },
+                 { label: box.dataset.labelPositive, stroke: "#1b6e3a", width: 1 }],
+        axes: [{}, { size: 40 }]
+      }, data, box);
+    }
+    window.addEventListener("resize", function () {
+      var box = document.getElementById("volume-chart");
+      if (chart && box) chart.setSize({ width: Math.max(280, box.clientWidth), height: 180 });
+    });
+
+    function afterResync() {
+      chart = null;
+      heldCount = 0;
+      applyFilters();
+      loadChart();
+    }
+    loadChart();
+  }
 })();
