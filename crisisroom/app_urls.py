@@ -16,6 +16,8 @@ urlpatterns = [
     ),
     path("incidents/<int:pk>/series.json", views.incident_series, name="incident-series"),
     path("incidents/<int:pk>/chat/", views.chat_post, name="chat-post"),
+    path("drills/", views.drills, name="drills"),
+    path("drills/<int:pk>/stop/", views.drill_stop, name="drill-stop"),
     path("preferences/", views.preferences_page, name="preferences-page"),
     path("preferences/save/", views.preferences, name="preferences"),
     path("api/v1/openapi.json", api.openapi, name="api-openapi"),

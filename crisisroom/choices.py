@@ -44,6 +44,7 @@ class TimelineKind(models.TextChoices):
     MEMBER = "member", _("Team")
     NOTE = "note", _("Note")
     STATUS = "status", _("Status change")
+    CURVEBALL = "curveball", _("Curveball")
 
 
 class AlertStatus(models.TextChoices):

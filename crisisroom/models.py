@@ -244,3 +244,40 @@ class RoomPresence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.incident_id}"
+
+
+class Drill(models.Model):
+    """A fire drill: a scenario replayed through the real ingest path at some speed."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        FINISHED = "finished", _("Finished")
+        STOPPED = "stopped", _("Stopped")
+
+    scenario = models.SlugField(max_length=60)
+    brand = models.ForeignKey("monitoring.Brand", on_delete=models.PROTECT, related_name="drills")
+    speed = models.FloatField(default=1.0)
+    seed = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUNNING)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Scenario seconds delivered so far: a tick delivers (cursor, now × speed] exactly once.
+    cursor = models.FloatField(default=0.0)
+    delivered = models.PositiveIntegerField(default=0)
+    curveballs_noted = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["brand"],
+                condition=models.Q(status="running"),
+                name="one_running_drill_per_brand",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"drill {self.scenario} ×{self.speed:g} ({self.status})"

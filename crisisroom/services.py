@@ -227,10 +227,15 @@ def _attach_signal(incident: Incident, signal: Signal) -> None:
 
 @transaction.atomic
 def incident_take_signal(*, signal: Signal) -> Incident:
-    """One open incident per brand gathers new signals; otherwise a signal opens one."""
+    """One open incident per brand gathers new signals; otherwise a signal opens one.
+
+    A brand under a running fire drill opens drill incidents."""
+    from crisisroom.drills import brand_in_drill
+
+    is_drill = brand_in_drill(signal.brand_id)
     incident = (
         Incident.objects.select_for_update()
-        .filter(brand_id=signal.brand_id, status__in=ACTIVE_STATUSES, is_drill=False)
+        .filter(brand_id=signal.brand_id, status__in=ACTIVE_STATUSES, is_drill=is_drill)
         .first()
     )
     if incident is not None:
@@ -238,8 +243,14 @@ def incident_take_signal(*, signal: Signal) -> Incident:
         return incident
     with translation.override(settings.LANGUAGE_CODE):
         title = f"{signal.brand.name}: {SignalKind(signal.kind).label}"
+        if is_drill:
+            title = f"[{_('Drill')}] {title}"
     return incident_open(
-        brand=signal.brand, title=title, severity=severity_for(signal.magnitude), signals=[signal]
+        brand=signal.brand,
+        title=title,
+        severity=severity_for(signal.magnitude),
+        signals=[signal],
+        is_drill=is_drill,
     )
 
 

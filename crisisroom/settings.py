@@ -165,6 +165,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "monitoring.tasks.brands_detect_task",
         "schedule": float(envint("DETECT_INTERVAL_SECONDS", 60)),
     },
+    "tick-drills": {
+        "task": "crisisroom.tasks.drills_tick_task",
+        "schedule": float(envint("DRILL_TICK_SECONDS", 5)),
+    },
 }
 EMBEDDED_SCHEDULER = envbool("CRISISROOM_EMBEDDED_SCHEDULER", EMBEDDED)
 

@@ -22,3 +22,13 @@ def alert_send_task(alert_id: int) -> bool:
 )
 def chat_notify_task(message_id: int) -> int:
     return chat_notify(message_id=message_id)
+
+
+@shared_task
+def drills_tick_task() -> int:
+    """Periodic: every running drill delivers what has come due."""
+    from crisisroom.drills import drill_tick
+    from crisisroom.models import Drill
+
+    ids = list(Drill.objects.filter(status=Drill.Status.RUNNING).values_list("pk", flat=True))
+    return sum(drill_tick(drill_id=pk) for pk in ids)

@@ -5,16 +5,18 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from crisisroom import drills as drill_service
 from crisisroom import selectors, services
-from crisisroom.forms import ChatForm, PreferencesForm
+from crisisroom.forms import ChatForm, DrillStartForm, PreferencesForm
 from crisisroom.health import health_report
+from crisisroom.models import Drill
 from crisisroom.permissions import PermissionDenied, can_view_incidents, can_work_incidents
 from monitoring.selectors import brands_overview, sources_health
 
@@ -186,3 +188,47 @@ class PermissionDeniedMiddleware:
         if isinstance(exception, PermissionDenied):
             return permission_denied_view(request, exception)
         return None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def drills(request: HttpRequest) -> HttpResponse:
+    """Start and stop fire drills; see the running and past ones."""
+    if not can_view_incidents(request.user):
+        raise PermissionDenied(_("You are not allowed to see drills."))
+    form = DrillStartForm(request.POST or None, scenarios=drill_service.scenarios_list())
+    if request.method == "POST" and form.is_valid():
+        try:
+            drill = drill_service.drill_start(
+                scenario_id=form.cleaned_data["scenario"],
+                speed=form.cleaned_data["speed"],
+                user=request.user,
+            )
+        except drill_service.ScenarioError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Drill started: %(name)s.") % {"name": drill.brand.name})
+            return redirect("crisisroom:drills")
+    past = list(Drill.objects.select_related("brand").order_by("-started_at")[:30])
+    rows = [(d, drill_service.drill_incident(d)) for d in past]
+    return render(
+        request,
+        "crisisroom/drills.html",
+        {
+            "form": form,
+            "scenarios": form.scenarios,
+            "rows": rows,
+            "can_work": can_work_incidents(request.user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def drill_stop(request: HttpRequest, pk: int) -> HttpResponse:
+    drill = Drill.objects.filter(pk=pk).first()
+    if drill is None:
+        raise Http404
+    drill_service.drill_stop(drill=drill, user=request.user)
+    messages.success(request, _("Drill stopped."))
+    return redirect("crisisroom:drills")

@@ -123,3 +123,46 @@ def test_a_socket_without_a_session_is_refused_by_the_real_server(live_stack, bo
     with pytest.raises(InvalidStatus) as refused:
         connect(ws_url, additional_headers={"Origin": live_stack.base_url}, open_timeout=10)
     assert refused.value.response.status_code == 403
+
+
+def test_a_drill_at_high_speed_runs_through_the_real_worker_to_an_alert(
+    live_stack, smtp_server, bob
+):
+    """`run_drill` replays a shipped scenario through the real ingest path; the worker's
+    detection opens a drill incident and pages on-call over SMTP."""
+    import signal
+    import subprocess
+    import sys
+
+    from crisisroom.models import Drill
+    from tests.conftest import ROOT
+
+    OnCallEntry.objects.create(user=bob)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "manage.py",
+            "run_drill",
+            "policy-backlash",
+            "--speed",
+            "120",
+            "--tick",
+            "0.5",
+        ],
+        cwd=ROOT,
+        env=live_stack.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        incident = wait_for(lambda: Incident.objects.filter(is_drill=True).first(), timeout=60)
+        assert incident.title.startswith("[Drill]")
+        messages = smtp_server.inbox.wait_for(1, timeout=30)
+        assert messages and "[Drill]" in messages[0]["Subject"], live_stack.log_tail()
+        assert not Incident.objects.filter(is_drill=False).exists()
+    finally:
+        process.send_signal(signal.SIGINT)
+        output = process.communicate(timeout=30)[0]
+    assert "stopped" in output or "finished" in output, output
+    assert Drill.objects.get().status in {"stopped", "finished"}

@@ -14,10 +14,24 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--no-serve", action="store_true", help="Load the data and stop.")
+        parser.add_argument(
+            "--drill", default="policy-backlash", help="scenario to run live ('' for none)"
+        )
+        parser.add_argument("--speed", type=float, default=10.0, help="the drill's speed")
 
-    def handle(self, *args, host: str, port: int, no_serve: bool, **options) -> None:  # type: ignore[no-untyped-def]
+    def handle(
+        self, *args, host: str, port: int, no_serve: bool, drill: str, speed: float, **options
+    ) -> None:  # type: ignore[no-untyped-def]
         call_command("migrate", interactive=False, verbosity=0)
         info = load_demo()
+        started = None
+        if drill:
+            from crisisroom.drills import drill_start, drill_stop
+            from crisisroom.models import Drill
+
+            for running in Drill.objects.filter(status=Drill.Status.RUNNING):
+                drill_stop(drill=running)
+            started = drill_start(scenario_id=drill, speed=speed)
         base = f"http://{host}:{port}"
         self.stdout.write(
             "\n".join(
@@ -26,6 +40,14 @@ class Command(BaseCommand):
                     f"Crisis Room demo ({'embedded' if settings.EMBEDDED else 'services'} mode), {info['mentions']} mentions loaded.",
                     f"  Open    {base}/",
                     f"  Log in  username: {info['username']}   password: {info['password']}",
+                    *(
+                        [
+                            f"  A fire drill is under way ({started.scenario}, ×{speed:g}, brand {started.brand.name}):"
+                            " its incident opens within a minute; watch it on the dashboard."
+                        ]
+                        if started
+                        else []
+                    ),
                     "  Post a mention and watch it arrive in the war room:",
                     f"    curl -s -X POST {base}/api/v1/mentions -H 'Authorization: Bearer {info['token']}' \\",
                     "      -H 'Content-Type: application/json' \\",
