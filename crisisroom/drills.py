@@ -225,9 +225,17 @@ def _brand_for(data: dict) -> Brand:
 
 
 def drill_start(
-    *, scenario_id: str, speed: float = 1.0, user: User | None = None, seed: int = 0
+    *,
+    scenario_id: str,
+    speed: float = 1.0,
+    user: User | None = None,
+    seed: int = 0,
+    under_way: float = 0.0,
 ) -> Drill:
-    """Start a drill: backfill the scenario's quiet days, then let ticks play the storm."""
+    """Start a drill: backfill the scenario's quiet days, then let ticks play the storm.
+
+    ``under_way`` (scenario minutes) starts it already that far in: the first tick
+    delivers those minutes at once, as if they had just happened."""
     if user is not None:
         require(can_work_incidents(user), "Only responders and admins start drills.")
     if not 0.1 <= speed <= 600:
@@ -239,8 +247,14 @@ def drill_start(
         ).exists():
             raise ScenarioError(_("This scenario is already running; stop it first."))
         brand = _brand_for(data)
+        started_at = timezone.now() - timedelta(seconds=max(0.0, under_way) * 60 / speed)
         drill = Drill.objects.create(
-            scenario=scenario_id, brand=brand, speed=speed, seed=seed, started_by=user
+            scenario=scenario_id,
+            brand=brand,
+            speed=speed,
+            seed=seed,
+            started_by=user,
+            started_at=started_at,
         )
     plan = scenario_plan(data, run=f"d{drill.pk}", seed=seed)
     _ingest(plan.baseline, drill.started_at, speed)

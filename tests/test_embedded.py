@@ -39,6 +39,7 @@ def test_the_demo_serves_health_and_login_and_has_an_incident_to_open(tmp_path):
     }
     env["CRISISROOM_DATA_DIR"] = str(tmp_path / "var")
     log = tmp_path / "demo.log"
+    started = time.monotonic()
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "manage.py", "demo", "--port", str(port)],
@@ -112,6 +113,17 @@ def test_the_demo_serves_health_and_login_and_has_an_incident_to_open(tmp_path):
                 if message["type"] == "mentions.new":
                     break
             assert message["mentions"][0]["text"] == "Acme Coffee, answer us!"
+
+        # The drill under way opens its incident within a minute of starting.
+        deadline = started + 60
+        drill_incident = None
+        while drill_incident is None and time.monotonic() < deadline:
+            listing = urllib.request.Request(f"{base}/api/v1/incidents", headers={"Authorization": f"Bearer {token}"})
+            incidents = json.loads(urllib.request.urlopen(listing, timeout=10).read())["incidents"]
+            drill_incident = next((i for i in incidents if i["is_drill"]), None)
+            time.sleep(1)
+        assert drill_incident is not None, log.read_text(errors="replace")[-3000:]
+        print(f"drill incident after {time.monotonic() - started:.0f} s")
     finally:
         process.terminate()
         process.wait(timeout=15)

@@ -18,9 +18,23 @@ class Command(BaseCommand):
             "--drill", default="policy-backlash", help="scenario to run live ('' for none)"
         )
         parser.add_argument("--speed", type=float, default=10.0, help="the drill's speed")
+        parser.add_argument(
+            "--under-way",
+            type=float,
+            default=10.0,
+            help="start the drill this many scenario minutes in",
+        )
 
     def handle(
-        self, *args, host: str, port: int, no_serve: bool, drill: str, speed: float, **options
+        self,
+        *args,
+        host: str,
+        port: int,
+        no_serve: bool,
+        drill: str,
+        speed: float,
+        under_way: float,
+        **options,
     ) -> None:  # type: ignore[no-untyped-def]
         call_command("migrate", interactive=False, verbosity=0)
         info = load_demo()
@@ -31,7 +45,7 @@ class Command(BaseCommand):
 
             for running in Drill.objects.filter(status=Drill.Status.RUNNING):
                 drill_stop(drill=running)
-            started = drill_start(scenario_id=drill, speed=speed)
+            started = drill_start(scenario_id=drill, speed=speed, under_way=under_way)
         base = f"http://{host}:{port}"
         self.stdout.write(
             "\n".join(
