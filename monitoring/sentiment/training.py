@@ -52,16 +52,16 @@ CONFIG = {
         "neutral_threshold": 0.0,  # three-class model: neutral is a class of its own
     },
     "zh": {
-        "C": 10.0,
+        "C": 5.0,
         "class_weight": "balanced",
         "min_df": 2,
         "binary": True,  # presence of each character n-gram ...
         "normalize": True,  # ... L2-normalised (reviews vary from 5 to 500 characters)
         "negative_bias": 0.0,
         "positive_bias": 0.0,
-        # x:cmp is learned strongly from the reviews (about -9.7); the prior makes
+        # x:cmp is learned strongly from the reviews (about -8.5); the prior makes
         # sure short brand complaints clear the neutral threshold
-        "lexicon_prior": 3.0,
+        "lexicon_prior": 1.5,
         # two-class model: below this probability of the winning class -> neutral
         "neutral_threshold": 0.65,
     },
