@@ -14,7 +14,7 @@ English
     hand-written complaint/crisis lexicon (``EN_COMPLAINT_TERMS``: boycott, scam,
     refund, "hung up", "still waiting", ...).  The dev tweets barely contain such
     phrasing, so training adds a fixed prior to this feature's weight (see
-    ``training.CONFIG["..."]["lexicon_prior"]``).
+    ``training.CONFIG[lang]["lexicon_prior"]``).
 Chinese
     Text is normalised Traditional -> Simplified (OpenCC table) and full-width
     forms -> ASCII; features are character unigrams ``u:``, bigrams ``b:`` and

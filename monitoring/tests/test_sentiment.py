@@ -243,7 +243,7 @@ def test_fast_enough():
         for t in zh:
             analyze(t)
     zh_rate = 100 * len(zh) / (time.perf_counter() - start)
-    # measured ~9,000/s (en) and ~5,000/s (zh) on one core; generous for slow CI
+    # measured ~9,000/s (en) and ~4,000/s (zh) per CPU-second; generous for slow CI
     assert en_rate > 1500
     assert zh_rate > 1000
 
