@@ -10,12 +10,18 @@ English
     ``b:`` word bigrams (no negation marking), ``c:`` character 4-grams inside
     words, and dense ``v:`` features from the vendored VADER scorer (compound,
     pos, neg and a binned compound) plus a few surface cues (``s:`` exclamation,
-    question, all-caps).
+    question, all-caps) and ``x:cmp``, the number of hits (at most 3) of a small
+    hand-written complaint/crisis lexicon (``EN_COMPLAINT_TERMS``: boycott, scam,
+    refund, "hung up", "still waiting", ...).  The dev tweets barely contain such
+    phrasing, so training adds a fixed prior to this feature's weight (see
+    ``training.CONFIG[lang]["lexicon_prior"]``).
 Chinese
     Text is normalised Traditional -> Simplified (OpenCC table) and full-width
     forms -> ASCII; features are character unigrams ``u:``, bigrams ``b:`` and
     trigrams ``t:`` over runs of Han characters, plus negation-marked unigrams
-    after 不/没/无/别/未/非 (``n:``).
+    after 不/没/无/别/未/非 (``n:``), and ``x:cmp``, hits of the Chinese complaint
+    lexicon ``ZH_COMPLAINT_TERMS`` (抵制, 退钱, 诈骗, 难喝, 投诉, ...; written in
+    Simplified because it is matched on normalised text).
 """
 
 from __future__ import annotations
@@ -101,6 +107,142 @@ _NEGATORS = frozenset(
 )
 _CLAUSE_END = frozenset(".,;:!?")
 
+# Hand-written (licence-clean) complaint / crisis vocabulary of posts addressed to
+# brands.  Matched as whole words on the lower-cased token stream.
+EN_COMPLAINT_TERMS = [
+    "boycott",
+    "boycotting",
+    "boycotted",
+    "scam",
+    "scammed",
+    "scammer",
+    "scammers",
+    "scamming",
+    "fraud",
+    "fraudulent",
+    "refund",
+    "refunds",
+    "refunded",
+    "rip-off",
+    "ripoff",
+    "overcharged",
+    "overcharging",
+    "unacceptable",
+    "disgusting",
+    "lawsuit",
+    "sue",
+    "suing",
+    "outage",
+    "outages",
+    "defective",
+    "faulty",
+    "recall",
+    "recalled",
+    "contaminated",
+    "expired",
+    "moldy",
+    "mouldy",
+    "incompetent",
+    "incompetence",
+    "useless",
+    "pathetic",
+    "misleading",
+    "rude",
+    "worst",
+    "unsubscribe",
+    "unsubscribed",
+    "cancelled",
+    "canceled",
+    "cancelling",
+    "canceling",
+    "complaint",
+    "complaints",
+    "complain",
+    "complaining",
+] + [
+    "rip off",
+    "ripped off",
+    "charged twice",
+    "double charged",
+    "never again",
+    "never buying",
+    "never buy",
+    "never using",
+    "never flying",
+    "never ordering",
+    "never shopping",
+    "do not buy",
+    "don't buy",
+    "dont buy",
+    "stay away",
+    "class action",
+    "data breach",
+    "food poisoning",
+    "hung up",
+    "on hold",
+    "still waiting",
+    "still no",
+    "no response",
+    "no reply",
+    "no answer",
+    "nobody answers",
+    "no one answers",
+    "not working",
+    "stopped working",
+    "doesn't work",
+    "does not work",
+    "keeps crashing",
+    "where is my",
+    "where's my",
+    "give me my money",
+    "want my money back",
+    "money back",
+    "without warning",
+    "without notice",
+    "locked out",
+    "shame on",
+    "false advertising",
+    "customer service",
+    "customer support",
+    "fix this",
+    "fix your",
+    "wiped",
+    "lost my",
+    "stole",
+    "stolen",
+    # travel and delivery
+    "delayed",
+    "delays",
+    "stranded",
+    "overbooked",
+    "stuck at",
+    "stuck in",
+    "stuck on",
+    "missed my connection",
+    "missed connection",
+    "been waiting",
+    "never received",
+    "never arrived",
+    "haven't received",
+    "didn't receive",
+    "still haven't",
+    # service
+    "disconnected",
+    "unhelpful",
+    "not helpful",
+    "no help",
+    "poor service",
+    "bad service",
+    "terrible service",
+    "horrible service",
+    "worst service",
+]
+_EN_CMP_RE = re.compile(
+    r"(?<![\w'])(?:"
+    + "|".join(re.escape(t) for t in sorted(EN_COMPLAINT_TERMS, key=len, reverse=True))
+    + r")(?![\w'])"
+)
+
 
 def _is_punct_token(tok: str) -> bool:
     return tok[0] in _CLAUSE_END and tok[-1] in _CLAUSE_END
@@ -149,6 +291,9 @@ def en_features(text: str, vader_scores: dict[str, float] | None) -> dict[str, f
     letters = [c for c in text if c.isalpha()]
     if len(letters) >= 6 and sum(c.isupper() for c in letters) > 0.6 * len(letters):
         feats["s:allcaps"] = 1.0
+    n_cmp = len(_EN_CMP_RE.findall(" ".join(toks)))
+    if n_cmp:
+        feats["x:cmp"] = float(min(n_cmp, 3))
     if vader_scores is not None:
         comp = vader_scores["compound"]
         feats["v:compound"] = comp
@@ -166,6 +311,98 @@ def en_features(text: str, vader_scores: dict[str, float] | None) -> dict[str, f
 
 _T2S = str.maketrans(T2S_FROM, T2S_TO)
 _ZH_NEG = frozenset("不没沒无無别別未非莫")
+
+# Hand-written complaint / crisis vocabulary (Simplified: matched after
+# normalisation, so Traditional input such as 退錢 / 詐騙 hits 退钱 / 诈骗).
+ZH_COMPLAINT_TERMS = [
+    "抵制",
+    "退钱",
+    "退款",
+    "还钱",
+    "诈骗",
+    "骗子",
+    "骗钱",
+    "骗人",
+    "欺骗",
+    "欺诈",
+    "黑心",
+    "奸商",
+    "无良",
+    "黑店",
+    "垃圾",
+    "恶心",
+    "难喝",
+    "难吃",
+    "烂透",
+    "很烂",
+    "太烂",
+    "超烂",
+    "好烂",
+    "真烂",
+    "投诉",
+    "客诉",
+    "申诉",
+    "消保",
+    "消基会",
+    "维权",
+    "太过分",
+    "过分",
+    "清零",
+    "坑人",
+    "被坑",
+    "坑钱",
+    "霸王条款",
+    "乱扣",
+    "盗刷",
+    "扣款",
+    "重复扣",
+    "食物中毒",
+    "拉肚子",
+    "过期",
+    "发霉",
+    "异物",
+    "蟑螂",
+    "泄露",
+    "外泄",
+    "个资",
+    "倒闭",
+    "跑路",
+    "差劲",
+    "很差",
+    "超差",
+    "太差",
+    "态度差",
+    "敷衍",
+    "推卸",
+    "卸责",
+    "给个交代",
+    "道歉",
+    "踩雷",
+    "避雷",
+    "千万不要",
+    "不要买",
+    "别买",
+    "再也不",
+    "不会再",
+    "傻眼",
+    "离谱",
+    "超扯",
+    "火大",
+    "气死",
+    "失望",
+    "偷工减料",
+    "缩水",
+    "召回",
+    "下架",
+    "当机",
+    "闪退",
+    "打不开",
+    "没人理",
+    "不理",
+    "没回应",
+    "不回",
+]
+_ZH_CMP_RE = re.compile("|".join(sorted(set(ZH_COMPLAINT_TERMS), key=len, reverse=True)))
 
 
 def zh_normalise(text: str) -> str:
@@ -212,6 +449,9 @@ def zh_features(text: str) -> dict[str, float]:
                 feats[k] = feats.get(k, 0.0) + 1.0
             if i + 2 < n:
                 feats["t:" + r[i : i + 3]] = 1.0
+    n_cmp = len(_ZH_CMP_RE.findall(norm))
+    if n_cmp:
+        feats["x:cmp"] = float(min(n_cmp, 3))
     # Latin words inside Chinese text (brand names, "ok", "bad")
     for w in re.findall(r"[a-z]{2,}", norm):
         feats["w:" + w] = 1.0

@@ -13,6 +13,11 @@ most probable class, but when that probability (the ``confidence``) is below
 on positive/negative reviews) therefore say "neutral" for texts they are unsure
 about.  ``class_bias`` is an offset added at prediction time to favour the
 negative class (crisis work wants negative recall).
+
+Two optional flags (absent = false) change how ``x`` is formed from the extracted
+features, exactly as in training: ``"binary": true`` sets every present feature to
+1, and ``"normalize": true`` divides ``x`` by its Euclidean norm over the features
+that have weights (the model's vocabulary), so long texts do not swamp short ones.
 """
 
 from __future__ import annotations
@@ -46,6 +51,8 @@ class LinearModel:
             name: tuple(w) for name, w in data["weights"].items()
         }
         self.meta: dict = data.get("meta", {})
+        self.binary: bool = bool(data.get("binary", False))
+        self.normalize: bool = bool(data.get("normalize", False))
         self.i_pos = self.classes.index("positive")
         self.i_neg = self.classes.index("negative")
 
@@ -55,6 +62,8 @@ class LinearModel:
             return cls(json.load(fh))
 
     def predict_proba(self, feats: dict[str, float]) -> list[float]:
+        if self.binary or self.normalize:
+            return self._predict_proba_scaled(feats)
         get = self.weights.get
         k = self.k
         if k == 3:  # unrolled: this loop is most of the inference time
@@ -81,10 +90,35 @@ class LinearModel:
                 if w is not None:
                     for c in range(k):
                         z[c] += value * w[c]
-        m = max(z)
-        exps = [math.exp(v - m) for v in z]
-        total = sum(exps)
-        return [e / total for e in exps]
+        return _softmax(z)
+
+    def _predict_proba_scaled(self, feats: dict[str, float]) -> list[float]:
+        get = self.weights.get
+        k = self.k
+        binary = self.binary
+        sq = 0.0
+        if k == 2 and binary:  # unrolled for the Chinese model
+            a0 = a1 = 0.0
+            for name in feats:
+                w = get(name)
+                if w is not None:
+                    sq += 1.0
+                    a0 += w[0]
+                    a1 += w[1]
+            acc = [a0, a1]
+        else:
+            acc = [0.0] * k
+            for name, value in feats.items():
+                w = get(name)
+                if w is None:
+                    continue
+                if binary:
+                    value = 1.0
+                sq += value * value
+                for c in range(k):
+                    acc[c] += value * w[c]
+        scale = 1.0 / math.sqrt(sq) if self.normalize and sq > 0.0 else 1.0
+        return _softmax([o + a * scale for o, a in zip(self.offset, acc, strict=True)])
 
     def result(self, probs: list[float]) -> SentimentResult:
         best = max(range(self.k), key=probs.__getitem__)
@@ -95,6 +129,13 @@ class LinearModel:
         score = probs[self.i_pos] - probs[self.i_neg]
         score = min(1.0, max(-1.0, score))
         return SentimentResult(score=round(score, 4), label=label, confidence=round(confidence, 4))
+
+
+def _softmax(z: list[float]) -> list[float]:
+    m = max(z)
+    exps = [math.exp(v - m) for v in z]
+    total = sum(exps)
+    return [e / total for e in exps]
 
 
 class _LinearAnalyzer:

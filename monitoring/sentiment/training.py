@@ -36,22 +36,37 @@ DATA_FILES = {
 
 CONFIG = {
     "en": {
-        "C": 0.15,  # inverse L2 strength of the logistic regression
+        "C": 0.03,  # inverse L2 strength of the logistic regression
         "class_weight": "balanced",
         "min_df": 2,  # features seen in fewer training texts are dropped
-        "negative_bias": 0.5,  # log-odds added to "negative" at prediction time
+        "binary": False,  # feature values as extracted (counts, VADER scores)
+        "normalize": False,
+        # log-odds added at prediction time: negative recall >= 0.80 on both
+        # held-out seeds at the smallest macro-F1 cost (grid on the 80/20 splits)
+        "negative_bias": 0.7,
+        "positive_bias": -0.2,
+        # fixed log-odds per complaint-lexicon hit added to "negative" on top of the
+        # learned weight of ``x:cmp``: the dev tweets hardly contain complaints to
+        # brands, so the learned weight alone is weak (~0.3)
+        "lexicon_prior": 0.8,
         "neutral_threshold": 0.0,  # three-class model: neutral is a class of its own
     },
     "zh": {
-        "C": 0.3,
+        "C": 5.0,
         "class_weight": "balanced",
         "min_df": 2,
-        "negative_bias": 0.4,
+        "binary": True,  # presence of each character n-gram ...
+        "normalize": True,  # ... L2-normalised (reviews vary from 5 to 500 characters)
+        "negative_bias": 0.0,
+        "positive_bias": 0.0,
+        # x:cmp is learned strongly from the reviews (about -8.5); the prior makes
+        # sure short brand complaints clear the neutral threshold
+        "lexicon_prior": 1.5,
         # two-class model: below this probability of the winning class -> neutral
         "neutral_threshold": 0.65,
     },
 }
-ALWAYS_KEEP = ("v:", "s:")
+ALWAYS_KEEP = ("v:", "s:", "x:")
 
 
 def default_data_dir() -> Path:
@@ -99,8 +114,15 @@ def fit(lang: str, pairs: Sequence[tuple[str, str]], config: dict | None = None)
     df = Counter(k for f in feats for k in f)
     keep = {k for k, n in df.items() if n >= cfg["min_df"] or k.startswith(ALWAYS_KEEP)}
     feats = [{k: v for k, v in f.items() if k in keep} for f in feats]
+    binary, normalize = cfg.get("binary", False), cfg.get("normalize", False)
+    if binary:
+        feats = [dict.fromkeys(f, 1.0) for f in feats]
     vec = DictVectorizer()
     X = vec.fit_transform(feats)
+    if normalize:
+        from sklearn.preprocessing import normalize as l2_normalize
+
+        X = l2_normalize(X)
     y = np.array([label for label, _ in pairs])
     model = LogisticRegression(C=cfg["C"], class_weight=cfg["class_weight"], max_iter=5000)
     model.fit(X, y)
@@ -115,10 +137,17 @@ def fit(lang: str, pairs: Sequence[tuple[str, str]], config: dict | None = None)
     weights = {}
     for j, name in enumerate(names):
         col = [round(float(coef[c, j]), 4) for c in range(len(classes))]
-        if max(abs(v) for v in col) >= 2e-4:
+        # a normalised model needs its whole vocabulary (the norm runs over it)
+        if normalize or max(abs(v) for v in col) >= 2e-4:
             weights[str(name)] = col
+    prior = cfg.get("lexicon_prior", 0.0)
+    if prior and "x:cmp" in weights:
+        weights["x:cmp"][classes.index("negative")] = round(
+            weights["x:cmp"][classes.index("negative")] + prior, 4
+        )
     bias = [0.0] * len(classes)
     bias[classes.index("negative")] = cfg["negative_bias"]
+    bias[classes.index("positive")] = cfg.get("positive_bias", 0.0)
     return {
         "format": FORMAT,
         "lang": lang,
@@ -126,6 +155,8 @@ def fit(lang: str, pairs: Sequence[tuple[str, str]], config: dict | None = None)
         "intercept": [round(v, 6) for v in intercept],
         "class_bias": bias,
         "neutral_threshold": cfg["neutral_threshold"],
+        "binary": binary,
+        "normalize": normalize,
         "weights": weights,
         "meta": {
             "trained_on": len(pairs),

@@ -46,6 +46,47 @@ ZH_POSITIVE = [
 ]
 
 
+# Complaints to brands, the product's domain.  Hand-written for these tests only
+# (never used for training); Chinese in Traditional script as users in Taiwan and
+# Hong Kong write them.
+EN_BRAND_COMPLAINTS = [
+    "Acme Coffee wiped 3 years of my points without warning. Terrible. boycott",
+    "@acme where is my refund? 3 weeks and nothing",
+    "@acme I was charged twice and your support hung up on me",
+    "Scam. Do not buy from @acme",
+    "@AcmeAir lost my luggage and customer service keeps putting me on hold",
+    "@acme your app logged me out and now my account is locked. Fix this",
+    "Found a cockroach in my @acme burger. Food poisoning lawsuit incoming",
+    "@acme cancelled my order without notice and kept the money",
+    "Still waiting for @acme to answer my complaint. Never again.",
+    "#BoycottAcme they fired workers for unionizing",
+]
+ZH_BRAND_COMPLAINTS = [
+    "抵制Acme咖啡！一夜之間把會員點數全部清零，太過分了",
+    "Acme咖啡太難喝了，退錢！",
+    "Acme的客服態度超差，打了三次都沒人理",
+    "Acme根本是詐騙，付了錢都沒出貨",
+    "在Acme買的麵包吃到蟑螂，要去消基會投訴",
+    "Acme信用卡被盜刷，客服只會推卸責任",
+    "Acme的App一直閃退，到底要不要修",
+    "再也不會去Acme了，店員超沒禮貌",
+    "Acme外洩會員個資，至今沒有道歉",
+    "Acme漲價又縮水，黑心企業",
+]
+EN_BRAND_PRAISE = [
+    "@acme thanks for the quick refund, great service!",
+    "Shout out to @acme support, they fixed my account in five minutes",
+]
+ZH_BRAND_PRAISE = [
+    "謝謝Acme客服，很快就幫我處理好了，推薦！",
+    "Acme的新口味好好喝，會再回購",
+]
+EN_BRAND_QUESTIONS = [
+    "@acme what time do you open on Sunday?",
+    "@acme is the new store on Main Street open yet",
+]
+
+
 @pytest.fixture(autouse=True)
 def _fresh_analyzers():
     sentiment.reset_analyzers()
@@ -90,6 +131,33 @@ def test_chinese_positive(text):
     _check_result(r)
     assert r.label == "positive"
     assert r.score > 0
+
+
+@pytest.mark.parametrize("text", EN_BRAND_COMPLAINTS + ZH_BRAND_COMPLAINTS)
+def test_complaints_to_brands_are_negative(text):
+    r = analyze(text)
+    assert r.label == "negative"
+    assert r.score < 0
+
+
+@pytest.mark.parametrize("text", EN_BRAND_PRAISE + ZH_BRAND_PRAISE)
+def test_praise_of_brands_is_positive(text):
+    # "refund", "support" and 客服 are complaint words, but not here
+    r = analyze(text)
+    assert r.label == "positive"
+
+
+@pytest.mark.parametrize("text", EN_BRAND_QUESTIONS)
+def test_plain_questions_to_brands_are_not_negative(text):
+    assert analyze(text).label != "negative"
+
+
+def test_complaint_lexicon_is_matched_in_either_chinese_script():
+    from monitoring.sentiment.features import en_features, zh_features
+
+    assert zh_features("退錢！詐騙")["x:cmp"] == zh_features("退钱！诈骗")["x:cmp"] == 2.0
+    assert en_features("Scam. I want my money back #boycott", None)["x:cmp"] == 3.0
+    assert "x:cmp" not in en_features("Great coffee this morning", None)
 
 
 def test_traditional_and_simplified_score_the_same():
@@ -175,7 +243,7 @@ def test_fast_enough():
         for t in zh:
             analyze(t)
     zh_rate = 100 * len(zh) / (time.perf_counter() - start)
-    # measured ~9,000/s (en) and ~5,000/s (zh) on one core; generous for slow CI
+    # measured ~9,000/s (en) and ~4,000/s (zh) per CPU-second; generous for slow CI
     assert en_rate > 1500
     assert zh_rate > 1000
 
