@@ -118,7 +118,9 @@ def test_the_demo_serves_health_and_login_and_has_an_incident_to_open(tmp_path):
         deadline = started + 60
         drill_incident = None
         while drill_incident is None and time.monotonic() < deadline:
-            listing = urllib.request.Request(f"{base}/api/v1/incidents", headers={"Authorization": f"Bearer {token}"})
+            listing = urllib.request.Request(
+                f"{base}/api/v1/incidents", headers={"Authorization": f"Bearer {token}"}
+            )
             incidents = json.loads(urllib.request.urlopen(listing, timeout=10).read())["incidents"]
             drill_incident = next((i for i in incidents if i["is_drill"]), None)
             time.sleep(1)
