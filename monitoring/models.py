@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -31,6 +32,8 @@ class Brand(models.Model):
         default=dict, blank=True, help_text=_("Per-brand overrides of the detector defaults.")
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Part of the compiled matcher's fingerprint: an edit anywhere recompiles it.
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name"]
@@ -46,17 +49,30 @@ class Brand(models.Model):
 
 
 class WatchTerm(models.Model):
-    """A name, product, hashtag or handle that marks a mention as being about a brand."""
+    """A query (words, "phrases", AND/OR/NOT, parentheses; see monitoring/matching.py)
+    that marks a mention as being about a brand, about one of its competitors
+    (kind ``competitor``), or as not about it (kind ``exclude``)."""
 
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="terms")
     kind = models.CharField(max_length=20, choices=TermKind.choices, default=TermKind.NAME)
     query = models.CharField(max_length=300)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["brand", "kind", "query"]
 
     def __str__(self) -> str:
         return f"{self.brand}: {self.query}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from monitoring.matching import QueryError, parse_query
+
+        try:
+            parse_query(self.query)
+        except QueryError as exc:
+            raise ValidationError({"query": str(exc)}) from exc
 
 
 class Source(models.Model):
@@ -105,6 +121,25 @@ class Mention(models.Model):
     triggers = models.CharField(max_length=300, blank=True)
     # The ingest call that stored this row: lets rollups count exactly what it inserted.
     ingest_batch = models.UUIDField(null=True, blank=True, db_index=True)
+    # Matched one of this brand's competitor terms; tracked apart, never in its rollups.
+    competitor_of = models.ForeignKey(
+        Brand,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="competitor_mentions",
+    )
+    # A repost/boost/retweet: stored (so resending it is a duplicate) but it is reach
+    # for the original, not a new voice: not counted in rollups' count or sentiment.
+    repost_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reposts"
+    )
+    repost_count = models.PositiveIntegerField(default=0)
+    amplified_reach = models.PositiveBigIntegerField(default=0)
+    # Near-duplicate texts (same normalised text, same brand, within a day) seen after this one.
+    duplicate_count = models.PositiveIntegerField(default=0)
+    # monitoring.matching.near_duplicate_key(text); null for texts too short to compare.
+    text_key = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-published_at", "-pk"]
@@ -113,10 +148,32 @@ class Mention(models.Model):
                 fields=["source", "external_id"], name="uniq_mention_source_external_id"
             )
         ]
-        indexes = [models.Index(fields=["brand", "-published_at"])]
+        indexes = [
+            models.Index(fields=["brand", "-published_at"]),
+            models.Index(fields=["text_key", "published_at"], name="mention_text_key_idx"),
+            models.Index(fields=["competitor_of", "-published_at"], name="mention_competitor_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.platform}:{self.external_id}"
+
+
+class LabelCorrection(models.Model):
+    """A person's correction of a mention's sentiment label: kept as an evaluation set."""
+
+    mention = models.ForeignKey(Mention, on_delete=models.CASCADE, related_name="corrections")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    old_label = models.CharField(max_length=10, choices=SentimentLabel.choices)
+    new_label = models.CharField(max_length=10, choices=SentimentLabel.choices)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.mention_id}: {self.old_label} → {self.new_label}"
 
 
 class Rollup(models.Model):
