@@ -202,7 +202,11 @@ class BrandMatcher:
         return self.classify(normalised_text)[0]
 
     def classify(self, normalised_text: str) -> tuple[Brand | None, Brand | None]:
-        """(the brand the text is about, the brand whose competitor it names)."""
+        """(the brand the text is about, the brand whose competitor it names).
+
+        Both can be set, and be the same brand ("Acme beats Bolt"): the mention counts
+        for Acme and also shows in Acme's competitor tracking.
+        """
         if self.any_term.any is None or self.any_term.any.search(normalised_text) is None:
             return None, None
         own: Brand | None = None
@@ -212,12 +216,10 @@ class BrandMatcher:
                 continue
             if own is None and any(p(normalised_text) for p in include):
                 own = brand
-            elif rival is None and any(p(normalised_text) for p in competitor):
+            if rival is None and any(p(normalised_text) for p in competitor):
                 rival = brand
             if own is not None and rival is not None:
                 break
-        if rival is not None and own is not None and rival.pk == own.pk:
-            rival = None
         return own, rival
 
     def trigger_phrases(self, brand: Brand, normalised_text: str) -> list[str]:
@@ -495,9 +497,19 @@ def _ingest_reposts(
     result: IngestResult,
 ) -> None:
     """Store reposts as amplification of their originals (see ``mentions_ingest``)."""
+    # A repost of a repost in this same batch amplifies the first one's original.
+    in_batch = {
+        (sources[item.source_key].pk, item.external_id): item.repost_of for _, item in reposts
+    }
+    targets: dict[int, str] = {}
     wanted: dict[int, set[str]] = defaultdict(set)
-    for _, item in reposts:
-        wanted[sources[item.source_key].pk].add(item.repost_of)
+    for index, item in reposts:
+        source_id = sources[item.source_key].pk
+        target, hops = item.repost_of, 0
+        while (source_id, target) in in_batch and hops < 20:
+            target, hops = in_batch[(source_id, target)], hops + 1
+        targets[index] = target
+        wanted[source_id].add(target)
     originals: dict[tuple[int, str], dict[str, Any]] = {}
     for source_id, external_ids in wanted.items():
         for row in Mention.objects.filter(
@@ -525,7 +537,7 @@ def _ingest_reposts(
     unknown: list[_Row] = []
     for index, item in reposts:
         source = sources[item.source_key]
-        original = originals.get((source.pk, item.repost_of))
+        original = originals.get((source.pk, targets[index]))
         if original is not None and original["repost_of_id"]:
             original = roots.get(original["repost_of_id"], original)
         if original is None:
