@@ -256,12 +256,64 @@ def _sources_for(keys: Iterable[str], kind: str) -> dict[str, Source]:
     return existing
 
 
+_COLUMNS = (
+    "source_id",
+    "external_id",
+    "brand_id",
+    "competitor_of_id",
+    "platform",
+    "text",
+    "url",
+    "author",
+    "author_followers",
+    "lang",
+    "published_at",
+    "ingested_at",
+    "sentiment_score",
+    "sentiment_label",
+    "triggers",
+    "ingest_batch",
+    "text_key",
+    "repost_of_id",
+    "repost_count",
+    "amplified_reach",
+    "duplicate_count",
+)
+_DEFAULTS = {
+    "competitor_of_id": None,
+    "url": "",
+    "author": "",
+    "author_followers": 0,
+    "sentiment_score": 0.0,
+    "sentiment_label": SentimentLabel.NEUTRAL.value,
+    "triggers": "",
+    "text_key": None,
+    "repost_of_id": None,
+    "repost_count": 0,
+    "amplified_reach": 0,
+    "duplicate_count": 0,
+}
+
+
+class _Values:
+    """One mention row to insert: plain attributes, no model instance (ingest's hot path)."""
+
+    __slots__ = _COLUMNS
+
+    def __init__(self, **values: Any) -> None:
+        for name in _COLUMNS:
+            setattr(self, name, values[name] if name in values else _DEFAULTS[name])
+
+    def as_tuple(self) -> tuple:
+        return tuple(getattr(self, name) for name in _COLUMNS)
+
+
 @dataclass
 class _Row:
     index: int
     item: _Item
     source: Source
-    mention: Mention
+    mention: _Values
     folded: str
 
 
@@ -402,11 +454,11 @@ def _build_row(
     else:
         brand, competitor = matcher.classify(folded)
     lang = item.lang or detect_language(item.text)
-    mention = Mention(
-        source=source,
+    mention = _Values(
+        source_id=source.pk,
         external_id=item.external_id,
-        brand=brand,
-        competitor_of=competitor,
+        brand_id=brand.pk if brand else None,
+        competitor_of_id=competitor.pk if competitor else None,
         platform=source.platform or source.key,
         text=item.text,
         url=item.url,
@@ -476,16 +528,48 @@ def _drop_near_duplicates(rows: list[_Row], result: IngestResult) -> list[_Row]:
     return kept
 
 
-def _insert(mentions: list[Mention], batch: uuid.UUID) -> list[dict[str, Any]]:
-    """Insert, skipping rows a concurrent ingest stored first; return what was stored."""
+_STORED = ("id", "brand_id", "platform", "published_at", "sentiment_label", "author_followers")
+
+
+def _insert(
+    mentions: list[_Values], batch: uuid.UUID, *, returning: tuple[str, ...] = _STORED
+) -> list[dict[str, Any]]:
+    """Insert, skipping rows a concurrent ingest stored first; return what was stored.
+
+    PostgreSQL: one multi-row ``INSERT … ON CONFLICT DO NOTHING RETURNING`` per 1,000
+    rows, straight from tuples (no model instances, no re-read). SQLite: bulk_create,
+    then the rows of this batch are read back.
+    """
     if not mentions:
         return []
-    Mention.objects.bulk_create(mentions, batch_size=1000, ignore_conflicts=True)
-    return list(
-        Mention.objects.filter(ingest_batch=batch, repost_of__isnull=True).values(
-            "id", "brand_id", "platform", "published_at", "sentiment_label", "author_followers"
+    if connection.vendor == "postgresql":
+        from psycopg2.extras import execute_values
+
+        table = connection.ops.quote_name(Mention._meta.db_table)
+        sql = (
+            f"INSERT INTO {table} ({', '.join(_COLUMNS)}) VALUES %s "
+            "ON CONFLICT (source_id, external_id) DO NOTHING "
+            f"RETURNING {', '.join(returning)}"
         )
+        at, batch_text = _COLUMNS.index("ingest_batch"), str(batch)
+        rows = []
+        for mention in mentions:
+            row = mention.as_tuple()
+            rows.append((*row[:at], batch_text, *row[at + 1 :]))
+        with connection.cursor() as cursor:
+            found = execute_values(cursor.cursor, sql, rows, page_size=1000, fetch=True)
+        return [dict(zip(returning, row, strict=True)) for row in found]
+    before = set(Mention.objects.filter(ingest_batch=batch).values_list("id", flat=True))
+    Mention.objects.bulk_create(
+        [Mention(**{name: getattr(m, name) for name in _COLUMNS}) for m in mentions],
+        batch_size=500,
+        ignore_conflicts=True,
     )
+    return [
+        row
+        for row in Mention.objects.filter(ingest_batch=batch).values(*returning)
+        if row["id"] not in before
+    ]
 
 
 def _ingest_reposts(
@@ -549,12 +633,7 @@ def _ingest_reposts(
     if unknown:
         # No original to amplify: an ordinary mention (and a voice) after all.
         _score([row.mention for row in unknown])
-        before = set(result.mention_ids)
-        stored = [
-            row
-            for row in _insert([row.mention for row in unknown], batch)
-            if row["id"] not in before
-        ]
+        stored = _insert([row.mention for row in unknown], batch)
         rollups_add(stored)
         result.accepted += len(stored)
         result.duplicates += len(unknown) - len(stored)
@@ -566,8 +645,8 @@ def _ingest_reposts(
     for _, item, original in amplified:
         source = sources[item.source_key]
         rows.append(
-            Mention(
-                source=source,
+            _Values(
+                source_id=source.pk,
                 external_id=item.external_id,
                 brand_id=original["brand_id"],
                 platform=source.platform or source.key,
@@ -584,12 +663,7 @@ def _ingest_reposts(
                 repost_of_id=original["id"],
             )
         )
-    Mention.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
-    stored = list(
-        Mention.objects.filter(ingest_batch=batch, repost_of__isnull=False).values(
-            "repost_of_id", "author_followers"
-        )
-    )
+    stored = _insert(rows, batch, returning=("id", "repost_of_id", "author_followers"))
     result.accepted += len(stored)
     result.reposts += len(stored)
     result.duplicates += len(rows) - len(stored)

@@ -100,10 +100,19 @@ class Source(models.Model):
 class Mention(models.Model):
     """One public post about a brand, with its scored sentiment."""
 
-    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="mentions")
+    # Single-column FK indexes are left out where a composite index starts with the
+    # column: every index costs time on each insert, ingest's hot path.
+    source = models.ForeignKey(
+        Source, on_delete=models.PROTECT, related_name="mentions", db_index=False
+    )
     external_id = models.CharField(max_length=255)
     brand = models.ForeignKey(
-        Brand, null=True, blank=True, on_delete=models.SET_NULL, related_name="mentions"
+        Brand,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="mentions",
+        db_index=False,
     )
     platform = models.CharField(max_length=40)
     text = models.TextField()
@@ -120,7 +129,8 @@ class Mention(models.Model):
     # Trigger phrases found at ingest ("boycott", "抵制", …), comma-separated; empty when none.
     triggers = models.CharField(max_length=300, blank=True)
     # The ingest call that stored this row: lets rollups count exactly what it inserted.
-    ingest_batch = models.UUIDField(null=True, blank=True, db_index=True)
+    # Not indexed: PostgreSQL gets the stored rows back from INSERT … RETURNING.
+    ingest_batch = models.UUIDField(null=True, blank=True)
     # Matched one of this brand's competitor terms; tracked apart, never in its rollups.
     competitor_of = models.ForeignKey(
         Brand,
@@ -128,11 +138,17 @@ class Mention(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="competitor_mentions",
+        db_index=False,
     )
     # A repost/boost/retweet: stored (so resending it is a duplicate) but it is reach
     # for the original, not a new voice: not counted in rollups' count or sentiment.
     repost_of = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reposts"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reposts",
+        db_index=False,
     )
     repost_count = models.PositiveIntegerField(default=0)
     amplified_reach = models.PositiveBigIntegerField(default=0)
@@ -150,8 +166,22 @@ class Mention(models.Model):
         ]
         indexes = [
             models.Index(fields=["brand", "-published_at"]),
-            models.Index(fields=["text_key", "published_at"], name="mention_text_key_idx"),
-            models.Index(fields=["competitor_of", "-published_at"], name="mention_competitor_idx"),
+            # Partial indexes: most rows have no text key / competitor / original.
+            models.Index(
+                fields=["text_key", "published_at"],
+                name="mention_text_key_idx",
+                condition=models.Q(text_key__isnull=False),
+            ),
+            models.Index(
+                fields=["competitor_of", "-published_at"],
+                name="mention_competitor_idx",
+                condition=models.Q(competitor_of__isnull=False),
+            ),
+            models.Index(
+                fields=["repost_of"],
+                name="mention_repost_of_idx",
+                condition=models.Q(repost_of__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

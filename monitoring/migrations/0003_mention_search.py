@@ -4,8 +4,6 @@ from monitoring.search import search_indexes_create, search_indexes_drop
 
 
 class Migration(migrations.Migration):
-    atomic = True
-
     dependencies = [("monitoring", "0002_listening")]
 
     operations = [migrations.RunPython(search_indexes_create, search_indexes_drop)]
