@@ -13,6 +13,8 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 
+from django.utils.translation import gettext as _
+
 DEFAULT_TRIGGER_PHRASES = (
     "boycott",
     "lawsuit",
@@ -116,7 +118,7 @@ def _tokenise(query: str) -> list[tuple[str, str]]:
     while position < len(text):
         found = _TOKEN_RE.match(text, position)
         if found is None:  # pragma: no cover - the pattern matches any non-space
-            raise QueryError(f"cannot read the query at character {position + 1}")
+            raise QueryError(_("cannot read the query at character %d") % (position + 1))
         opening, closing, phrase, closed, word = found.groups()
         position = found.end()
         if opening:
@@ -125,9 +127,9 @@ def _tokenise(query: str) -> list[tuple[str, str]]:
             tokens.append((")", ")"))
         elif phrase is not None:
             if not closed:
-                raise QueryError('a quoted phrase is not closed: add the closing "')
+                raise QueryError(_('a quoted phrase is not closed: add the closing "'))
             if not phrase.strip():
-                raise QueryError('a quoted phrase is empty: ""')
+                raise QueryError(_('a quoted phrase is empty: ""'))
             tokens.append(("TERM", phrase))
         elif word is not None:
             # Operators are upper case only, so "not" and "or" remain searchable words.
@@ -161,7 +163,7 @@ class _Parser:
         while self.peek() == "NOT":
             self.take()
             if self.peek() in (None, ")", "OR", "AND"):
-                raise QueryError("NOT needs a word or phrase after it")
+                raise QueryError(_("NOT needs a word or phrase after it"))
             excluded.append(self.either())
         if not excluded:
             return node
@@ -172,7 +174,7 @@ class _Parser:
         while self.peek() == "OR":
             self.take()
             if self.peek() in (None, ")", "OR", "AND"):
-                raise QueryError("OR needs a word or phrase on both sides")
+                raise QueryError(_("OR needs a word or phrase on both sides"))
             options.append(self.both())
         return options[0] if len(options) == 1 else ("or", options)
 
@@ -183,7 +185,7 @@ class _Parser:
             if kind == "AND":
                 self.take()
                 if self.peek() in (None, ")", "OR", "AND"):
-                    raise QueryError("AND needs a word or phrase on both sides")
+                    raise QueryError(_("AND needs a word or phrase on both sides"))
                 parts.append(self.unary())
             elif kind in ("TERM", "("):
                 parts.append(self.unary())
@@ -196,39 +198,41 @@ class _Parser:
         if kind == "NOT":
             self.take()
             if self.peek() in (None, ")", "OR", "AND"):
-                raise QueryError("NOT needs a word or phrase after it")
+                raise QueryError(_("NOT needs a word or phrase after it"))
             return ("not", self.unary())
         if kind == "(":
             self.take()
             if self.peek() == ")":
-                raise QueryError("empty parentheses: ()")
+                raise QueryError(_("empty parentheses: ()"))
             node = self.group()
             if self.peek() != ")":
-                raise QueryError("a parenthesis is not closed: add )")
+                raise QueryError(_("a parenthesis is not closed: add )"))
             self.take()
             return node
         if kind == "TERM":
             return ("term", self.take()[1])
         if kind == ")":
-            raise QueryError("a closing parenthesis has no opening one")
+            raise QueryError(_("a closing parenthesis has no opening one"))
         if kind is None:
-            raise QueryError("the query ends too early")
-        raise QueryError(f"{kind} needs a word or phrase on its left")
+            raise QueryError(_("the query ends too early"))
+        raise QueryError(_("%s needs a word or phrase on its left") % kind)
 
 
 def parse_query(query: str) -> Node:
     """Parse a watch-term query into a tree; raises ``QueryError`` with a reason."""
     if not query or not query.strip():
-        raise QueryError("the query is empty")
+        raise QueryError(_("the query is empty"))
     tokens = _tokenise(query)
     parser = _Parser(tokens)
     node = parser.group()
     if parser.peek() == ")":
-        raise QueryError("a closing parenthesis has no opening one")
+        raise QueryError(_("a closing parenthesis has no opening one"))
     if parser.peek() is not None:  # pragma: no cover - group() consumes everything else
-        raise QueryError("unexpected text at the end of the query")
+        raise QueryError(_("unexpected text at the end of the query"))
     if not _has_positive(node):
-        raise QueryError("the query only excludes; say what it should match, e.g. acme NOT grinder")
+        raise QueryError(
+            _("the query only excludes; say what it should match, e.g. acme NOT grinder")
+        )
     return node
 
 

@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 _CJK_RE = re.compile(r"[\u3000-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
 
+_WORD_RE = re.compile(r'-?"[^"]*"|\S+')
 FTS_INDEX = "mention_text_fts_idx"
 TRGM_INDEX = "mention_text_trgm_idx"
 
@@ -59,10 +60,16 @@ def search_filter(queryset: QuerySet, query: str) -> QuerySet:
     if not query:
         return queryset
     if connection.vendor != "postgresql" or has_cjk(query):
-        words = query.split()
+        # The same little syntax as web search: words and "phrases" must all appear,
+        # -word must not.
         condition = Q()
-        for word in words:
-            condition &= Q(text__icontains=word.strip('"'))
+        for token in _WORD_RE.findall(query):
+            negate = token.startswith("-") and len(token) > 1
+            word = token[1:] if negate else token
+            word = word.strip('"')
+            if not word or word.upper() == "OR":
+                continue
+            condition &= ~Q(text__icontains=word) if negate else Q(text__icontains=word)
         return queryset.filter(condition)
     # The expression must match the index's exactly for PostgreSQL to use it.
     return queryset.extra(  # noqa: S610 - parameters are bound, not interpolated

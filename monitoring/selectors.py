@@ -147,3 +147,8 @@ def label_corrections_export() -> Iterator[str]:
         texts[mention_id] = text
     for mention_id, label in latest.items():
         yield f"{label}\t{' '.join(texts[mention_id].split())}\n"
+
+
+def brands_settings() -> list[Brand]:
+    """Every brand with its terms (prefetched) for the settings list."""
+    return list(Brand.objects.prefetch_related("terms").order_by("name"))
