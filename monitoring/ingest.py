@@ -519,13 +519,33 @@ def _drop_near_duplicates(rows: list[_Row], result: IngestResult) -> list[_Row]:
         if match is not None:
             bumps[match] += 1
     if bumps:
-        table = connection.ops.quote_name(Mention._meta.db_table)
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                f"UPDATE {table} SET duplicate_count = duplicate_count + %s WHERE id = %s",
-                sorted((n, pk) for pk, n in bumps.items()),
-            )
+        _mentions_add(("duplicate_count",), sorted((pk, n) for pk, n in bumps.items()))
     return kept
+
+
+def _mentions_add(columns: tuple[str, ...], rows: list[tuple[int, ...]]) -> None:
+    """Add (id, *amounts) to counters of stored mentions: one statement on PostgreSQL."""
+    if not rows:
+        return
+    table = connection.ops.quote_name(Mention._meta.db_table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            from psycopg2.extras import execute_values
+
+            names = ", ".join(columns)
+            sets = ", ".join(f"{c} = {table}.{c} + v.{c}" for c in columns)
+            execute_values(
+                cursor.cursor,
+                f"UPDATE {table} SET {sets} FROM (VALUES %s) AS v(id, {names}) "
+                f"WHERE {table}.id = v.id",
+                rows,
+                page_size=1000,
+            )
+        else:
+            sets = ", ".join(f"{c} = {c} + %s" for c in columns)
+            cursor.executemany(
+                f"UPDATE {table} SET {sets} WHERE id = %s", [(*r[1:], r[0]) for r in rows]
+            )
 
 
 _STORED = ("id", "brand_id", "platform", "published_at", "sentiment_label", "author_followers")
@@ -672,13 +692,10 @@ def _ingest_reposts(
         counts = by_original[row["repost_of_id"]]
         counts[0] += 1
         counts[1] += row["author_followers"]
-    table = connection.ops.quote_name(Mention._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {table} SET repost_count = repost_count + %s, "
-            "amplified_reach = amplified_reach + %s WHERE id = %s",
-            [(n, reach, pk) for pk, (n, reach) in sorted(by_original.items())],
-        )
+    _mentions_add(
+        ("repost_count", "amplified_reach"),
+        [(pk, n, reach) for pk, (n, reach) in sorted(by_original.items())],
+    )
     by_id = {original["id"]: original for _, _, original in amplified}
     rollups_add_reach(
         (
@@ -762,7 +779,14 @@ def _rollups_upsert(totals: Mapping[tuple[int, datetime, str], list[int]]) -> No
         for (brand_id, bucket, platform), counts in sorted(totals.items())
     ]
     with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+        if connection.vendor == "postgresql":
+            from psycopg2.extras import execute_values
+
+            execute_values(
+                cursor.cursor, sql.replace("(%s, %s, %s, %s, %s, %s, %s, %s)", "%s"), params
+            )
+        else:
+            cursor.executemany(sql, params)
 
 
 def _after_commit(mention_ids: list[int], brand_ids: set[int]) -> None:
