@@ -212,3 +212,12 @@ def test_a_connector_passes_its_source(brand):
     )
     assert result.accepted == 1
     assert Mention.objects.get().platform == "rss"
+
+
+def test_awkward_text_is_stored_exactly(brand):
+    text = "Acme Coffee \\N tab\there\nnew line\r\\back\\slash \x00 'quote\" 😀 ＡＣＭＥ"
+    result = mentions_ingest(items=[item(1, text, author="a\tb")])
+    assert result.accepted == 1
+    stored = Mention.objects.get()
+    assert stored.text == text.replace("\x00", "")
+    assert stored.author == "a\tb"

@@ -11,6 +11,7 @@ them afterwards unless --keep.
 from __future__ import annotations
 
 import gc
+import os
 import random
 import resource
 import time
@@ -88,6 +89,8 @@ class Command(BaseCommand):
         get_analyzer("zh").analyze("熱身")
         gc.collect()
         rss_start = peak_rss_mib()
+        cpu_start = time.process_time()
+        load = os.getloadavg()[0]
         totals = {"accepted": 0, "duplicates": 0, "rejected": 0}
         checkpoints = []
         batch: list[dict] = []
@@ -111,6 +114,7 @@ class Command(BaseCommand):
                 self._ingest(batch, totals)
                 done += len(batch)
             elapsed = time.perf_counter() - began
+            cpu = time.process_time() - cpu_start
             peak = peak_rss_mib()
         finally:
             if not options["keep"]:
@@ -119,7 +123,9 @@ class Command(BaseCommand):
             f"database: {connection.vendor}; N={n:,}; batch={size}\n"
             f"accepted {totals['accepted']:,}, duplicates {totals['duplicates']:,}, "
             f"rejected {totals['rejected']:,}\n"
-            f"elapsed {elapsed:.1f} s; {n / elapsed:,.0f} mentions/s\n"
+            f"elapsed {elapsed:.1f} s; {n / elapsed:,.0f} mentions/s "
+            f"(this process used {cpu:.1f} CPU s: {n / cpu:,.0f} mentions per CPU second; "
+            f"load average at start {load:.1f})\n"
             f"peak RSS {peak:.0f} MiB (after warm-up {rss_start:.0f} MiB, "
             f"growth {peak - rss_start:.0f} MiB)"
         )
