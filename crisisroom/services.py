@@ -297,15 +297,8 @@ def mention_payload(mention: Mention) -> events.MentionPayload:
 
 def mentions_push_to_war_rooms(*, mention_ids: Sequence[int]) -> int:
     """Send new mentions to the war rooms of their brands' active incidents."""
-    # Most ingests touch brands without an active incident: ask about those first, so
-    # the mentions are loaded only when some war room will show them.
-    watched = set(
-        Incident.objects.filter(status__in=ACTIVE_STATUSES).values_list("brand_id", flat=True)
-    )
-    if not watched:
-        return 0
     mentions = list(
-        Mention.objects.filter(pk__in=mention_ids, brand_id__in=watched).order_by(
+        Mention.objects.filter(pk__in=mention_ids, brand__isnull=False).order_by(
             "published_at", "pk"
         )
     )

@@ -129,9 +129,7 @@ class BrandForm(forms.ModelForm):
                 try:
                     parse_query(line)
                 except QueryError as exc:
-                    errors.append(
-                        _("Line %(n)s: %(reason)s") % {"n": number, "reason": str(exc)}
-                    )
+                    errors.append(_("Line %(n)s: %(reason)s") % {"n": number, "reason": str(exc)})
                     continue
                 queries.append(line.strip())
             if errors:

@@ -7,100 +7,171 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('monitoring', '0001_initial'),
+        ("monitoring", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LabelCorrection',
+            name="LabelCorrection",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('old_label', models.CharField(choices=[('negative', 'Negative'), ('neutral', 'Neutral'), ('positive', 'Positive')], max_length=10)),
-                ('new_label', models.CharField(choices=[('negative', 'Negative'), ('neutral', 'Neutral'), ('positive', 'Positive')], max_length=10)),
-                ('at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "old_label",
+                    models.CharField(
+                        choices=[
+                            ("negative", "Negative"),
+                            ("neutral", "Neutral"),
+                            ("positive", "Positive"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "new_label",
+                    models.CharField(
+                        choices=[
+                            ("negative", "Negative"),
+                            ("neutral", "Neutral"),
+                            ("positive", "Positive"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'ordering': ['-at', '-pk'],
+                "ordering": ["-at", "-pk"],
             },
         ),
         migrations.AddField(
-            model_name='brand',
-            name='updated_at',
+            model_name="brand",
+            name="updated_at",
             field=models.DateTimeField(auto_now=True),
         ),
         migrations.AddField(
-            model_name='mention',
-            name='amplified_reach',
+            model_name="mention",
+            name="amplified_reach",
             field=models.PositiveBigIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='mention',
-            name='competitor_of',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='competitor_mentions', to='monitoring.brand'),
+            model_name="mention",
+            name="competitor_of",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="competitor_mentions",
+                to="monitoring.brand",
+            ),
         ),
         migrations.AddField(
-            model_name='mention',
-            name='duplicate_count',
+            model_name="mention",
+            name="duplicate_count",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='mention',
-            name='repost_count',
+            model_name="mention",
+            name="repost_count",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='mention',
-            name='repost_of',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='reposts', to='monitoring.mention'),
+            model_name="mention",
+            name="repost_of",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="reposts",
+                to="monitoring.mention",
+            ),
         ),
         migrations.AddField(
-            model_name='mention',
-            name='text_key',
+            model_name="mention",
+            name="text_key",
             field=models.BigIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='watchterm',
-            name='updated_at',
+            model_name="watchterm",
+            name="updated_at",
             field=models.DateTimeField(auto_now=True),
         ),
         migrations.AlterField(
-            model_name='mention',
-            name='brand',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='mentions', to='monitoring.brand'),
+            model_name="mention",
+            name="brand",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="mentions",
+                to="monitoring.brand",
+            ),
         ),
         migrations.AlterField(
-            model_name='mention',
-            name='ingest_batch',
+            model_name="mention",
+            name="ingest_batch",
             field=models.UUIDField(blank=True, null=True),
         ),
         migrations.AlterField(
-            model_name='mention',
-            name='source',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='mentions', to='monitoring.source'),
+            model_name="mention",
+            name="source",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="mentions",
+                to="monitoring.source",
+            ),
         ),
         migrations.AddIndex(
-            model_name='mention',
-            index=models.Index(condition=models.Q(('text_key__isnull', False)), fields=['text_key', 'published_at'], name='mention_text_key_idx'),
+            model_name="mention",
+            index=models.Index(
+                condition=models.Q(("text_key__isnull", False)),
+                fields=["text_key", "published_at"],
+                name="mention_text_key_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='mention',
-            index=models.Index(condition=models.Q(('competitor_of__isnull', False)), fields=['competitor_of', '-published_at'], name='mention_competitor_idx'),
+            model_name="mention",
+            index=models.Index(
+                condition=models.Q(("competitor_of__isnull", False)),
+                fields=["competitor_of", "-published_at"],
+                name="mention_competitor_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='mention',
-            index=models.Index(condition=models.Q(('repost_of__isnull', False)), fields=['repost_of'], name='mention_repost_of_idx'),
+            model_name="mention",
+            index=models.Index(
+                condition=models.Q(("repost_of__isnull", False)),
+                fields=["repost_of"],
+                name="mention_repost_of_idx",
+            ),
         ),
         migrations.AddField(
-            model_name='labelcorrection',
-            name='mention',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='corrections', to='monitoring.mention'),
+            model_name="labelcorrection",
+            name="mention",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="corrections",
+                to="monitoring.mention",
+            ),
         ),
         migrations.AddField(
-            model_name='labelcorrection',
-            name='user',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="labelcorrection",
+            name="user",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
     ]
