@@ -98,3 +98,27 @@ def test_only_admins_configure_brands(who, brand, request):
     assert client.get("/brands/").status_code == 403
     assert client.post(f"/brands/{brand.pk}/", form()).status_code == 403
     assert WatchTerm.objects.filter(brand=brand).count() == 3
+
+
+def test_the_django_admin_refuses_a_bad_query_too(brand):
+    from django.core.exceptions import ValidationError
+
+    term = WatchTerm(brand=brand, kind="name", query='"acme')
+    with pytest.raises(ValidationError, match="quoted phrase is not closed"):
+        term.full_clean()
+
+
+def test_competitor_mentions_have_their_own_view_in_the_explorer(charlie, brand):
+    WatchTerm.objects.create(brand=brand, kind="competitor", query="bolt beans")
+    now = datetime.now(UTC).isoformat()
+    mentions_ingest(
+        items=[
+            {"source": "t", "external_id": "1", "text": "Bolt Beans rocks", "published_at": now},
+            {"source": "t", "external_id": "2", "text": "Acme Coffee rocks", "published_at": now},
+        ]
+    )
+    client = login(charlie)
+    own = client.get("/mentions/", {"brand": "acme-coffee"}).content.decode()
+    rival = client.get("/mentions/", {"brand": "acme-coffee", "competitor": "on"}).content.decode()
+    assert "Acme Coffee rocks" in own and "Bolt Beans rocks" not in own
+    assert "Bolt Beans rocks" in rival and "Acme Coffee rocks" not in rival
