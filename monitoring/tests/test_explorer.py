@@ -166,7 +166,8 @@ def test_corrections_export_in_the_evaluate_sentiment_format(bob, mentions, tmp_
     lines = sorted(body.splitlines())
     assert lines == sorted([f"neutral\t{first.text}", f"positive\t{second.text}"])
     path = tmp_path / "corrections.tsv"
-    path.write_text(body, encoding="utf-8")
+    call_command("export_corrections", str(path), stderr=io.StringIO())
+    assert path.read_text(encoding="utf-8") == body
     out = io.StringIO()
     call_command("evaluate_sentiment", str(path), "--json", stdout=out)
     assert json.loads(out.getvalue().strip().splitlines()[-1])["n"] == 2
