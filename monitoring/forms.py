@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from monitoring.choices import SentimentLabel, TermKind
@@ -77,12 +78,42 @@ class LabelForm(forms.Form):
     label = forms.ChoiceField(choices=SentimentLabel.choices)
 
 
+def check_query_lines(text: str) -> tuple[list[str], list[str]]:
+    """(the valid queries, one message per bad line) for a textarea of queries."""
+    queries: list[str] = []
+    errors: list[str] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        if len(line.strip()) > 300:
+            errors.append(_("Line %(n)s is longer than 300 characters.") % {"n": number})
+            continue
+        try:
+            parse_query(line)
+        except QueryError as exc:
+            errors.append(_("Line %(n)s: %(reason)s") % {"n": number, "reason": str(exc)})
+            continue
+        queries.append(line.strip())
+    return queries, errors
+
+
 def _term_field(kind: TermKind) -> forms.CharField:
+    name = f"terms_{kind.value}"
     return forms.CharField(
         label=kind.label,
         required=False,
         help_text=TERM_HELP[kind],
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=forms.Textarea(
+            attrs={
+                "rows": 3,
+                # Checked as the admin types; the same check runs again on save.
+                "hx-post": reverse_lazy("monitoring:brand-check-terms"),
+                "hx-trigger": "keyup changed delay:400ms, change",
+                "hx-target": f"#errors-{name}",
+                "hx-swap": "innerHTML",
+                "aria-describedby": f"errors-{name}",
+            }
+        ),
     )
 
 
@@ -118,20 +149,7 @@ class BrandForm(forms.ModelForm):
         cleaned = super().clean()
         for kind in TermKind:
             name = f"terms_{kind.value}"
-            queries: list[str] = []
-            errors: list[str] = []
-            for number, line in enumerate((cleaned.get(name) or "").splitlines(), start=1):
-                if not line.strip():
-                    continue
-                if len(line.strip()) > 300:
-                    errors.append(_("Line %(n)s is longer than 300 characters.") % {"n": number})
-                    continue
-                try:
-                    parse_query(line)
-                except QueryError as exc:
-                    errors.append(_("Line %(n)s: %(reason)s") % {"n": number, "reason": str(exc)})
-                    continue
-                queries.append(line.strip())
+            queries, errors = check_query_lines(cleaned.get(name) or "")
             if errors:
                 self.add_error(name, errors)
             cleaned[name] = queries

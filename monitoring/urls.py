@@ -15,5 +15,6 @@ urlpatterns = [
     path("mentions/<int:pk>/label/", views.mention_correct, name="mention-correct"),
     path("brands/", views.brand_list, name="brand-list"),
     path("brands/new/", views.brand_edit, name="brand-new"),
+    path("brands/check-terms/", views.brand_check_terms, name="brand-check-terms"),
     path("brands/<int:pk>/", views.brand_edit, name="brand-edit"),
 ]

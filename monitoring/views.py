@@ -18,7 +18,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from crisisroom.permissions import can_view_incidents, can_work_incidents, is_org_admin, require
 from monitoring import selectors, services
-from monitoring.forms import BrandForm, LabelForm, MentionFilterForm
+from monitoring.forms import BrandForm, LabelForm, MentionFilterForm, check_query_lines
 from monitoring.models import Brand, Mention
 
 PAGE_SIZE = 50
@@ -166,6 +166,16 @@ def corrections_export(request: HttpRequest) -> HttpResponse:
 def brand_list(request: HttpRequest) -> HttpResponse:
     _get_brand_for_user(request, None)
     return render(request, "monitoring/brand_list.html", {"brands": selectors.brands_settings()})
+
+
+@login_required
+@require_POST
+def brand_check_terms(request: HttpRequest) -> HttpResponse:
+    """The brand form's inline check of one textarea of queries (htmx)."""
+    _get_brand_for_user(request, None)
+    name = next((key for key in request.POST if key.startswith("terms_")), "")
+    _, errors = check_query_lines(request.POST.get(name, ""))
+    return render(request, "monitoring/brand_edit.html#term-errors", {"errors": errors})
 
 
 @login_required

@@ -122,3 +122,15 @@ def test_competitor_mentions_have_their_own_view_in_the_explorer(charlie, brand)
     rival = client.get("/mentions/", {"brand": "acme-coffee", "competitor": "on"}).content.decode()
     assert "Acme Coffee rocks" in own and "Bolt Beans rocks" not in own
     assert "Bolt Beans rocks" in rival and "Acme Coffee rocks" not in rival
+
+
+def test_queries_are_checked_as_the_admin_types(alice, bob):
+    response = login(alice).post(
+        "/brands/check-terms/", {"terms_name": 'acme\n"acme coffee\n(a OR b)'}
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Line 2: a quoted phrase is not closed" in body
+    assert "Line 1" not in body and "Line 3" not in body
+    assert login(alice).post("/brands/check-terms/", {"terms_name": "acme"}).content.strip() == b""
+    assert login(bob).post("/brands/check-terms/", {"terms_name": "acme"}).status_code == 403
