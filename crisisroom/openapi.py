@@ -48,14 +48,28 @@ OPENAPI: dict[str, Any] = {
                         "type": "string",
                         "description": "Brand slug; otherwise matched by watch terms.",
                     },
+                    "repost_of": {
+                        "type": "string",
+                        "description": "External id (same source) of the post this one "
+                        "reposts, boosts or retweets: stored as reach for that original, "
+                        "not as a new voice.",
+                    },
                 },
             },
             "IngestResult": {
                 "type": "object",
                 "required": ["accepted", "duplicates", "rejected"],
                 "properties": {
-                    "accepted": {"type": "integer"},
-                    "duplicates": {"type": "integer"},
+                    "accepted": {
+                        "type": "integer",
+                        "description": "Items stored, reposts of known originals included.",
+                    },
+                    "duplicates": {
+                        "type": "integer",
+                        "description": "Items already stored (same source and external_id) "
+                        "or near-duplicates: the same normalised text by the same author on "
+                        "the same platform about the same brand within 24 hours.",
+                    },
                     "rejected": {
                         "type": "array",
                         "items": {

@@ -29,6 +29,11 @@ def can_work_incidents(user: Any) -> bool:
     return is_member_of_org(user) and user.can_respond
 
 
+def is_org_admin(user: Any) -> bool:
+    """Admins configure brands, watch terms, sources, users and on-call."""
+    return is_member_of_org(user) and user.is_org_admin
+
+
 def can_ingest(user: Any) -> bool:
     return can_work_incidents(user)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, F, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
@@ -37,9 +37,11 @@ def incidents_recent(limit: int = 20) -> QuerySet[Incident]:
 
 
 def incident_feed(*, incident: Incident, limit: int = 50) -> list[Mention]:
-    """The newest mentions of the incident's brand, newest first."""
+    """The newest mentions of the incident's brand, newest first (reposts add reach, not voices)."""
     return list(
-        Mention.objects.filter(brand_id=incident.brand_id).order_by("-published_at", "-pk")[:limit]
+        Mention.objects.filter(brand_id=incident.brand_id, repost_of__isnull=True).order_by(
+            "-published_at", "-pk"
+        )[:limit]
     )
 
 
@@ -48,11 +50,15 @@ def incident_timeline(*, incident: Incident) -> QuerySet[TimelineEvent]:
 
 
 def incident_top_mentions(*, incident: Incident, limit: int = 5) -> list[Mention]:
-    """The incident's most-reached mentions since it started."""
+    """The incident's most-reached original mentions since it started (reach includes reposts)."""
     return list(
         Mention.objects.filter(
-            brand_id=incident.brand_id, published_at__gte=incident.started_at
-        ).order_by("-author_followers", "-published_at")[:limit]
+            brand_id=incident.brand_id,
+            published_at__gte=incident.started_at,
+            repost_of__isnull=True,
+        )
+        .annotate(total_reach=F("author_followers") + F("amplified_reach"))
+        .order_by("-total_reach", "-published_at")[:limit]
     )
 
 

@@ -315,9 +315,10 @@ def mention_payload(mention: Mention) -> events.MentionPayload:
 def mentions_push_to_war_rooms(*, mention_ids: Sequence[int]) -> int:
     """Send new mentions to the war rooms of their brands' active incidents."""
     mentions = list(
-        Mention.objects.filter(pk__in=mention_ids, brand__isnull=False).order_by(
-            "published_at", "pk"
-        )
+        # Reposts add reach to their original, not new voices to the feed.
+        Mention.objects.filter(
+            pk__in=mention_ids, brand__isnull=False, repost_of__isnull=True
+        ).order_by("published_at", "pk")
     )
     by_brand: dict[int, list[events.MentionPayload]] = {}
     for mention in mentions:

@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from monitoring.models import Brand, Mention, Rollup, Signal, Source, WatchTerm
+from monitoring.models import (
+    Brand,
+    LabelCorrection,
+    Mention,
+    Rollup,
+    Signal,
+    Source,
+    WatchTerm,
+)
 
 
 class WatchTermInline(admin.TabularInline):
@@ -35,6 +43,7 @@ class SourceAdmin(admin.ModelAdmin):
 class MentionAdmin(admin.ModelAdmin):
     list_display = ("published_at", "brand", "platform", "author", "sentiment_label", "text")
     list_filter = ("brand", "platform", "sentiment_label", "lang")
+    raw_id_fields = ("repost_of",)
     search_fields = ("text", "author")
     list_select_related = ("brand",)
 
@@ -58,3 +67,11 @@ class RollupAdmin(admin.ModelAdmin):
 class SignalAdmin(admin.ModelAdmin):
     list_display = ("brand", "kind", "at", "baseline", "threshold", "observed", "fires", "incident")
     list_filter = ("kind", "brand")
+
+
+@admin.register(LabelCorrection)
+class LabelCorrectionAdmin(admin.ModelAdmin):
+    list_display = ("at", "mention", "user", "old_label", "new_label")
+    list_filter = ("new_label",)
+    list_select_related = ("mention", "user")
+    raw_id_fields = ("mention",)

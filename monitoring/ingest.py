@@ -9,6 +9,7 @@ rest are stored.
 
 from __future__ import annotations
 
+import io
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -17,16 +18,28 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
-from monitoring.choices import SentimentLabel, SourceKind
+from monitoring.choices import SentimentLabel, SourceKind, TermKind
 from monitoring.language import detect_language
-from monitoring.matching import find_terms, normalise
+from monitoring.matching import (
+    PhraseSet,
+    Predicate,
+    QueryError,
+    compile_query,
+    near_duplicate_key,
+    normalise,
+    parse_query,
+    query_terms,
+)
 from monitoring.models import Brand, Mention, Rollup, Source, WatchTerm, bucket_start
 from monitoring.sentiment import get_analyzer
 
 MAX_TEXT = 20_000
 FUTURE_TOLERANCE = timedelta(hours=1)
+# Same brand, same normalised text, published within this long of each other: one voice.
+NEAR_DUPLICATE_WINDOW = timedelta(hours=24)
 LANG_ALIASES = {
     "zh-tw": "zh-hant",
     "zh-hk": "zh-hant",
@@ -48,6 +61,9 @@ class IngestResult:
     accepted: int = 0
     duplicates: int = 0
     rejected: list[dict[str, Any]] = field(default_factory=list)
+    # Parts of the totals above, for logs and the import summary (not in the API answer).
+    near_duplicates: int = 0
+    reposts: int = 0
     mention_ids: list[int] = field(default_factory=list)
     brand_ids: set[int] = field(default_factory=set)
 
@@ -66,6 +82,7 @@ class _Item:
     author_followers: int = 0
     lang: str = ""
     brand_slug: str = ""
+    repost_of: str = ""
 
 
 def _string(item: Mapping[str, Any], name: str, *, required: bool, limit: int) -> str:
@@ -76,7 +93,8 @@ def _string(item: Mapping[str, Any], name: str, *, required: bool, limit: int) -
         return ""
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise ItemError(f"{name} must be a string")
-    text = str(value).strip()
+    # NUL cannot be stored in PostgreSQL text; it never carries meaning in a post.
+    text = str(value).replace("\x00", "").strip()
     if required and not text:
         raise ItemError(f"{name} must not be empty")
     if len(text) > limit:
@@ -96,7 +114,7 @@ def parse_timestamp(value: Any, name: str = "published_at") -> datetime:
     return moment.astimezone(UTC)
 
 
-def validate_item(raw: Any, *, now: datetime) -> _Item:
+def validate_item(raw: Any, *, now: datetime, source_given: bool = False) -> _Item:
     if not isinstance(raw, Mapping):
         raise ItemError("item must be a JSON object")
     published_at = parse_timestamp(raw.get("published_at"))
@@ -112,7 +130,7 @@ def validate_item(raw: Any, *, now: datetime) -> _Item:
         raise ItemError("url must start with http:// or https://")
     lang = _string(raw, "lang", required=False, limit=20).lower()
     return _Item(
-        source_key=_string(raw, "source", required=True, limit=120).lower(),
+        source_key=_string(raw, "source", required=not source_given, limit=120).lower(),
         external_id=_string(raw, "external_id", required=True, limit=255),
         text=_string(raw, "text", required=True, limit=MAX_TEXT),
         published_at=published_at,
@@ -121,38 +139,112 @@ def validate_item(raw: Any, *, now: datetime) -> _Item:
         author_followers=followers,
         lang=LANG_ALIASES.get(lang, lang.split("-")[0] if lang else ""),
         brand_slug=_string(raw, "brand", required=False, limit=60).lower(),
+        repost_of=_string(raw, "repost_of", required=False, limit=255),
     )
 
 
 class BrandMatcher:
-    """Which brand a text is about, from the brands' watch terms (exclusions win)."""
+    """Which brand a text is about and which brand's competitor it names, from the
+    compiled watch-term queries of every active brand (exclusions win).
+
+    Built once per process and reused while the brands and terms are unchanged
+    (see ``current``): parsing and regex compilation never happen per mention.
+    """
 
     def __init__(self, brands: Iterable[Brand], terms: Iterable[WatchTerm]) -> None:
         self.by_slug = {brand.slug: brand for brand in brands}
-        by_id = {brand.pk: brand for brand in self.by_slug.values()}
-        self.include: dict[int, list[str]] = defaultdict(list)
-        self.exclude: dict[int, list[str]] = defaultdict(list)
+        self.by_id = {brand.pk: brand for brand in self.by_slug.values()}
+        include: dict[int, list[Predicate]] = defaultdict(list)
+        exclude: dict[int, list[Predicate]] = defaultdict(list)
+        competitor: dict[int, list[Predicate]] = defaultdict(list)
+        positive_terms: list[str] = []
         for term in terms:
-            if term.brand_id not in by_id:
+            if term.brand_id not in self.by_id:
                 continue
-            target = self.exclude if term.kind == "exclude" else self.include
-            if term.kind != "competitor":
-                target[term.brand_id].append(term.query)
-        self.order = [brand.pk for brand in self.by_slug.values()]
-        self.by_id = by_id
+            try:
+                node = parse_query(term.query)
+                predicate = compile_query(term.query)
+            except QueryError:  # saved before validation existed: ignore, never crash ingest
+                continue
+            if term.kind == TermKind.EXCLUDE:
+                exclude[term.brand_id].append(predicate)
+            elif term.kind == TermKind.COMPETITOR:
+                competitor[term.brand_id].append(predicate)
+                positive_terms += query_terms(node)
+            else:
+                include[term.brand_id].append(predicate)
+                positive_terms += query_terms(node)
+        self.rules = [
+            (self.by_id[pk], include.get(pk, []), exclude.get(pk, []), competitor.get(pk, []))
+            for pk in self.by_id
+        ]
+        # One scan decides that a text names no term of any brand, the usual case for
+        # unrelated chatter; only texts that pass it run the per-brand predicates.
+        self.any_term = PhraseSet(positive_terms)
+        self.triggers = {pk: PhraseSet(b.trigger_phrase_list()) for pk, b in self.by_id.items()}
 
     @classmethod
     def load(cls) -> BrandMatcher:
         brands = list(Brand.objects.filter(active=True))
         return cls(brands, WatchTerm.objects.filter(brand__active=True))
 
+    @classmethod
+    def current(cls) -> BrandMatcher:
+        """The process's matcher, rebuilt when any brand or watch term has changed."""
+        global _matcher_cache
+        fingerprint = _terms_fingerprint()
+        cached = _matcher_cache
+        if cached is not None and cached[0] == fingerprint:
+            return cached[1]
+        matcher = cls.load()
+        _matcher_cache = (fingerprint, matcher)
+        return matcher
+
     def match(self, normalised_text: str) -> Brand | None:
-        for brand_id in self.order:
-            if find_terms(normalised_text, self.include[brand_id]) and not find_terms(
-                normalised_text, self.exclude[brand_id]
-            ):
-                return self.by_id[brand_id]
-        return None
+        return self.classify(normalised_text)[0]
+
+    def classify(self, normalised_text: str) -> tuple[Brand | None, Brand | None]:
+        """(the brand the text is about, the brand whose competitor it names).
+
+        Both can be set, and be the same brand ("Acme beats Bolt"): the mention counts
+        for Acme and also shows in Acme's competitor tracking.
+        """
+        if self.any_term.any is None or self.any_term.any.search(normalised_text) is None:
+            return None, None
+        own: Brand | None = None
+        rival: Brand | None = None
+        for brand, include, exclude, competitor in self.rules:
+            if any(p(normalised_text) for p in exclude):
+                continue
+            if own is None and any(p(normalised_text) for p in include):
+                own = brand
+            if rival is None and any(p(normalised_text) for p in competitor):
+                rival = brand
+            if own is not None and rival is not None:
+                break
+        return own, rival
+
+    def trigger_phrases(self, brand: Brand, normalised_text: str) -> list[str]:
+        phrases = self.triggers.get(brand.pk)
+        if phrases is None:
+            phrases = PhraseSet(brand.trigger_phrase_list())
+        return phrases.find(normalised_text)
+
+
+_matcher_cache: tuple[tuple, BrandMatcher] | None = None
+
+
+def _terms_fingerprint() -> tuple:
+    """Changes whenever a brand or term is added, edited or deleted: one cheap query."""
+    brand = connection.ops.quote_name(Brand._meta.db_table)
+    term = connection.ops.quote_name(WatchTerm._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT COUNT(*) FROM {brand}), (SELECT MAX(id) FROM {brand}), "
+            f"(SELECT MAX(updated_at) FROM {brand}), (SELECT COUNT(*) FROM {term}), "
+            f"(SELECT MAX(id) FROM {term}), (SELECT MAX(updated_at) FROM {term})"
+        )
+        return tuple(cursor.fetchone())
 
 
 def _sources_for(keys: Iterable[str], kind: str) -> dict[str, Source]:
@@ -166,80 +258,484 @@ def _sources_for(keys: Iterable[str], kind: str) -> dict[str, Source]:
     return existing
 
 
-def mentions_ingest(*, items: Sequence[Any], source_kind: str = SourceKind.API) -> IngestResult:
-    """Store a batch of mentions from any entry point and return what became of each."""
+_COLUMNS = (
+    "source_id",
+    "external_id",
+    "brand_id",
+    "competitor_of_id",
+    "platform",
+    "text",
+    "url",
+    "author",
+    "author_followers",
+    "lang",
+    "published_at",
+    "ingested_at",
+    "sentiment_score",
+    "sentiment_label",
+    "triggers",
+    "ingest_batch",
+    "text_key",
+    "repost_of_id",
+    "repost_count",
+    "amplified_reach",
+    "duplicate_count",
+)
+_DEFAULTS = {
+    "competitor_of_id": None,
+    "url": "",
+    "author": "",
+    "author_followers": 0,
+    "sentiment_score": 0.0,
+    "sentiment_label": SentimentLabel.NEUTRAL.value,
+    "triggers": "",
+    "text_key": None,
+    "repost_of_id": None,
+    "repost_count": 0,
+    "amplified_reach": 0,
+    "duplicate_count": 0,
+}
+
+
+class _Values:
+    """One mention row to insert: plain attributes, no model instance (ingest's hot path)."""
+
+    __slots__ = _COLUMNS
+
+    def __init__(self, **values: Any) -> None:
+        for name in _COLUMNS:
+            setattr(self, name, values[name] if name in values else _DEFAULTS[name])
+
+    def as_tuple(self) -> tuple:
+        return tuple(getattr(self, name) for name in _COLUMNS)
+
+
+@dataclass
+class _Row:
+    index: int
+    item: _Item
+    source: Source
+    mention: _Values
+    folded: str
+
+
+def mentions_ingest(
+    *,
+    items: Sequence[Any],
+    source_kind: str = SourceKind.API,
+    source: Source | None = None,
+) -> IngestResult:
+    """Store a batch of mentions from any entry point and return what became of each.
+
+    ``source``: the Source every item comes from (connectors); without it each item
+    names its source and one of kind ``source_kind`` is found or created.
+
+    Counting (the API answer): an item is *accepted* when a row is stored, including
+    a repost of a known original (stored as amplification, see below); a *duplicate*
+    when its (source, external_id) is already stored or repeated in the batch, or when
+    its text is a near-duplicate of a mention of the same brand by the same author on
+    the same platform within ``NEAR_DUPLICATE_WINDOW`` (not stored; the original's ``duplicate_count`` goes up);
+    *rejected* with a reason otherwise.
+
+    Reposts (an item with ``repost_of``, the external id of the original in the same
+    source) whose original is stored are kept as rows pointing to it, with its brand
+    and sentiment; they add their author's followers to the original's
+    ``amplified_reach`` and to the reach of the original's rollup, but not to any
+    count: a boost is reach, not a new voice. A repost whose original is unknown is
+    stored as an ordinary mention.
+    """
     now = timezone.now()
     result = IngestResult()
     valid: list[tuple[int, _Item]] = []
     for index, raw in enumerate(items):
         try:
-            valid.append((index, validate_item(raw, now=now)))
+            valid.append((index, validate_item(raw, now=now, source_given=source is not None)))
         except ItemError as exc:
             result.rejected.append({"index": index, "error": str(exc)})
     if not valid:
         return result
 
-    matcher = BrandMatcher.load()
+    matcher = BrandMatcher.current()
     batch = uuid.uuid4()
     with transaction.atomic():
-        sources = _sources_for((item.source_key for _, item in valid), source_kind)
-        seen: set[tuple[int, str]] = set()
-        rows: list[Mention] = []
-        pending: list[tuple[int, _Item, Brand | None, str]] = []
-        for index, item in valid:
-            source = sources[item.source_key]
-            key = (source.pk, item.external_id)
-            if key in seen:
-                result.duplicates += 1
-                continue
-            seen.add(key)
-            folded = normalise(item.text)
-            if item.brand_slug:
-                brand = matcher.by_slug.get(item.brand_slug)
-                if brand is None:
-                    result.rejected.append(
-                        {"index": index, "error": f"unknown brand {item.brand_slug!r}"}
-                    )
-                    continue
-            else:
-                brand = matcher.match(folded)
-            lang = item.lang or detect_language(item.text)
-            pending.append((index, item, brand, lang))
-            rows.append(
-                Mention(
-                    source=source,
-                    external_id=item.external_id,
-                    brand=brand,
-                    platform=source.platform or source.key,
-                    text=item.text,
-                    url=item.url,
-                    author=item.author,
-                    author_followers=item.author_followers,
-                    lang=lang,
-                    published_at=item.published_at,
-                    ingested_at=now,
-                    triggers=",".join(find_terms(folded, brand.trigger_phrase_list()))[:300]
-                    if brand
-                    else "",
-                    ingest_batch=batch,
-                )
-            )
-        _score(rows)
-        Mention.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
-        stored = list(
-            Mention.objects.filter(ingest_batch=batch).values(
-                "id", "brand_id", "platform", "published_at", "sentiment_label", "author_followers"
-            )
-        )
-        result.accepted = len(stored)
+        if source is not None:
+            sources = {item.source_key: source for _, item in valid}
+        else:
+            sources = _sources_for((item.source_key for _, item in valid), source_kind)
+        fresh = _drop_exact_duplicates(valid, sources, result)
+        originals, reposts = _split_reposts(fresh, sources)
+        rows: list[_Row] = []
+        for index, item in originals:
+            row = _build_row(index, item, sources[item.source_key], matcher, now, batch, result)
+            if row is not None:
+                rows.append(row)
+        rows = _drop_near_duplicates(rows, result)
+        _score([row.mention for row in rows])
+        stored = _insert([row.mention for row in rows], batch)
+        rollups_add(stored)
+        result.accepted += len(stored)
         result.duplicates += len(rows) - len(stored)
         result.mention_ids = [row["id"] for row in stored]
         result.brand_ids = {row["brand_id"] for row in stored if row["brand_id"]}
-        rollups_add(stored)
-        if result.mention_ids:
-            transaction.on_commit(lambda: _after_commit(result.mention_ids, result.brand_ids))
+        if reposts:
+            _ingest_reposts(reposts, sources, matcher, now, batch, result)
+        if result.mention_ids or result.brand_ids:
+            mention_ids, brand_ids = list(result.mention_ids), set(result.brand_ids)
+            transaction.on_commit(lambda: _after_commit(mention_ids, brand_ids))
     result.rejected.sort(key=lambda r: r["index"])
     return result
+
+
+def _drop_exact_duplicates(
+    valid: list[tuple[int, _Item]], sources: Mapping[str, Source], result: IngestResult
+) -> list[tuple[int, _Item]]:
+    """Items whose (source, external_id) is neither repeated in the batch nor stored."""
+    seen: set[tuple[int, str]] = set()
+    fresh: list[tuple[int, _Item]] = []
+    for index, item in valid:
+        key = (sources[item.source_key].pk, item.external_id)
+        if key in seen:
+            result.duplicates += 1
+            continue
+        seen.add(key)
+        fresh.append((index, item))
+    stored = _stored_keys(seen)
+    if stored:
+        kept = []
+        for index, item in fresh:
+            if (sources[item.source_key].pk, item.external_id) in stored:
+                result.duplicates += 1
+            else:
+                kept.append((index, item))
+        fresh = kept
+    return fresh
+
+
+def _stored_keys(keys: set[tuple[int, str]]) -> set[tuple[int, str]]:
+    by_source: dict[int, list[str]] = defaultdict(list)
+    for source_id, external_id in keys:
+        by_source[source_id].append(external_id)
+    found: set[tuple[int, str]] = set()
+    for source_id, external_ids in by_source.items():
+        for start in range(0, len(external_ids), 2000):
+            found.update(
+                Mention.objects.filter(
+                    source_id=source_id, external_id__in=external_ids[start : start + 2000]
+                ).values_list("source_id", "external_id")
+            )
+    return found
+
+
+def _split_reposts(
+    fresh: list[tuple[int, _Item]], sources: Mapping[str, Source]
+) -> tuple[list[tuple[int, _Item]], list[tuple[int, _Item]]]:
+    originals, reposts = [], []
+    for index, item in fresh:
+        (reposts if item.repost_of and item.repost_of != item.external_id else originals).append(
+            (index, item)
+        )
+    return originals, reposts
+
+
+def _build_row(
+    index: int,
+    item: _Item,
+    source: Source,
+    matcher: BrandMatcher,
+    now: datetime,
+    batch: uuid.UUID,
+    result: IngestResult,
+) -> _Row | None:
+    folded = normalise(item.text)
+    competitor = None
+    if item.brand_slug:
+        brand = matcher.by_slug.get(item.brand_slug)
+        if brand is None:
+            result.rejected.append({"index": index, "error": f"unknown brand {item.brand_slug!r}"})
+            return None
+    else:
+        brand, competitor = matcher.classify(folded)
+    lang = item.lang or detect_language(item.text)
+    mention = _Values(
+        source_id=source.pk,
+        external_id=item.external_id,
+        brand_id=brand.pk if brand else None,
+        competitor_of_id=competitor.pk if competitor else None,
+        platform=source.platform or source.key,
+        text=item.text,
+        url=item.url,
+        author=item.author,
+        author_followers=item.author_followers,
+        lang=lang,
+        published_at=item.published_at,
+        ingested_at=now,
+        triggers=",".join(matcher.trigger_phrases(brand, folded))[:300] if brand else "",
+        ingest_batch=batch,
+        text_key=near_duplicate_key(item.text),
+    )
+    return _Row(index, item, source, mention, folded)
+
+
+def _drop_near_duplicates(rows: list[_Row], result: IngestResult) -> list[_Row]:
+    """Drop rows whose text repeats a mention of the same brand, by the same author on the
+    same platform, within the window.
+
+    Scoped to the author: one account's copies (re-sent with new ids, deleted and
+    posted again, spam) are one voice; the same words from many accounts (a
+    copy-paste campaign) are many voices, and exactly the volume detection must see.
+    """
+    candidates = [r for r in rows if r.mention.brand_id and r.mention.text_key is not None]
+    if not candidates:
+        return rows
+    earliest = min(r.mention.published_at for r in candidates) - NEAR_DUPLICATE_WINDOW
+    latest = max(r.mention.published_at for r in candidates) + NEAR_DUPLICATE_WINDOW
+    keys = sorted({r.mention.text_key for r in candidates})
+    known: dict[tuple[int, str, str, int], list[tuple[datetime, int | None]]] = defaultdict(list)
+    for start in range(0, len(keys), 2000):
+        for pk, brand_id, platform, author, text_key, published_at in Mention.objects.filter(
+            text_key__in=keys[start : start + 2000],
+            published_at__gte=earliest,
+            published_at__lte=latest,
+            brand__isnull=False,
+            repost_of__isnull=True,
+        ).values_list("pk", "brand_id", "platform", "author", "text_key", "published_at"):
+            known[(brand_id, platform, author, text_key)].append((published_at, pk))
+    kept: list[_Row] = []
+    bumps: dict[int, int] = defaultdict(int)
+    for row in rows:
+        mention = row.mention
+        if not mention.brand_id or mention.text_key is None:
+            kept.append(row)
+            continue
+        slot = known[(mention.brand_id, mention.platform, mention.author, mention.text_key)]
+        match = next(
+            (pk for at, pk in slot if abs(at - mention.published_at) <= NEAR_DUPLICATE_WINDOW),
+            False,
+        )
+        if match is False:
+            slot.append((mention.published_at, None))  # the first of its kind in this batch
+            kept.append(row)
+            continue
+        result.duplicates += 1
+        result.near_duplicates += 1
+        if match is not None:
+            bumps[match] += 1
+    if bumps:
+        _mentions_add(("duplicate_count",), sorted((pk, n) for pk, n in bumps.items()))
+    return kept
+
+
+def _mentions_add(columns: tuple[str, ...], rows: list[tuple[int, ...]]) -> None:
+    """Add (id, *amounts) to counters of stored mentions: one statement on PostgreSQL."""
+    if not rows:
+        return
+    table = connection.ops.quote_name(Mention._meta.db_table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            from psycopg2.extras import execute_values
+
+            names = ", ".join(columns)
+            sets = ", ".join(f"{c} = {table}.{c} + v.{c}" for c in columns)
+            execute_values(
+                cursor.cursor,
+                f"UPDATE {table} SET {sets} FROM (VALUES %s) AS v(id, {names}) "
+                f"WHERE {table}.id = v.id",
+                rows,
+                page_size=1000,
+            )
+        else:
+            sets = ", ".join(f"{c} = {c} + %s" for c in columns)
+            cursor.executemany(
+                f"UPDATE {table} SET {sets} WHERE id = %s", [(*r[1:], r[0]) for r in rows]
+            )
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_STAGE = "monitoring_ingest_stage"
+
+
+def _copy_value(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _copy_insert(
+    mentions: list[_Values], batch: uuid.UUID, returning: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    table = connection.ops.quote_name(Mention._meta.db_table)
+    columns = ", ".join(_COLUMNS)
+    lines = []
+    for mention in mentions:
+        mention.ingest_batch = str(batch)
+        lines.append("\t".join([_copy_value(v) for v in mention.as_tuple()]))
+    buffer = io.StringIO("\n".join(lines) + "\n")
+    with connection.cursor() as cursor:
+        # One staging table per database session, emptied at each commit.
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} ON COMMIT DELETE ROWS AS "
+            f"SELECT {columns} FROM {table} WITH NO DATA"
+        )
+        cursor.execute(f"TRUNCATE {_STAGE}")
+        cursor.cursor.copy_expert(f"COPY {_STAGE} ({columns}) FROM STDIN", buffer)
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {_STAGE} "
+            "ON CONFLICT (source_id, external_id) DO NOTHING "
+            f"RETURNING {', '.join(returning)}"
+        )
+        found = cursor.fetchall()
+    return [dict(zip(returning, row, strict=True)) for row in found]
+
+
+_STORED = ("id", "brand_id", "platform", "published_at", "sentiment_label", "author_followers")
+
+
+def _insert(
+    mentions: list[_Values], batch: uuid.UUID, *, returning: tuple[str, ...] = _STORED
+) -> list[dict[str, Any]]:
+    """Insert, skipping rows a concurrent ingest stored first; return what was stored.
+
+    PostgreSQL: COPY into a temporary table, then one ``INSERT … SELECT … ON CONFLICT
+    DO NOTHING RETURNING``: no model instances, no per-value quoting in Python, no
+    re-read. SQLite: bulk_create, then the rows of this batch are read back.
+    """
+    if not mentions:
+        return []
+    if connection.vendor == "postgresql":
+        return _copy_insert(mentions, batch, returning)
+    before = set(Mention.objects.filter(ingest_batch=batch).values_list("id", flat=True))
+    Mention.objects.bulk_create(
+        [Mention(**{name: getattr(m, name) for name in _COLUMNS}) for m in mentions],
+        batch_size=500,
+        ignore_conflicts=True,
+    )
+    return [
+        row
+        for row in Mention.objects.filter(ingest_batch=batch).values(*returning)
+        if row["id"] not in before
+    ]
+
+
+def _ingest_reposts(
+    reposts: list[tuple[int, _Item]],
+    sources: Mapping[str, Source],
+    matcher: BrandMatcher,
+    now: datetime,
+    batch: uuid.UUID,
+    result: IngestResult,
+) -> None:
+    """Store reposts as amplification of their originals (see ``mentions_ingest``)."""
+    # A repost of a repost in this same batch amplifies the first one's original.
+    in_batch = {
+        (sources[item.source_key].pk, item.external_id): item.repost_of for _, item in reposts
+    }
+    targets: dict[int, str] = {}
+    wanted: dict[int, set[str]] = defaultdict(set)
+    for index, item in reposts:
+        source_id = sources[item.source_key].pk
+        target, hops = item.repost_of, 0
+        while (source_id, target) in in_batch and hops < 20:
+            target, hops = in_batch[(source_id, target)], hops + 1
+        targets[index] = target
+        wanted[source_id].add(target)
+    originals: dict[tuple[int, str], dict[str, Any]] = {}
+    for source_id, external_ids in wanted.items():
+        for row in Mention.objects.filter(
+            source_id=source_id, external_id__in=sorted(external_ids)
+        ).values(
+            "id",
+            "source_id",
+            "external_id",
+            "repost_of_id",
+            "brand_id",
+            "platform",
+            "published_at",
+            "sentiment_label",
+            "sentiment_score",
+        ):
+            originals[(source_id, row["external_id"])] = row
+    root_ids = {row["repost_of_id"] for row in originals.values() if row["repost_of_id"]}
+    roots = {
+        row["id"]: row
+        for row in Mention.objects.filter(pk__in=root_ids).values(
+            "id", "brand_id", "platform", "published_at", "sentiment_label", "sentiment_score"
+        )
+    }
+    amplified: list[tuple[int, _Item, dict[str, Any]]] = []
+    unknown: list[_Row] = []
+    for index, item in reposts:
+        source = sources[item.source_key]
+        original = originals.get((source.pk, targets[index]))
+        if original is not None and original["repost_of_id"]:
+            original = roots.get(original["repost_of_id"], original)
+        if original is None:
+            row = _build_row(index, item, source, matcher, now, batch, result)
+            if row is not None:
+                unknown.append(row)
+            continue
+        amplified.append((index, item, original))
+    if unknown:
+        # No original to amplify: an ordinary mention (and a voice) after all.
+        _score([row.mention for row in unknown])
+        stored = _insert([row.mention for row in unknown], batch)
+        rollups_add(stored)
+        result.accepted += len(stored)
+        result.duplicates += len(unknown) - len(stored)
+        result.mention_ids += [row["id"] for row in stored]
+        result.brand_ids |= {row["brand_id"] for row in stored if row["brand_id"]}
+    if not amplified:
+        return
+    rows = []
+    for _, item, original in amplified:
+        source = sources[item.source_key]
+        rows.append(
+            _Values(
+                source_id=source.pk,
+                external_id=item.external_id,
+                brand_id=original["brand_id"],
+                platform=source.platform or source.key,
+                text=item.text,
+                url=item.url,
+                author=item.author,
+                author_followers=item.author_followers,
+                lang=item.lang or detect_language(item.text),
+                published_at=item.published_at,
+                ingested_at=now,
+                sentiment_label=original["sentiment_label"],
+                sentiment_score=original["sentiment_score"],
+                ingest_batch=batch,
+                repost_of_id=original["id"],
+            )
+        )
+    stored = _insert(rows, batch, returning=("id", "repost_of_id", "author_followers"))
+    result.accepted += len(stored)
+    result.reposts += len(stored)
+    result.duplicates += len(rows) - len(stored)
+    by_original: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for row in stored:
+        counts = by_original[row["repost_of_id"]]
+        counts[0] += 1
+        counts[1] += row["author_followers"]
+    _mentions_add(
+        ("repost_count", "amplified_reach"),
+        [(pk, n, reach) for pk, (n, reach) in sorted(by_original.items())],
+    )
+    by_id = {original["id"]: original for _, _, original in amplified}
+    rollups_add_reach(
+        (
+            by_id[pk]["brand_id"],
+            by_id[pk]["published_at"],
+            by_id[pk]["platform"],
+            reach,
+        )
+        for pk, (_, reach) in by_original.items()
+        if by_id[pk]["brand_id"]
+    )
+    result.brand_ids |= {by_id[pk]["brand_id"] for pk in by_original if by_id[pk]["brand_id"]}
 
 
 def _score(rows: list[Mention]) -> None:
@@ -254,7 +750,7 @@ def _score(rows: list[Mention]) -> None:
 
 
 def rollups_add(stored: Iterable[Mapping[str, Any]]) -> None:
-    """Add freshly stored mentions to their brand × bucket × platform rollups (upsert)."""
+    """Add freshly stored mentions (new voices) to their brand × bucket × platform rollups."""
     totals: dict[tuple[int, datetime, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
     column = {SentimentLabel.NEGATIVE: 1, SentimentLabel.NEUTRAL: 2, SentimentLabel.POSITIVE: 3}
     for row in stored:
@@ -265,6 +761,35 @@ def rollups_add(stored: Iterable[Mapping[str, Any]]) -> None:
         counts[0] += 1
         counts[column.get(row["sentiment_label"], 2)] += 1
         counts[4] += row["author_followers"]
+    _rollups_upsert(totals)
+
+
+def rollups_add_reach(entries: Iterable[tuple[int, datetime, str, int]]) -> None:
+    """Add amplification (brand_id, original's published_at, platform, reach) to rollups'
+    reach only: reposts count as reach for the original's bucket, never as mentions."""
+    totals: dict[tuple[int, datetime, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    for brand_id, published_at, platform, reach in entries:
+        totals[(brand_id, bucket_start(published_at), platform)][4] += reach
+    _rollups_upsert(totals)
+
+
+def rollups_move_label(
+    *, brand_id: int, published_at: datetime, platform: str, old: str, new: str
+) -> None:
+    """Move one mention from one sentiment column to another (a label correction)."""
+    if old == new:
+        return
+    names = {
+        SentimentLabel.NEGATIVE: "negative",
+        SentimentLabel.NEUTRAL: "neutral",
+        SentimentLabel.POSITIVE: "positive",
+    }
+    Rollup.objects.filter(
+        brand_id=brand_id, bucket=bucket_start(published_at), platform=platform
+    ).update(**{names[old]: F(names[old]) - 1, names[new]: F(names[new]) + 1})
+
+
+def _rollups_upsert(totals: Mapping[tuple[int, datetime, str], list[int]]) -> None:
     if not totals:
         return
     table = connection.ops.quote_name(Rollup._meta.db_table)
@@ -282,7 +807,14 @@ def rollups_add(stored: Iterable[Mapping[str, Any]]) -> None:
         for (brand_id, bucket, platform), counts in sorted(totals.items())
     ]
     with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+        if connection.vendor == "postgresql":
+            from psycopg2.extras import execute_values
+
+            execute_values(
+                cursor.cursor, sql.replace("(%s, %s, %s, %s, %s, %s, %s, %s)", "%s"), params
+            )
+        else:
+            cursor.executemany(sql, params)
 
 
 def _after_commit(mention_ids: list[int], brand_ids: set[int]) -> None:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -31,6 +32,8 @@ class Brand(models.Model):
         default=dict, blank=True, help_text=_("Per-brand overrides of the detector defaults.")
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Part of the compiled matcher's fingerprint: an edit anywhere recompiles it.
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name"]
@@ -46,17 +49,30 @@ class Brand(models.Model):
 
 
 class WatchTerm(models.Model):
-    """A name, product, hashtag or handle that marks a mention as being about a brand."""
+    """A query (words, "phrases", AND/OR/NOT, parentheses; see monitoring/matching.py)
+    that marks a mention as being about a brand, about one of its competitors
+    (kind ``competitor``), or as not about it (kind ``exclude``)."""
 
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="terms")
     kind = models.CharField(max_length=20, choices=TermKind.choices, default=TermKind.NAME)
     query = models.CharField(max_length=300)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["brand", "kind", "query"]
 
     def __str__(self) -> str:
         return f"{self.brand}: {self.query}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from monitoring.matching import QueryError, parse_query
+
+        try:
+            parse_query(self.query)
+        except QueryError as exc:
+            raise ValidationError({"query": str(exc)}) from exc
 
 
 class Source(models.Model):
@@ -84,10 +100,19 @@ class Source(models.Model):
 class Mention(models.Model):
     """One public post about a brand, with its scored sentiment."""
 
-    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="mentions")
+    # Single-column FK indexes are left out where a composite index starts with the
+    # column: every index costs time on each insert, ingest's hot path.
+    source = models.ForeignKey(
+        Source, on_delete=models.PROTECT, related_name="mentions", db_index=False
+    )
     external_id = models.CharField(max_length=255)
     brand = models.ForeignKey(
-        Brand, null=True, blank=True, on_delete=models.SET_NULL, related_name="mentions"
+        Brand,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="mentions",
+        db_index=False,
     )
     platform = models.CharField(max_length=40)
     text = models.TextField()
@@ -104,7 +129,33 @@ class Mention(models.Model):
     # Trigger phrases found at ingest ("boycott", "抵制", …), comma-separated; empty when none.
     triggers = models.CharField(max_length=300, blank=True)
     # The ingest call that stored this row: lets rollups count exactly what it inserted.
-    ingest_batch = models.UUIDField(null=True, blank=True, db_index=True)
+    # Not indexed: PostgreSQL gets the stored rows back from INSERT … RETURNING.
+    ingest_batch = models.UUIDField(null=True, blank=True)
+    # Matched one of this brand's competitor terms; tracked apart, never in its rollups.
+    competitor_of = models.ForeignKey(
+        Brand,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="competitor_mentions",
+        db_index=False,
+    )
+    # A repost/boost/retweet: stored (so resending it is a duplicate) but it is reach
+    # for the original, not a new voice: not counted in rollups' count or sentiment.
+    repost_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reposts",
+        db_index=False,
+    )
+    repost_count = models.PositiveIntegerField(default=0)
+    amplified_reach = models.PositiveBigIntegerField(default=0)
+    # Near-duplicate texts (same normalised text, same brand, within a day) seen after this one.
+    duplicate_count = models.PositiveIntegerField(default=0)
+    # monitoring.matching.near_duplicate_key(text); null for texts too short to compare.
+    text_key = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-published_at", "-pk"]
@@ -113,10 +164,46 @@ class Mention(models.Model):
                 fields=["source", "external_id"], name="uniq_mention_source_external_id"
             )
         ]
-        indexes = [models.Index(fields=["brand", "-published_at"])]
+        indexes = [
+            models.Index(fields=["brand", "-published_at"]),
+            # Partial indexes: most rows have no text key / competitor / original.
+            models.Index(
+                fields=["text_key", "published_at"],
+                name="mention_text_key_idx",
+                condition=models.Q(text_key__isnull=False),
+            ),
+            models.Index(
+                fields=["competitor_of", "-published_at"],
+                name="mention_competitor_idx",
+                condition=models.Q(competitor_of__isnull=False),
+            ),
+            models.Index(
+                fields=["repost_of"],
+                name="mention_repost_of_idx",
+                condition=models.Q(repost_of__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.platform}:{self.external_id}"
+
+
+class LabelCorrection(models.Model):
+    """A person's correction of a mention's sentiment label: kept as an evaluation set."""
+
+    mention = models.ForeignKey(Mention, on_delete=models.CASCADE, related_name="corrections")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    old_label = models.CharField(max_length=10, choices=SentimentLabel.choices)
+    new_label = models.CharField(max_length=10, choices=SentimentLabel.choices)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.mention_id}: {self.old_label} → {self.new_label}"
 
 
 class Rollup(models.Model):

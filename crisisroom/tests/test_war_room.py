@@ -75,7 +75,7 @@ def test_the_series_counts_buckets_from_rollups(client, bob, incident):
             {
                 "source": "twitter",
                 "external_id": str(i),
-                "text": "Acme Coffee is awful, terrible",
+                "text": f"Acme Coffee is awful, terrible ({i})",
                 "published_at": (now - timedelta(minutes=1)).isoformat(),
             }
             for i in range(3)

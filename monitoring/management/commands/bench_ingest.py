@@ -1,0 +1,147 @@
+"""manage.py bench_ingest [-n 100000] [--batch 1000] [--keep]
+
+N synthetic mentions through the real ingest service (validation, brand matching,
+language, sentiment, dedupe, bulk insert, rollups) into the configured database.
+Reports mentions per second and peak memory. The items are generated lazily, one
+batch at a time, as a connector or the import command would hand them over, so
+memory stays flat as N grows. Writes into a throw-away brand and source and deletes
+them afterwards unless --keep.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import random
+import resource
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+from django.core.management.base import BaseCommand
+from django.db import connection
+
+from monitoring.ingest import mentions_ingest
+from monitoring.models import Brand, Mention, Rollup, Source, WatchTerm
+
+EN = [
+    "{b} deleted all my loyalty points, this is a scam",
+    "Just had the best latte at {b}, love the new menu",
+    "Is {b} open on Sunday?",
+    "{b} customer service kept me on hold for an hour, awful",
+    "Great coffee and friendly staff at {b} today #coffee",
+    "Boycott {b} until they bring the points back",
+    "{b} app crashed again when I tried to pay",
+    "Meeting friends at {b} this afternoon",
+]
+ZH = [
+    "{b}的拿鐵真的很好喝，推薦",
+    "{b}把會員點數全部清零，太過分了",
+    "今天在{b}等了半小時，服務很差",
+    "抵制{b}！",
+    "{b}新出的季節限定還不錯",
+]
+
+
+def synthetic(n: int, run: str, brands: list[str], seed: int = 1) -> Iterator[dict]:
+    rng = random.Random(seed)
+    start = datetime.now(UTC) - timedelta(days=2)
+    for i in range(n):
+        name = rng.choice(brands)
+        template = rng.choice(ZH if rng.random() < 0.3 else EN)
+        yield {
+            "source": f"bench-{run}",
+            "external_id": f"{run}-{i}",
+            "text": template.format(b=name) + f" #{i % 977}",
+            "published_at": (start + timedelta(seconds=i * 1.5)).isoformat(),
+            "author": f"user{rng.randint(1, 50_000)}",
+            "author_followers": rng.randint(0, 100_000),
+            **({"repost_of": f"{run}-{i - 7}"} if i > 7 and rng.random() < 0.05 else {}),
+        }
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class Command(BaseCommand):
+    help = "Measure ingest throughput (mentions/s) and peak memory on synthetic mentions."
+
+    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+        parser.add_argument("-n", type=int, default=100_000)
+        parser.add_argument("--batch", type=int, default=1000)
+        parser.add_argument("--keep", action="store_true", help="keep the rows afterwards")
+
+    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+        n, size = options["n"], options["batch"]
+        run = uuid.uuid4().hex[:8]
+        names = ["Acme Coffee", "Acme咖啡", "Bolt Beans", "閃電豆"]
+        brand = Brand.objects.create(name=f"Bench {run}", slug=f"bench-{run}")
+        for query in ['"acme coffee" OR acme咖啡', "bolt beans OR 閃電豆"]:
+            WatchTerm.objects.create(brand=brand, kind="name", query=query)
+        WatchTerm.objects.create(brand=brand, kind="exclude", query="grinder")
+        WatchTerm.objects.create(brand=brand, kind="competitor", query="nespresso")
+        mentions_ingest(items=[])  # warm-up: models and matcher load outside the clock
+        from monitoring.sentiment import get_analyzer
+
+        get_analyzer("en").analyze("warm up")
+        get_analyzer("zh").analyze("熱身")
+        gc.collect()
+        rss_start = peak_rss_mib()
+        cpu_start = time.process_time()
+        load = os.getloadavg()[0]
+        totals = {"accepted": 0, "duplicates": 0, "rejected": 0}
+        checkpoints = []
+        batch: list[dict] = []
+        done = 0
+        began = time.perf_counter()
+        try:
+            for raw in synthetic(n, run, names):
+                batch.append(raw)
+                if len(batch) == size:
+                    self._ingest(batch, totals)
+                    done += len(batch)
+                    batch = []
+                    if done % max(size, n // 10) == 0:
+                        elapsed = time.perf_counter() - began
+                        checkpoints.append((done, done / elapsed, peak_rss_mib()))
+                        self.stderr.write(
+                            f"  {done:>9,} mentions  {done / elapsed:>8,.0f}/s  "
+                            f"peak RSS {peak_rss_mib():.0f} MiB"
+                        )
+            if batch:
+                self._ingest(batch, totals)
+                done += len(batch)
+            elapsed = time.perf_counter() - began
+            cpu = time.process_time() - cpu_start
+            peak = peak_rss_mib()
+        finally:
+            if not options["keep"]:
+                self._clean(brand, run)
+        self.stdout.write(
+            f"database: {connection.vendor}; N={n:,}; batch={size}\n"
+            f"accepted {totals['accepted']:,}, duplicates {totals['duplicates']:,}, "
+            f"rejected {totals['rejected']:,}\n"
+            f"elapsed {elapsed:.1f} s; {n / elapsed:,.0f} mentions/s "
+            f"(this process used {cpu:.1f} CPU s: {n / cpu:,.0f} mentions per CPU second; "
+            f"load average at start {load:.1f})\n"
+            f"peak RSS {peak:.0f} MiB (after warm-up {rss_start:.0f} MiB, "
+            f"growth {peak - rss_start:.0f} MiB)"
+        )
+
+    def _ingest(self, batch: list[dict], totals: dict[str, int]) -> None:
+        result = mentions_ingest(items=batch, source_kind="import")
+        totals["accepted"] += result.accepted
+        totals["duplicates"] += result.duplicates
+        totals["rejected"] += len(result.rejected)
+
+    def _clean(self, brand: Brand, run: str) -> None:
+        source = Source.objects.filter(key=f"bench-{run}")
+        # A plain DELETE: the ORM's cascade collector would load every row into memory.
+        for reposts in (True, False):
+            rows = Mention.objects.filter(source__in=source, repost_of__isnull=not reposts)
+            rows._raw_delete(rows.db)
+        Rollup.objects.filter(brand=brand).delete()
+        source.delete()
+        brand.delete()

@@ -1,0 +1,201 @@
+"""Pages for listening: the mentions explorer (with CSV export and label corrections)
+and the brand settings admins edit (brands, watch terms, trigger phrases)."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from crisisroom.permissions import can_view_incidents, can_work_incidents, is_org_admin, require
+from monitoring import selectors, services
+from monitoring.forms import BrandForm, LabelForm, MentionFilterForm, check_query_lines
+from monitoring.models import Brand, Mention
+
+PAGE_SIZE = 50
+EXPORT_FIELDS = (
+    "id",
+    "published_at",
+    "brand",
+    "competitor_of",
+    "platform",
+    "source",
+    "external_id",
+    "author",
+    "author_followers",
+    "amplified_reach",
+    "repost_count",
+    "lang",
+    "sentiment_label",
+    "sentiment_score",
+    "triggers",
+    "url",
+    "text",
+)
+
+
+def _get_mention_for_user(request: HttpRequest, pk: int) -> Mention:
+    require(can_work_incidents(request.user), _("Only responders and admins correct labels."))
+    return get_object_or_404(Mention, pk=pk)
+
+
+def _get_brand_for_user(request: HttpRequest, pk: int | None) -> Brand | None:
+    require(is_org_admin(request.user), _("Only admins configure brands."))
+    return get_object_or_404(Brand, pk=pk) if pk is not None else None
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def mentions_explorer(request: HttpRequest) -> HttpResponse:
+    require(can_view_incidents(request.user), _("Your account has no organisation role yet."))
+    form = MentionFilterForm(request.GET or None)
+    page = Paginator(selectors.mentions_explore(filters=form.filters()), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "platforms": selectors.mention_platforms(),
+        "can_correct": can_work_incidents(request.user),
+        "labels": LabelForm.base_fields["label"].choices,
+    }
+    template = "monitoring/explorer.html"
+    if request.htmx:
+        template += "#results"
+    return render(request, template, context)
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _safe_cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    # A cell starting with = + - @ is a formula to spreadsheet programs: defuse it.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _csv_rows(rows: Iterator[Mention]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield writer.writerow(EXPORT_FIELDS)
+    for m in rows:
+        yield writer.writerow(
+            [
+                _safe_cell(v)
+                for v in (
+                    m.pk,
+                    m.published_at.isoformat(),
+                    m.brand.slug if m.brand else "",
+                    m.competitor_of.slug if m.competitor_of else "",
+                    m.platform,
+                    m.source.key,
+                    m.external_id,
+                    m.author,
+                    m.author_followers,
+                    m.amplified_reach,
+                    m.repost_count,
+                    m.lang,
+                    m.sentiment_label,
+                    m.sentiment_score,
+                    m.triggers,
+                    m.url,
+                    m.text,
+                )
+            ]
+        )
+
+
+@login_required
+@require_GET
+def mentions_export(request: HttpRequest) -> StreamingHttpResponse:
+    """The explorer's current filter as CSV, streamed (any number of rows)."""
+    require(can_view_incidents(request.user), _("Your account has no organisation role yet."))
+    form = MentionFilterForm(request.GET or None)
+    rows = selectors.mentions_explore(filters=form.filters()).iterator(chunk_size=2000)
+    response = StreamingHttpResponse(_csv_rows(rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="mentions.csv"'
+    return response
+
+
+@login_required
+@require_POST
+def mention_correct(request: HttpRequest, pk: int) -> HttpResponse:
+    mention = _get_mention_for_user(request, pk)
+    form = LabelForm(request.POST)
+    if form.is_valid():
+        services.mention_label_correct(
+            user=request.user, mention=mention, label=form.cleaned_data["label"]
+        )
+        messages.success(request, _("Label corrected."))
+    else:
+        messages.error(request, _("Choose negative, neutral or positive."))
+    target = request.POST.get("next") or "/mentions/"
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        target = "/mentions/"
+    return redirect(target)
+
+
+@login_required
+@require_GET
+def corrections_export(request: HttpRequest) -> HttpResponse:
+    """Corrected labels as ``label<TAB>text`` lines: ``manage.py evaluate_sentiment`` reads them."""
+    require(can_view_incidents(request.user), _("Your account has no organisation role yet."))
+    response = HttpResponse(
+        "".join(selectors.label_corrections_export()), content_type="text/tab-separated-values"
+    )
+    response["Content-Disposition"] = 'attachment; filename="corrections.tsv"'
+    return response
+
+
+@login_required
+@require_GET
+def brand_list(request: HttpRequest) -> HttpResponse:
+    _get_brand_for_user(request, None)
+    return render(request, "monitoring/brand_list.html", {"brands": selectors.brands_settings()})
+
+
+@login_required
+@require_POST
+def brand_check_terms(request: HttpRequest) -> HttpResponse:
+    """The brand form's inline check of one textarea of queries (htmx)."""
+    _get_brand_for_user(request, None)
+    name = next((key for key in request.POST if key.startswith("terms_")), "")
+    _, errors = check_query_lines(request.POST.get(name, ""))
+    return render(request, "monitoring/brand_edit.html#term-errors", {"errors": errors})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def brand_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    brand = _get_brand_for_user(request, pk)
+    form = BrandForm(request.POST or None, instance=brand)
+    if request.method == "POST" and form.is_valid():
+        services.brand_save(
+            user=request.user,
+            brand=brand,
+            name=form.cleaned_data["name"],
+            slug=form.cleaned_data["slug"],
+            active=form.cleaned_data["active"],
+            trigger_phrases=form.cleaned_data["trigger_phrases"],
+            terms=form.terms(),
+        )
+        messages.success(request, _("Brand saved."))
+        return redirect("monitoring:brand-list")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "monitoring/brand_edit.html", {"form": form, "brand": brand}, status=status
+    )
