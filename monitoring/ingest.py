@@ -166,12 +166,20 @@ def _sources_for(keys: Iterable[str], kind: str) -> dict[str, Source]:
     return existing
 
 
-def mentions_ingest(*, items: Sequence[Any], source_kind: str = SourceKind.API) -> IngestResult:
-    """Store a batch of mentions from any entry point and return what became of each."""
+def mentions_ingest(
+    *, items: Sequence[Any], source_kind: str = SourceKind.API, source: Source | None = None
+) -> IngestResult:
+    """Store a batch of mentions from any entry point and return what became of each.
+
+    With ``source`` (polling), every item belongs to that source and its ``source``
+    field may be omitted.
+    """
     now = timezone.now()
     result = IngestResult()
     valid: list[tuple[int, _Item]] = []
     for index, raw in enumerate(items):
+        if source is not None and isinstance(raw, Mapping):
+            raw = {**raw, "source": source.key}
         try:
             valid.append((index, validate_item(raw, now=now)))
         except ItemError as exc:
@@ -182,7 +190,10 @@ def mentions_ingest(*, items: Sequence[Any], source_kind: str = SourceKind.API) 
     matcher = BrandMatcher.load()
     batch = uuid.uuid4()
     with transaction.atomic():
-        sources = _sources_for((item.source_key for _, item in valid), source_kind)
+        if source is not None:
+            sources = {item.source_key: source for _, item in valid}
+        else:
+            sources = _sources_for((item.source_key for _, item in valid), source_kind)
         seen: set[tuple[int, str]] = set()
         rows: list[Mention] = []
         pending: list[tuple[int, _Item, Brand | None, str]] = []

@@ -23,3 +23,23 @@ def brands_detect_task() -> int:
     for brand_id in ids:
         brand_detect_task.delay(brand_id)
     return len(ids)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def source_poll_task(source_id: int) -> str:
+    """Idempotent: the poll skips a source that is locked by another poll or not due,
+    and the cursor only moves in the transaction that stored the items."""
+    from monitoring.polling import source_poll
+
+    return source_poll(source_id=source_id).status
+
+
+@shared_task
+def sources_poll_due_task() -> int:
+    """Periodic (beat): queue one poll per due, unpaused source."""
+    from monitoring.polling import sources_due
+
+    ids = sources_due()
+    for source_id in ids:
+        source_poll_task.delay(source_id)
+    return len(ids)

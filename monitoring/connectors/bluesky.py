@@ -1,0 +1,106 @@
+"""Bluesky: ``app.bsky.feed.searchPosts`` with an app password.
+
+config: {"query": "...", "handle": "me.bsky.social", "secret_env": "BLUESKY_APP_PASSWORD"};
+url: the PDS/AppView base (default https://bsky.social). A session is created per
+poll (createSession); a refused password pauses the source with the message.
+The cursor is the newest ``indexedAt`` seen, passed back as ``since``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from monitoring.connectors import http
+from monitoring.connectors.base import (
+    Connector,
+    FetchResult,
+    SourceError,
+    iso,
+    parse_time,
+    rate_limit_wait,
+)
+
+if TYPE_CHECKING:
+    from monitoring.models import Source
+
+DEFAULT_BASE = "https://bsky.social"
+
+
+class BlueskyConnector(Connector):
+    kind = "bluesky"
+
+    def _session(self, base: str, source: Source) -> str:
+        body = json.dumps(
+            {"identifier": self.config(source, "handle"), "password": self.secret(source)}
+        ).encode()
+        response = http.request(
+            "POST",
+            f"{base}/xrpc/com.atproto.server.createSession",
+            body=body,
+            headers={"Content-Type": "application/json", "Accept": "application/json"},
+        )
+        if response.status in {400, 401}:
+            raise SourceError("Bluesky: the handle or app password was refused", retry=False)
+        self.check(response, what="Bluesky createSession")
+        token = (response.json() or {}).get("accessJwt")
+        if not token:
+            raise SourceError("Bluesky: createSession returned no token", retry=True)
+        return str(token)
+
+    def fetch(self, source: Source) -> FetchResult:
+        base = (source.url or DEFAULT_BASE).rstrip("/")
+        token = self._session(base, source)
+        since = str((source.cursor or {}).get("since") or "")
+        params: dict[str, str | int] = {
+            "q": self.config(source, "query"),
+            "sort": "latest",
+            "limit": 100,
+        }
+        if since:
+            params["since"] = since
+        response = http.request(
+            "GET",
+            f"{base}/xrpc/app.bsky.feed.searchPosts",
+            params=params,
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+        )
+        self.check(response, what="Bluesky searchPosts")
+        posts = (response.json() or {}).get("posts")
+        if not isinstance(posts, list):
+            raise SourceError("Bluesky searchPosts: unexpected response shape", retry=True)
+        items: list[dict[str, Any]] = []
+        newest = parse_time(since)
+        for post in posts:
+            if not isinstance(post, dict):
+                continue
+            record = post.get("record") or {}
+            author = post.get("author") or {}
+            moment = parse_time(record.get("createdAt")) or parse_time(post.get("indexedAt"))
+            indexed = parse_time(post.get("indexedAt")) or moment
+            text = str(record.get("text") or "").strip()
+            uri = str(post.get("uri") or "")
+            if not text or not uri or moment is None:
+                continue
+            if indexed and (newest is None or indexed > newest):
+                newest = indexed
+            handle = str(author.get("handle") or "")
+            rkey = uri.rsplit("/", 1)[-1]
+            langs = record.get("langs") or []
+            items.append(
+                {
+                    "source": source.key,
+                    "external_id": uri[:255],
+                    "text": text,
+                    "published_at": iso(moment),
+                    "url": f"https://bsky.app/profile/{handle}/post/{rkey}" if handle else "",
+                    "author": handle[:200],
+                    "author_followers": max(0, int(author.get("followersCount") or 0)),
+                    "lang": str(langs[0])[:20] if langs else "",
+                }
+            )
+        return FetchResult(
+            items=items,
+            new_cursor={"since": iso(newest)} if newest else None,
+            retry_after=rate_limit_wait(response),
+        )
