@@ -79,12 +79,7 @@ def _record_failure(source: Source, exc: SourceError, now: datetime) -> None:
 def source_poll(*, source_id: int, force: bool = False) -> PollOutcome:
     """Poll one source now if it is due (or ``force``), holding its row for the whole poll."""
     with transaction.atomic():
-        source = (
-            Source.objects.select_for_update(skip_locked=True)
-            .select_related("brand")
-            .filter(pk=source_id)
-            .first()
-        )
+        source = Source.objects.select_for_update(skip_locked=True).filter(pk=source_id).first()
         if source is None:
             gone = not Source.objects.filter(pk=source_id).exists()
             return PollOutcome("gone" if gone else "busy")
