@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("crisisroom.app_urls")),
     path("accounts/login/", views.ThrottledLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("sources/", include("monitoring.urls_sources")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
 ]

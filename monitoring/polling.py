@@ -139,3 +139,16 @@ def source_set_paused(*, source: Source, paused: bool) -> Source:
         source.next_poll_at = timezone.now()
     source.save(update_fields=["paused", "next_poll_at"])
     return source
+
+
+@transaction.atomic
+def source_save(*, form: Any) -> Source:
+    """Create or edit a polled source from a valid SourceForm; a change makes it due now."""
+    source: Source = form.save(commit=False)
+    if source.pk is None or form.has_changed():
+        source.next_poll_at = timezone.now()
+    if source.pk and {"url", "config", "kind"} & set(form.changed_data):
+        # A different feed or query: the old cursor and validators no longer apply.
+        source.cursor, source.etag, source.last_modified = {}, "", ""
+    source.save()
+    return source

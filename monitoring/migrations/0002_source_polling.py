@@ -5,59 +5,87 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('monitoring', '0001_initial'),
+        ("monitoring", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='source',
-            name='brand',
-            field=models.ForeignKey(blank=True, help_text='The brand this source searches for; empty means any brand, by watch terms.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='sources', to='monitoring.brand'),
+            model_name="source",
+            name="brand",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The brand this source searches for; empty means any brand, by watch terms.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="sources",
+                to="monitoring.brand",
+            ),
         ),
         migrations.AddField(
-            model_name='source',
-            name='config',
-            field=models.JSONField(blank=True, default=dict, help_text='Kind-specific settings, e.g. {"query": "acme"}, {"hashtag": "acme"}, {"handle": "me.bsky.social", "secret_env": "BLUESKY_APP_PASSWORD"}.'),
+            model_name="source",
+            name="config",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                help_text='Kind-specific settings, e.g. {"query": "acme"}, {"hashtag": "acme"}, {"handle": "me.bsky.social", "secret_env": "BLUESKY_APP_PASSWORD"}.',
+            ),
         ),
         migrations.AddField(
-            model_name='source',
-            name='cursor',
+            model_name="source",
+            name="cursor",
             field=models.JSONField(blank=True, default=dict),
         ),
         migrations.AddField(
-            model_name='source',
-            name='etag',
+            model_name="source",
+            name="etag",
             field=models.CharField(blank=True, max_length=500),
         ),
         migrations.AddField(
-            model_name='source',
-            name='last_modified',
+            model_name="source",
+            name="last_modified",
             field=models.CharField(blank=True, max_length=100),
         ),
         migrations.AddField(
-            model_name='source',
-            name='next_poll_at',
+            model_name="source",
+            name="next_poll_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='source',
-            name='poll_interval_seconds',
+            model_name="source",
+            name="poll_interval_seconds",
             field=models.PositiveIntegerField(default=300),
         ),
         migrations.AddField(
-            model_name='source',
-            name='url',
-            field=models.URLField(blank=True, help_text="Feed URL, or the server's base URL (Mastodon, Bluesky, Reddit, Algolia).", max_length=1000),
+            model_name="source",
+            name="url",
+            field=models.URLField(
+                blank=True,
+                help_text="Feed URL, or the server's base URL (Mastodon, Bluesky, Reddit, Algolia).",
+                max_length=1000,
+            ),
         ),
         migrations.AlterField(
-            model_name='source',
-            name='kind',
-            field=models.CharField(choices=[('rss', 'RSS/Atom feed'), ('mastodon', 'Mastodon'), ('bluesky', 'Bluesky'), ('reddit', 'Reddit search'), ('hackernews', 'Hacker News'), ('api', 'Inbound API'), ('import', 'File import'), ('drill', 'Drill')], max_length=20),
+            model_name="source",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("rss", "RSS/Atom feed"),
+                    ("mastodon", "Mastodon"),
+                    ("bluesky", "Bluesky"),
+                    ("reddit", "Reddit search"),
+                    ("hackernews", "Hacker News"),
+                    ("api", "Inbound API"),
+                    ("import", "File import"),
+                    ("drill", "Drill"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AddIndex(
-            model_name='source',
-            index=models.Index(fields=['paused', 'next_poll_at'], name='monitoring__paused_20d7e3_idx'),
+            model_name="source",
+            index=models.Index(
+                fields=["paused", "next_poll_at"], name="monitoring__paused_20d7e3_idx"
+            ),
         ),
     ]
