@@ -14,6 +14,13 @@ SECRETISH = ("password", "token", "secret", "key")
 
 
 class SourceForm(forms.ModelForm):
+    url = forms.URLField(
+        required=False,
+        max_length=1000,
+        assume_scheme="https",
+        label=_("URL"),
+        help_text=Source._meta.get_field("url").help_text,
+    )
     config = forms.JSONField(
         required=False,
         initial=dict,
