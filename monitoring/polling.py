@@ -24,11 +24,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from monitoring.connectors import POLLED_KINDS, SourceError, connector_for
+from monitoring.connectors import POLLED_KINDS, FetchResult, SourceError, connector_for
 from monitoring.ingest import mentions_ingest
 from monitoring.models import Source
 
@@ -76,64 +76,118 @@ def _record_failure(source: Source, exc: SourceError, now: datetime) -> None:
     )
 
 
+def _skip(source: Source, force: bool) -> PollOutcome | None:
+    if source.paused:
+        return PollOutcome("paused")
+    if not force and source.next_poll_at and source.next_poll_at > timezone.now():
+        return PollOutcome("not_due")
+    return None
+
+
+def _fetch(source: Source) -> FetchResult | Exception:
+    try:
+        return connector_for(source.kind).fetch(source)
+    except SourceError as exc:
+        return exc
+    except Exception as exc:  # a bug or an unexpected payload: back off, show it, go on
+        logger.exception("source %s fetch crashed", source.pk)
+        return exc
+
+
+def _store(source: Source, fetched: FetchResult | Exception) -> PollOutcome:
+    """Ingest what was fetched and advance cursor and schedule, or record the failure.
+
+    Runs inside the caller's transaction, so the cursor moves only with the items.
+    """
+    ingested = None
+    if isinstance(fetched, FetchResult) and fetched.items:
+        items: list[dict[str, Any]] = fetched.items
+        if source.brand_id and source.brand and source.brand.active:
+            items = [{**item, "brand": source.brand.slug} for item in items]
+        try:
+            # A savepoint: an ingest that fails leaves the failure bookkeeping below intact.
+            with transaction.atomic():
+                ingested = mentions_ingest(items=items, source=source)
+        except Exception as exc:
+            logger.exception("source %s ingest failed", source.pk)
+            fetched = exc
+    now = timezone.now()
+    if not isinstance(fetched, FetchResult):
+        error = (
+            fetched
+            if isinstance(fetched, SourceError)
+            else SourceError(f"{fetched.__class__.__name__}: {fetched}")
+        )
+        _record_failure(source, error, now)
+        source.save()
+        logger.warning("source %s poll failed: %s", source.pk, error)
+        return PollOutcome("failed", error=str(error))
+    if fetched.new_cursor is not None:
+        source.cursor = fetched.new_cursor
+    if fetched.etag is not None:
+        source.etag = fetched.etag[:500]
+    if fetched.last_modified is not None:
+        source.last_modified = fetched.last_modified[:100]
+    source.last_success_at = now
+    source.consecutive_failures = 0
+    source.next_poll_at = now + timedelta(
+        seconds=max(float(source.poll_interval_seconds), float(fetched.retry_after or 0))
+    )
+    source.save()
+    if ingested is None:
+        return PollOutcome("not_modified" if fetched.not_modified else "ok")
+    return PollOutcome(
+        "ok",
+        accepted=ingested.accepted,
+        duplicates=ingested.duplicates,
+        rejected=len(ingested.rejected),
+    )
+
+
 def source_poll(*, source_id: int, force: bool = False) -> PollOutcome:
     """Poll one source now if it is due (or ``force``), holding its row for the whole poll."""
+    if not connection.features.has_select_for_update_skip_locked:
+        return _source_poll_unlocked(source_id=source_id, force=force)
     with transaction.atomic():
         source = Source.objects.select_for_update(skip_locked=True).filter(pk=source_id).first()
         if source is None:
             gone = not Source.objects.filter(pk=source_id).exists()
             return PollOutcome("gone" if gone else "busy")
-        if source.paused:
-            return PollOutcome("paused")
-        if not force and source.next_poll_at and source.next_poll_at > timezone.now():
-            return PollOutcome("not_due")
-        try:
-            result = connector_for(source.kind).fetch(source)
-            items: list[dict[str, Any]] = result.items
-            if source.brand_id and source.brand and source.brand.active:
-                items = [{**item, "brand": source.brand.slug} for item in items]
-            # A savepoint: an ingest that fails leaves the failure bookkeeping below intact.
-            with transaction.atomic():
-                ingested = mentions_ingest(items=items, source=source) if items else None
-        except SourceError as exc:
-            now = timezone.now()
-            _record_failure(source, exc, now)
-            source.save()
-            logger.warning("source %s poll failed: %s", source.pk, exc)
-            return PollOutcome("failed", error=str(exc))
-        except Exception as exc:  # a bug or an unexpected payload: back off, show it, go on
-            logger.exception("source %s poll crashed", source.pk)
-            now = timezone.now()
-            _record_failure(source, SourceError(f"{exc.__class__.__name__}: {exc}"), now)
-            source.save()
-            return PollOutcome("failed", error=str(exc))
-        now = timezone.now()
-        if result.new_cursor is not None:
-            source.cursor = result.new_cursor
-        if result.etag is not None:
-            source.etag = result.etag[:500]
-        if result.last_modified is not None:
-            source.last_modified = result.last_modified[:100]
-        source.last_success_at = now
-        source.consecutive_failures = 0
-        source.next_poll_at = now + timedelta(
-            seconds=max(float(source.poll_interval_seconds), float(result.retry_after or 0))
-        )
-        source.save()
-        if ingested is None:
-            return PollOutcome("not_modified" if result.not_modified else "ok")
-        return PollOutcome(
-            "ok",
-            accepted=ingested.accepted,
-            duplicates=ingested.duplicates,
-            rejected=len(ingested.rejected),
-        )
+        skipped = _skip(source, force)
+        if skipped:
+            return skipped
+        return _store(source, _fetch(source))
+
+
+def _source_poll_unlocked(*, source_id: int, force: bool) -> PollOutcome:
+    """SQLite (embedded mode) has no row locks, and a write transaction held open across
+    the fetch would block every other writer; there the one scheduler thread is the only
+    poller, so fetch first and store in a short transaction."""
+    source = Source.objects.filter(pk=source_id).first()
+    if source is None:
+        return PollOutcome("gone")
+    skipped = _skip(source, force)
+    if skipped:
+        return skipped
+    fetched = _fetch(source)
+    with transaction.atomic():
+        return _store(source, fetched)
+
+
+class SourceBusy(Exception):
+    """A poll of this source is running; try again when it has finished."""
 
 
 @transaction.atomic
 def source_set_paused(*, source: Source, paused: bool) -> Source:
-    """Pause or resume a source; resuming makes it due now (failures stay until a success)."""
-    source = Source.objects.select_for_update().get(pk=source.pk)
+    """Pause or resume a source; resuming makes it due now (failures stay until a success).
+
+    Raises SourceBusy rather than waiting for a running poll to release the row.
+    """
+    try:
+        source = Source.objects.select_for_update(nowait=True).get(pk=source.pk)
+    except DatabaseError as exc:
+        raise SourceBusy(str(exc)) from exc
     source.paused = paused
     if not paused:
         source.next_poll_at = timezone.now()

@@ -42,8 +42,12 @@ def source_list(request: HttpRequest) -> HttpResponse:
 def source_pause(request: HttpRequest, pk: int) -> HttpResponse:
     source = _get_source_for_user(request, pk)
     paused = request.POST.get("paused") == "1"
-    polling.source_set_paused(source=source, paused=paused)
-    messages.success(request, _("Source paused.") if paused else _("Source resumed."))
+    try:
+        polling.source_set_paused(source=source, paused=paused)
+    except polling.SourceBusy:
+        messages.error(request, _("A poll of this source is running; try again in a moment."))
+    else:
+        messages.success(request, _("Source paused.") if paused else _("Source resumed."))
     return redirect("sources:list")
 
 

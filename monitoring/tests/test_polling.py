@@ -14,7 +14,13 @@ from django.utils import timezone
 
 from crisisroom.embedded import run_due
 from monitoring.models import Mention, Source
-from monitoring.polling import backoff_seconds, source_poll, source_set_paused, sources_due
+from monitoring.polling import (
+    SourceBusy,
+    backoff_seconds,
+    source_poll,
+    source_set_paused,
+    sources_due,
+)
 from monitoring.tasks import sources_poll_due_task
 from monitoring.tests.feedserver import Reply
 from monitoring.tests.test_connectors import HN, RSS
@@ -198,6 +204,8 @@ def test_two_polls_of_one_source_never_overlap(feed_server, allow_private):
     feed_server.wait_for_requests(1)  # the first poll now holds the row and waits on the feed
 
     outcomes["second"] = source_poll(source_id=source.pk, force=True).status
+    with pytest.raises(SourceBusy):  # the pause button does not hang on a running poll
+        source_set_paused(source=source, paused=True)
     release.set()
     thread.join(30)
 
