@@ -4,10 +4,15 @@ config: {"query": "...", "handle": "me.bsky.social", "secret_env": "BLUESKY_APP_
 url: the PDS/AppView base (default https://bsky.social). A session is created per
 poll (createSession); a refused password pauses the source with the message.
 The cursor is the newest ``indexedAt`` seen, passed back as ``since``.
+
+createSession is rate-limited hard (30 per 5 minutes, 300 a day per account), so the
+access token is kept in the cache (never in the database or on a page) and a new
+session is made only when it has expired.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -25,12 +30,26 @@ if TYPE_CHECKING:
     from monitoring.models import Source
 
 DEFAULT_BASE = "https://bsky.social"
+SESSION_SECONDS = 90 * 60  # access tokens live about two hours
 
 
 class BlueskyConnector(Connector):
     kind = "bluesky"
 
-    def _session(self, base: str, source: Source) -> str:
+    @staticmethod
+    def _cache_key(base: str, source: Source) -> str:
+        handle = str((source.config or {}).get("handle", ""))
+        digest = hashlib.sha256(f"{base}|{handle}".encode()).hexdigest()[:24]
+        return f"sources:bsky-session:{source.pk}:{digest}"
+
+    def _session(self, base: str, source: Source, *, fresh: bool = False) -> str:
+        from django.core.cache import cache
+
+        key = self._cache_key(base, source)
+        if not fresh:
+            token = cache.get(key)
+            if token:
+                return str(token)
         body = json.dumps(
             {"identifier": self.config(source, "handle"), "password": self.secret(source)}
         ).encode()
@@ -46,7 +65,17 @@ class BlueskyConnector(Connector):
         token = (response.json() or {}).get("accessJwt")
         if not token:
             raise SourceError("Bluesky: createSession returned no token", retry=True)
+        cache.set(key, str(token), SESSION_SECONDS)
         return str(token)
+
+    @staticmethod
+    def _search(base: str, token: str, params: dict[str, str | int]) -> http.Response:
+        return http.request(
+            "GET",
+            f"{base}/xrpc/app.bsky.feed.searchPosts",
+            params=params,
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+        )
 
     def fetch(self, source: Source) -> FetchResult:
         base = (source.url or DEFAULT_BASE).rstrip("/")
@@ -59,12 +88,9 @@ class BlueskyConnector(Connector):
         }
         if since:
             params["since"] = since
-        response = http.request(
-            "GET",
-            f"{base}/xrpc/app.bsky.feed.searchPosts",
-            params=params,
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-        )
+        response = self._search(base, token, params)
+        if response.status in {400, 401} and b"ExpiredToken" in response.body:
+            response = self._search(base, self._session(base, source, fresh=True), params)
         self.check(response, what="Bluesky searchPosts")
         posts = (response.json() or {}).get("posts")
         if not isinstance(posts, list):

@@ -453,6 +453,34 @@ def test_bluesky_logs_in_with_the_app_password_and_searches(
     assert search.headers["authorization"] == "Bearer jwt-1"
 
 
+def test_bluesky_reuses_its_session_and_renews_an_expired_one(
+    feed_server, allow_private, monkeypatch
+):
+    monkeypatch.setenv("BSKY_PW", "abcd-efgh-ijkl-mnop")
+    login = "/xrpc/com.atproto.server.createSession"
+    feed_server.routes[login] = [
+        Reply(body=json.dumps({"accessJwt": "jwt-1"})),
+        Reply(body=json.dumps({"accessJwt": "jwt-2"})),
+    ]
+    feed_server.routes["/xrpc/app.bsky.feed.searchPosts"] = [
+        Reply(body=json.dumps(BSKY_POSTS)),
+        Reply(400, json.dumps({"error": "ExpiredToken", "message": "Token has expired"})),
+        Reply(body=json.dumps(BSKY_POSTS)),
+    ]
+    source = _source(
+        "bluesky",
+        feed_server.base_url,
+        config={"query": "acme coffee", "handle": "me.bsky.social", "secret_env": "BSKY_PW"},
+    )
+    source.pk = 4242  # the session is cached per source, server and handle (a fresh port here)
+    connector_for("bluesky").fetch(source)
+    assert len(connector_for("bluesky").fetch(source).items) == 1
+
+    paths = [seen.path.split("?")[0] for seen in feed_server.requests]
+    assert paths.count(login) == 2  # one login, then one renewal, not one per poll
+    assert feed_server.requests[-1].headers["authorization"] == "Bearer jwt-2"
+
+
 def test_bluesky_refused_password_is_permanent(feed_server, allow_private, monkeypatch):
     monkeypatch.setenv("BSKY_PW", "wrong")
     feed_server.routes["/xrpc/com.atproto.server.createSession"] = Reply(
