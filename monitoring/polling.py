@@ -130,9 +130,8 @@ def _store(source: Source, fetched: FetchResult | Exception) -> PollOutcome:
         source.last_modified = fetched.last_modified[:100]
     source.last_success_at = now
     source.consecutive_failures = 0
-    source.next_poll_at = now + timedelta(
-        seconds=max(float(source.poll_interval_seconds), float(fetched.retry_after or 0))
-    )
+    interval = 0.0 if fetched.more else float(source.poll_interval_seconds)
+    source.next_poll_at = now + timedelta(seconds=max(interval, float(fetched.retry_after or 0)))
     source.save()
     if ingested is None:
         return PollOutcome("not_modified" if fetched.not_modified else "ok")

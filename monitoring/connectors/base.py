@@ -40,6 +40,8 @@ class FetchResult:
     # Seconds the server asked us to wait before the next request (rate limits).
     retry_after: float | None = None
     not_modified: bool = False
+    # More is waiting past this page: poll again on the next round, not after the interval.
+    more: bool = False
 
 
 class Connector:

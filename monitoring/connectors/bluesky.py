@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from monitoring.models import Source
 
 DEFAULT_BASE = "https://bsky.social"
+MAX_PAGES = 5
 SESSION_SECONDS = 90 * 60  # access tokens live about two hours
 
 
@@ -88,13 +89,22 @@ class BlueskyConnector(Connector):
         }
         if since:
             params["since"] = since
-        response = self._search(base, token, params)
-        if response.status in {400, 401} and b"ExpiredToken" in response.body:
-            response = self._search(base, self._session(base, source, fresh=True), params)
-        self.check(response, what="Bluesky searchPosts")
-        posts = (response.json() or {}).get("posts")
-        if not isinstance(posts, list):
-            raise SourceError("Bluesky searchPosts: unexpected response shape", retry=True)
+        posts: list = []
+        for _page in range(MAX_PAGES):
+            response = self._search(base, token, params)
+            if response.status in {400, 401} and b"ExpiredToken" in response.body:
+                token = self._session(base, source, fresh=True)
+                response = self._search(base, token, params)
+            self.check(response, what="Bluesky searchPosts")
+            data = response.json() or {}
+            page = data.get("posts") if isinstance(data, dict) else None
+            if not isinstance(page, list):
+                raise SourceError("Bluesky searchPosts: unexpected response shape", retry=True)
+            posts.extend(page)
+            # ``since`` bounds the search, so page on until it is exhausted (not on the first poll).
+            if not since or not data.get("cursor") or not page or rate_limit_wait(response):
+                break
+            params["cursor"] = str(data["cursor"])
         items: list[dict[str, Any]] = []
         newest = parse_time(since)
         for post in posts:

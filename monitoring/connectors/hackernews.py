@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from monitoring.models import Source
 
 DEFAULT_BASE = "https://hn.algolia.com"
+MAX_PAGES = 10  # Algolia serves at most 1000 hits per query
 
 
 class HackerNewsConnector(Connector):
@@ -35,12 +36,19 @@ class HackerNewsConnector(Connector):
         }
         if since:
             params["numericFilters"] = f"created_at_i>={since}"
-        response = http.request("GET", f"{base}/api/v1/search_by_date", params=params)
-        self.check(response, what="Hacker News search")
-        data = response.json()
-        hits = data.get("hits") if isinstance(data, dict) else None
-        if not isinstance(hits, list):
-            raise SourceError("Hacker News search: unexpected response shape", retry=True)
+        hits: list = []
+        for page in range(MAX_PAGES):
+            response = http.request(
+                "GET", f"{base}/api/v1/search_by_date", params={**params, "page": page}
+            )
+            self.check(response, what="Hacker News search")
+            data = response.json()
+            page_hits = data.get("hits") if isinstance(data, dict) else None
+            if not isinstance(page_hits, list):
+                raise SourceError("Hacker News search: unexpected response shape", retry=True)
+            hits.extend(page_hits)
+            if not since or page + 1 >= int(data.get("nbPages") or 1) or rate_limit_wait(response):
+                break  # the first poll starts from now: one page is enough
         items = []
         newest = since
         for hit in hits:

@@ -1,6 +1,7 @@
 """Mastodon: a hashtag timeline (public, no token) or status search (needs a token on
 most servers: config["secret_env"] names it). The cursor is the newest status id
-(``since_id``); a boost is stored with ``repost_of`` = the original status's id."""
+(passed as ``min_id``, so a burst is read page by page, oldest first, and never
+skipped; a full page asks for another poll at once); a boost is stored with ``repost_of`` = the original status's id."""
 
 from __future__ import annotations
 
@@ -20,6 +21,9 @@ from monitoring.connectors.base import (
 
 if TYPE_CHECKING:
     from monitoring.models import Source
+
+
+PAGE = 40
 
 
 def _id_key(value: str) -> tuple[int, str]:
@@ -59,9 +63,9 @@ class MastodonConnector(Connector):
         if not base:
             raise SourceError("the source needs the Mastodon server's URL", retry=False)
         since = str((source.cursor or {}).get("since_id") or "")
-        params: dict[str, str | int] = {"limit": 40}
+        params: dict[str, str | int] = {"limit": PAGE}
         if since:
-            params["since_id"] = since
+            params["min_id"] = since
         headers = {"Accept": "application/json"}
         hashtag = self.config(source, "hashtag", required=False).lstrip("#")
         if hashtag:
@@ -97,4 +101,5 @@ class MastodonConnector(Connector):
             items=items,
             new_cursor={"since_id": newest} if newest else None,
             retry_after=rate_limit_wait(response),
+            more=bool(since) and len(statuses) >= PAGE,
         )

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from monitoring.models import Source
 
 DEFAULT_BASE = "https://www.reddit.com"
+MAX_PAGES = 5
 
 
 class RedditConnector(Connector):
@@ -31,18 +32,34 @@ class RedditConnector(Connector):
     def fetch(self, source: Source) -> FetchResult:
         base = (source.url or DEFAULT_BASE).rstrip("/")
         since = float((source.cursor or {}).get("created_utc") or 0)
-        response = http.request(
-            "GET",
-            f"{base}/search.json",
-            params={"q": self.config(source, "query"), "sort": "new", "limit": 100, "raw_json": 1},
-            headers={"Accept": "application/json"},
-        )
-        self.check(response, what="Reddit search")
-        data = response.json()
-        try:
-            children = data["data"]["children"]
-        except (KeyError, TypeError) as exc:
-            raise SourceError("Reddit search: unexpected response shape", retry=True) from exc
+        children: list = []
+        after = ""
+        for _page in range(MAX_PAGES):
+            params: dict[str, str | int] = {
+                "q": self.config(source, "query"),
+                "sort": "new",
+                "limit": 100,
+                "raw_json": 1,
+            }
+            if after:
+                params["after"] = after
+            response = http.request(
+                "GET", f"{base}/search.json", params=params, headers={"Accept": "application/json"}
+            )
+            self.check(response, what="Reddit search")
+            data = response.json()
+            try:
+                page = data["data"]["children"]
+                after = str(data["data"].get("after") or "")
+            except (KeyError, TypeError, AttributeError) as exc:
+                raise SourceError("Reddit search: unexpected response shape", retry=True) from exc
+            children.extend(page)
+            oldest = min(
+                (float((c or {}).get("data", {}).get("created_utc") or 0) for c in page), default=0
+            )
+            # Newest first: stop at the cursor, on the first poll, or when the limit is spent.
+            if not since or not after or oldest < since or rate_limit_wait(response):
+                break
         items: list[dict[str, Any]] = []
         newest = since
         for child in children:

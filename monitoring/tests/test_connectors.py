@@ -318,7 +318,24 @@ def test_mastodon_hashtag_timeline_maps_statuses_and_boosts(feed_server, allow_p
         "lang": "zh-TW",
     }
     assert result.new_cursor == {"since_id": "113500000000000003"}
-    assert "since_id=113500000000000001" in feed_server.requests[-1].path
+    assert "min_id=113500000000000001" in feed_server.requests[-1].path
+    assert not result.more
+
+
+def test_mastodon_reads_a_burst_page_by_page_and_asks_for_the_next_at_once(
+    feed_server, allow_private
+):
+    page = [
+        {**MASTODON_STATUSES[1], "id": str(113500000000000100 + n), "reblog": None}
+        for n in range(40)
+    ]
+    feed_server.routes["/api/v1/timelines/tag/acme"] = Reply(body=json.dumps(page))
+    source = _source(
+        "mastodon", feed_server.base_url, config={"hashtag": "acme"}, cursor={"since_id": "1"}
+    )
+    result = connector_for("mastodon").fetch(source)
+    assert result.more and len(result.items) == 40
+    assert result.new_cursor == {"since_id": "113500000000000139"}
 
 
 def test_mastodon_reads_an_exhausted_rate_limit_from_the_headers(feed_server, allow_private):
@@ -397,6 +414,22 @@ def test_hacker_news_search_maps_stories_and_comments(feed_server, allow_private
     assert story["text"] == "Acme Coffee data breach"
     assert result.new_cursor == {"created_at_i": 1795514405}
     assert "created_at_i%3E%3D1795514000" in feed_server.requests[-1].path
+
+
+def test_hacker_news_pages_through_everything_newer_than_the_cursor(feed_server, allow_private):
+    second = {**HN, "hits": [{**HN["hits"][1], "objectID": "40999999", "created_at_i": 1795514300}]}
+    feed_server.routes["/api/v1/search_by_date"] = lambda seen: Reply(
+        body=json.dumps({**(second if "page=1" in seen.path else HN), "nbPages": 2})
+    )
+    source = _source(
+        "hackernews",
+        feed_server.base_url,
+        config={"query": "acme"},
+        cursor={"created_at_i": 1795514000},
+    )
+    ids = [item["external_id"] for item in connector_for("hackernews").fetch(source).items]
+    assert ids == ["41000002", "41000001", "40999999"]
+    assert len(feed_server.requests) == 2
 
 
 # --- Bluesky --------------------------------------------------------------------
@@ -537,6 +570,39 @@ def test_reddit_search_maps_posts_and_crossposts(feed_server, allow_private):
     assert item["url"] == "https://www.reddit.com/r/coffee/comments/1abcde/acme/"
     assert result.retry_after == 42
     assert "crisisroom" in feed_server.requests[-1].headers["user-agent"].lower()
+
+
+def test_reddit_follows_after_until_it_reaches_the_cursor(feed_server, allow_private):
+    older = {
+        "kind": "Listing",
+        "data": {
+            "after": "t3_next",
+            "children": [
+                {
+                    "kind": "t3",
+                    "data": {
+                        **REDDIT["data"]["children"][0]["data"],
+                        "name": "t3_old",
+                        "created_utc": 1795500000.0,
+                    },
+                }
+            ],
+        },
+    }
+    newer = {"kind": "Listing", "data": {**REDDIT["data"], "after": "t3_1abcde"}}
+    feed_server.routes["/search.json"] = lambda seen: Reply(
+        body=json.dumps(older if "after=t3_1abcde" in seen.path else newer)
+    )
+    source = _source(
+        "reddit",
+        feed_server.base_url,
+        config={"query": "acme"},
+        cursor={"created_utc": 1795510000.0},
+    )
+    result = connector_for("reddit").fetch(source)
+    assert [item["external_id"] for item in result.items] == ["t3_1abcde"]
+    assert len(feed_server.requests) == 2  # stopped at the page that reached the cursor
+    assert result.new_cursor == {"created_utc": 1795514500.0}
 
 
 def test_push_kinds_are_not_polled():

@@ -152,6 +152,28 @@ def test_a_polled_cursor_is_kept_and_sent_next_time(feed_server, allow_private):
     assert Mention.objects.filter(source=source).count() == 2
 
 
+def test_a_source_with_more_waiting_is_due_again_at_once(feed_server, allow_private):
+    page = [
+        {
+            "id": str(1000 + n),
+            "created_at": "2026-11-24T10:00:00Z",
+            "content": f"<p>post {n}</p>",
+            "account": {"acct": "a"},
+        }
+        for n in range(40)
+    ]
+    feed_server.routes["/api/v1/timelines/tag/acme"] = Reply(body=json.dumps(page))
+    source = Source.objects.create(
+        kind="mastodon",
+        key="m",
+        url=feed_server.base_url,
+        config={"hashtag": "acme"},
+        cursor={"since_id": "1"},
+    )
+    source_poll(source_id=source.pk)
+    assert sources_due() == [source.pk]
+
+
 def test_only_due_unpaused_polled_sources_are_due(rss):
     later = Source.objects.create(
         kind="rss", key="later", url=rss.url, next_poll_at=timezone.now() + timedelta(hours=1)
