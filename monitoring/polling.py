@@ -198,6 +198,8 @@ def source_set_paused(*, source: Source, paused: bool) -> Source:
 def source_save(*, form: Any) -> Source:
     """Create or edit a polled source from a valid SourceForm; a change makes it due now."""
     source: Source = form.save(commit=False)
+    if not source.platform:
+        source.platform = connector_for(source.kind).platform or source.kind
     if source.pk is None or form.has_changed():
         source.next_poll_at = timezone.now()
     if source.pk and {"url", "config", "kind"} & set(form.changed_data):

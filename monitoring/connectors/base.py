@@ -48,6 +48,8 @@ class Connector:
     """Base class: subclasses set ``kind`` and implement ``fetch``."""
 
     kind: ClassVar[str] = ""
+    # The platform a new source of this kind reports its mentions under (rollups, charts).
+    platform: ClassVar[str] = ""
     polled: ClassVar[bool] = True
 
     def fetch(self, source: Source) -> FetchResult:

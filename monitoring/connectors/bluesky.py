@@ -36,6 +36,7 @@ SESSION_SECONDS = 90 * 60  # access tokens live about two hours
 
 class BlueskyConnector(Connector):
     kind = "bluesky"
+    platform = "bluesky"
 
     @staticmethod
     def _cache_key(base: str, source: Source) -> str:

@@ -25,6 +25,7 @@ MAX_PAGES = 10  # Algolia serves at most 1000 hits per query
 
 class HackerNewsConnector(Connector):
     kind = "hackernews"
+    platform = "hackernews"
 
     def fetch(self, source: Source) -> FetchResult:
         base = (source.url or DEFAULT_BASE).rstrip("/")

@@ -33,6 +33,7 @@ def _id_key(value: str) -> tuple[int, str]:
 
 class MastodonConnector(Connector):
     kind = "mastodon"
+    platform = "mastodon"
 
     def _status(self, source: Source, status: dict[str, Any]) -> dict[str, Any] | None:
         original = status.get("reblog") or None

@@ -28,6 +28,7 @@ MAX_PAGES = 5
 
 class RedditConnector(Connector):
     kind = "reddit"
+    platform = "reddit"
 
     def fetch(self, source: Source) -> FetchResult:
         base = (source.url or DEFAULT_BASE).rstrip("/")

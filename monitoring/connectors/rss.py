@@ -47,6 +47,7 @@ def _published(entry: Any) -> datetime | None:
 
 class RssConnector(Connector):
     kind = "rss"
+    platform = "news"
 
     def fetch(self, source: Source) -> FetchResult:
         if not source.url:

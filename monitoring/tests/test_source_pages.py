@@ -96,6 +96,20 @@ def test_an_admin_adds_a_feed_which_is_due_at_once(alice, brand):
     assert source.brand == brand and source.next_poll_at <= timezone.now()
 
 
+def test_a_new_source_without_a_platform_gets_its_kinds(alice):
+    _client(alice).post(
+        reverse("sources:new"),
+        {
+            "kind": "mastodon",
+            "key": "m",
+            "url": "https://mastodon.example",
+            "config": '{"hashtag": "acme"}',
+            "poll_interval_seconds": 300,
+        },
+    )
+    assert Source.objects.get(key="m").platform == "mastodon"
+
+
 def test_the_form_refuses_secrets_in_the_config(alice):
     response = _client(alice).post(
         reverse("sources:new"),
