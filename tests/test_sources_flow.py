@@ -56,6 +56,7 @@ class Workers:
             "DATABASE_URL": _test_database_url(),
             "REDIS_URL": settings.REDIS_URL,
             "CELERY_QUEUE": self.queue,
+            "CACHE_KEY_PREFIX": self.queue,
             "SECRET_KEY": settings.SECRET_KEY,
             "SOURCES_ALLOW_PRIVATE_ADDRESSES": "true",
             "DETECT_INTERVAL_SECONDS": "3600",

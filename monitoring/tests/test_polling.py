@@ -191,6 +191,23 @@ def test_the_periodic_task_polls_each_due_source(rss):
     assert sources_due() == []
 
 
+def test_a_source_already_queued_is_not_queued_again(rss, monkeypatch):
+    from django.core.cache import cache
+
+    from monitoring import tasks
+
+    sent = []
+    monkeypatch.setattr(tasks.source_poll_task, "delay", sent.append)
+    cache.delete(tasks._queued_key(rss.pk))
+    assert tasks.sources_poll_due_task() == 1
+    assert tasks.sources_poll_due_task() == 0  # still waiting in the queue
+    tasks.source_poll_task(rss.pk)  # the worker picks it up: due again later, queued again
+    rss.next_poll_at = None
+    rss.save()
+    assert tasks.sources_poll_due_task() == 1
+    assert sent == [rss.pk, rss.pk]
+
+
 @pytest.mark.django_db(transaction=True)  # run_due closes the connection between tasks
 def test_the_beat_schedule_and_embedded_scheduler_run_the_due_sources_task(rss):
     entry = settings.CELERY_BEAT_SCHEDULE["poll-due-sources"]
