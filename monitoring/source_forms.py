@@ -62,6 +62,26 @@ class SourceForm(forms.ModelForm):
                 )
         return config
 
+    def clean_url(self) -> str:
+        """Early word on an address the poller will refuse (names are checked when polled)."""
+        from urllib.parse import urlsplit
+
+        from monitoring.connectors.http import address_allowed
+
+        url = self.cleaned_data.get("url") or ""
+        host = (urlsplit(url).hostname or "").strip("[]")
+        if host == "localhost" or host.endswith(".localhost"):
+            host = "127.0.0.1"
+        try:
+            allowed = address_allowed(host)
+        except ValueError:
+            return url  # a name, not an address
+        if not allowed:
+            raise forms.ValidationError(
+                _("This address is on a private network; polling it is not allowed here.")
+            )
+        return url
+
     def clean_poll_interval_seconds(self) -> int:
         value = self.cleaned_data["poll_interval_seconds"]
         if value < 30:

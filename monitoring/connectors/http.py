@@ -29,7 +29,8 @@ MAX_REDIRECTS = 5
 USER_AGENT = "CrisisRoom/0.1 (+self-hosted social listening)"
 
 
-def _allowed(address: str) -> bool:
+def address_allowed(address: str) -> bool:
+    """Whether sources may connect to this IP address (ValueError if it is not one)."""
     ip = ipaddress.ip_address(address.split("%")[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
@@ -51,7 +52,7 @@ def resolve_checked(host: str, port: int) -> list[tuple]:
     except socket.gaierror as exc:
         raise SourceError(f"cannot resolve {host}: {exc}", retry=True) from exc
     for info in infos:
-        if not _allowed(info[4][0]):
+        if not address_allowed(info[4][0]):
             raise SourceError(
                 f"refused: {host} resolves to a private or loopback address ({info[4][0]})",
                 retry=False,

@@ -154,3 +154,28 @@ def test_htmx_refresh_renders_only_the_rows(alice, failing):
     response = _client(alice).get(reverse("sources:list"), headers={"HX-Request": "true"})
     body = response.content.decode()
     assert "Coffee News" in body and "<h1>" not in body
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/feed",
+        "http://localhost/feed",
+        "http://[::1]/x",
+        "http://192.168.1.10/rss",
+    ],
+)
+def test_the_form_refuses_a_private_address_unless_allowed(alice, url, settings):
+    data = {
+        "kind": "rss",
+        "key": "intranet",
+        "url": url,
+        "config": "{}",
+        "poll_interval_seconds": 300,
+    }
+    response = _client(alice).post(reverse("sources:new"), data)
+    assert "private network" in response.content.decode()
+    assert not Source.objects.filter(key="intranet").exists()
+
+    settings.SOURCES_ALLOW_PRIVATE_ADDRESSES = True
+    assert _client(alice).post(reverse("sources:new"), data).status_code == 302
