@@ -40,7 +40,7 @@ def test_admins_see_each_sources_health(alice, failing, django_assert_max_num_qu
     Source.objects.create(kind="api", key="twitter")
     Source.objects.create(kind="mastodon", key="m2", url="https://m.example", paused=True)
     client = _client(alice)
-    with django_assert_max_num_queries(4):  # session, user, sources with counts and brands
+    with django_assert_max_num_queries(4):  # session, user, sources with their brands
         response = client.get(reverse("sources:list"))
     page = response.content.decode()
     assert response.status_code == 200
