@@ -169,6 +169,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "crisisroom.tasks.drills_tick_task",
         "schedule": float(envint("DRILL_TICK_SECONDS", 5)),
     },
+    "poll-due-sources": {
+        "task": "monitoring.tasks.sources_poll_due_task",
+        "schedule": float(envint("SOURCES_POLL_TICK_SECONDS", 30)),
+    },
 }
 EMBEDDED_SCHEDULER = envbool("CRISISROOM_EMBEDDED_SCHEDULER", EMBEDDED)
 
@@ -245,6 +249,13 @@ API_MAX_ITEMS = 1000
 API_MAX_BODY_BYTES = envint("API_MAX_BODY_BYTES", 5 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 WAR_ROOM_FEED_SIZE = envint("WAR_ROOM_FEED_SIZE", 50)
+# Polled sources (monitoring/connectors): a URL resolving to a private, loopback or
+# link-local address is refused unless this is on (tests reach 127.0.0.1 with it).
+SOURCES_ALLOW_PRIVATE_ADDRESSES = envbool("SOURCES_ALLOW_PRIVATE_ADDRESSES", False)
+SOURCES_ALLOWED_NETWORKS = envlist("SOURCES_ALLOWED_NETWORKS")  # e.g. "10.1.2.0/24"
+SOURCES_HTTP_TIMEOUT_SECONDS = envint("SOURCES_HTTP_TIMEOUT_SECONDS", 20)
+SOURCES_MAX_RESPONSE_BYTES = envint("SOURCES_MAX_RESPONSE_BYTES", 5 * 1024 * 1024)
+SOURCES_MAX_BACKOFF_SECONDS = envint("SOURCES_MAX_BACKOFF_SECONDS", 6 * 3600)
 
 LOGGING = {
     "version": 1,

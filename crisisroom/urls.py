@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("monitoring.urls")),
     path("accounts/login/", views.ThrottledLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("sources/", include("monitoring.urls_sources")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -31,12 +31,25 @@ class SourceAdmin(admin.ModelAdmin):
         "key",
         "kind",
         "platform",
+        "brand",
         "paused",
         "last_success_at",
         "consecutive_failures",
+        "next_poll_at",
         "last_error",
     )
     list_filter = ("kind", "paused")
+    list_select_related = ("brand",)
+    # The poll service owns these; editing them by hand would skip or repeat items.
+    readonly_fields = (
+        "cursor",
+        "etag",
+        "last_modified",
+        "last_success_at",
+        "last_error",
+        "last_error_at",
+        "consecutive_failures",
+    )
 
 
 @admin.register(Mention)

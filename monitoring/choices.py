@@ -11,6 +11,11 @@ class SentimentLabel(models.TextChoices):
 
 
 class SourceKind(models.TextChoices):
+    RSS = "rss", _("RSS/Atom feed")
+    MASTODON = "mastodon", _("Mastodon")
+    BLUESKY = "bluesky", _("Bluesky")
+    REDDIT = "reddit", _("Reddit search")
+    HACKERNEWS = "hackernews", _("Hacker News")
     API = "api", _("Inbound API")
     IMPORT = "import", _("File import")
     DRILL = "drill", _("Drill")

@@ -348,6 +348,8 @@ def mentions_ingest(
     result = IngestResult()
     valid: list[tuple[int, _Item]] = []
     for index, raw in enumerate(items):
+        if source is not None and isinstance(raw, Mapping):
+            raw = {**raw, "source": source.key}
         try:
             valid.append((index, validate_item(raw, now=now, source_given=source is not None)))
         except ItemError as exc:

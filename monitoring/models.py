@@ -76,12 +76,46 @@ class WatchTerm(models.Model):
 
 
 class Source(models.Model):
-    """Where mentions come from: a feed or network search, the API, an import, a drill."""
+    """Where mentions come from: a feed or network search, the API, an import, a drill.
+
+    Polled kinds (rss, mastodon, bluesky, reddit, hackernews) keep their own
+    schedule and health: the poll service (monitoring/polling.py) advances
+    ``cursor``/``etag``/``last_modified`` in the same transaction as the ingest,
+    and backs off exponentially on ``consecutive_failures``. Secrets never live
+    here: ``config["secret_env"]`` names an environment variable (``NAME_FILE``
+    accepted) that holds the app password or token.
+    """
 
     kind = models.CharField(max_length=20, choices=SourceKind.choices)
     key = models.CharField(max_length=120, help_text=_("The name callers use, e.g. 'twitter'."))
     name = models.CharField(max_length=200, blank=True)
     platform = models.CharField(max_length=40, blank=True)
+    url = models.URLField(
+        max_length=1000,
+        blank=True,
+        help_text=_("Feed URL, or the server's base URL (Mastodon, Bluesky, Reddit, Algolia)."),
+    )
+    config = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=_(
+            'Kind-specific settings, e.g. {"query": "acme"}, {"hashtag": "acme"}, '
+            '{"handle": "me.bsky.social", "secret_env": "BLUESKY_APP_PASSWORD"}.'
+        ),
+    )
+    brand = models.ForeignKey(
+        "Brand",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sources",
+        help_text=_("The brand this source searches for; empty means any brand, by watch terms."),
+    )
+    poll_interval_seconds = models.PositiveIntegerField(default=300)
+    cursor = models.JSONField(default=dict, blank=True)
+    etag = models.CharField(max_length=500, blank=True)
+    last_modified = models.CharField(max_length=100, blank=True)
+    next_poll_at = models.DateTimeField(null=True, blank=True)
     paused = models.BooleanField(default=False)
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
@@ -92,9 +126,27 @@ class Source(models.Model):
     class Meta:
         ordering = ["kind", "key"]
         constraints = [models.UniqueConstraint(fields=["kind", "key"], name="uniq_source_kind_key")]
+        indexes = [models.Index(fields=["paused", "next_poll_at"])]
 
     def __str__(self) -> str:
         return self.name or self.key
+
+    @property
+    def is_polled(self) -> bool:
+        from monitoring.connectors import POLLED_KINDS
+
+        return self.kind in POLLED_KINDS
+
+    @property
+    def health(self) -> str:
+        """ok | failing | paused | new | push (a source that is not polled)."""
+        if not self.is_polled:
+            return "push"
+        if self.paused:
+            return "paused"
+        if self.consecutive_failures:
+            return "failing"
+        return "ok" if self.last_success_at else "new"
 
 
 class Mention(models.Model):

@@ -23,3 +23,41 @@ def brands_detect_task() -> int:
     for brand_id in ids:
         brand_detect_task.delay(brand_id)
     return len(ids)
+
+
+def _queued_key(source_id: int) -> str:
+    return f"sources:poll-queued:{source_id}"
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def source_poll_task(source_id: int) -> str:
+    """Idempotent: the poll skips a source that is locked by another poll or not due,
+    and the cursor only moves in the transaction that stored the items."""
+    from django.core.cache import cache
+
+    from monitoring.polling import source_poll
+
+    cache.delete(_queued_key(source_id))
+    return source_poll(source_id=source_id).status
+
+
+@shared_task
+def sources_poll_due_task() -> int:
+    """Periodic (beat): queue one poll per due, unpaused source.
+
+    A source already queued and not yet started is not queued again (a short-lived
+    cache marker), so a busy worker does not find a backlog of repeats; if that
+    message is lost the marker expires and the next round queues it again.
+    """
+    from django.conf import settings
+    from django.core.cache import cache
+
+    from monitoring.polling import sources_due
+
+    ttl = max(60, 4 * int(settings.CELERY_BEAT_SCHEDULE["poll-due-sources"]["schedule"]))
+    queued = 0
+    for source_id in sources_due():
+        if cache.add(_queued_key(source_id), 1, timeout=ttl):
+            source_poll_task.delay(source_id)
+            queued += 1
+    return queued

@@ -1,0 +1,36 @@
+"""Source connectors: one small class per kind behind one interface (see base.py)."""
+
+from __future__ import annotations
+
+from monitoring.connectors.base import Connector, FetchResult, SourceError
+from monitoring.connectors.bluesky import BlueskyConnector
+from monitoring.connectors.hackernews import HackerNewsConnector
+from monitoring.connectors.mastodon import MastodonConnector
+from monitoring.connectors.push import ApiConnector, DrillConnector, ImportConnector
+from monitoring.connectors.reddit import RedditConnector
+from monitoring.connectors.rss import RssConnector
+
+CONNECTORS: dict[str, type[Connector]] = {
+    c.kind: c
+    for c in (
+        RssConnector,
+        MastodonConnector,
+        BlueskyConnector,
+        RedditConnector,
+        HackerNewsConnector,
+        ApiConnector,
+        ImportConnector,
+        DrillConnector,
+    )
+}
+POLLED_KINDS = frozenset(kind for kind, c in CONNECTORS.items() if c.polled)
+
+
+def connector_for(kind: str) -> Connector:
+    try:
+        return CONNECTORS[kind]()
+    except KeyError as exc:
+        raise SourceError(f"no connector for source kind {kind!r}", retry=False) from exc
+
+
+__all__ = ["CONNECTORS", "POLLED_KINDS", "Connector", "FetchResult", "SourceError", "connector_for"]

@@ -1,0 +1,219 @@
+"""The one HTTP client every connector uses.
+
+stdlib ``http.client`` with: a timeout per socket operation and an overall deadline,
+a response size cap (also after gzip), redirects followed by hand (at most
+``MAX_REDIRECTS``), and the private-address guard applied where the socket is
+opened, so every hop of a redirect is checked and a hostname cannot be resolved to
+a public address for the check and to a private one for the connection (DNS
+rebinding): the connection goes to the very address that was checked.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import socket
+import ssl
+import time
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlencode, urljoin, urlsplit
+
+from django.conf import settings
+
+from monitoring.connectors.base import SourceError
+
+MAX_REDIRECTS = 5
+USER_AGENT = "CrisisRoom/0.1 (+self-hosted social listening)"
+
+
+def address_allowed(address: str) -> bool:
+    """Whether sources may connect to this IP address (ValueError if it is not one)."""
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    if ip.is_global and not ip.is_multicast:
+        return True
+    if getattr(settings, "SOURCES_ALLOW_PRIVATE_ADDRESSES", False):
+        return True
+    # Narrower than the switch above: only these private networks (e.g. an intranet feed).
+    return any(
+        ip in ipaddress.ip_network(net, strict=False)
+        for net in getattr(settings, "SOURCES_ALLOWED_NETWORKS", [])
+    )
+
+
+def resolve_checked(host: str, port: int) -> list[tuple]:
+    """getaddrinfo, refusing private, loopback, link-local and reserved addresses."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise SourceError(f"cannot resolve {host}: {exc}", retry=True) from exc
+    for info in infos:
+        if not address_allowed(info[4][0]):
+            raise SourceError(
+                f"refused: {host} resolves to a private or loopback address ({info[4][0]})",
+                retry=False,
+            )
+    return infos
+
+
+def _connect(host: str, port: int, timeout: float) -> socket.socket:
+    last: OSError | None = None
+    for family, type_, proto, _canon, address in resolve_checked(host, port):
+        sock = socket.socket(family, type_, proto)
+        sock.settimeout(timeout)
+        try:
+            sock.connect(address)
+        except OSError as exc:
+            sock.close()
+            last = exc
+            continue
+        return sock
+    raise last or OSError(f"cannot connect to {host}:{port}")
+
+
+class _GuardedHTTPConnection(http.client.HTTPConnection):
+    def connect(self) -> None:
+        self.sock = _connect(self.host, self.port, self.timeout)  # type: ignore[arg-type]
+
+
+class _GuardedHTTPSConnection(http.client.HTTPSConnection):
+    def connect(self) -> None:
+        sock = _connect(self.host, self.port, self.timeout)  # type: ignore[arg-type]
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
+
+
+@dataclass
+class Response:
+    url: str
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+    def header(self, name: str) -> str:
+        return self.headers.get(name.lower(), "")
+
+    def json(self):  # type: ignore[no-untyped-def]
+        import json
+
+        try:
+            return json.loads(self.body)
+        except ValueError as exc:
+            raise SourceError(f"{self.url}: the response is not JSON", retry=True) from exc
+
+
+def parse_retry_after(value: str, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment is None:
+        return None
+    return max(0.0, moment.timestamp() - (now if now is not None else time.time()))
+
+
+def _read_capped(response: http.client.HTTPResponse, cap: int, deadline: float, url: str) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        if time.monotonic() > deadline:
+            raise SourceError(f"{url}: timed out reading the response", retry=True)
+        chunk = response.read(65536)
+        if not chunk:
+            break
+        size += len(chunk)
+        if size > cap:
+            raise SourceError(f"{url}: response larger than {cap} bytes", retry=True)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _decode(body: bytes, encoding: str, cap: int, url: str) -> bytes:
+    encoding = encoding.strip().lower()
+    if encoding not in {"gzip", "x-gzip", "deflate"}:
+        return body
+    wbits = 16 + zlib.MAX_WBITS if "gzip" in encoding else zlib.MAX_WBITS
+    decompressor = zlib.decompressobj(wbits)
+    try:
+        out = decompressor.decompress(body, cap + 1)
+    except zlib.error as exc:
+        raise SourceError(f"{url}: bad {encoding} body", retry=True) from exc
+    if len(out) > cap or decompressor.unconsumed_tail:
+        raise SourceError(f"{url}: response larger than {cap} bytes", retry=True)
+    return out
+
+
+def request(
+    method: str,
+    url: str,
+    *,
+    params: Mapping[str, str | int] | None = None,
+    headers: Mapping[str, str] | None = None,
+    body: bytes | None = None,
+    timeout: float | None = None,
+    max_bytes: int | None = None,
+) -> Response:
+    """One HTTP request with the guard, timeout, size cap and checked redirects.
+
+    Returns every status (callers decide what 304, 429 or 500 mean); raises
+    ``SourceError`` for network failures, timeouts, oversize bodies and refused
+    addresses.
+    """
+    timeout = float(timeout or getattr(settings, "SOURCES_HTTP_TIMEOUT_SECONDS", 20))
+    cap = int(max_bytes or getattr(settings, "SOURCES_MAX_RESPONSE_BYTES", 5 * 1024 * 1024))
+    if params:
+        url = f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
+    deadline = time.monotonic() + timeout * 2
+    send_headers = {
+        "User-Agent": USER_AGENT,
+        "Accept-Encoding": "gzip, deflate",
+        **(headers or {}),
+    }
+    for _hop in range(MAX_REDIRECTS + 1):
+        parts = urlsplit(url)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise SourceError(f"refused: {url!r} is not an http(s) URL", retry=False)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        if parts.scheme == "https":
+            conn: http.client.HTTPConnection = _GuardedHTTPSConnection(
+                parts.hostname, port, timeout=timeout, context=ssl.create_default_context()
+            )
+        else:
+            conn = _GuardedHTTPConnection(parts.hostname, port, timeout=timeout)
+        path = parts.path or "/"
+        if parts.query:
+            path = f"{path}?{parts.query}"
+        try:
+            conn.request(method, path, body=body, headers=send_headers)
+            raw = conn.getresponse()
+            response_headers = {k.lower(): v for k, v in raw.getheaders()}
+            if raw.status in {301, 302, 303, 307, 308} and response_headers.get("location"):
+                raw.read(65536)
+                url = urljoin(url, response_headers["location"])
+                if raw.status == 303:
+                    method, body = "GET", None
+                continue
+            if method == "HEAD" or raw.status in {204, 304}:
+                data = b""
+            else:
+                data = _read_capped(raw, cap, deadline, url)
+                data = _decode(data, response_headers.get("content-encoding", ""), cap, url)
+            return Response(url=url, status=raw.status, headers=response_headers, body=data)
+        except SourceError:
+            raise
+        except TimeoutError as exc:
+            raise SourceError(f"{url}: timed out after {timeout:g}s", retry=True) from exc
+        except (OSError, http.client.HTTPException) as exc:
+            raise SourceError(f"{url}: {exc.__class__.__name__}: {exc}", retry=True) from exc
+        finally:
+            conn.close()
+    raise SourceError(f"{url}: more than {MAX_REDIRECTS} redirects", retry=True)

@@ -1,0 +1,89 @@
+"""The add/edit form for polled sources (admins)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from monitoring.connectors import POLLED_KINDS
+from monitoring.models import Source
+
+SECRETISH = ("password", "token", "secret", "key")
+
+
+class SourceForm(forms.ModelForm):
+    url = forms.URLField(
+        required=False,
+        max_length=1000,
+        assume_scheme="https",
+        label=_("URL"),
+        help_text=Source._meta.get_field("url").help_text,
+    )
+    config = forms.JSONField(
+        required=False,
+        initial=dict,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            'JSON, e.g. {"query": "acme"} or {"hashtag": "acme"}. Put secrets in the '
+            'environment and name the variable: {"secret_env": "BLUESKY_APP_PASSWORD"}.'
+        ),
+    )
+
+    class Meta:
+        model = Source
+        fields = [
+            "kind",
+            "key",
+            "name",
+            "platform",
+            "url",
+            "brand",
+            "config",
+            "poll_interval_seconds",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [
+            (value, label) for value, label in self.fields["kind"].choices if value in POLLED_KINDS
+        ]
+        self.fields["poll_interval_seconds"].min_value = 30
+
+    def clean_config(self) -> dict[str, Any]:
+        config = self.cleaned_data.get("config") or {}
+        if not isinstance(config, dict):
+            raise forms.ValidationError(_("The configuration must be a JSON object."))
+        for name in config:
+            if name != "secret_env" and any(word in name.lower() for word in SECRETISH):
+                raise forms.ValidationError(
+                    _("Do not store secrets here; name an environment variable in secret_env.")
+                )
+        return config
+
+    def clean_url(self) -> str:
+        """Early word on an address the poller will refuse (names are checked when polled)."""
+        from urllib.parse import urlsplit
+
+        from monitoring.connectors.http import address_allowed
+
+        url = self.cleaned_data.get("url") or ""
+        host = (urlsplit(url).hostname or "").strip("[]")
+        if host == "localhost" or host.endswith(".localhost"):
+            host = "127.0.0.1"
+        try:
+            allowed = address_allowed(host)
+        except ValueError:
+            return url  # a name, not an address
+        if not allowed:
+            raise forms.ValidationError(
+                _("This address is on a private network; polling it is not allowed here.")
+            )
+        return url
+
+    def clean_poll_interval_seconds(self) -> int:
+        value = self.cleaned_data["poll_interval_seconds"]
+        if value < 30:
+            raise forms.ValidationError(_("Poll at most every 30 seconds."))
+        return value
