@@ -49,11 +49,13 @@ def incident_timeline(*, incident: Incident) -> QuerySet[TimelineEvent]:
 
 
 def incident_top_mentions(*, incident: Incident, limit: int = 5) -> list[Mention]:
-    """The incident's most-reached mentions since it started."""
+    """The incident's most-reached mentions, from an hour before it started (the
+    build-up of a spike comes before the bucket that fired)."""
+    since, _until = incident_window(incident)
     return list(
-        Mention.objects.filter(
-            brand_id=incident.brand_id, published_at__gte=incident.started_at
-        ).order_by("-author_followers", "-published_at")[:limit]
+        Mention.objects.filter(brand_id=incident.brand_id, published_at__gte=since).order_by(
+            "-author_followers", "-published_at"
+        )[:limit]
     )
 
 

@@ -482,7 +482,7 @@ def alerts_escalate(*, now: datetime | None = None) -> list[Alert]:
                 incident=incident,
                 recipient=user,
                 reason=f"escalation-{level}",
-                defaults={"email": user.email, "level": level},
+                defaults={"email": user.email, "level": level, "created_at": now},
             )
             if not created:
                 continue
