@@ -3,7 +3,7 @@ labelled confirmed / false_alarm, for evaluating and tuning the detector."""
 
 from __future__ import annotations
 
-import sys
+import io
 
 from django.core.management.base import BaseCommand
 
@@ -22,5 +22,7 @@ class Command(BaseCommand):
                 n = feedback_write(fh)
             self.stderr.write(f"{n} signals -> {out}")
         else:
-            n = feedback_write(sys.stdout)
+            buffer = io.StringIO()
+            n = feedback_write(buffer)
+            self.stdout.write(buffer.getvalue(), ending="")
             self.stderr.write(f"{n} signals")
