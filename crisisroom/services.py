@@ -29,7 +29,6 @@ from crisisroom.models import (
     CrisisRole,
     Incident,
     IncidentMember,
-    OnCallEntry,
     TimelineEvent,
     User,
     Webhook,
@@ -572,7 +571,9 @@ class AckLinkError(Exception):
 def alert_from_ack_token(*, token: str) -> Alert:
     signer = signing.TimestampSigner(salt=ACK_SALT)
     try:
-        pk = signer.unsign(token, max_age=timedelta(minutes=settings.ALERT_ACK_LINK_MAX_AGE_MINUTES))
+        pk = signer.unsign(
+            token, max_age=timedelta(minutes=settings.ALERT_ACK_LINK_MAX_AGE_MINUTES)
+        )
     except signing.SignatureExpired as exc:
         raise AckLinkError(_("This acknowledge link has expired."), expired=True) from exc
     except signing.BadSignature as exc:

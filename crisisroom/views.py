@@ -15,8 +15,8 @@ from django.views.decorators.vary import vary_on_headers
 from crisisroom import selectors, services
 from crisisroom.forms import IncidentDismissForm, IncidentRaiseForm, PreferencesForm
 from crisisroom.health import health_report
-from crisisroom.permissions import PermissionDenied, can_view_incidents, can_work_incidents
 from crisisroom.models import Webhook
+from crisisroom.permissions import PermissionDenied, can_view_incidents, can_work_incidents
 from monitoring.selectors import brands_overview
 from monitoring.services import brand_get_or_create
 
@@ -140,7 +140,9 @@ def incident_alerts(request: HttpRequest, pk: int) -> HttpResponse:
     """Every alert sent (or not) for an incident, with the error of a failed one."""
     incident = _get_incident_for_user(request, pk)
     alerts = list(selectors.incident_alerts(incident=incident))
-    return render(request, "crisisroom/incident_alerts.html", {"incident": incident, "alerts": alerts})
+    return render(
+        request, "crisisroom/incident_alerts.html", {"incident": incident, "alerts": alerts}
+    )
 
 
 @login_required

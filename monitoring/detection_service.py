@@ -81,9 +81,11 @@ def brand_detect(*, brand_id: int, now: datetime | None = None) -> list[Signal]:
 
 def _failing_sources(brand: Brand, config: DetectorConfig, now: datetime) -> list[Source]:
     """Sources feeding the brand that are failing now (enough consecutive failures)."""
-    feeds = Q(pk__in=Mention.objects.filter(
-        brand=brand, published_at__gte=now - SOURCE_FEEDS_WITHIN
-    ).values("source_id"))
+    feeds = Q(
+        pk__in=Mention.objects.filter(
+            brand=brand, published_at__gte=now - SOURCE_FEEDS_WITHIN
+        ).values("source_id")
+    )
     # The sources helper gives a Source an optional brand; use it when it is there.
     if any(f.name == "brand" for f in Source._meta.get_fields()):
         feeds |= Q(brand=brand)

@@ -33,13 +33,14 @@ def main(data_dir: str) -> None:
     spec = importlib.util.spec_from_file_location("nab_score", tools)
     nab = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(nab)
-    windows = json.load(open(os.path.join(data_dir, "windows.json")))
+    windows = json.loads(Path(data_dir, "windows.json").read_text())
     files = []
     for name in sorted(os.listdir(data_dir)):
         if not name.endswith(".csv"):
             continue
         key = next(k for k in windows if k.endswith("/" + name) or k == name)
-        rows = [(r["timestamp"], r["value"]) for r in csv.DictReader(open(os.path.join(data_dir, name)))]
+        with open(os.path.join(data_dir, name), newline="") as fh:
+            rows = [(r["timestamp"], r["value"]) for r in csv.DictReader(fh)]
         files.append((name, rows, [nab.ts(t) for t, _ in rows], windows[key]))
     w = nab.PROFILES["standard"]
 

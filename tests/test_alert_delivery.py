@@ -62,7 +62,12 @@ def receiver() -> Iterator[Receiver]:
 
 def volume_signal(brand, at):  # type: ignore[no-untyped-def]
     return Signal.objects.create(
-        brand=brand, kind="volume", at=at, baseline=12.5, threshold=40, observed=180,
+        brand=brand,
+        kind="volume",
+        at=at,
+        baseline=12.5,
+        threshold=40,
+        observed=180,
         magnitude=3.5,
     )
 
@@ -98,11 +103,19 @@ def test_the_email_explains_the_spike_and_is_sent_over_real_smtp(alice, bob, smt
             triggers="boycott" if i == 0 else ("lawsuit" if i == 2 else ""),
         )
     Rollup.objects.create(
-        brand=brand, bucket=bucket_start(now), platform="twitter", count=40, negative=30,
-        neutral=6, positive=4,
+        brand=brand,
+        bucket=bucket_start(now),
+        platform="twitter",
+        count=40,
+        negative=30,
+        neutral=6,
+        positive=4,
     )
     Rollup.objects.create(
-        brand=brand, bucket=bucket_start(now) - timedelta(minutes=30), platform="weibo", count=4,
+        brand=brand,
+        bucket=bucket_start(now) - timedelta(minutes=30),
+        platform="weibo",
+        count=4,
         neutral=4,
     )
     signal = volume_signal(brand, at=bucket_start(now))
@@ -135,7 +148,8 @@ def test_slack_and_teams_get_their_real_formats(alice, receiver):
     Webhook.objects.create(name="Legal", kind="teams", url=f"{receiver.url}/teams")
     brand = Brand.objects.create(name="Acme", slug="acme")
     incident = incident_open(
-        brand=brand, title="Acme: Volume spike",
+        brand=brand,
+        title="Acme: Volume spike",
         signals=[volume_signal(brand, bucket_start(datetime.now(UTC)))],
     )
     by_path = {b["path"]: b for b in receiver.bodies}

@@ -16,7 +16,7 @@ from crisisroom.services import (
     severity_for,
 )
 from crisisroom.tasks import alert_send_task, alerts_escalate_task
-from monitoring.models import Brand, Mention, Rollup, Signal, Source, bucket_start
+from monitoring.models import Brand, Signal
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -120,7 +120,9 @@ class TestEscalation:
         brand = Brand.objects.create(name="Acme", slug="acme")
         return incident_open(brand=brand, title="Outage")
 
-    def test_an_unacknowledged_alert_pages_the_next_person_once(self, alice, bob, charlie, settings):
+    def test_an_unacknowledged_alert_pages_the_next_person_once(
+        self, alice, bob, charlie, settings
+    ):
         settings.ALERT_ESCALATE_AFTER_MINUTES = 10
         incident = self.open_incident(alice, bob, charlie)
         now = datetime.now(UTC)
@@ -172,8 +174,12 @@ def test_the_incident_alerts_page_shows_a_failure(alice, bob, client):
     brand = Brand.objects.create(name="Acme", slug="acme")
     incident = Incident.objects.create(brand=brand, title="x", started_at=datetime.now(UTC))
     Alert.objects.create(
-        incident=incident, recipient=alice, email=alice.email, status="failed",
-        error="Connection refused", attempts=5,
+        incident=incident,
+        recipient=alice,
+        email=alice.email,
+        status="failed",
+        error="Connection refused",
+        attempts=5,
     )
     client.force_login(bob)
     page = client.get(f"/incidents/{incident.pk}/alerts/")

@@ -21,8 +21,14 @@ def incident_with_signal(slug="acme"):  # type: ignore[no-untyped-def]
     brand = Brand.objects.create(name=slug.title(), slug=slug)
     incident = Incident.objects.create(brand=brand, title="Spike", started_at=datetime.now(UTC))
     Signal.objects.create(
-        brand=brand, incident=incident, kind="volume", at=datetime(2026, 3, 1, 10, tzinfo=UTC),
-        baseline=10, threshold=40, observed=90, magnitude=2.7,
+        brand=brand,
+        incident=incident,
+        kind="volume",
+        at=datetime(2026, 3, 1, 10, tzinfo=UTC),
+        baseline=10,
+        threshold=40,
+        observed=90,
+        magnitude=2.7,
     )
     return incident
 
@@ -56,7 +62,13 @@ def test_the_api_dismisses_and_refuses_a_second_dismissal(api_for, bob, charlie)
     again = api.post(f"/incidents/{incident.pk}/dismiss", {})
     assert again.status_code == 409
     assert "dismissed" in again.json()["error"].lower()
-    assert api.post(f"/incidents/{incident.pk}/dismiss", [1], ).status_code == 400
+    assert (
+        api.post(
+            f"/incidents/{incident.pk}/dismiss",
+            [1],
+        ).status_code
+        == 400
+    )
 
 
 def test_the_api_acknowledges(api_for, bob, charlie):
@@ -92,7 +104,10 @@ def test_the_raise_form_opens_an_incident(client, bob):
     incident = Incident.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/incidents/{incident.pk}/"
     assert (incident.title, incident.brand.slug, incident.severity, incident.opened_by) == (
-        "CEO video leak", "acme", "high", bob,
+        "CEO video leak",
+        "acme",
+        "high",
+        bob,
     )
 
 
