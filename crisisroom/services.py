@@ -526,12 +526,34 @@ def alert_send(*, alert_id: int) -> bool:
             _alert_email(alert).send()
     except (OSError, WebhookError) as exc:
         logger.warning("alert %s (attempt %s) failed: %s", alert.pk, alert.attempts, exc)
-        Alert.objects.filter(pk=alert.pk).update(status=AlertStatus.FAILED, error=str(exc)[:1000])
+        with transaction.atomic():
+            Alert.objects.filter(pk=alert.pk).update(
+                status=AlertStatus.FAILED, error=str(exc)[:1000]
+            )
+            if alert.attempts == 1:  # once on the timeline; the alerts page has every try
+                timeline_add(
+                    incident=alert.incident,
+                    kind=TimelineKind.ALERT,
+                    message=_("Alert to %(to)s failed (%(error)s); retrying")
+                    % {"to": _alert_target(alert), "error": str(exc)[:200]},
+                )
         raise
-    Alert.objects.filter(pk=alert.pk).update(
-        status=AlertStatus.SENT, sent_at=timezone.now(), error=""
-    )
+    with transaction.atomic():
+        Alert.objects.filter(pk=alert.pk).update(
+            status=AlertStatus.SENT, sent_at=timezone.now(), error=""
+        )
+        timeline_add(
+            incident=alert.incident,
+            kind=TimelineKind.ALERT,
+            message=_("Alert sent to %(to)s") % {"to": _alert_target(alert)},
+        )
     return True
+
+
+def _alert_target(alert: Alert) -> str:
+    if alert.webhook_id is not None:
+        return f"{alert.webhook.name} ({alert.webhook.get_kind_display()})"
+    return alert.recipient.get_username()
 
 
 def _alert_email(alert: Alert) -> EmailMultiAlternatives:

@@ -133,7 +133,11 @@ class TestEscalation:
         assert alerts_escalate(now=now + timedelta(minutes=11)) == []
         assert alerts_escalate_task() == 0
         assert [m.to for m in mail.outbox] == [["bob@example.com"], ["alice@example.com"]]
-        assert incident.timeline.filter(kind="alert").count() == 1
+        assert [e.message for e in incident.timeline.filter(kind="alert")] == [
+            "Alert sent to bob",
+            "Not acknowledged after 10 minutes: paging alice",
+            "Alert sent to alice",
+        ]
 
     def test_the_whole_list_is_paged_in_turn_and_then_nobody_again(self, alice, bob, charlie):
         self.open_incident(alice, bob, charlie)
