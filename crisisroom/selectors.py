@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
-from crisisroom.choices import ACTIVE_STATUSES
+from crisisroom.choices import ACTIVE_STATUSES, OrgRole
 from crisisroom.models import Incident, TimelineEvent
 from crisisroom.permissions import PermissionDenied, can_view_incidents
 from monitoring.models import Mention
@@ -70,10 +70,14 @@ def on_call_order(*, at: datetime | None = None) -> list:
     list follows as the escalation order."""
     from crisisroom.models import OnCallEntry
 
+    # Only people who can acknowledge are paged: a viewer left on the list is skipped.
     users = [
         entry.user
         for entry in OnCallEntry.objects.select_related("user")
         .filter(active=True, user__is_active=True)
+        .filter(
+            Q(user__is_superuser=True) | Q(user__org_role__in=[OrgRole.ADMIN, OrgRole.RESPONDER])
+        )
         .exclude(user__email="")
         .order_by("position", "pk")
     ]

@@ -33,6 +33,12 @@ def volume_signal(brand, magnitude=3.5, at="2026-03-01T10:00:00Z"):  # type: ign
     )
 
 
+def promote(user):  # type: ignore[no-untyped-def]
+    """Only people who can acknowledge are paged: make the viewer a responder."""
+    user.org_role = "responder"
+    user.save(update_fields=["org_role"])
+
+
 def test_an_opened_incident_pages_the_first_on_call_person_once(alice, bob):
     OnCallEntry.objects.create(user=bob, position=0)
     OnCallEntry.objects.create(user=alice, position=1)
@@ -114,6 +120,7 @@ def test_severity_grows_with_magnitude_and_reach():
 
 class TestEscalation:
     def open_incident(self, alice, bob, charlie):  # type: ignore[no-untyped-def]
+        promote(charlie)
         OnCallEntry.objects.create(user=bob, position=0)
         OnCallEntry.objects.create(user=alice, position=1)
         OnCallEntry.objects.create(user=charlie, position=2)
@@ -162,6 +169,7 @@ class TestEscalation:
 def test_a_weekly_rotation_moves_the_first_place_each_week(alice, bob, charlie, settings):
     from crisisroom.selectors import on_call_order
 
+    promote(charlie)
     settings.ON_CALL_ROTATION = "weekly"
     settings.ON_CALL_ROTATION_START = "2026-01-05"
     for position, user in enumerate([alice, bob, charlie]):
@@ -172,6 +180,15 @@ def test_a_weekly_rotation_moves_the_first_place_each_week(alice, bob, charlie, 
     assert on_call_order(at=start + week) == [bob, charlie, alice]
     assert on_call_order(at=start + 2 * week + timedelta(days=6)) == [charlie, alice, bob]
     assert on_call_order(at=start + 3 * week) == [alice, bob, charlie]
+
+
+def test_people_who_cannot_acknowledge_are_not_paged(alice, charlie, dave):
+    from crisisroom.selectors import on_call_order
+
+    OnCallEntry.objects.create(user=charlie, position=0)
+    OnCallEntry.objects.create(user=dave, position=1)
+    OnCallEntry.objects.create(user=alice, position=2)
+    assert on_call_order() == [alice]
 
 
 def test_the_incident_alerts_page_shows_a_failure(alice, bob, client):
