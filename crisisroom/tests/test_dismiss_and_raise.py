@@ -118,3 +118,38 @@ def test_the_raise_form_refuses_viewers_and_bad_input(client, bob, charlie):
     page = client.post("/incidents/new/", {"title": "", "brand": "acme", "severity": "huge"})
     assert page.status_code == 200
     assert not Incident.objects.exists()
+
+
+def test_the_labelled_history_exports_as_a_nab_data_set(bob, tmp_path):
+    import json
+    from datetime import timedelta
+
+    from crisisroom.services import incident_dismiss
+    from monitoring.detection.evaluation import evaluate_dir
+    from monitoring.models import Rollup
+
+    dismissed = incident_with_signal("acme")
+    worked = incident_with_signal("globex")
+    start = datetime(2026, 2, 28, tzinfo=UTC)
+    for brand in (dismissed.brand, worked.brand):
+        Rollup.objects.bulk_create(
+            Rollup(brand=brand, bucket=start + i * timedelta(minutes=5), platform="x", count=7)
+            for i in range(2 * 288)
+        )
+    incident_dismiss(incident=dismissed, user=bob, reason="TV ad")
+    incident_acknowledge(incident=worked, user=bob)
+    call_command(
+        "export_detector_feedback",
+        str(tmp_path / "f.csv"),
+        nab=str(tmp_path / "nab"),
+        stderr=io.StringIO(),
+    )
+    windows = json.loads((tmp_path / "nab" / "windows.json").read_text())
+    # the false alarm has no window; the confirmed one is centred on its signal (10:00)
+    assert windows["acme.csv"] == []
+    assert windows["globex.csv"] == [["2026-03-01 07:40:00", "2026-03-01 12:20:00"]]
+    rows = (tmp_path / "nab" / "globex.csv").read_text().splitlines()
+    assert rows[:2] == ["timestamp,value", "2026-02-28 00:00:00,7"] and len(rows) == 577
+    # and the production detector runs over it like over NAB
+    results = evaluate_dir(str(tmp_path / "nab"), str(tmp_path / "out"))
+    assert [r["rows"] for r in results] == [576, 576]
