@@ -6,70 +6,105 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('crisisroom', '0003_seed_crisis_roles'),
+        ("crisisroom", "0003_seed_crisis_roles"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Webhook',
+            name="Webhook",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='team')),
-                ('kind', models.CharField(choices=[('slack', 'Slack'), ('teams', 'Microsoft Teams')], max_length=10)),
-                ('url', models.URLField(max_length=1000)),
-                ('active', models.BooleanField(default=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="team")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("slack", "Slack"), ("teams", "Microsoft Teams")], max_length=10
+                    ),
+                ),
+                ("url", models.URLField(max_length=1000)),
+                ("active", models.BooleanField(default=True)),
             ],
             options={
-                'ordering': ['name', 'pk'],
+                "ordering": ["name", "pk"],
             },
         ),
         migrations.RemoveConstraint(
-            model_name='alert',
-            name='uniq_alert_per_reason',
+            model_name="alert",
+            name="uniq_alert_per_reason",
         ),
         migrations.AddField(
-            model_name='alert',
-            name='level',
+            model_name="alert",
+            name="level",
             field=models.PositiveSmallIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='dismiss_reason',
+            model_name="incident",
+            name="dismiss_reason",
             field=models.TextField(blank=True),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='dismissed_at',
+            model_name="incident",
+            name="dismissed_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='dismissed_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="incident",
+            name="dismissed_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AlterField(
-            model_name='alert',
-            name='email',
+            model_name="alert",
+            name="email",
             field=models.EmailField(blank=True, max_length=254),
         ),
         migrations.AlterField(
-            model_name='alert',
-            name='recipient',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='alerts', to=settings.AUTH_USER_MODEL),
+            model_name="alert",
+            name="recipient",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="alerts",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='alert',
-            name='webhook',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='alerts', to='crisisroom.webhook'),
+            model_name="alert",
+            name="webhook",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="alerts",
+                to="crisisroom.webhook",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='alert',
-            constraint=models.UniqueConstraint(condition=models.Q(('recipient__isnull', False)), fields=('incident', 'recipient', 'reason'), name='uniq_alert_per_reason'),
+            model_name="alert",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("recipient__isnull", False)),
+                fields=("incident", "recipient", "reason"),
+                name="uniq_alert_per_reason",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='alert',
-            constraint=models.UniqueConstraint(condition=models.Q(('webhook__isnull', False)), fields=('incident', 'webhook', 'reason'), name='uniq_webhook_alert_per_reason'),
+            model_name="alert",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("webhook__isnull", False)),
+                fields=("incident", "webhook", "reason"),
+                name="uniq_webhook_alert_per_reason",
+            ),
         ),
     ]

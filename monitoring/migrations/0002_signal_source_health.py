@@ -4,15 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('monitoring', '0001_initial'),
+        ("monitoring", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='signal',
-            name='kind',
-            field=models.CharField(choices=[('volume', 'Volume spike'), ('negative_share', 'Negative share'), ('velocity', 'Velocity'), ('trigger_phrase', 'Trigger phrase'), ('key_voice', 'Negative post from a high-reach author'), ('source_health', 'Source health warning')], max_length=30),
+            model_name="signal",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("volume", "Volume spike"),
+                    ("negative_share", "Negative share"),
+                    ("velocity", "Velocity"),
+                    ("trigger_phrase", "Trigger phrase"),
+                    ("key_voice", "Negative post from a high-reach author"),
+                    ("source_health", "Source health warning"),
+                ],
+                max_length=30,
+            ),
         ),
     ]
