@@ -159,6 +159,12 @@ def incident_trigger_phrases(*, incident: Incident, limit: int = 10) -> list[str
     return sorted(found, key=lambda p: (-found[p], p))[:limit]
 
 
+def webhooks_active() -> list:
+    from crisisroom.models import Webhook
+
+    return list(Webhook.objects.filter(active=True))
+
+
 def incident_alerts(*, incident: Incident) -> QuerySet:
     return incident.alerts.select_related("recipient", "webhook").order_by("created_at", "pk")
 

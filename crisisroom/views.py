@@ -9,13 +9,12 @@ from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonRe
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from crisisroom import selectors, services
 from crisisroom.forms import IncidentDismissForm, IncidentRaiseForm, PreferencesForm
 from crisisroom.health import health_report
-from crisisroom.models import Webhook
 from crisisroom.permissions import PermissionDenied, can_view_incidents, can_work_incidents
 from monitoring.selectors import brands_overview
 from monitoring.services import brand_get_or_create
@@ -158,11 +157,12 @@ def on_call(request: HttpRequest) -> HttpResponse:
             "fallback": services.on_call_now(),
             "escalate_after": settings.ALERT_ESCALATE_AFTER_MINUTES,
             "rotation": settings.ON_CALL_ROTATION,
-            "webhooks": list(Webhook.objects.filter(active=True)),
+            "webhooks": selectors.webhooks_active(),
         },
     )
 
 
+@require_http_methods(["GET", "POST"])
 def alert_acknowledge(request: HttpRequest, token: str) -> HttpResponse:
     """The one-click link in an alert email. GET shows a page with one button; the
     POST acknowledges. Mail scanners and chat unfurlers (Outlook Safe Links, Slack
