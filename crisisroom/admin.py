@@ -13,6 +13,7 @@ from crisisroom.models import (
     OnCallEntry,
     TimelineEvent,
     User,
+    Webhook,
 )
 
 
@@ -73,7 +74,23 @@ class OnCallEntryAdmin(admin.ModelAdmin):
     list_editable = ("active",)
 
 
+@admin.register(Webhook)
+class WebhookAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "active")
+    list_editable = ("active",)
+
+
 @admin.register(Alert)
 class AlertAdmin(admin.ModelAdmin):
-    list_display = ("incident", "email", "reason", "status", "attempts", "sent_at", "error")
+    list_display = (
+        "incident",
+        "email",
+        "webhook",
+        "reason",
+        "level",
+        "status",
+        "attempts",
+        "sent_at",
+        "error",
+    )
     list_filter = ("status",)

@@ -174,6 +174,8 @@ def incident_json(incident: Incident, *, detail: bool = False) -> dict[str, Any]
         if incident.first_response_at
         else None,
         "resolved_at": incident.resolved_at.isoformat() if incident.resolved_at else None,
+        "dismissed_at": incident.dismissed_at.isoformat() if incident.dismissed_at else None,
+        "dismiss_reason": incident.dismiss_reason,
         "url": f"{settings.SITE_URL}/incidents/{incident.pk}/",
     }
     if detail:
@@ -244,6 +246,29 @@ def _incident_post(request: HttpRequest) -> JsonResponse:
 @api_view("GET")
 def incident_detail(request: HttpRequest, pk: int) -> JsonResponse:
     incident = selectors.incident_get_for_user(user=request.user, pk=pk)
+    return JsonResponse(incident_json(incident, detail=True))
+
+
+@api_view("POST")
+def incident_acknowledge(request: HttpRequest, pk: int) -> JsonResponse:
+    incident = selectors.incident_get_for_user(user=request.user, pk=pk)
+    incident = services.incident_acknowledge(incident=incident, user=request.user)
+    return JsonResponse(incident_json(incident, detail=True))
+
+
+@api_view("POST")
+def incident_dismiss(request: HttpRequest, pk: int) -> JsonResponse:
+    """Dismiss as a false alarm: {reason?}. 409 when the incident is no longer active."""
+    body = read_json(request) if request.body else {}
+    if not isinstance(body, dict) or not isinstance(body.get("reason", ""), str):
+        raise ApiError(400, "Send a JSON object: {reason?: string}.")
+    incident = selectors.incident_get_for_user(user=request.user, pk=pk)
+    try:
+        incident = services.incident_dismiss(
+            incident=incident, user=request.user, reason=body.get("reason", "")
+        )
+    except services.IncidentStateError as exc:
+        raise ApiError(409, str(exc)) from exc
     return JsonResponse(incident_json(incident, detail=True))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from crisisroom import api, views
+from monitoring import detector_views
 
 app_name = "crisisroom"
 
@@ -18,10 +19,26 @@ urlpatterns = [
     path("incidents/<int:pk>/chat/", views.chat_post, name="chat-post"),
     path("drills/", views.drills, name="drills"),
     path("drills/<int:pk>/stop/", views.drill_stop, name="drill-stop"),
+    path("incidents/new/", views.incident_raise, name="incident-raise"),
+    path("incidents/<int:pk>/dismiss/", views.incident_dismiss, name="incident-dismiss"),
+    path("incidents/<int:pk>/alerts/", views.incident_alerts, name="incident-alerts"),
+    path("alerts/ack/<str:token>/", views.alert_acknowledge, name="alert-acknowledge"),
+    path("on-call/", views.on_call, name="on-call"),
+    path(
+        "brands/<slug:slug>/detector/",
+        detector_views.brand_detector_settings,
+        name="brand-detector",
+    ),
     path("preferences/", views.preferences_page, name="preferences-page"),
     path("preferences/save/", views.preferences, name="preferences"),
     path("api/v1/openapi.json", api.openapi, name="api-openapi"),
     path("api/v1/mentions", api.mentions, name="api-mentions"),
     path("api/v1/incidents", api.incidents, name="api-incidents"),
     path("api/v1/incidents/<int:pk>", api.incident_detail, name="api-incident-detail"),
+    path(
+        "api/v1/incidents/<int:pk>/acknowledge",
+        api.incident_acknowledge,
+        name="api-incident-acknowledge",
+    ),
+    path("api/v1/incidents/<int:pk>/dismiss", api.incident_dismiss, name="api-incident-dismiss"),
 ]

@@ -32,3 +32,31 @@ class DrillStartForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.scenarios = scenarios
         self.fields["scenario"].choices = [(s["id"], s["title"]) for s in scenarios]
+
+
+class IncidentRaiseForm(forms.Form):
+    """Manual raise: the same fields as POST /api/v1/incidents."""
+
+    title = forms.CharField(label=_("Title"), max_length=200)
+    brand = forms.SlugField(
+        label=_("Brand"),
+        max_length=60,
+        help_text=_("The brand's slug; a new brand is created when it does not exist."),
+    )
+    severity = forms.ChoiceField(label=_("Severity"), initial="medium", choices=())
+    is_drill = forms.BooleanField(label=_("This is a drill"), required=False)
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        from crisisroom.choices import Severity
+
+        super().__init__(*args, **kwargs)
+        self.fields["severity"].choices = Severity.choices
+
+
+class IncidentDismissForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why is this a false alarm?"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

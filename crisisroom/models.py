@@ -115,6 +115,13 @@ class Incident(models.Model):
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     first_response_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # Dismissed as a false alarm: kept, with its signals, as labelled feedback for
+    # the detector's evaluation (see monitoring/detection/feedback.py).
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    dismiss_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-opened_at"]
@@ -173,7 +180,9 @@ class TimelineEvent(models.Model):
 
 
 class OnCallEntry(models.Model):
-    """An ordered on-call list: the first active entry is paged first."""
+    """The on-call list, in order. With ON_CALL_ROTATION = "ordered" the first active
+    entry is paged first and the next ones on escalation; with "weekly" the first
+    person moves one place down the list every week (see crisisroom/oncall.py)."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="on_call_entries"
@@ -189,15 +198,44 @@ class OnCallEntry(models.Model):
         return f"{self.position}: {self.user}"
 
 
+class Webhook(models.Model):
+    """A team's Slack or Microsoft Teams incoming webhook, told about every alert."""
+
+    class Kind(models.TextChoices):
+        SLACK = "slack", "Slack"
+        TEAMS = "teams", "Microsoft Teams"
+
+    name = models.CharField(_("team"), max_length=100)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    url = models.URLField(max_length=1000)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+
 class Alert(models.Model):
-    """One alert email to one person for one incident; sent at most once."""
+    """One alert to one person (email) or one team webhook for one incident and one
+    reason ("opened", "signal-<id>", "escalation-<level>"); sent at most once."""
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="alerts")
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alerts"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="alerts",
     )
-    email = models.EmailField()
+    webhook = models.ForeignKey(
+        Webhook, null=True, blank=True, on_delete=models.CASCADE, related_name="alerts"
+    )
+    email = models.EmailField(blank=True)
     reason = models.CharField(max_length=30, default="opened")
+    # Escalation level: 0 for the first person paged, 1 for the next, …
+    level = models.PositiveSmallIntegerField(default=0)
     status = models.CharField(
         max_length=20, choices=AlertStatus.choices, default=AlertStatus.PENDING
     )
@@ -210,12 +248,20 @@ class Alert(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["incident", "recipient", "reason"], name="uniq_alert_per_reason"
-            )
+                fields=["incident", "recipient", "reason"],
+                condition=models.Q(recipient__isnull=False),
+                name="uniq_alert_per_reason",
+            ),
+            models.UniqueConstraint(
+                fields=["incident", "webhook", "reason"],
+                condition=models.Q(webhook__isnull=False),
+                name="uniq_webhook_alert_per_reason",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"alert {self.incident_id} → {self.email} ({self.status})"
+        target = self.email or (self.webhook and self.webhook.name)
+        return f"alert {self.incident_id} → {target} ({self.status})"
 
 
 class ChatMessage(models.Model):

@@ -19,6 +19,8 @@ ERRORS = {
     "403": _json(_ref("Error"), "The token's user may not do this."),
 }
 
+_ID_PARAM = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "Crisis Room API", "version": "1.0.0"},
@@ -183,6 +185,41 @@ OPENAPI: dict[str, Any] = {
                 "responses": {
                     "200": _json(_ref("Incident"), "The incident."),
                     "404": _json(_ref("Error"), "No such incident."),
+                    **ERRORS,
+                },
+            }
+        },
+        "/incidents/{id}/acknowledge": {
+            "post": {
+                "summary": "Acknowledge an open incident (stops escalation). Responders and admins.",
+                "parameters": [_ID_PARAM],
+                "responses": {
+                    "200": _json(_ref("Incident"), "The incident, acknowledged."),
+                    "404": _json(_ref("Error"), "No such incident."),
+                    **ERRORS,
+                },
+            }
+        },
+        "/incidents/{id}/dismiss": {
+            "post": {
+                "summary": "Dismiss an open or acknowledged incident as a false alarm; kept, "
+                "with its signals, as labelled feedback for the detector.",
+                "parameters": [_ID_PARAM],
+                "requestBody": {
+                    "required": False,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {"reason": {"type": "string"}},
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": _json(_ref("Incident"), "The incident, dismissed."),
+                    "404": _json(_ref("Error"), "No such incident."),
+                    "409": _json(_ref("Error"), "The incident is no longer active."),
                     **ERRORS,
                 },
             }

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
-from django.db.models import Count, F, QuerySet, Sum
+from django.conf import settings
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
-from crisisroom.choices import ACTIVE_STATUSES
+from crisisroom.choices import ACTIVE_STATUSES, OrgRole
 from crisisroom.models import Incident, TimelineEvent
 from crisisroom.permissions import PermissionDenied, can_view_incidents
 from monitoring.models import BUCKET_SECONDS, Mention, Rollup, bucket_start
@@ -50,12 +51,12 @@ def incident_timeline(*, incident: Incident) -> QuerySet[TimelineEvent]:
 
 
 def incident_top_mentions(*, incident: Incident, limit: int = 5) -> list[Mention]:
-    """The incident's most-reached original mentions since it started (reach includes reposts)."""
+    """The incident's most-reached original mentions, from an hour before it started (the
+    build-up of a spike comes before the bucket that fired); reach includes reposts."""
+    since, _until = incident_window(incident)
     return list(
         Mention.objects.filter(
-            brand_id=incident.brand_id,
-            published_at__gte=incident.started_at,
-            repost_of__isnull=True,
+            brand_id=incident.brand_id, published_at__gte=since, repost_of__isnull=True
         )
         .annotate(total_reach=F("author_followers") + F("amplified_reach"))
         .order_by("-total_reach", "-published_at")[:limit]
@@ -81,7 +82,8 @@ def incident_chat(*, incident: Incident, user, limit: int = 100) -> list[dict]:
     ]
 
 
-def incident_platforms(*, incident: Incident) -> list[str]:
+def incident_platform_names(*, incident: Incident) -> list[str]:
+    """The platforms seen around the incident, for the war room's filter."""
     return list(
         Rollup.objects.filter(
             brand_id=incident.brand_id, bucket__gte=incident.started_at - SERIES_BEFORE
@@ -121,3 +123,121 @@ def incident_series(*, incident: Incident, now=None) -> dict:  # type: ignore[no
             series[key].append(row[key] if row else 0)
         moment += timedelta(seconds=BUCKET_SECONDS)
     return series
+
+
+# --- On call and alerts ------------------------------------------------------------
+
+
+def on_call_order(*, at: datetime | None = None) -> list:
+    """Who is paged, in order: the active on-call entries (people with an email).
+
+    ON_CALL_ROTATION "weekly" rotates the list by one place per week since
+    ON_CALL_ROTATION_START; "ordered" keeps it as it is. Either way the rest of the
+    list follows as the escalation order."""
+    from crisisroom.models import OnCallEntry
+
+    # Only people who can acknowledge are paged: a viewer left on the list is skipped.
+    users = [
+        entry.user
+        for entry in OnCallEntry.objects.select_related("user")
+        .filter(active=True, user__is_active=True)
+        .filter(
+            Q(user__is_superuser=True) | Q(user__org_role__in=[OrgRole.ADMIN, OrgRole.RESPONDER])
+        )
+        .exclude(user__email="")
+        .order_by("position", "pk")
+    ]
+    seen: set[int] = set()
+    users = [u for u in users if not (u.pk in seen or seen.add(u.pk))]
+    if users and settings.ON_CALL_ROTATION == "weekly":
+        at = at or timezone.now()
+        start = datetime.fromisoformat(settings.ON_CALL_ROTATION_START).replace(tzinfo=UTC)
+        shift = ((at - start).days // 7) % len(users)
+        users = users[shift:] + users[:shift]
+    return users
+
+
+def incident_window(incident: Incident) -> tuple[datetime, datetime]:
+    """What an alert looks at: from an hour before the incident started to now."""
+    return incident.started_at - timedelta(hours=1), timezone.now()
+
+
+def incident_volume_series(*, incident: Incident, hours: int = 6) -> list[tuple[datetime, int]]:
+    """Mentions per 15 minutes over the last ``hours`` up to now (from the rollups)."""
+    from monitoring.models import Rollup, bucket_start
+
+    step = timedelta(minutes=15)
+    end = bucket_start(timezone.now())
+    start = end - timedelta(hours=hours) + timedelta(minutes=5)
+    counts: dict[datetime, int] = {}
+    for row in (
+        Rollup.objects.filter(brand_id=incident.brand_id, bucket__gte=start, bucket__lte=end)
+        .values("bucket")
+        .annotate(n=Sum("count"))
+    ):
+        offset = (row["bucket"] - start) // step
+        counts[start + offset * step] = counts.get(start + offset * step, 0) + row["n"]
+    slots = []
+    moment = start
+    while moment <= end:
+        slots.append((moment, counts.get(moment, 0)))
+        moment += step
+    return slots
+
+
+def incident_sentiment_split(*, incident: Incident) -> dict[str, int]:
+    from monitoring.models import Rollup
+
+    since, _until = incident_window(incident)
+    totals = Rollup.objects.filter(brand_id=incident.brand_id, bucket__gte=since).aggregate(
+        negative=Sum("negative"), neutral=Sum("neutral"), positive=Sum("positive")
+    )
+    split = {k: int(v or 0) for k, v in totals.items()}
+    split["total"] = sum(split.values())
+    for key in ("negative", "neutral", "positive"):
+        split[f"{key}_percent"] = round(100 * split[key] / split["total"]) if split["total"] else 0
+    return split
+
+
+def incident_platforms(*, incident: Incident, limit: int = 5) -> list[dict]:
+    from monitoring.models import Rollup
+
+    since, _until = incident_window(incident)
+    return list(
+        Rollup.objects.filter(brand_id=incident.brand_id, bucket__gte=since)
+        .values("platform")
+        .annotate(count=Sum("count"), reach=Sum("reach"))
+        .order_by("-count", "platform")[:limit]
+    )
+
+
+def incident_trigger_phrases(*, incident: Incident, limit: int = 10) -> list[str]:
+    since, _until = incident_window(incident)
+    found: dict[str, int] = {}
+    for triggers in (
+        Mention.objects.filter(brand_id=incident.brand_id, published_at__gte=since)
+        .exclude(triggers="")
+        .values_list("triggers", flat=True)[:500]
+    ):
+        for phrase in triggers.split(","):
+            if phrase.strip():
+                found[phrase.strip()] = found.get(phrase.strip(), 0) + 1
+    return sorted(found, key=lambda p: (-found[p], p))[:limit]
+
+
+def webhooks_active() -> list:
+    from crisisroom.models import Webhook
+
+    return list(Webhook.objects.filter(active=True))
+
+
+def incident_alerts(*, incident: Incident) -> QuerySet:
+    return incident.alerts.select_related("recipient", "webhook").order_by("created_at", "pk")
+
+
+def source_warnings_recent(*, limit: int = 20) -> QuerySet:
+    """Source-health warnings (a failing source left a hole): shown, never an incident."""
+    from monitoring.choices import SignalKind
+    from monitoring.models import Signal
+
+    return Signal.objects.filter(kind=SignalKind.SOURCE_HEALTH).select_related("brand")[:limit]

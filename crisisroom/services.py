@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -30,10 +31,10 @@ from crisisroom.models import (
     CrisisRole,
     Incident,
     IncidentMember,
-    OnCallEntry,
     RoomPresence,
     TimelineEvent,
     User,
+    Webhook,
 )
 from crisisroom.permissions import can_work_incidents, require
 from monitoring.choices import SignalKind
@@ -142,15 +143,40 @@ def _incident_event(incident: Incident, kind: str) -> dict:
 # --- Incidents ------------------------------------------------------------------
 
 
-def severity_for(magnitude: float) -> str:
-    """Suggested severity from how far a signal went past its threshold."""
-    if magnitude >= 3:
-        return Severity.CRITICAL
-    if magnitude >= 1.5:
-        return Severity.HIGH
-    if magnitude >= 0.5:
-        return Severity.MEDIUM
-    return Severity.LOW
+SEVERITY_ORDER = [Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL]
+# Combined followers of the authors behind the last hour's mentions from which the
+# suggested severity goes one step up: many people have already seen it.
+HIGH_REACH = 1_000_000
+
+
+def severity_for(magnitude: float, reach: int = 0) -> str:
+    """Suggested severity from how far a signal went past its threshold (1.0 = just at
+    it) and how many people the brand's recent mentions reached."""
+    if magnitude >= 6:
+        step = 3
+    elif magnitude >= 3:
+        step = 2
+    elif magnitude >= 1.5:
+        step = 1
+    else:
+        step = 0
+    if reach >= HIGH_REACH:
+        step += 1
+    return SEVERITY_ORDER[min(step, 3)]
+
+
+def _recent_reach(brand_id: int, at: datetime) -> int:
+    from django.db.models import Sum
+
+    since = at - timedelta(hours=1)
+    total = Mention.objects.filter(
+        brand_id=brand_id, published_at__gt=since, published_at__lte=at + timedelta(minutes=5)
+    ).aggregate(reach=Sum("author_followers"))["reach"]
+    return int(total or 0)
+
+
+def severity_suggest(*, signal: Signal) -> str:
+    return severity_for(signal.magnitude, _recent_reach(signal.brand_id, signal.at))
 
 
 def signal_value(kind: str, value: float) -> str:
@@ -238,37 +264,87 @@ def incident_take_signal(*, signal: Signal) -> Incident:
         .filter(brand_id=signal.brand_id, status__in=ACTIVE_STATUSES, is_drill=is_drill)
         .first()
     )
+    severity = severity_suggest(signal=signal)
     if incident is not None:
         _attach_signal(incident, signal)
+        # No new page for every signal: only when it makes the incident more severe.
+        if SEVERITY_ORDER.index(severity) > SEVERITY_ORDER.index(incident.severity):
+            incident.severity = severity
+            incident.save(update_fields=["severity"])
+            timeline_add(
+                incident=incident,
+                kind=TimelineKind.STATUS,
+                message=_("Severity raised to %(severity)s by a new signal")
+                % {"severity": incident.get_severity_display()},
+            )
+            alerts_queue(incident=incident, reason=f"severity-{severity}")
+            events.broadcast_on_commit(
+                events.DASHBOARD_GROUP, _incident_event(incident, "incident.updated")
+            )
         return incident
     with translation.override(settings.LANGUAGE_CODE):
         title = f"{signal.brand.name}: {SignalKind(signal.kind).label}"
         if is_drill:
             title = f"[{_('Drill')}] {title}"
     return incident_open(
-        brand=signal.brand,
-        title=title,
-        severity=severity_for(signal.magnitude),
-        signals=[signal],
-        is_drill=is_drill,
+        brand=signal.brand, title=title, severity=severity, signals=[signal], is_drill=is_drill
     )
 
 
 @transaction.atomic
-def incident_acknowledge(*, incident: Incident, user: User) -> Incident:
+def incident_acknowledge(*, incident: Incident, user: User, via: str = "") -> Incident:
     require(can_work_incidents(user), "Only responders and admins acknowledge incidents.")
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     if incident.status != IncidentStatus.OPEN:
         return incident
+    if via:
+        message = _("Acknowledged by %(user)s (%(via)s)") % {
+            "user": user.get_username(),
+            "via": via,
+        }
+    else:
+        message = _("Acknowledged by %(user)s") % {"user": user.get_username()}
     incident.status = IncidentStatus.ACKNOWLEDGED
     incident.acknowledged_at = timezone.now()
     incident.save(update_fields=["status", "acknowledged_at"])
     timeline_add(
         incident=incident,
         kind=TimelineKind.ACKNOWLEDGED,
-        message=_("Acknowledged by %(user)s") % {"user": user.get_username()},
+        message=message,
         actor=user,
     )
+    events.broadcast_on_commit(incident.group_name, _incident_event(incident, "incident.updated"))
+    events.broadcast_on_commit(
+        events.DASHBOARD_GROUP, _incident_event(incident, "incident.updated")
+    )
+    return incident
+
+
+class IncidentStateError(Exception):
+    """The incident's state does not allow this (the API answers 409)."""
+
+
+@transaction.atomic
+def incident_dismiss(*, incident: Incident, user: User, reason: str = "") -> Incident:
+    """Close an incident as a false alarm. Its signals stay attached: together they are
+    labelled feedback for the detector (monitoring/detection/feedback.py)."""
+    require(can_work_incidents(user), "Only responders and admins dismiss incidents.")
+    incident = Incident.objects.select_for_update().select_related("brand").get(pk=incident.pk)
+    if incident.status not in ACTIVE_STATUSES:
+        raise IncidentStateError(
+            _("Only an open or acknowledged incident can be dismissed; this one is %(status)s.")
+            % {"status": incident.get_status_display()}
+        )
+    now = timezone.now()
+    incident.status = IncidentStatus.DISMISSED
+    incident.dismissed_at = now
+    incident.dismissed_by = user
+    incident.dismiss_reason = reason.strip()[:2000]
+    incident.save(update_fields=["status", "dismissed_at", "dismissed_by", "dismiss_reason"])
+    message = _("Dismissed as a false alarm by %(user)s") % {"user": user.get_username()}
+    if incident.dismiss_reason:
+        message += f": {incident.dismiss_reason}"
+    timeline_add(incident=incident, kind=TimelineKind.STATUS, message=message, actor=user)
     events.broadcast_on_commit(incident.group_name, _incident_event(incident, "incident.updated"))
     events.broadcast_on_commit(
         events.DASHBOARD_GROUP, _incident_event(incident, "incident.updated")
@@ -343,21 +419,22 @@ def mentions_push_to_war_rooms(*, mention_ids: Sequence[int]) -> int:
 
 # --- Alerts ---------------------------------------------------------------------
 
+ACK_SALT = "crisisroom.alert-acknowledge"
+
 
 def on_call_now() -> list[User]:
-    """Who is paged: the first active on-call entry with an email, else every admin with one."""
-    entry = (
-        OnCallEntry.objects.select_related("user")
-        .filter(active=True, user__is_active=True)
-        .exclude(user__email="")
-        .first()
-    )
-    if entry is not None:
-        return [entry.user]
+    """Who is paged first: the on-call list's current first person, else every admin
+    with an email (so a new install still hears about a crisis)."""
+    from crisisroom.selectors import on_call_order
+
+    order = on_call_order()
+    if order:
+        return order[:1]
     return list(User.objects.filter(is_active=True, org_role=OrgRole.ADMIN).exclude(email=""))
 
 
 def alerts_queue(*, incident: Incident, reason: str) -> list[Alert]:
+    """Page the current on-call person (and tell the team webhooks) once per reason."""
     from crisisroom.tasks import alert_send_task
 
     alerts = []
@@ -367,16 +444,89 @@ def alerts_queue(*, incident: Incident, reason: str) -> list[Alert]:
         )
         if created:
             alerts.append(alert)
-            transaction.on_commit(lambda pk=alert.pk: alert_send_task.delay(pk))
+    for webhook in Webhook.objects.filter(active=True):
+        alert, created = Alert.objects.get_or_create(
+            incident=incident, webhook=webhook, reason=reason
+        )
+        if created:
+            alerts.append(alert)
+    for alert in alerts:
+        transaction.on_commit(lambda pk=alert.pk: alert_send_task.delay(pk))
     return alerts
 
 
+def alerts_escalate(*, now: datetime | None = None) -> list[Alert]:
+    """Page the next person on the on-call list for every open (unacknowledged)
+    incident whose latest page is older than ALERT_ESCALATE_AFTER_MINUTES.
+
+    Idempotent: each level is one alert reason ("escalation-<level>"), unique per
+    incident and person, and the incident row is locked while deciding."""
+    from crisisroom.selectors import on_call_order
+    from crisisroom.tasks import alert_send_task
+
+    now = now or timezone.now()
+    due_before = now - timedelta(minutes=settings.ALERT_ESCALATE_AFTER_MINUTES)
+    order = on_call_order(at=now)
+    queued: list[Alert] = []
+    candidates = Incident.objects.filter(
+        status=IncidentStatus.OPEN, alerts__recipient__isnull=False
+    ).distinct()
+    for incident_id in candidates.values_list("pk", flat=True):
+        with transaction.atomic():
+            incident = (
+                Incident.objects.select_for_update()
+                .filter(pk=incident_id, status=IncidentStatus.OPEN)
+                .first()
+            )
+            if incident is None:
+                continue
+            latest = (
+                Alert.objects.filter(incident=incident, recipient__isnull=False)
+                .order_by("-level", "-created_at")
+                .first()
+            )
+            if latest is None or latest.created_at > due_before:
+                continue
+            paged = set(
+                Alert.objects.filter(incident=incident, recipient__isnull=False).values_list(
+                    "recipient_id", flat=True
+                )
+            )
+            following = [u for u in order if u.pk not in paged]
+            if not following:
+                continue
+            user = following[0]
+            level = latest.level + 1
+            alert, created = Alert.objects.get_or_create(
+                incident=incident,
+                recipient=user,
+                reason=f"escalation-{level}",
+                defaults={"email": user.email, "level": level, "created_at": now},
+            )
+            if not created:
+                continue
+            timeline_add(
+                incident=incident,
+                kind=TimelineKind.ALERT,
+                message=_("Not acknowledged after %(minutes)s minutes: paging %(user)s")
+                % {"minutes": settings.ALERT_ESCALATE_AFTER_MINUTES, "user": user.get_username()},
+            )
+            transaction.on_commit(lambda pk=alert.pk: alert_send_task.delay(pk))
+            queued.append(alert)
+    return queued
+
+
 def alert_send(*, alert_id: int) -> bool:
-    """Send one alert email; a sent alert is never sent again. Returns True when sent now."""
+    """Send one alert (email or team webhook); a sent alert is never sent again.
+
+    Returns True when sent now. A failure is recorded on the alert (shown on the
+    incident's alerts page), logged, and re-raised so the task can retry it."""
+    from crisisroom.notifiers import WebhookError, notifier_for
+
     with transaction.atomic():
         alert = (
-            Alert.objects.select_for_update()
-            .select_related("incident__brand", "recipient")
+            Alert.objects.select_for_update(of=("self",))
+            .select_related("incident__brand", "recipient", "webhook")
             .filter(pk=alert_id)
             .first()
         )
@@ -387,9 +537,49 @@ def alert_send(*, alert_id: int) -> bool:
             return False
         alert.attempts += 1
         alert.save(update_fields=["attempts"])
+    try:
+        if alert.webhook_id is not None:
+            with translation.override(settings.LANGUAGE_CODE):
+                summary = alert_summary(incident=alert.incident)
+            notifier_for(alert.webhook.kind, alert.webhook.url).send(summary)
+        else:
+            _alert_email(alert).send()
+    except (OSError, WebhookError) as exc:
+        logger.warning("alert %s (attempt %s) failed: %s", alert.pk, alert.attempts, exc)
+        with transaction.atomic():
+            Alert.objects.filter(pk=alert.pk).update(
+                status=AlertStatus.FAILED, error=str(exc)[:1000]
+            )
+            if alert.attempts == 1:  # once on the timeline; the alerts page has every try
+                timeline_add(
+                    incident=alert.incident,
+                    kind=TimelineKind.ALERT,
+                    message=_("Alert to %(to)s failed (%(error)s); retrying")
+                    % {"to": _alert_target(alert), "error": str(exc)[:200]},
+                )
+        raise
+    with transaction.atomic():
+        Alert.objects.filter(pk=alert.pk).update(
+            status=AlertStatus.SENT, sent_at=timezone.now(), error=""
+        )
+        timeline_add(
+            incident=alert.incident,
+            kind=TimelineKind.ALERT,
+            message=_("Alert sent to %(to)s") % {"to": _alert_target(alert)},
+        )
+    return True
+
+
+def _alert_target(alert: Alert) -> str:
+    if alert.webhook_id is not None:
+        return f"{alert.webhook.name} ({alert.webhook.get_kind_display()})"
+    return alert.recipient.get_username()
+
+
+def _alert_email(alert: Alert) -> EmailMultiAlternatives:
     incident = alert.incident
-    context = alert_context(incident=incident, recipient=alert.recipient)
     with translation.override(alert.recipient.language or settings.LANGUAGE_CODE):
+        context = alert_context(incident=incident, recipient=alert.recipient, alert=alert)
         subject = _("[Crisis Room] %(severity)s: %(title)s") % {
             "severity": incident.get_severity_display(),
             "title": incident.title,
@@ -398,27 +588,107 @@ def alert_send(*, alert_id: int) -> bool:
         html = render_to_string("crisisroom/email/alert.html", context)
     message = EmailMultiAlternatives(subject=subject, body=text, to=[alert.email])
     message.attach_alternative(html, "text/html")
+    return message
+
+
+def alert_ack_token(*, alert: Alert) -> str:
+    return signing.TimestampSigner(salt=ACK_SALT).sign(str(alert.pk))
+
+
+def alert_ack_url(*, alert: Alert) -> str:
+    from django.urls import reverse
+
+    path = reverse("crisisroom:alert-acknowledge", args=[alert_ack_token(alert=alert)])
+    return f"{settings.SITE_URL}{path}"
+
+
+class AckLinkError(Exception):
+    """The acknowledge link is tampered with, expired or its alert is gone."""
+
+    def __init__(self, message: str, *, expired: bool = False) -> None:
+        super().__init__(message)
+        self.expired = expired
+
+
+def alert_from_ack_token(*, token: str) -> Alert:
+    signer = signing.TimestampSigner(salt=ACK_SALT)
     try:
-        message.send()
-    except Exception as exc:
-        Alert.objects.filter(pk=alert.pk).update(status=AlertStatus.FAILED, error=str(exc)[:1000])
-        raise
-    Alert.objects.filter(pk=alert.pk).update(
-        status=AlertStatus.SENT, sent_at=timezone.now(), error=""
+        pk = signer.unsign(
+            token, max_age=timedelta(minutes=settings.ALERT_ACK_LINK_MAX_AGE_MINUTES)
+        )
+    except signing.SignatureExpired as exc:
+        raise AckLinkError(_("This acknowledge link has expired."), expired=True) from exc
+    except signing.BadSignature as exc:
+        raise AckLinkError(_("This acknowledge link is not valid.")) from exc
+    alert = (
+        Alert.objects.select_related("incident__brand", "recipient")
+        .filter(pk=int(pk), recipient__isnull=False)
+        .first()
     )
-    return True
+    if alert is None:
+        raise AckLinkError(_("This acknowledge link is not valid."))
+    return alert
 
 
-def alert_context(*, incident: Incident, recipient: User) -> dict:
-    from crisisroom.selectors import incident_top_mentions
+def alert_acknowledge_by_token(*, token: str) -> Incident:
+    """The one-click acknowledge from an alert: the signed token stands for its recipient."""
+    alert = alert_from_ack_token(token=token)
+    return incident_acknowledge(
+        incident=alert.incident, user=alert.recipient, via=_("link in the alert")
+    )
+
+
+def alert_summary(*, incident: Incident) -> dict:
+    """What an alert says, for the webhooks (the email renders alert_context)."""
+    from crisisroom.selectors import incident_sentiment_split
+
+    split = incident_sentiment_split(incident=incident)
+    signals = [describe_signal(s) for s in incident.signals.order_by("at")[:5]]
+    return {
+        "title": _("[Crisis Room] %(severity)s: %(title)s")
+        % {"severity": incident.get_severity_display(), "title": incident.title},
+        "brand": incident.brand.name,
+        "url": f"{settings.SITE_URL}/incidents/{incident.pk}/",
+        "open_label": str(_("Open the war room")),
+        "signals": signals,
+        "facts": [
+            (str(_("Brand")), incident.brand.name),
+            (str(_("Severity")), str(incident.get_severity_display())),
+            (
+                str(_("Sentiment")),
+                _("%(negative)s negative, %(neutral)s neutral, %(positive)s positive") % split
+                if split["total"]
+                else "",
+            ),
+        ],
+    }
+
+
+def alert_context(*, incident: Incident, recipient: User, alert: Alert | None = None) -> dict:
+    from crisisroom.charts import bar_rows, sparkline
+    from crisisroom.selectors import (
+        incident_platforms,
+        incident_sentiment_split,
+        incident_top_mentions,
+        incident_trigger_phrases,
+        incident_volume_series,
+    )
 
     signals = list(incident.signals.order_by("at")[:5])
+    series = incident_volume_series(incident=incident)
     return {
         "incident": incident,
         "recipient": recipient,
         "signals": [(signal, describe_signal(signal)) for signal in signals],
         "top_mentions": incident_top_mentions(incident=incident, limit=5),
+        "platforms": incident_platforms(incident=incident),
+        "sentiment": incident_sentiment_split(incident=incident),
+        "trigger_phrases": incident_trigger_phrases(incident=incident),
+        "sparkline": sparkline([count for _, count in series]),
+        "volume_rows": bar_rows(series),
         "url": f"{settings.SITE_URL}/incidents/{incident.pk}/",
+        "ack_url": alert_ack_url(alert=alert) if alert is not None else "",
+        "ack_hours": settings.ALERT_ACK_LINK_MAX_AGE_MINUTES // 60,
         "time_zone": recipient.time_zone,
     }
 

@@ -173,6 +173,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "monitoring.tasks.sources_poll_due_task",
         "schedule": float(envint("SOURCES_POLL_TICK_SECONDS", 30)),
     },
+    "escalate-unacknowledged-alerts": {
+        "task": "crisisroom.tasks.alerts_escalate_task",
+        "schedule": float(envint("ESCALATE_CHECK_SECONDS", 60)),
+    },
 }
 EMBEDDED_SCHEDULER = envbool("CRISISROOM_EMBEDDED_SCHEDULER", EMBEDDED)
 
@@ -256,6 +260,16 @@ SOURCES_ALLOWED_NETWORKS = envlist("SOURCES_ALLOWED_NETWORKS")  # e.g. "10.1.2.0
 SOURCES_HTTP_TIMEOUT_SECONDS = envint("SOURCES_HTTP_TIMEOUT_SECONDS", 20)
 SOURCES_MAX_RESPONSE_BYTES = envint("SOURCES_MAX_RESPONSE_BYTES", 5 * 1024 * 1024)
 SOURCES_MAX_BACKOFF_SECONDS = envint("SOURCES_MAX_BACKOFF_SECONDS", 6 * 3600)
+# On call: "ordered" (the list's first person, then the next on escalation) or
+# "weekly" (the first place moves one person down the list each week, counted
+# from ON_CALL_ROTATION_START, a Monday, in UTC).
+ON_CALL_ROTATION = env("ON_CALL_ROTATION", "ordered")
+ON_CALL_ROTATION_START = env("ON_CALL_ROTATION_START", "2026-01-05")
+# Page the next person when an alert is not acknowledged within this many minutes.
+ALERT_ESCALATE_AFTER_MINUTES = envint("ALERT_ESCALATE_AFTER_MINUTES", 15)
+# The one-click acknowledge link in alert emails stops working after this long.
+ALERT_ACK_LINK_MAX_AGE_MINUTES = envint("ALERT_ACK_LINK_MAX_AGE_MINUTES", 24 * 60)
+WEBHOOK_TIMEOUT_SECONDS = envint("WEBHOOK_TIMEOUT_SECONDS", 10)
 
 LOGGING = {
     "version": 1,

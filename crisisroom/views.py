@@ -14,11 +14,18 @@ from django.views.decorators.vary import vary_on_headers
 
 from crisisroom import drills as drill_service
 from crisisroom import selectors, services
-from crisisroom.forms import ChatForm, DrillStartForm, PreferencesForm
+from crisisroom.forms import (
+    ChatForm,
+    DrillStartForm,
+    IncidentDismissForm,
+    IncidentRaiseForm,
+    PreferencesForm,
+)
 from crisisroom.health import health_report
 from crisisroom.models import Drill
 from crisisroom.permissions import PermissionDenied, can_view_incidents, can_work_incidents
 from monitoring.selectors import brands_overview, sources_health
+from monitoring.services import brand_get_or_create
 
 
 def _get_incident_for_user(request: HttpRequest, pk: int):  # type: ignore[no-untyped-def]
@@ -88,7 +95,7 @@ def war_room(request: HttpRequest, pk: int) -> HttpResponse:
         "signals": [(s, services.describe_signal(s)) for s in incident.signals.order_by("at")],
         "chat": selectors.incident_chat(incident=incident, user=request.user),
         "present": services.presence_list(incident_id=incident.pk),
-        "platforms": selectors.incident_platforms(incident=incident),
+        "platforms": selectors.incident_platform_names(incident=incident),
         "can_work": can_work_incidents(request.user),
     }
     template = "crisisroom/war_room.html"
@@ -124,6 +131,96 @@ def incident_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     services.incident_acknowledge(incident=incident, user=request.user)
     messages.success(request, _("Incident acknowledged."))
     return redirect("crisisroom:war-room", pk=incident.pk)
+
+
+@login_required
+@require_POST
+def incident_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _get_incident_for_user(request, pk)
+    form = IncidentDismissForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        services.incident_dismiss(incident=incident, user=request.user, reason=reason)
+        messages.success(request, _("Incident dismissed as a false alarm."))
+    except services.IncidentStateError as exc:
+        messages.error(request, str(exc))
+    return redirect("crisisroom:war-room", pk=incident.pk)
+
+
+@login_required
+def incident_raise(request: HttpRequest) -> HttpResponse:
+    """Manual raise: a small form (the API's POST /api/v1/incidents does the same)."""
+    if not can_work_incidents(request.user):
+        raise PermissionDenied(_("Only responders and admins raise incidents."))
+    form = IncidentRaiseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        incident = services.incident_open(
+            brand=brand_get_or_create(slug=data["brand"]),
+            title=data["title"],
+            severity=data["severity"],
+            opened_by=request.user,
+            is_drill=data["is_drill"],
+        )
+        return redirect("crisisroom:war-room", pk=incident.pk)
+    return render(request, "crisisroom/incident_new.html", {"form": form})
+
+
+@login_required
+@require_GET
+def incident_alerts(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every alert sent (or not) for an incident, with the error of a failed one."""
+    incident = _get_incident_for_user(request, pk)
+    alerts = list(selectors.incident_alerts(incident=incident))
+    return render(
+        request, "crisisroom/incident_alerts.html", {"incident": incident, "alerts": alerts}
+    )
+
+
+@login_required
+@require_GET
+def on_call(request: HttpRequest) -> HttpResponse:
+    if not can_view_incidents(request.user):
+        raise PermissionDenied(_("You are not allowed to see the on-call list."))
+    return render(
+        request,
+        "crisisroom/on_call.html",
+        {
+            "order": selectors.on_call_order(),
+            "fallback": services.on_call_now(),
+            "escalate_after": settings.ALERT_ESCALATE_AFTER_MINUTES,
+            "rotation": settings.ON_CALL_ROTATION,
+            "webhooks": selectors.webhooks_active(),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def alert_acknowledge(request: HttpRequest, token: str) -> HttpResponse:
+    """The one-click link in an alert email. GET shows a page with one button; the
+    POST acknowledges. Mail scanners and chat unfurlers (Outlook Safe Links, Slack
+    previews) fetch GET links on their own, so a GET must not change anything; one
+    tap on the button is still one click from a phone and needs no login: the
+    signed, expiring token stands for the person the alert was sent to."""
+    try:
+        alert = services.alert_from_ack_token(token=token)
+    except services.AckLinkError as exc:
+        return render(
+            request,
+            "crisisroom/alert_acknowledge.html",
+            {"error": str(exc), "expired": exc.expired},
+            status=410 if exc.expired else 400,
+        )
+    incident = alert.incident
+    done = False
+    if request.method == "POST":
+        incident = services.alert_acknowledge_by_token(token=token)
+        done = True
+    return render(
+        request,
+        "crisisroom/alert_acknowledge.html",
+        {"alert": alert, "incident": incident, "done": done},
+    )
 
 
 @require_POST

@@ -36,3 +36,15 @@ class SignalKind(models.TextChoices):
     VELOCITY = "velocity", _("Velocity")
     TRIGGER_PHRASE = "trigger_phrase", _("Trigger phrase")
     KEY_VOICE = "key_voice", _("Negative post from a high-reach author")
+    # A failing source left a hole in the data: a warning, never an incident.
+    SOURCE_HEALTH = "source_health", _("Source health warning")
+
+
+# Kinds that may open an incident (SOURCE_HEALTH only warns).
+INCIDENT_SIGNAL_KINDS = (
+    SignalKind.VOLUME,
+    SignalKind.NEGATIVE_SHARE,
+    SignalKind.VELOCITY,
+    SignalKind.TRIGGER_PHRASE,
+    SignalKind.KEY_VOICE,
+)

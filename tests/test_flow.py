@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import json
+import re
 import time
+import urllib.parse
 import urllib.request
 from datetime import UTC, datetime
+from http.cookiejar import CookieJar
 
 import pytest
 from django.test import Client
@@ -54,9 +57,9 @@ def wait_for(check, timeout: float = 30):  # type: ignore[no-untyped-def]
 
 
 def test_mentions_through_the_api_open_an_incident_page_on_call_and_reach_the_war_room(
-    live_stack, smtp_server, bob, charlie
+    live_stack, smtp_server, alice, bob
 ):
-    OnCallEntry.objects.create(user=charlie)
+    OnCallEntry.objects.create(user=alice)
     brand = Brand.objects.create(name="Acme Coffee", slug="acme-coffee")
     WatchTerm.objects.create(brand=brand, query="Acme Coffee")
     token = api_token_create(user=bob)
@@ -77,7 +80,7 @@ def test_mentions_through_the_api_open_an_incident_page_on_call_and_reach_the_wa
     messages = smtp_server.inbox.wait_for(1, timeout=30)
     assert len(messages) == 1, live_stack.log_tail()
     alert = messages[0]
-    assert alert["To"] == "charlie@example.com"
+    assert alert["To"] == "alice@example.com"
     assert "Acme Coffee" in alert["Subject"]
     parts = {
         part.get_content_type(): part.get_payload(decode=True).decode()
@@ -87,6 +90,7 @@ def test_mentions_through_the_api_open_an_incident_page_on_call_and_reach_the_wa
     assert f"{live_stack.base_url}/incidents/{incident.pk}/" in parts["text/plain"]
     assert "Trigger phrase" in parts["text/plain"]
     assert "<html>" in parts["text/html"]
+    acknowledge_by_the_link_in(parts["text/plain"], live_stack.base_url, incident)
 
     client = Client()
     client.force_login(bob)
@@ -114,6 +118,23 @@ def test_mentions_through_the_api_open_an_incident_page_on_call_and_reach_the_wa
     time.sleep(1)
     assert len(smtp_server.inbox.messages) == 1
     assert Incident.objects.filter(brand=brand).count() == 1
+
+
+def acknowledge_by_the_link_in(text: str, base_url: str, incident: Incident) -> None:
+    """Follow the alert's one-click link as a phone would: open it, tap the button."""
+    [link] = re.findall(rf"{re.escape(base_url)}/alerts/ack/\S+/", text)
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+    with opener.open(link, timeout=30) as page:
+        html = page.read().decode()
+    incident.refresh_from_db()
+    assert incident.status == "open"  # opening the link alone changes nothing
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    form = urllib.parse.urlencode({"csrfmiddlewaretoken": token}).encode()
+    with opener.open(urllib.request.Request(link, data=form, method="POST"), timeout=30) as page:
+        assert page.status == 200
+    incident.refresh_from_db()
+    assert incident.status == "acknowledged"
+    assert incident.timeline.get(kind="acknowledged").actor.username == "alice"
 
 
 def test_a_socket_without_a_session_is_refused_by_the_real_server(live_stack, bob):

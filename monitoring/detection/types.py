@@ -105,6 +105,22 @@ class DetectorConfig:
     negative_min_increase: float = 0.15
     negative_halflife_buckets: int = 2016  # one week
 
+    # --- rules over mentions (run by monitoring/detection_service.py) -------
+    # Trigger phrases ("boycott", "抵制", … ; Brand.trigger_phrases): negative
+    # mentions naming one within the window, at least this many and at least
+    # trigger_ratio x the usual hourly rate of such mentions over the last week.
+    trigger_window_minutes: int = 60
+    trigger_min_mentions: int = 3
+    trigger_ratio: float = 3.0
+    trigger_cooldown_minutes: int = 120
+    # Key voices: a negative post from an author with this many followers.
+    key_voice_followers: int = 100_000
+    key_voice_window_minutes: int = 60
+    key_voice_cooldown_minutes: int = 180
+    # A source feeding the brand that has failed this many polls in a row makes
+    # its buckets gaps (not learned, never alerted) and raises a warning.
+    source_failures_for_gap: int = 2
+
     @classmethod
     def from_overrides(cls, overrides: dict | None) -> DetectorConfig:
         """Defaults updated with a dict of per-brand overrides.
