@@ -44,6 +44,8 @@ class TimelineKind(models.TextChoices):
     MEMBER = "member", _("Team")
     NOTE = "note", _("Note")
     STATUS = "status", _("Status change")
+    PLAYBOOK = "playbook", _("Playbook")
+    STATEMENT = "statement", _("Statement")
 
 
 class AlertStatus(models.TextChoices):

@@ -79,6 +79,9 @@ class IncidentConsumer(AsyncJsonWebsocketConsumer):
             "mentions.new": "crisisroom/war_room.html#mention-rows-oob",
             "timeline.new": "crisisroom/war_room.html#timeline-item-oob",
             "incident.updated": "crisisroom/war_room.html#incident-status",
+            "playbook.item": "playbook/partials/panel.html#item-oob",
+            "playbook.step": "playbook/partials/panel.html#step-oob",
+            "statement.updated": "playbook/partials/panel.html#statement-oob",
         }.get(payload["type"])
         if template is None:
             return ""
@@ -96,6 +99,10 @@ class IncidentConsumer(AsyncJsonWebsocketConsumer):
                 "get_status_display": IncidentStatus(payload["status"]).label,
                 "is_drill": payload.get("is_drill", False),
             }
+        elif payload["type"] in ("playbook.item", "playbook.step"):
+            context["item"] = context["step"] = payload
+        elif payload["type"] == "statement.updated":
+            context["statement"] = payload
         elif payload["type"] == "timeline.new":
             context["event"] = {**payload, "at": datetime.fromisoformat(payload["at"])}
         try:
