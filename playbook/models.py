@@ -289,9 +289,6 @@ class Statement(models.Model):
 class StatementVersion(models.Model):
     """The text of a statement at each edit (kept: who changed what, when)."""
 
-    def __str__(self) -> str:
-        return f"{self.statement_id} v{self.number}"
-
     statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
     body = models.TextField()
@@ -304,12 +301,12 @@ class StatementVersion(models.Model):
             models.UniqueConstraint(fields=["statement", "number"], name="uniq_statement_version")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.statement_id} v{self.number}"
+
 
 class StatementVariant(models.Model):
     """The statement as written for one channel (a post must fit the network's limit)."""
-
-    def __str__(self) -> str:
-        return f"{self.statement_id} {self.channel}"
 
     statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="variants")
     channel = models.CharField(max_length=20, choices=Channel.choices)
@@ -321,12 +318,12 @@ class StatementVariant(models.Model):
             models.UniqueConstraint(fields=["statement", "channel"], name="uniq_statement_channel")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.statement_id} {self.channel}"
+
 
 class Approval(models.Model):
     """One crisis role's approval of one version of a statement."""
-
-    def __str__(self) -> str:
-        return f"{self.statement_id} v{self.version} by {self.role_id}"
 
     statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="approvals")
     role = models.ForeignKey("crisisroom.CrisisRole", on_delete=models.PROTECT, related_name="+")
@@ -342,12 +339,12 @@ class Approval(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.statement_id} v{self.version} by {self.role_id}"
+
 
 class Rejection(models.Model):
     """A rejection sends a statement back to its author with a comment."""
-
-    def __str__(self) -> str:
-        return f"{self.statement_id} v{self.version} rejected"
 
     statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="rejections")
     user = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
@@ -358,12 +355,12 @@ class Rejection(models.Model):
     class Meta:
         ordering = ["at", "pk"]
 
+    def __str__(self) -> str:
+        return f"{self.statement_id} v{self.version} rejected"
+
 
 class ExpectedQuestion(models.Model):
     """A question the team expects, with the answer prepared for it."""
-
-    def __str__(self) -> str:
-        return self.question[:60]
 
     incident = models.ForeignKey(
         "crisisroom.Incident", on_delete=models.CASCADE, related_name="expected_questions"
@@ -374,12 +371,12 @@ class ExpectedQuestion(models.Model):
     class Meta:
         ordering = ["pk"]
 
+    def __str__(self) -> str:
+        return self.question[:60]
+
 
 class Publication(models.Model):
     """Where and how a statement went out (sandbox for drills; by hand with a link)."""
-
-    def __str__(self) -> str:
-        return f"{self.statement_id} {self.state} {self.channel}"
 
     statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="publications")
     target = models.ForeignKey(
@@ -397,12 +394,12 @@ class Publication(models.Model):
     class Meta:
         ordering = ["at", "pk"]
 
+    def __str__(self) -> str:
+        return f"{self.statement_id} {self.state} {self.channel}"
+
 
 class SupportScript(models.Model):
     """Step 5: what customer service says, drawn from the approved statement."""
-
-    def __str__(self) -> str:
-        return self.title
 
     incident = models.ForeignKey(
         "crisisroom.Incident", on_delete=models.CASCADE, related_name="support_scripts"
@@ -417,12 +414,12 @@ class SupportScript(models.Model):
     class Meta:
         ordering = ["pk"]
 
+    def __str__(self) -> str:
+        return self.title
+
 
 class ChannelUpdate(models.Model):
     """Step 6: one owned channel to update (website, blog, …) with its owner and state."""
-
-    def __str__(self) -> str:
-        return f"{self.incident_id} {self.channel}: {self.state}"
 
     incident = models.ForeignKey(
         "crisisroom.Incident", on_delete=models.CASCADE, related_name="channel_updates"
@@ -440,12 +437,12 @@ class ChannelUpdate(models.Model):
             models.UniqueConstraint(fields=["incident", "channel"], name="uniq_channel_update")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.incident_id} {self.channel}: {self.state}"
+
 
 class PostCrisisReview(models.Model):
     """Step 7: the review after the crisis: root cause, lessons, metrics snapshot."""
-
-    def __str__(self) -> str:
-        return f"review of {self.incident_id}"
 
     incident = models.OneToOneField(
         "crisisroom.Incident", on_delete=models.CASCADE, related_name="review"
@@ -454,12 +451,12 @@ class PostCrisisReview(models.Model):
     lessons = models.TextField(_("lessons"), blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    def __str__(self) -> str:
+        return f"review of {self.incident_id}"
+
 
 class PolicyAction(models.Model):
     """A policy change the review decided, with its owner."""
-
-    def __str__(self) -> str:
-        return self.text
 
     review = models.ForeignKey(PostCrisisReview, on_delete=models.CASCADE, related_name="actions")
     text = models.CharField(_("action"), max_length=300)
@@ -470,3 +467,6 @@ class PolicyAction(models.Model):
 
     class Meta:
         ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.text
