@@ -36,6 +36,7 @@ from playbook.models import (
 )
 from playbook.permissions import can_act_on_playbook, can_assemble_team, incident_roles
 from playbook.review import review_statement
+from playbook.templatetags.playbook_tags import panel_context
 
 
 def _get_incident_for_user(request: HttpRequest, pk: int) -> Incident:
@@ -77,7 +78,7 @@ def playbook_page(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _get_incident_for_user(request, pk)
     context = {
         "incident": incident,
-        "steps": selectors.run_steps(incident),
+        "steps": panel_context(incident)["pb_steps"],
         "can_act": can_act_on_playbook(request.user, incident),
         "can_assemble": can_assemble_team(request.user, incident),
         "members": incident.members.select_related("user", "crisis_role"),

@@ -47,6 +47,9 @@ def panel_context(incident: Incident) -> dict[str, Any]:
             "step_state": step.state,
             "title": step.title,
             "owner_role": step.owner_role.slug,
+            "owner_label": step.owner_role.label,
+            "description": step.description,
+            "needs_approval": step.needs_approval,
             "items": [
                 {
                     "item": item.pk,
