@@ -22,28 +22,39 @@ MEDIA_PLATFORMS = {"news", "blog", "rss", "media", "press"}
 # --- Statements ---------------------------------------------------------------------
 
 
-def required_roles(statement: Statement) -> list[str]:
-    policy = (
-        ApprovalPolicy.objects.filter(response_level=statement.response_level)
-        .prefetch_related("required_roles")
-        .first()
-    )
-    if policy is None:
-        return list(DEFAULT_REQUIRED)
-    roles = sorted(policy.required_roles.all(), key=lambda r: r.position)
-    return [r.slug for r in roles] or list(DEFAULT_REQUIRED)
+def _policy_roles() -> dict[str, list[str]]:
+    return {
+        policy.response_level: [
+            r.slug for r in sorted(policy.required_roles.all(), key=lambda r: r.position)
+        ]
+        for policy in ApprovalPolicy.objects.prefetch_related("required_roles")
+    }
 
 
-def missing_roles(statement: Statement) -> list[str]:
-    done = set(
-        statement.approvals.filter(version=statement.version).values_list("role__slug", flat=True)
-    )
-    return [r for r in required_roles(statement) if r not in done]
+def required_roles(statement: Statement, policies: dict[str, list[str]] | None = None) -> list[str]:
+    if policies is None:
+        policies = _policy_roles()
+    return list(policies.get(statement.response_level) or DEFAULT_REQUIRED)
 
 
-def statement_json(statement: Statement) -> dict[str, Any]:
-    approvals = statement.approvals.filter(version=statement.version).select_related("role", "user")
-    rejection = statement.rejections.select_related("user").last()
+def _current_approvals(statement: Statement) -> list:  # type: ignore[type-arg]
+    return [a for a in statement.approvals.all() if a.version == statement.version]
+
+
+def missing_roles(statement: Statement, policies: dict[str, list[str]] | None = None) -> list[str]:
+    done = {a.role.slug for a in _current_approvals(statement)}
+    return [r for r in required_roles(statement, policies) if r not in done]
+
+
+def statement_json(
+    statement: Statement, policies: dict[str, list[str]] | None = None
+) -> dict[str, Any]:
+    """The API's and the live events' shape; prefetch with ``statements_for`` for lists."""
+    if policies is None:
+        policies = _policy_roles()
+    approvals = sorted(_current_approvals(statement), key=lambda a: (a.at, a.pk))
+    rejections = sorted(statement.rejections.all(), key=lambda r: (r.at, r.pk))
+    rejection = rejections[-1] if rejections else None
     variants = {v.channel: v.body for v in statement.variants.all()}
     return {
         "id": statement.pk,
@@ -55,8 +66,8 @@ def statement_json(statement: Statement) -> dict[str, Any]:
         "response_level": statement.response_level,
         "channels": statement.channels,
         "variants": variants,
-        "required_roles": required_roles(statement),
-        "missing_roles": missing_roles(statement),
+        "required_roles": required_roles(statement, policies),
+        "missing_roles": missing_roles(statement, policies),
         "approvals": [
             {"role": a.role.slug, "user": a.user.get_username(), "at": a.at.isoformat()}
             for a in approvals
@@ -88,8 +99,20 @@ def statements_for(incident: Incident) -> list[Statement]:
     return list(
         Statement.objects.filter(incident=incident)
         .select_related("created_by")
+        .prefetch_related(
+            "approvals__role",
+            "approvals__user",
+            "rejections__user",
+            "variants",
+            "publications",
+        )
         .order_by("created_at", "pk")
     )
+
+
+def statements_json(incident: Incident) -> list[dict[str, Any]]:
+    policies = _policy_roles()
+    return [statement_json(s, policies) for s in statements_for(incident)]
 
 
 # --- The run ------------------------------------------------------------------------

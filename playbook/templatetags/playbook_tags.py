@@ -62,7 +62,7 @@ def panel_context(incident: Incident) -> dict[str, Any]:
         }
         for step in selectors.run_steps(incident)
     ]
-    statements = [selectors.statement_json(s) for s in selectors.statements_for(incident)]
+    statements = selectors.statements_json(incident)
     return {"incident": incident, "pb_steps": steps, "pb_statements": statements}
 
 

@@ -63,3 +63,22 @@ def test_an_approver_sees_the_approve_button(cast):
         f"/incidents/{cast.incident.pk}/playbook/statements/{statement.pk}/"
     ).content.decode()
     assert ">Approve</button>" in page
+
+
+def test_the_war_room_panel_costs_the_same_queries_for_one_or_many_statements(cast):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from playbook.tests.conftest import approved
+
+    client = Client()
+    client.force_login(cast["viewer"])
+    url = f"/incidents/{cast.incident.pk}/"
+    approved(cast)
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(url).status_code == 200
+    approved(cast)
+    approved(cast)
+    with CaptureQueriesContext(connection) as three:
+        assert client.get(url).status_code == 200
+    assert len(three.captured_queries) == len(one.captured_queries)
