@@ -19,9 +19,13 @@ TIMEOUT = 15
 
 
 class PublishError(Exception):
-    def __init__(self, message: str, *, retry: bool) -> None:
+    def __init__(self, message: str, *, retry: bool = False) -> None:
         super().__init__(message)
         self.retry = retry
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        # Celery pickles the exception of a retried task; keep ``retry`` across.
+        return (self.__class__, (str(self),), {"retry": self.retry})
 
 
 @dataclass

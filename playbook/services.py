@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -712,6 +713,8 @@ def statement_publish(
                     actor=by,
                     data={"statement": statement.pk, "retry": exc.retry},
                 )
+                if exc.retry:
+                    _queue_retry(publications[-1].pk)
                 continue
             publications.append(
                 Publication.objects.create(
@@ -727,6 +730,18 @@ def statement_publish(
             )
     if not any(p.state != PublicationState.FAILED for p in publications):
         return statement, publications
+    _mark_published(statement, by, publications)
+    return statement, publications
+
+
+def _queue_retry(publication_id: int) -> None:
+    from playbook.tasks import publication_retry_task
+
+    transaction.on_commit(lambda: publication_retry_task.delay(publication_id))
+
+
+def _mark_published(statement: Statement, by: User | None, publications: list[Publication]) -> None:
+    incident = statement.incident
     now = timezone.now()
     statement.state = StatementState.PUBLISHED
     statement.published_at = now
@@ -749,13 +764,73 @@ def statement_publish(
             if incident.is_drill
             else _("Statement #%(id)s published by %(user)s: %(where)s")
         )
-        % {"id": statement.pk, "user": by.get_username(), "where": where},
+        % {"id": statement.pk, "user": by.get_username() if by else "-", "where": where},
         actor=by,
         data={"statement": statement.pk, "publications": [p.pk for p in publications]},
     )
     _push_statement(statement)
     _refresh_approval_steps(incident)
-    return statement, publications
+
+
+def publication_retry(*, publication_id: int) -> bool:
+    """Try a failed publication again (same target, same text). Returns True when sent.
+
+    Raises PublishError when another try may help (the task retries it with back-off).
+    Nothing is sent when the statement was edited or rejected since: its approval is gone.
+    """
+    from playbook.publishers import PublishError, publisher_for
+
+    retry_error: PublishError | None = None
+    with transaction.atomic():
+        publication = (
+            Publication.objects.select_for_update(of=("self",))
+            .select_related("statement__incident", "target", "by")
+            .filter(pk=publication_id)
+            .first()
+        )
+        if publication is None or publication.state != PublicationState.FAILED:
+            return False
+        statement = _lock(publication.statement)
+        if statement.state not in (StatementState.APPROVED, StatementState.PUBLISHED):
+            return False
+        if publication.target is None or not publication.target.active:
+            return False
+        if statement.incident.is_drill:
+            return False
+        try:
+            result = publisher_for(publication.target).publish(
+                text=publication.body, statement=statement
+            )
+        except PublishError as exc:
+            publication.error = str(exc)[:1000]
+            publication.save(update_fields=["error"])
+            retry_error = exc
+        else:
+            _publication_sent(publication, statement, result)
+    if retry_error is not None:
+        if retry_error.retry:
+            raise retry_error  # after commit: the error stays recorded
+        return False
+    return True
+
+
+def _publication_sent(publication: Publication, statement: Statement, result: Any) -> None:
+    publication.state = PublicationState.SENT
+    publication.url = result.url[:500]
+    publication.external_id = result.external_id[:200]
+    publication.error = ""
+    publication.at = timezone.now()
+    publication.save(update_fields=["state", "url", "external_id", "error", "at"])
+    if statement.state == StatementState.APPROVED:
+        _mark_published(statement, publication.by or statement.created_by, [publication])
+        return
+    timeline_add(
+        incident=statement.incident,
+        kind=TimelineKind.STATEMENT,
+        message=_("Statement #%(id)s published on retry: %(where)s")
+        % {"id": statement.pk, "where": publication.url or publication.target.name},
+        data={"statement": statement.pk},
+    )
 
 
 @transaction.atomic

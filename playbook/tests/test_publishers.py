@@ -127,3 +127,62 @@ def test_publishing_through_the_api_posts_to_every_active_target(cast, social, a
     assert body["state"] == "published"
     assert sorted(p["channel"] for p in body["publications"]) == ["bluesky", "mastodon"]
     assert all(p["state"] == "sent" for p in body["publications"])
+
+
+def test_a_publication_that_failed_for_a_passing_reason_is_retried(cast, social):
+    import pickle
+
+    from playbook.models import Publication
+
+    social.fail_with = 503
+    target = _target(social, "mastodon")
+    statement = approved(cast)
+    statement, pubs = services.statement_publish(
+        statement=statement, by=cast["social_media_manager"], targets=[target]
+    )
+    assert statement.state == "approved"
+    with pytest.raises(PublishError) as caught:
+        services.publication_retry(publication_id=pubs[0].pk)
+    assert pickle.loads(pickle.dumps(caught.value)).retry is True
+    assert "503" in Publication.objects.get(pk=pubs[0].pk).error
+    social.fail_with = None
+    assert services.publication_retry(publication_id=pubs[0].pk) is True
+    statement.refresh_from_db()
+    assert statement.state == "published"
+    assert Publication.objects.get(pk=pubs[0].pk).state == "sent"
+    # Done is done: a second retry sends nothing.
+    sent = len(social.requests)
+    assert services.publication_retry(publication_id=pubs[0].pk) is False
+    assert len(social.requests) == sent
+
+
+def test_a_retry_sends_nothing_once_the_statement_was_edited(cast, social):
+    social.fail_with = 503
+    target = _target(social, "mastodon")
+    statement = approved(cast)
+    statement, pubs = services.statement_publish(
+        statement=statement, by=cast["social_media_manager"], targets=[target]
+    )
+    services.statement_edit(statement=statement, by=cast["pr_lead"], body="New text, not approved")
+    social.fail_with = None
+    sent = len(social.requests)
+    assert services.publication_retry(publication_id=pubs[0].pk) is False
+    assert len(social.requests) == sent
+
+
+def test_a_retryable_failure_queues_a_retry_after_commit(
+    cast, social, django_capture_on_commit_callbacks
+):
+    from playbook.models import Publication
+
+    social.fail_with = 503
+    target = _target(social, "mastodon")
+    statement = approved(cast)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        statement, pubs = services.statement_publish(
+            statement=statement, by=cast["social_media_manager"], targets=[target]
+        )
+    social.fail_with = None
+    for callback in callbacks:
+        callback()  # the eager task runs the retry now
+    assert Publication.objects.get(pk=pubs[0].pk).state == "sent"
