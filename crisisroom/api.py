@@ -193,10 +193,7 @@ def incident_json(incident: Incident, *, detail: bool = False) -> dict[str, Any]
             for m in incident.members.select_related("user", "crisis_role")
         ]
         data["playbook"] = playbook_selectors.playbook_json(incident)
-        data["statements"] = [
-            playbook_selectors.statement_json(s)
-            for s in playbook_selectors.statements_for(incident)
-        ]
+        data["statements"] = playbook_selectors.statements_json(incident)
     return data
 
 
