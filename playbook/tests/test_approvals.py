@@ -216,3 +216,18 @@ def test_every_transition_lands_in_the_timeline(cast):
     assert sum("approved by" in m and " as " in m for m in messages) == 2
     assert any("every required role" in m for m in messages)
     assert any("published" in m for m in messages)
+
+
+def test_the_page_refuses_to_publish_an_unapproved_statement_with_a_message(cast):
+    from django.test import Client
+
+    statement = submitted(cast)
+    client = Client()
+    client.force_login(cast["social_media_manager"])
+    url = f"/incidents/{cast.incident.pk}/playbook/statements/{statement.pk}/"
+    response = client.post(url + "publish/", {"url": "https://acme.test/1"}, follow=True)
+    assert response.status_code == 200
+    assert "Not approved yet" in response.content.decode()
+    statement.refresh_from_db()
+    assert statement.state == StatementState.SUBMITTED
+    assert not Publication.objects.filter(statement=statement).exists()
