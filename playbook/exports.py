@@ -1,5 +1,5 @@
 """The post-crisis review as Markdown (always) and PDF (fpdf2; Chinese text needs a
-CJK font: Debian's fonts-noto-cjk, else DejaVu, whose missing glyphs show as boxes)."""
+CJK font: Debian's fonts-noto-cjk, else DejaVu, whose missing glyphs show as boxes; without either, the core Helvetica prints "?" for them)."""
 
 from __future__ import annotations
 
@@ -79,18 +79,21 @@ def review_markdown(incident: Incident) -> str:
     return "\n".join(lines) + "\n"
 
 
-def review_pdf(incident: Incident) -> bytes:
+def review_pdf(incident: Incident, fonts: list[tuple[str, int]] = CJK_FONTS) -> bytes:
     from fpdf import FPDF
 
     pdf = FPDF()
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
-    for path, index in CJK_FONTS:
+    unicode_font = False
+    for path, index in fonts:
         if Path(path).exists():
             pdf.add_font("body", "", path, collection_font_number=index)
             pdf.set_font("body", size=10)
+            unicode_font = True
             break
     else:
+        # The core fonts hold Latin-1 only: anything else prints as "?" rather than failing.
         pdf.set_font("helvetica", size=10)
     for line in review_markdown(incident).splitlines():
         if line.startswith("|---"):
@@ -98,5 +101,7 @@ def review_pdf(incident: Incident) -> bytes:
         size = 16 if line.startswith("# ") else 13 if line.startswith("## ") else 10
         pdf.set_font_size(size)
         text = line.lstrip("#").strip() or " "
+        if not unicode_font:
+            text = text.encode("latin-1", "replace").decode("latin-1")
         pdf.multi_cell(0, size * 0.6, text, new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())

@@ -82,3 +82,11 @@ def test_the_war_room_panel_costs_the_same_queries_for_one_or_many_statements(ca
     with CaptureQueriesContext(connection) as three:
         assert client.get(url).status_code == 200
     assert len(three.captured_queries) == len(one.captured_queries)
+
+
+def test_without_any_unicode_font_the_pdf_still_renders(cast):
+    services.review_update(
+        incident=cast.incident, by=cast["incident_lead"], root_cause="烘焙機", lessons="“quoted”"
+    )
+    pdf = exports.review_pdf(cast.incident, fonts=[("/nonexistent.ttf", 0)])
+    assert pdf.startswith(b"%PDF")
