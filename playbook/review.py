@@ -125,6 +125,14 @@ def review_text(
                 _("No concrete action: say what you are doing and when you will update."),
             )
         )
+    if found := re.search(r"\{[a-z_]+\}", text):
+        flags.append(
+            Flag(
+                "placeholder",
+                _("A template placeholder is still unfilled."),
+                found.group(0),
+            )
+        )
     lowered = text.lower()
     text_words = _words(text)
     for claim, status in claims:

@@ -88,3 +88,8 @@ def test_the_api_returns_the_flags(cast, api_for):
     response = api_for(cast["viewer"]).get(f"/statements/{statement.pk}/review")
     assert response.status_code == 200
     assert "non_apology" in {f["code"] for f in response.json()["flags"]}
+
+
+def test_it_flags_an_unfilled_template_placeholder():
+    flags = review_text(GOOD + " Next update by {next_update}.")
+    assert [f.excerpt for f in flags if f.code == "placeholder"] == ["{next_update}"]
