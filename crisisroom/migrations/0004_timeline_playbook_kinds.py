@@ -4,15 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('crisisroom', '0003_seed_crisis_roles'),
+        ("crisisroom", "0003_seed_crisis_roles"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='timelineevent',
-            name='kind',
-            field=models.CharField(choices=[('opened', 'Incident opened'), ('signal', 'Signal'), ('alert', 'Alert'), ('acknowledged', 'Acknowledged'), ('member', 'Team'), ('note', 'Note'), ('status', 'Status change'), ('playbook', 'Playbook'), ('statement', 'Statement')], max_length=30),
+            model_name="timelineevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("opened", "Incident opened"),
+                    ("signal", "Signal"),
+                    ("alert", "Alert"),
+                    ("acknowledged", "Acknowledged"),
+                    ("member", "Team"),
+                    ("note", "Note"),
+                    ("status", "Status change"),
+                    ("playbook", "Playbook"),
+                    ("statement", "Statement"),
+                ],
+                max_length=30,
+            ),
         ),
     ]
