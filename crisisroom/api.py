@@ -23,6 +23,7 @@ from crisisroom.permissions import PermissionDenied, can_ingest, can_view_incide
 from monitoring.ingest import ItemError, mentions_ingest, parse_timestamp
 from monitoring.models import Mention
 from monitoring.services import brand_get_or_create
+from playbook import selectors as playbook_selectors
 
 
 class ApiError(Exception):
@@ -193,8 +194,8 @@ def incident_json(incident: Incident, *, detail: bool = False) -> dict[str, Any]
             {"username": m.user.get_username(), "crisis_role": m.crisis_role.slug}
             for m in incident.members.select_related("user", "crisis_role")
         ]
-        data["playbook"] = []
-        data["statements"] = []
+        data["playbook"] = playbook_selectors.playbook_json(incident)
+        data["statements"] = playbook_selectors.statements_json(incident)
     return data
 
 

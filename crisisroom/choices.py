@@ -45,6 +45,8 @@ class TimelineKind(models.TextChoices):
     NOTE = "note", _("Note")
     STATUS = "status", _("Status change")
     CURVEBALL = "curveball", _("Curveball")
+    PLAYBOOK = "playbook", _("Playbook")
+    STATEMENT = "statement", _("Statement")
 
 
 class AlertStatus(models.TextChoices):

@@ -37,6 +37,9 @@ PARTIALS = {
     "incident.updated": "crisisroom/war_room.html#incident-status",
     "chat.new": "crisisroom/war_room.html#chat-item-oob",
     "presence": "crisisroom/war_room.html#presence",
+    "playbook.item": "playbook/partials/panel.html#item-oob",
+    "playbook.step": "playbook/partials/panel.html#step-oob",
+    "statement.updated": "playbook/partials/panel.html#statement-oob",
 }
 
 
@@ -279,6 +282,10 @@ class IncidentConsumer(CoalescingConsumer):
                 "get_status_display": IncidentStatus(payload["status"]).label,
                 "is_drill": payload.get("is_drill", False),
             }
+        elif kind in ("playbook.item", "playbook.step"):
+            context["item"] = context["step"] = payload
+        elif kind == "statement.updated":
+            context["statement"] = payload
         elif kind == "timeline.new":
             context["event"] = {**payload, "at": datetime.fromisoformat(payload["at"])}
         elif kind == "chat.new":

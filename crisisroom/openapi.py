@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from playbook import openapi as playbook_openapi
+
 
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -226,3 +228,7 @@ OPENAPI: dict[str, Any] = {
         },
     },
 }
+
+# The playbook's statement and team endpoints.
+OPENAPI["components"]["schemas"].update(playbook_openapi.SCHEMAS)
+OPENAPI["paths"].update(playbook_openapi.PATHS)

@@ -236,6 +236,9 @@ def incident_open(
     )
     for signal in signals:
         _attach_signal(incident, signal)
+    from playbook.services import playbook_run_start  # playbook builds on these services
+
+    playbook_run_start(incident=incident)
     alerts_queue(incident=incident, reason="opened")
     events.broadcast_on_commit(events.DASHBOARD_GROUP, _incident_event(incident, "incident.opened"))
     return incident

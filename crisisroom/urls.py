@@ -9,6 +9,7 @@ from crisisroom import views
 urlpatterns = [
     path("", include("crisisroom.app_urls")),
     path("", include("monitoring.urls")),
+    path("", include("playbook.urls")),
     path("accounts/login/", views.ThrottledLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("sources/", include("monitoring.urls_sources")),

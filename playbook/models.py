@@ -1,1 +1,472 @@
-"""Playbook models (the seven steps, statements and approvals) arrive with the playbook issue."""
+"""The playbook as data (template → per-incident run), statements and approvals,
+message templates, misinformation ledger, publishing, channel updates and review."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from playbook.choices import (
+    Channel,
+    ClaimStatus,
+    Classification,
+    ConnectorKind,
+    PublicationState,
+    ResponseLevel,
+    StatementState,
+    StepState,
+    TemplateKind,
+    UpdateChannel,
+    UpdateState,
+)
+
+USER = settings.AUTH_USER_MODEL
+
+
+# --- The playbook template (edited by admins) -------------------------------------
+
+
+class PlaybookTemplate(models.Model):
+    """A named set of seven steps; the default one is copied into every new incident."""
+
+    name = models.CharField(_("name"), max_length=100)
+    is_default = models.BooleanField(_("default"), default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=models.Q(is_default=True),
+                name="one_default_playbook",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StepTemplate(models.Model):
+    """One step of a playbook template: what to do, who owns it, whether it needs approval."""
+
+    template = models.ForeignKey(PlaybookTemplate, on_delete=models.CASCADE, related_name="steps")
+    number = models.PositiveSmallIntegerField(_("number"))
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    owner_role = models.ForeignKey(
+        "crisisroom.CrisisRole", on_delete=models.PROTECT, related_name="+"
+    )
+    needs_approval = models.BooleanField(_("needs approval"), default=False)
+
+    class Meta:
+        ordering = ["template", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["template", "number"], name="uniq_step_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number}. {self.title}"
+
+
+class ChecklistItemTemplate(models.Model):
+    """One checklist line of a step template."""
+
+    step = models.ForeignKey(StepTemplate, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveSmallIntegerField(default=0)
+    text = models.CharField(_("text"), max_length=300)
+
+    class Meta:
+        ordering = ["step", "position", "pk"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class ApprovalPolicy(models.Model):
+    """Which crisis roles must approve a statement at a response level."""
+
+    response_level = models.CharField(
+        _("response level"), max_length=20, choices=ResponseLevel.choices, unique=True
+    )
+    required_roles = models.ManyToManyField("crisisroom.CrisisRole", related_name="+")
+
+    class Meta:
+        verbose_name_plural = "approval policies"
+
+    def __str__(self) -> str:
+        return str(ResponseLevel(self.response_level).label)
+
+
+class MessageTemplate(models.Model):
+    """A reusable message with {placeholders}; admins mark it pre-approved."""
+
+    kind = models.CharField(_("kind"), max_length=20, choices=TemplateKind.choices)
+    lang = models.CharField(_("language"), max_length=10, default="en")
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("body"))
+    pre_approved = models.BooleanField(_("pre-approved"), default=False)
+
+    class Meta:
+        ordering = ["kind", "lang", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class PublishTarget(models.Model):
+    """An account statements are published to (Mastodon, Bluesky, a webhook)."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=ConnectorKind.choices)
+    base_url = models.URLField(_("base URL"))
+    # Mastodon: access token. Bluesky: handle and app password. Webhook: optional secret.
+    handle = models.CharField(_("handle"), max_length=200, blank=True)
+    secret = models.CharField(_("token or password"), max_length=500, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.kind})"
+
+
+class OutboundPause(models.Model):
+    """A pause of the organisation's scheduled posts: who, why, from when to when."""
+
+    reason = models.TextField(_("reason"))
+    paused_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
+    paused_at = models.DateTimeField(default=timezone.now)
+    incident = models.ForeignKey(
+        "crisisroom.Incident", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resumed_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resumed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-paused_at"]
+
+    def __str__(self) -> str:
+        return f"pause {self.paused_at:%Y-%m-%d %H:%M}"
+
+
+# --- One incident's run -----------------------------------------------------------
+
+
+class PlaybookRun(models.Model):
+    """The playbook of one incident, copied from a template when it opened."""
+
+    incident = models.OneToOneField(
+        "crisisroom.Incident", on_delete=models.CASCADE, related_name="playbook_run"
+    )
+    template = models.ForeignKey(
+        PlaybookTemplate, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"playbook of {self.incident_id}"
+
+
+class RunStep(models.Model):
+    """One step of an incident's playbook with its state."""
+
+    run = models.ForeignKey(PlaybookRun, on_delete=models.CASCADE, related_name="steps")
+    number = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    owner_role = models.ForeignKey(
+        "crisisroom.CrisisRole", on_delete=models.PROTECT, related_name="+"
+    )
+    needs_approval = models.BooleanField(default=False)
+    state = models.CharField(max_length=20, choices=StepState.choices, default=StepState.PENDING)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "number"]
+
+    def __str__(self) -> str:
+        return f"{self.number}. {self.title}"
+
+
+class RunChecklistItem(models.Model):
+    """A checklist line of one incident's step: ticked by whom, when."""
+
+    step = models.ForeignKey(RunStep, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveSmallIntegerField(default=0)
+    text = models.CharField(max_length=300)
+    done = models.BooleanField(default=False)
+    done_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["step", "position", "pk"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Assessment(models.Model):
+    """Step 2: the team's reading of the crisis (the figures come from the data)."""
+
+    incident = models.OneToOneField(
+        "crisisroom.Incident", on_delete=models.CASCADE, related_name="assessment"
+    )
+    classification = models.CharField(
+        _("classification"), max_length=30, choices=Classification.choices, blank=True
+    )
+    response_level = models.CharField(
+        _("response level"),
+        max_length=20,
+        choices=ResponseLevel.choices,
+        default=ResponseLevel.STATEMENT,
+    )
+    original_source = models.TextField(_("original source"), blank=True)
+    verified_facts = models.TextField(_("verified facts"), blank=True)
+    key_voices = models.TextField(_("key voices (influencers, media, customers)"), blank=True)
+    media_coverage = models.TextField(_("media coverage (sources, tone)"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"assessment of {self.incident_id}"
+
+
+class MisinformationClaim(models.Model):
+    """A claim circulating about the brand: its status, evidence, correction."""
+
+    incident = models.ForeignKey(
+        "crisisroom.Incident", on_delete=models.CASCADE, related_name="claims"
+    )
+    claim = models.TextField(_("claim"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=ClaimStatus.choices, default=ClaimStatus.UNVERIFIED
+    )
+    evidence = models.TextField(_("evidence"), blank=True)
+    correction = models.TextField(_("correction published"), blank=True)
+    correction_url = models.URLField(_("correction link"), blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.claim[:60]
+
+
+class Statement(models.Model):
+    """A public statement for one incident, moving draft → submitted → approved → published."""
+
+    incident = models.ForeignKey(
+        "crisisroom.Incident", on_delete=models.CASCADE, related_name="statements"
+    )
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    body = models.TextField(_("body"))
+    state = models.CharField(
+        max_length=20, choices=StatementState.choices, default=StatementState.DRAFT
+    )
+    version = models.PositiveIntegerField(default=1)
+    response_level = models.CharField(
+        max_length=20, choices=ResponseLevel.choices, default=ResponseLevel.STATEMENT
+    )
+    channels = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.title or self.body[:60]
+
+
+class StatementVersion(models.Model):
+    """The text of a statement at each edit (kept: who changed what, when)."""
+
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    body = models.TextField()
+    edited_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["statement", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["statement", "number"], name="uniq_statement_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.statement_id} v{self.number}"
+
+
+class StatementVariant(models.Model):
+    """The statement as written for one channel (a post must fit the network's limit)."""
+
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="variants")
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    body = models.TextField()
+
+    class Meta:
+        ordering = ["statement", "channel"]
+        constraints = [
+            models.UniqueConstraint(fields=["statement", "channel"], name="uniq_statement_channel")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.statement_id} {self.channel}"
+
+
+class Approval(models.Model):
+    """One crisis role's approval of one version of a statement."""
+
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="approvals")
+    role = models.ForeignKey("crisisroom.CrisisRole", on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveIntegerField()
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["statement", "role", "version"], name="uniq_approval_role_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.statement_id} v{self.version} by {self.role_id}"
+
+
+class Rejection(models.Model):
+    """A rejection sends a statement back to its author with a comment."""
+
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="rejections")
+    user = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveIntegerField()
+    comment = models.TextField()
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.statement_id} v{self.version} rejected"
+
+
+class ExpectedQuestion(models.Model):
+    """A question the team expects, with the answer prepared for it."""
+
+    incident = models.ForeignKey(
+        "crisisroom.Incident", on_delete=models.CASCADE, related_name="expected_questions"
+    )
+    question = models.TextField(_("question"))
+    answer = models.TextField(_("answer"), blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.question[:60]
+
+
+class Publication(models.Model):
+    """Where and how a statement went out (sandbox for drills; by hand with a link)."""
+
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="publications")
+    target = models.ForeignKey(
+        PublishTarget, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    channel = models.CharField(max_length=20, blank=True)
+    state = models.CharField(max_length=20, choices=PublicationState.choices)
+    url = models.URLField(max_length=500, blank=True)
+    external_id = models.CharField(max_length=200, blank=True)
+    body = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.statement_id} {self.state} {self.channel}"
+
+
+class SupportScript(models.Model):
+    """Step 5: what customer service says, drawn from the approved statement."""
+
+    incident = models.ForeignKey(
+        "crisisroom.Incident", on_delete=models.CASCADE, related_name="support_scripts"
+    )
+    statement = models.ForeignKey(
+        Statement, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    title = models.CharField(max_length=200)
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ChannelUpdate(models.Model):
+    """Step 6: one owned channel to update (website, blog, …) with its owner and state."""
+
+    incident = models.ForeignKey(
+        "crisisroom.Incident", on_delete=models.CASCADE, related_name="channel_updates"
+    )
+    channel = models.CharField(max_length=20, choices=UpdateChannel.choices)
+    owner = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    state = models.CharField(max_length=20, choices=UpdateState.choices, default=UpdateState.TODO)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "channel"], name="uniq_channel_update")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.incident_id} {self.channel}: {self.state}"
+
+
+class PostCrisisReview(models.Model):
+    """Step 7: the review after the crisis: root cause, lessons, metrics snapshot."""
+
+    incident = models.OneToOneField(
+        "crisisroom.Incident", on_delete=models.CASCADE, related_name="review"
+    )
+    root_cause = models.TextField(_("root cause"), blank=True)
+    lessons = models.TextField(_("lessons"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"review of {self.incident_id}"
+
+
+class PolicyAction(models.Model):
+    """A policy change the review decided, with its owner."""
+
+    review = models.ForeignKey(PostCrisisReview, on_delete=models.CASCADE, related_name="actions")
+    text = models.CharField(_("action"), max_length=300)
+    owner = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    done = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.text

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from playbook.models import (
+    ApprovalPolicy,
+    ChecklistItemTemplate,
+    MessageTemplate,
+    OutboundPause,
+    PlaybookTemplate,
+    PublishTarget,
+    StepTemplate,
+)
+
+
+class StepInline(admin.TabularInline):
+    model = StepTemplate
+    extra = 0
+    fields = ["number", "title", "owner_role", "needs_approval"]
+    show_change_link = True
+
+
+@admin.register(PlaybookTemplate)
+class PlaybookTemplateAdmin(admin.ModelAdmin):
+    list_display = ["name", "is_default"]
+    inlines = [StepInline]
+
+
+class ItemInline(admin.TabularInline):
+    model = ChecklistItemTemplate
+    extra = 1
+
+
+@admin.register(StepTemplate)
+class StepTemplateAdmin(admin.ModelAdmin):
+    list_display = ["template", "number", "title", "owner_role", "needs_approval"]
+    list_filter = ["template"]
+    inlines = [ItemInline]
+
+
+@admin.register(ApprovalPolicy)
+class ApprovalPolicyAdmin(admin.ModelAdmin):
+    list_display = ["response_level"]
+    filter_horizontal = ["required_roles"]
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(admin.ModelAdmin):
+    list_display = ["title", "kind", "lang", "pre_approved"]
+    list_filter = ["kind", "lang", "pre_approved"]
+    list_editable = ["pre_approved"]
+
+
+@admin.register(PublishTarget)
+class PublishTargetAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "base_url", "active"]
+
+
+@admin.register(OutboundPause)
+class OutboundPauseAdmin(admin.ModelAdmin):
+    list_display = ["paused_at", "paused_by", "reason", "resumed_at", "resumed_by"]
+    readonly_fields = ["paused_at", "paused_by", "resumed_at", "resumed_by", "incident"]

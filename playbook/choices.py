@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class StepState(models.TextChoices):
+    PENDING = "pending", _("Not started")
+    IN_PROGRESS = "in_progress", _("In progress")
+    DONE = "done", _("Done")
+
+
+class Classification(models.TextChoices):
+    PRODUCT_ISSUE = "product_issue", _("Product issue")
+    CUSTOMER_SERVICE = "customer_service", _("Customer-service failure")
+    EMPLOYEE_CONDUCT = "employee_conduct", _("Employee conduct")
+    DATA_SECURITY = "data_security", _("Data/security")
+    MISINFORMATION = "misinformation", _("Misinformation")
+    OFFENSIVE_CONTENT = "offensive_content", _("Offensive content")
+    POLICY_CHANGE = "policy_change", _("Policy change")
+    OTHER = "other", _("Other")
+
+
+class ResponseLevel(models.TextChoices):
+    CLARIFICATION = "clarification", _("Clarification")
+    STATEMENT = "statement", _("Statement")
+    FULL_CAMPAIGN = "full_campaign", _("Full campaign")
+
+
+class ClaimStatus(models.TextChoices):
+    UNVERIFIED = "unverified", _("Unverified")
+    TRUE = "true", _("True")
+    FALSE = "false", _("False")
+    MISLEADING = "misleading", _("Misleading")
+
+
+class StatementState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted for approval")
+    APPROVED = "approved", _("Approved")
+    PUBLISHED = "published", _("Published")
+
+
+class Channel(models.TextChoices):
+    X = "x", _("X")
+    MASTODON = "mastodon", _("Mastodon")
+    BLUESKY = "bluesky", _("Bluesky")
+    EMAIL = "email", _("Email")
+    WEBSITE = "website", _("Website")
+    PHONE = "phone", _("Phone message")
+
+
+# Characters a post may hold on each network; None: no hard limit.
+CHANNEL_LIMITS: dict[str, int | None] = {
+    Channel.X: 280,
+    Channel.MASTODON: 500,
+    Channel.BLUESKY: 300,
+    Channel.EMAIL: None,
+    Channel.WEBSITE: None,
+    Channel.PHONE: None,
+}
+
+
+class TemplateKind(models.TextChoices):
+    HOLDING = "holding", _("Holding statement")
+    APOLOGY = "apology", _("Apology")
+    STATUS_UPDATE = "status_update", _("Status update")
+    FAQ = "faq", _("FAQ")
+
+
+class ConnectorKind(models.TextChoices):
+    MASTODON = "mastodon", _("Mastodon")
+    BLUESKY = "bluesky", _("Bluesky")
+    WEBHOOK = "webhook", _("Generic webhook")
+
+
+class PublicationState(models.TextChoices):
+    SENT = "sent", _("Sent")
+    SANDBOX = "sandbox", _("Sandbox (drill)")
+    MANUAL = "manual", _("Marked published by hand")
+    FAILED = "failed", _("Failed")
+
+
+class UpdateChannel(models.TextChoices):
+    WEBSITE = "website", _("Website")
+    BLOG = "blog", _("Blog")
+    SOCIAL = "social", _("Social profiles")
+    EMAIL = "email", _("Email")
+    ADS = "ads", _("Ads")
+    PHONE = "phone", _("Phone system")
+    STORES = "stores", _("Stores")
+
+
+class UpdateState(models.TextChoices):
+    TODO = "todo", _("To do")
+    IN_PROGRESS = "in_progress", _("In progress")
+    DONE = "done", _("Done")
+    NOT_NEEDED = "not_needed", _("Not needed")

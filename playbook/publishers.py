@@ -1,0 +1,174 @@
+"""Publishing connectors: one small class per kind behind one interface
+(healthchecks' transports). ``PublishError.retry`` says whether trying again may help
+(network trouble, 429, 5xx) or not (bad credentials, refused content)."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils import timezone
+
+from playbook.choices import CHANNEL_LIMITS, ConnectorKind
+from playbook.models import PublishTarget, Statement
+
+TIMEOUT = 15
+
+
+class PublishError(Exception):
+    def __init__(self, message: str, *, retry: bool = False) -> None:
+        super().__init__(message)
+        self.retry = retry
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        # Celery pickles the exception of a retried task; keep ``retry`` across.
+        return (self.__class__, (str(self),), {"retry": self.retry})
+
+
+@dataclass
+class Published:
+    url: str
+    external_id: str
+
+
+def _post_json(
+    url: str, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> dict[str, Any]:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            **(headers or {}),
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
+            raw = response.read()
+    except urllib.error.HTTPError as exc:
+        detail = exc.read()[:300].decode(errors="replace")
+        retry = exc.code == 429 or exc.code >= 500
+        raise PublishError(f"HTTP {exc.code} from {url}: {detail}", retry=retry) from exc
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        raise PublishError(f"could not reach {url}: {exc}", retry=True) from exc
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise PublishError(f"{url} answered with something that is not JSON", retry=False) from exc
+    return data if isinstance(data, dict) else {"data": data}
+
+
+class Publisher:
+    channel = ""
+
+    def __init__(self, target: PublishTarget) -> None:
+        self.target = target
+        self.base = target.base_url.rstrip("/")
+
+    def publish(self, *, text: str, statement: Statement) -> Published:
+        raise NotImplementedError
+
+    def _check_length(self, text: str) -> None:
+        limit = CHANNEL_LIMITS.get(self.channel)
+        if limit and len(text) > limit:
+            raise PublishError(
+                f"the text has {len(text)} characters; {self.channel} allows {limit}", retry=False
+            )
+
+
+class MastodonPublisher(Publisher):
+    """POST /api/v1/statuses with a bearer token (an idempotency key stops double posts)."""
+
+    channel = "mastodon"
+
+    def publish(self, *, text: str, statement: Statement) -> Published:
+        self._check_length(text)
+        data = _post_json(
+            f"{self.base}/api/v1/statuses",
+            {"status": text, "visibility": "public"},
+            {
+                "Authorization": f"Bearer {self.target.secret}",
+                "Idempotency-Key": f"crisisroom-statement-{statement.pk}-v{statement.version}",
+            },
+        )
+        if "id" not in data:
+            raise PublishError("Mastodon answered without a status id", retry=False)
+        return Published(
+            url=str(data.get("url") or data.get("uri") or ""), external_id=str(data["id"])
+        )
+
+
+class BlueskyPublisher(Publisher):
+    """com.atproto.server.createSession, then com.atproto.repo.createRecord."""
+
+    channel = "bluesky"
+
+    def publish(self, *, text: str, statement: Statement) -> Published:
+        self._check_length(text)
+        session = _post_json(
+            f"{self.base}/xrpc/com.atproto.server.createSession",
+            {"identifier": self.target.handle, "password": self.target.secret},
+        )
+        token, did = session.get("accessJwt"), session.get("did")
+        if not token or not did:
+            raise PublishError("Bluesky did not open a session", retry=False)
+        record = _post_json(
+            f"{self.base}/xrpc/com.atproto.repo.createRecord",
+            {
+                "repo": did,
+                "collection": "app.bsky.feed.post",
+                "record": {
+                    "$type": "app.bsky.feed.post",
+                    "text": text,
+                    "createdAt": timezone.now().isoformat().replace("+00:00", "Z"),
+                },
+            },
+            {"Authorization": f"Bearer {token}"},
+        )
+        uri = str(record.get("uri", ""))
+        if not uri:
+            raise PublishError("Bluesky answered without a record uri", retry=False)
+        rkey = uri.rsplit("/", 1)[-1]
+        return Published(url=f"https://bsky.app/profile/{did}/post/{rkey}", external_id=uri)
+
+
+class WebhookPublisher(Publisher):
+    """A JSON POST for any other tool: the statement, its variants and incident."""
+
+    channel = "webhook"
+
+    def publish(self, *, text: str, statement: Statement) -> Published:
+        headers = {"Authorization": f"Bearer {self.target.secret}"} if self.target.secret else {}
+        data = _post_json(
+            self.target.base_url,
+            {
+                "event": "statement.published",
+                "incident": statement.incident_id,
+                "statement": statement.pk,
+                "version": statement.version,
+                "title": statement.title,
+                "text": text,
+                "variants": {v.channel: v.body for v in statement.variants.all()},
+                "is_drill": statement.incident.is_drill,
+            },
+            headers,
+        )
+        return Published(url=str(data.get("url", "")), external_id=str(data.get("id", "")))
+
+
+PUBLISHERS: dict[str, type[Publisher]] = {
+    ConnectorKind.MASTODON: MastodonPublisher,
+    ConnectorKind.BLUESKY: BlueskyPublisher,
+    ConnectorKind.WEBHOOK: WebhookPublisher,
+}
+
+
+def publisher_for(target: PublishTarget) -> Publisher:
+    return PUBLISHERS[target.kind](target)

@@ -1,0 +1,214 @@
+"""The default playbook, approval policies and message templates, seeded by a migration.
+
+Plain functions taking the app registry so a data migration (historical models) and
+tests (real models) share them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_noop as N_
+
+# (number, title, owner role, needs approval, description, checklist)
+STEPS: list[tuple[int, str, str, bool, str, list[str]]] = [
+    (
+        1,
+        N_("Assemble the team"),
+        "incident_lead",
+        False,
+        N_("Assign roster members to the crisis roles and notify them."),
+        [
+            N_("Assign an incident lead"),
+            N_("Assign social media, PR, legal, HR and executive roles as needed"),
+            N_("Notify everyone assigned"),
+            N_("Open the war room and agree how often to meet"),
+        ],
+    ),
+    (
+        2,
+        N_("Assess the situation"),
+        "incident_lead",
+        False,
+        N_(
+            "Scale and growth, platforms, sentiment, key voices, media coverage, "
+            "facts, category and response level, misinformation."
+        ),
+        [
+            N_("Check scale and growth rate (mentions, reach, speed)"),
+            N_("Rank platforms by harm"),
+            N_("Read the sentiment split and trend"),
+            N_("List key voices: influencers, media, customers"),
+            N_("Find the original source and verify the facts"),
+            N_("Record claims in the misinformation ledger"),
+            N_("Classify the crisis and choose the response level"),
+        ],
+    ),
+    (
+        3,
+        N_("Coordinate the response"),
+        "pr_lead",
+        True,
+        N_("Channels, key messages, the draft statement and expected questions."),
+        [
+            N_("Choose the channels"),
+            N_("Agree the key messages"),
+            N_("Draft the statement and its channel variants"),
+            N_("Prepare answers to expected questions"),
+            N_("Get the statement approved"),
+        ],
+    ),
+    (
+        4,
+        N_("Respond"),
+        "social_media_manager",
+        True,
+        N_("Publish the approved statement, pause scheduled posts, keep monitoring."),
+        [
+            N_("Pause scheduled posts"),
+            N_("Publish the approved statement"),
+            N_("Keep monitoring reactions"),
+        ],
+    ),
+    (
+        5,
+        N_("Communicate with empathy and ownership"),
+        "pr_lead",
+        False,
+        N_("Reply with empathy, own the problem, give customer service its scripts."),
+        [
+            N_("Give customer service the support scripts"),
+            N_("Answer key voices personally"),
+            N_("Correct misinformation with evidence"),
+        ],
+    ),
+    (
+        6,
+        N_("Update every channel"),
+        "social_media_manager",
+        False,
+        N_("Website, blog, social, email, ads, phone system, stores."),
+        [
+            N_("Update the website and blog"),
+            N_("Update social profiles and pinned posts"),
+            N_("Hold or change ads and email campaigns"),
+            N_("Update the phone system message and stores"),
+        ],
+    ),
+    (
+        7,
+        N_("Monitor and review"),
+        "incident_lead",
+        False,
+        N_("Watch sentiment recover, then hold the post-crisis review."),
+        [
+            N_("Watch sentiment until it recovers"),
+            N_("Resume scheduled posts"),
+            N_("Hold the post-crisis review: root cause, lessons, policy changes"),
+        ],
+    ),
+]
+
+POLICIES: dict[str, list[str]] = {
+    "clarification": ["legal_counsel", "executive_lead"],
+    "statement": ["legal_counsel", "executive_lead"],
+    "full_campaign": ["legal_counsel", "executive_lead"],
+}
+
+TEMPLATES: list[tuple[str, str, str, str]] = [
+    (
+        "holding",
+        "en",
+        "Holding statement",
+        "We are aware of reports about {issue}. We are looking into it urgently and will "
+        "share an update by {next_update}. {contact}",
+    ),
+    (
+        "apology",
+        "en",
+        "Apology",
+        "We are sorry. {what_happened} was our mistake, and we understand how it affected "
+        "you. Here is what we are doing now: {actions}. We will update you by {next_update}.",
+    ),
+    (
+        "status_update",
+        "en",
+        "Status update",
+        "Update on {issue}: {progress}. Next update by {next_update}.",
+    ),
+    (
+        "faq",
+        "en",
+        "FAQ",
+        "What happened? {what_happened}\nWhat are you doing about it? {actions}\n"
+        "What should I do? {customer_steps}",
+    ),
+    (
+        "holding",
+        "zh-hant",
+        "暫行聲明",
+        "我們已注意到有關{issue}的消息，正緊急了解情況，並將於{next_update}前提供最新進展。{contact}",
+    ),
+    (
+        "apology",
+        "zh-hant",
+        "致歉聲明",
+        "我們深感抱歉。{what_happened}是我們的錯，我們明白這對您造成的影響。"
+        "我們正在採取以下行動：{actions}。我們將於{next_update}前向您更新。",
+    ),
+]
+
+
+def seed_playbook(apps: Any) -> None:
+    CrisisRole = apps.get_model("crisisroom", "CrisisRole")
+    PlaybookTemplate = apps.get_model("playbook", "PlaybookTemplate")
+    StepTemplate = apps.get_model("playbook", "StepTemplate")
+    ChecklistItemTemplate = apps.get_model("playbook", "ChecklistItemTemplate")
+    ApprovalPolicy = apps.get_model("playbook", "ApprovalPolicy")
+    MessageTemplate = apps.get_model("playbook", "MessageTemplate")
+
+    roles = {}
+    for position, slug in enumerate(
+        [
+            "incident_lead",
+            "social_media_manager",
+            "pr_lead",
+            "legal_counsel",
+            "hr_representative",
+            "executive_lead",
+        ]
+    ):
+        roles[slug], _ = CrisisRole.objects.get_or_create(
+            slug=slug, defaults={"position": position}
+        )
+    if not PlaybookTemplate.objects.filter(is_default=True).exists():
+        template = PlaybookTemplate.objects.create(name="Default playbook", is_default=True)
+        for number, title, role, needs_approval, description, items in STEPS:
+            step = StepTemplate.objects.create(
+                template=template,
+                number=number,
+                title=title,
+                description=description,
+                owner_role=roles[role],
+                needs_approval=needs_approval,
+            )
+            ChecklistItemTemplate.objects.bulk_create(
+                ChecklistItemTemplate(step=step, position=i, text=text)
+                for i, text in enumerate(items)
+            )
+    for level, slugs in POLICIES.items():
+        policy, created = ApprovalPolicy.objects.get_or_create(response_level=level)
+        if created:
+            policy.required_roles.set([roles[s] for s in slugs])
+    if not MessageTemplate.objects.exists():
+        MessageTemplate.objects.bulk_create(
+            MessageTemplate(kind=kind, lang=lang, title=title, body=body, pre_approved=False)
+            for kind, lang, title, body in TEMPLATES
+        )
+
+
+def seed_playbook_now() -> None:
+    """For tests whose transactional flush removed the migration's rows."""
+    from django.apps import apps
+
+    seed_playbook(apps)

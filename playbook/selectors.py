@@ -1,0 +1,314 @@
+"""Playbook reads: JSON shapes for the API and live events, the assessment's
+figures from the data, the review's metrics from the timeline and rollups."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from crisisroom.models import Incident
+from monitoring.models import Mention, Rollup
+from playbook.choices import CHANNEL_LIMITS, StatementState
+from playbook.models import ApprovalPolicy, PlaybookRun, RunStep, Statement
+
+DEFAULT_REQUIRED = ["legal_counsel", "executive_lead"]
+MEDIA_PLATFORMS = {"news", "blog", "rss", "media", "press"}
+
+
+# --- Statements ---------------------------------------------------------------------
+
+
+def _policy_roles() -> dict[str, list[str]]:
+    return {
+        policy.response_level: [
+            r.slug for r in sorted(policy.required_roles.all(), key=lambda r: r.position)
+        ]
+        for policy in ApprovalPolicy.objects.prefetch_related("required_roles")
+    }
+
+
+def required_roles(statement: Statement, policies: dict[str, list[str]] | None = None) -> list[str]:
+    if policies is None:
+        policies = _policy_roles()
+    return list(policies.get(statement.response_level) or DEFAULT_REQUIRED)
+
+
+def _current_approvals(statement: Statement) -> list:  # type: ignore[type-arg]
+    return [a for a in statement.approvals.all() if a.version == statement.version]
+
+
+def missing_roles(statement: Statement, policies: dict[str, list[str]] | None = None) -> list[str]:
+    done = {a.role.slug for a in _current_approvals(statement)}
+    return [r for r in required_roles(statement, policies) if r not in done]
+
+
+def statement_json(
+    statement: Statement, policies: dict[str, list[str]] | None = None
+) -> dict[str, Any]:
+    """The API's and the live events' shape; prefetch with ``statements_for`` for lists."""
+    if policies is None:
+        policies = _policy_roles()
+    approvals = sorted(_current_approvals(statement), key=lambda a: (a.at, a.pk))
+    rejections = sorted(statement.rejections.all(), key=lambda r: (r.at, r.pk))
+    rejection = rejections[-1] if rejections else None
+    variants = {v.channel: v.body for v in statement.variants.all()}
+    return {
+        "id": statement.pk,
+        "incident": statement.incident_id,
+        "title": statement.title,
+        "body": statement.body,
+        "state": statement.state,
+        "version": statement.version,
+        "response_level": statement.response_level,
+        "channels": statement.channels,
+        "variants": variants,
+        "required_roles": required_roles(statement, policies),
+        "missing_roles": missing_roles(statement, policies),
+        "approvals": [
+            {"role": a.role.slug, "user": a.user.get_username(), "at": a.at.isoformat()}
+            for a in approvals
+        ],
+        "last_rejection": {
+            "user": rejection.user.get_username(),
+            "comment": rejection.comment,
+            "at": rejection.at.isoformat(),
+        }
+        if rejection
+        else None,
+        "created_by": statement.created_by.get_username() if statement.created_by else None,
+        "created_at": statement.created_at.isoformat(),
+        "published_at": statement.published_at.isoformat() if statement.published_at else None,
+        "publications": [
+            {
+                "state": p.state,
+                "channel": p.channel,
+                "url": p.url,
+                "error": p.error,
+                "at": p.at.isoformat(),
+            }
+            for p in statement.publications.all()
+        ],
+    }
+
+
+def statements_for(incident: Incident) -> list[Statement]:
+    return list(
+        Statement.objects.filter(incident=incident)
+        .select_related("created_by")
+        .prefetch_related(
+            "approvals__role",
+            "approvals__user",
+            "rejections__user",
+            "variants",
+            "publications",
+        )
+        .order_by("created_at", "pk")
+    )
+
+
+def statements_json(incident: Incident) -> list[dict[str, Any]]:
+    policies = _policy_roles()
+    return [statement_json(s, policies) for s in statements_for(incident)]
+
+
+# --- The run ------------------------------------------------------------------------
+
+
+def run_for(incident: Incident) -> PlaybookRun | None:
+    return PlaybookRun.objects.filter(incident=incident).first()
+
+
+def run_steps(incident: Incident) -> list[RunStep]:
+    return list(
+        RunStep.objects.filter(run__incident=incident)
+        .select_related("owner_role")
+        .prefetch_related("items__done_by")
+        .order_by("number")
+    )
+
+
+def playbook_json(incident: Incident) -> list[dict[str, Any]]:
+    return [
+        {
+            "number": step.number,
+            "title": step.title,
+            "owner_role": step.owner_role.slug,
+            "needs_approval": step.needs_approval,
+            "state": step.state,
+            "completed_at": step.completed_at.isoformat() if step.completed_at else None,
+            "checklist": [
+                {
+                    "id": item.pk,
+                    "text": item.text,
+                    "done": item.done,
+                    "done_by": item.done_by.get_username() if item.done_by else None,
+                }
+                for item in step.items.all()
+            ],
+        }
+        for step in run_steps(incident)
+    ]
+
+
+# --- Step 2: figures from the data -------------------------------------------------
+
+
+def assessment_figures(incident: Incident, now: datetime | None = None) -> dict[str, Any]:
+    """Scale, growth, platforms by harm, sentiment split and trend, key voices, media."""
+    now = now or timezone.now()
+    end = incident.resolved_at or now
+    mentions = Mention.objects.filter(
+        brand_id=incident.brand_id, published_at__gte=incident.started_at, published_at__lt=end
+    )
+    totals = mentions.aggregate(
+        n=Count("pk"),
+        reach=Sum("author_followers"),
+        neg=Count("pk", filter=Q(sentiment_label="negative")),
+        pos=Count("pk", filter=Q(sentiment_label="positive")),
+    )
+    hours = max((end - incident.started_at).total_seconds() / 3600, 1 / 12)
+    last_hour = mentions.filter(published_at__gte=end - timedelta(hours=1)).count()
+    prev_hour = mentions.filter(
+        published_at__gte=end - timedelta(hours=2), published_at__lt=end - timedelta(hours=1)
+    ).count()
+    platforms = []
+    for row in mentions.values("platform").annotate(
+        n=Count("pk"),
+        neg=Count("pk", filter=Q(sentiment_label="negative")),
+        neg_reach=Sum("author_followers", filter=Q(sentiment_label="negative")),
+        reach=Sum("author_followers"),
+    ):
+        # Harm: negative posts weighted by how many people they reach.
+        row["harm"] = row["neg"] + (row["neg_reach"] or 0) / 1000
+        platforms.append(row)
+    platforms.sort(key=lambda r: r["harm"], reverse=True)
+    half = incident.started_at + (end - incident.started_at) / 2
+    first = mentions.filter(published_at__lt=half).aggregate(
+        n=Count("pk"), neg=Count("pk", filter=Q(sentiment_label="negative"))
+    )
+    second = mentions.filter(published_at__gte=half).aggregate(
+        n=Count("pk"), neg=Count("pk", filter=Q(sentiment_label="negative"))
+    )
+    share_1 = first["neg"] / first["n"] if first["n"] else None
+    share_2 = second["neg"] / second["n"] if second["n"] else None
+    voices = list(
+        mentions.exclude(author="")
+        .order_by("-author_followers", "-published_at")
+        .values("author", "platform", "author_followers", "sentiment_label", "text", "url")[:10]
+    )
+    media = list(
+        mentions.filter(platform__in=MEDIA_PLATFORMS)
+        .order_by("-published_at")
+        .values("author", "platform", "sentiment_label", "text", "url")[:10]
+    )
+    n = totals["n"] or 0
+    return {
+        "mentions": n,
+        "reach": totals["reach"] or 0,
+        "per_hour": round(n / hours, 1),
+        "last_hour": last_hour,
+        "previous_hour": prev_hour,
+        "growth": round((last_hour - prev_hour) / prev_hour, 2) if prev_hour else None,
+        "sentiment": {
+            "negative": totals["neg"],
+            "positive": totals["pos"],
+            "neutral": n - totals["neg"] - totals["pos"],
+            "negative_share": round(totals["neg"] / n, 3) if n else None,
+        },
+        "trend": None
+        if share_1 is None or share_2 is None
+        else (
+            "worsening"
+            if share_2 > share_1 + 0.05
+            else "easing"
+            if share_2 < share_1 - 0.05
+            else "steady"
+        ),
+        "platforms": platforms,
+        "key_voices": voices,
+        "media": media,
+    }
+
+
+# --- Step 7: metrics -----------------------------------------------------------------
+
+
+def _seconds(a: datetime | None, b: datetime | None) -> int | None:
+    if a is None or b is None:
+        return None
+    return int((b - a).total_seconds())
+
+
+def _share(rows: list[tuple[datetime, int, int]], start: datetime, end: datetime) -> float | None:
+    n = sum(c for at, c, _ in rows if start <= at < end)
+    neg = sum(x for at, _, x in rows if start <= at < end)
+    return round(neg / n, 3) if n else None
+
+
+def review_metrics(incident: Incident, now: datetime | None = None) -> dict[str, Any]:
+    """Time to detect, acknowledge, respond, resolve; peak volume; negative share
+    before, during and after; how long sentiment took to recover."""
+    now = now or timezone.now()
+    window = timedelta(hours=24)
+    end = incident.resolved_at or now
+    buckets: dict[datetime, list[int]] = defaultdict(lambda: [0, 0])
+    for bucket, count, negative in Rollup.objects.filter(
+        brand_id=incident.brand_id,
+        bucket__gte=incident.started_at - window,
+        bucket__lt=end + window,
+    ).values_list("bucket", "count", "negative"):
+        buckets[bucket][0] += count
+        buckets[bucket][1] += negative
+    rows = sorted((at, c, n) for at, (c, n) in buckets.items())
+    during = [r for r in rows if incident.started_at <= r[0] < end]
+    peak = max(during, key=lambda r: r[1], default=None)
+    before = _share(rows, incident.started_at - window, incident.started_at)
+    recovered_at = None
+    since = incident.first_response_at or incident.opened_at
+    if before is not None:
+        # The first hour after the response whose negative share is back near the baseline.
+        hour = since
+        while hour < end + window and hour < now:
+            share = _share(rows, hour, hour + timedelta(hours=1))
+            if share is not None and share <= before + 0.05:
+                recovered_at = hour + timedelta(hours=1)
+                break
+            hour += timedelta(minutes=5)
+    return {
+        "time_to_detect": _seconds(incident.started_at, incident.opened_at),
+        "time_to_acknowledge": _seconds(incident.opened_at, incident.acknowledged_at),
+        "time_to_first_response": _seconds(incident.opened_at, incident.first_response_at),
+        "time_to_resolve": _seconds(incident.opened_at, incident.resolved_at),
+        "peak_volume": peak[1] if peak else 0,
+        "peak_at": peak[0].isoformat() if peak else None,
+        "negative_share_before": before,
+        "negative_share_during": _share(rows, incident.started_at, end),
+        "negative_share_after": _share(rows, end, end + window) if incident.resolved_at else None,
+        "time_to_recover": _seconds(since, recovered_at),
+    }
+
+
+def statement_limits(statement: Statement) -> list[dict[str, Any]]:
+    """Each chosen channel's text with its length and limit."""
+    variants = {v.channel: v.body for v in statement.variants.all()}
+    rows = []
+    for channel in sorted(set(statement.channels) | set(variants)):
+        text = variants.get(channel, statement.body)
+        limit = CHANNEL_LIMITS.get(channel)
+        rows.append(
+            {
+                "channel": channel,
+                "length": len(text),
+                "limit": limit,
+                "over": bool(limit and len(text) > limit),
+            }
+        )
+    return rows
+
+
+def published_statements(incident: Incident) -> list[Statement]:
+    return list(incident.statements.filter(state=StatementState.PUBLISHED))

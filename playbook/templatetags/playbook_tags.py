@@ -1,0 +1,71 @@
+"""The war room's playbook panel and labels for states and roles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from crisisroom.choices import CrisisRoleSlug
+from crisisroom.models import Incident
+from playbook import selectors
+from playbook.choices import StatementState, StepState
+
+register = template.Library()
+
+
+@register.filter
+def statement_state_label(value: str) -> str:
+    try:
+        return str(StatementState(value).label)
+    except ValueError:
+        return value
+
+
+@register.filter
+def step_state_label(value: str) -> str:
+    try:
+        return str(StepState(value).label)
+    except ValueError:
+        return value
+
+
+@register.filter
+def role_label(value: str) -> str:
+    try:
+        return str(CrisisRoleSlug(value).label)
+    except ValueError:
+        return value
+
+
+def panel_context(incident: Incident) -> dict[str, Any]:
+    """The same dict shapes the live events carry, so one partial renders both."""
+    steps = [
+        {
+            "step": step.pk,
+            "step_number": step.number,
+            "step_state": step.state,
+            "title": step.title,
+            "owner_role": step.owner_role.slug,
+            "owner_label": step.owner_role.label,
+            "description": step.description,
+            "needs_approval": step.needs_approval,
+            "items": [
+                {
+                    "item": item.pk,
+                    "text": item.text,
+                    "done": item.done,
+                    "by": item.done_by.get_username() if item.done_by else "",
+                }
+                for item in step.items.all()
+            ],
+        }
+        for step in selectors.run_steps(incident)
+    ]
+    statements = selectors.statements_json(incident)
+    return {"incident": incident, "pb_steps": steps, "pb_statements": statements}
+
+
+@register.inclusion_tag("playbook/partials/panel.html#panel")
+def playbook_panel(incident: Incident) -> dict[str, Any]:
+    return panel_context(incident)
