@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -12,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from crisisroom import drill_report as drill_reports
 from crisisroom import drills as drill_service
 from crisisroom import selectors, services
 from crisisroom.forms import (
@@ -24,7 +27,7 @@ from crisisroom.forms import (
 from crisisroom.health import health_report
 from crisisroom.models import Drill
 from crisisroom.permissions import PermissionDenied, can_view_incidents, can_work_incidents
-from monitoring.selectors import brands_overview, sources_health
+from monitoring.selectors import brands_overview, key_voices, sources_health
 from monitoring.services import brand_get_or_create
 
 
@@ -80,6 +83,7 @@ def dashboard_context() -> dict:
         "recent": list(selectors.incidents_recent()),
         "brands": brands_overview(),
         "sources": sources_health(),
+        "warnings": list(selectors.source_warnings_recent(limit=5)),
     }
 
 
@@ -96,10 +100,15 @@ def war_room(request: HttpRequest, pk: int) -> HttpResponse:
         "chat": selectors.incident_chat(incident=incident, user=request.user),
         "present": services.presence_list(incident_id=incident.pk),
         "platforms": selectors.incident_platform_names(incident=incident),
+        "voices": key_voices(
+            brand=incident.brand_id, since=incident.started_at - timedelta(hours=1), limit=8
+        ),
         "can_work": can_work_incidents(request.user),
     }
     template = "crisisroom/war_room.html"
-    if request.htmx and request.GET.get("part") == "live":
+    if request.htmx and request.GET.get("part") == "voices":
+        template += "#key-voices"  # refreshed every minute by the page
+    elif request.htmx and request.GET.get("part") == "live":
         template += "#live"  # the resync after a reconnect: the page as a fresh load shows it
     return render(request, template, context)
 
@@ -329,3 +338,50 @@ def drill_stop(request: HttpRequest, pk: int) -> HttpResponse:
     drill_service.drill_stop(drill=drill, user=request.user)
     messages.success(request, _("Drill stopped."))
     return redirect("crisisroom:drills")
+
+
+def _get_drill_for_user(request: HttpRequest, pk: int) -> Drill:
+    if not can_view_incidents(request.user):
+        raise PermissionDenied(_("You are not allowed to see drills."))
+    drill = Drill.objects.select_related("brand").filter(pk=pk).first()
+    if drill is None:
+        raise Http404
+    return drill
+
+
+@login_required
+@require_GET
+def drill_report(request: HttpRequest, pk: int) -> HttpResponse:
+    drill = _get_drill_for_user(request, pk)
+    report = drill_reports.drill_after_action(drill)
+    language = "zh-hant" if request.LANGUAGE_CODE.startswith("zh") else "en"
+    return render(
+        request,
+        "crisisroom/drill_report.html",
+        {
+            "drill": drill,
+            "report": report,
+            "rows": drill_reports.report_rows(report),
+            "title": report["scenario"]["title"][language],
+        },
+    )
+
+
+@login_required
+@require_GET
+def drill_report_markdown(request: HttpRequest, pk: int) -> HttpResponse:
+    drill = _get_drill_for_user(request, pk)
+    response = HttpResponse(
+        drill_reports.report_markdown(drill), content_type="text/markdown; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="drill-{pk}-after-action.md"'
+    return response
+
+
+@login_required
+@require_GET
+def drill_report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    drill = _get_drill_for_user(request, pk)
+    response = HttpResponse(drill_reports.report_pdf(drill), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="drill-{pk}-after-action.pdf"'
+    return response

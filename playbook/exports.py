@@ -80,6 +80,12 @@ def review_markdown(incident: Incident) -> str:
 
 
 def review_pdf(incident: Incident, fonts: list[tuple[str, int]] = CJK_FONTS) -> bytes:
+    return markdown_pdf(review_markdown(incident), fonts)
+
+
+def markdown_pdf(markdown: str, fonts: list[tuple[str, int]] = CJK_FONTS) -> bytes:
+    """A report's Markdown as a plain PDF (headings sized, tables as lines): the
+    post-crisis review and the drills' after-action reports share it."""
     from fpdf import FPDF
 
     pdf = FPDF()
@@ -95,7 +101,7 @@ def review_pdf(incident: Incident, fonts: list[tuple[str, int]] = CJK_FONTS) -> 
     else:
         # The core fonts hold Latin-1 only: anything else prints as "?" rather than failing.
         pdf.set_font("helvetica", size=10)
-    for line in review_markdown(incident).splitlines():
+    for line in markdown.splitlines():
         if line.startswith("|---"):
             continue
         size = 16 if line.startswith("# ") else 13 if line.startswith("## ") else 10

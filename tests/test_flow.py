@@ -182,8 +182,50 @@ def test_a_drill_at_high_speed_runs_through_the_real_worker_to_an_alert(
         messages = smtp_server.inbox.wait_for(1, timeout=30)
         assert messages and "[Drill]" in messages[0]["Subject"], live_stack.log_tail()
         assert not Incident.objects.filter(is_drill=False).exists()
+        _publish_from_the_drill(incident, bob)
     finally:
         process.send_signal(signal.SIGINT)
         output = process.communicate(timeout=30)[0]
     assert "stopped" in output or "finished" in output, output
     assert Drill.objects.get().status in {"stopped", "finished"}
+
+
+def _publish_from_the_drill(incident, lead) -> None:  # type: ignore[no-untyped-def]
+    """An approved statement of a drill goes to the sandbox: the Mastodon-format server
+    configured as the brand's account receives nothing."""
+    from crisisroom.models import CrisisRole
+    from crisisroom.services import user_add
+    from playbook import services as playbook
+    from playbook.models import Publication, PublishTarget
+    from playbook.seed import seed_playbook_now
+    from playbook.tests.fakesocial import serve
+
+    seed_playbook_now()
+    legal, _ = user_add(username="lee", org_role="responder", crisis_roles=["legal_counsel"])
+    boss, _ = user_add(username="exa", org_role="responder", crisis_roles=["executive_lead"])
+    lead.crisis_roles.add(*CrisisRole.objects.filter(slug="incident_lead"))
+    social, server = serve()
+    try:
+        target = PublishTarget.objects.create(
+            name="brand", kind="mastodon", base_url=social.url, secret=social.token
+        )
+        playbook.team_member_add(incident=incident, user=lead, crisis_role="incident_lead", by=lead)
+        playbook.team_member_add(
+            incident=incident, user=legal, crisis_role="legal_counsel", by=lead
+        )
+        playbook.team_member_add(
+            incident=incident, user=boss, crisis_role="executive_lead", by=lead
+        )
+        statement = playbook.statement_create(
+            incident=incident, by=lead, body="We hear you. Points are back today."
+        )
+        playbook.statement_submit(statement=statement, by=lead)
+        playbook.statement_approve(statement=statement, by=legal)
+        playbook.statement_approve(statement=statement, by=boss)
+        playbook.statement_publish(statement=statement, by=lead, targets=[target])
+        assert list(
+            Publication.objects.filter(statement=statement).values_list("state", flat=True)
+        ) == ["sandbox"]
+        assert social.requests == []
+    finally:
+        server.shutdown()

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from crisisroom.services import chat_post, incident_open, timeline_add
+from crisisroom.services import chat_post, incident_open, member_assign, timeline_add, user_add
 from monitoring.models import Brand
+from playbook import services as playbook
+from playbook.models import RunChecklistItem
+from playbook.seed import seed_playbook_now
 from tests import chromium
 
 pytestmark = [pytest.mark.flow, pytest.mark.browser]
@@ -24,30 +27,46 @@ def login(browser, base: str, username: str):  # type: ignore[no-untyped-def]
 
 
 def test_two_users_see_each_other_live_and_catch_up_after_a_dropped_connection(
-    live_stack, bob, alice, monkeypatch
+    live_stack, bob, monkeypatch
 ):
     from playwright.sync_api import expect, sync_playwright
 
     # The ORM is used between browser steps; Playwright keeps an event loop in this thread.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    seed_playbook_now()  # transactional tests flush what the migration seeded
+    pam, _ = user_add(
+        username="pam", org_role="responder", crisis_roles=["pr_lead"], password="pw-pam"
+    )
     brand = Brand.objects.create(name="Acme Coffee", slug="acme-coffee")
     incident = incident_open(brand=brand, title="Outage in Taipei stores")
+    member_assign(incident=incident, user=pam, crisis_role="pr_lead", by=pam)
+    member_assign(incident=incident, user=bob, crisis_role="legal_counsel", by=pam)
+    statement = playbook.statement_create(
+        incident=incident, by=pam, body="We are sorry; stores reopen at noon."
+    )
+    item = (
+        RunChecklistItem.objects.filter(step__run__incident=incident)
+        .order_by("step__number", "position")
+        .first()
+    )
     base, room = live_stack.base_url, f"{live_stack.base_url}/incidents/{incident.pk}/"
+    playbook_page = f"{room}playbook/"
+    statement_page = f"{playbook_page}statements/{statement.pk}/"
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium.EXECUTABLE, args=chromium.ARGS)
-        a, b = login(browser, base, "bob"), login(browser, base, "alice")
+        a, b = login(browser, base, "pam"), login(browser, base, "bob")
         for page in (a, b):
             page.goto(room)
             expect(page.locator(".war-room")).to_have_attribute(
                 "data-connected", "true", timeout=15000
             )
-        expect(b.locator("#presence")).to_contain_text("bob", timeout=10000)
-        expect(a.locator("#presence")).to_contain_text("alice", timeout=10000)
+            page.evaluate("window.__notReloaded = true")
+        expect(b.locator("#presence")).to_contain_text("pam", timeout=10000)
+        expect(a.locator("#presence")).to_contain_text("bob", timeout=10000)
 
         # A writes in the team chat and acknowledges; B sees both without a reload.
-        b.evaluate("window.__notReloaded = true")
-        a.get_by_label("Message").fill("Store managers confirm the outage @alice")
+        a.get_by_label("Message").fill("Store managers confirm the outage @bob")
         a.get_by_role("button", name="Send").click()
         expect(b.locator("#chat")).to_contain_text(
             "Store managers confirm the outage", timeout=10000
@@ -55,13 +74,35 @@ def test_two_users_see_each_other_live_and_catch_up_after_a_dropped_connection(
         expect(b.locator("#chat .for-me")).to_have_count(1)
         a.get_by_role("button", name="Acknowledge").click()
         expect(b.locator("#incident-status")).to_contain_text("Acknowledged", timeout=10000)
-        expect(b.locator("#timeline")).to_contain_text("Acknowledged by bob")
-        assert b.evaluate("window.__notReloaded") is True
+        expect(b.locator("#timeline")).to_contain_text("Acknowledged by pam")
+        # Acknowledging is a plain form post: A's own page reloaded; mark it again.
+        expect(a.locator(".war-room")).to_have_attribute("data-connected", "true", timeout=15000)
+        a.evaluate("window.__notReloaded = true")
+
+        # A ticks a checklist item and submits the statement; B sees both live and approves;
+        # A sees the approval live.
+        a_desk = a.context.new_page()
+        a_desk.goto(playbook_page)
+        a_desk.locator(f"#pb-item-{item.pk} + li button").click()
+        expect(b.locator(f"#pb-item-{item.pk}")).to_contain_text("☑", timeout=15000)
+        a_desk.goto(statement_page)
+        a_desk.get_by_role("button", name="Submit for approval").click()
+        expect(b.locator(f"#pb-statement-{statement.pk}")).to_contain_text(
+            "Legal counsel: waiting", timeout=15000
+        )
+        b_desk = b.context.new_page()
+        b_desk.goto(statement_page)
+        b_desk.get_by_role("button", name="Approve").click()
+        expect(a.locator(f"#pb-statement-{statement.pk}")).to_contain_text(
+            "Legal counsel: approved", timeout=15000
+        )
+        for page in (a, b):
+            assert page.evaluate("window.__notReloaded") is True
 
         # The server goes away: B is told, and what happens meanwhile is not lost.
         live_stack.stop("web")
         expect(b.locator("#connection-banner")).to_be_visible(timeout=10000)
-        chat_post(incident=incident, author=alice, body="Written while the server was down")
+        chat_post(incident=incident, author=pam, body="Written while the server was down")
         timeline_add(incident=incident, kind="note", message="Holding statement drafted offline")
         live_stack.start("web")
         expect(b.locator("#chat")).to_contain_text(
@@ -73,12 +114,12 @@ def test_two_users_see_each_other_live_and_catch_up_after_a_dropped_connection(
 
         # After the reconnect B's page equals a fresh load.
         live_ids = b.evaluate("Array.from(document.querySelectorAll('#live [id]')).map(e => e.id)")
-        fresh = a.context.new_page()
+        fresh = b.context.new_page()
         fresh.goto(room)
         fresh_ids = fresh.evaluate(
             "Array.from(document.querySelectorAll('#live [id]')).map(e => e.id)"
         )
         assert live_ids == fresh_ids
-        assert b.locator("#chat").inner_text() == fresh.locator("#chat").inner_text()
-        assert b.locator("#timeline").inner_text() == fresh.locator("#timeline").inner_text()
+        for part in ("#chat", "#timeline", "#pb-statements", ".pb-steps"):
+            assert b.locator(part).inner_text() == fresh.locator(part).inner_text(), part
         browser.close()

@@ -238,3 +238,57 @@ def test_the_dashboard_socket_refreshes_when_an_incident_opens(charlie):
         await communicator.disconnect()
 
     async_to_sync(run)()
+
+
+def test_the_war_room_ranks_key_voices_by_reach_and_activity(client, bob, incident):
+    now = datetime.now(UTC).isoformat()
+    mentions_ingest(
+        items=[
+            {
+                "source": "twitter",
+                "external_id": "a1",
+                "text": "Acme Coffee outage again",
+                "published_at": now,
+                "author": "bignews",
+                "author_followers": 900000,
+            },
+            {
+                "source": "twitter",
+                "external_id": "b1",
+                "text": "Acme Coffee, where is my order",
+                "published_at": now,
+                "author": "small_fry",
+                "author_followers": 40,
+            },
+        ]
+    )
+    client.force_login(bob)
+    html = client.get(f"/incidents/{incident.pk}/").content.decode()
+    voices = html[html.index('id="key-voices"') : html.index('aria-labelledby="chat-h"')]
+    assert voices.index("bignews") < voices.index("small_fry")
+    part = client.get(
+        f"/incidents/{incident.pk}/?part=voices", headers={"HX-Request": "true"}
+    ).content.decode()
+    assert part.lstrip().startswith('<section class="card" id="key-voices"') and "bignews" in part
+
+
+def test_the_dashboard_lists_source_health_warnings(client, charlie, brand):
+    from monitoring.models import Signal
+
+    Signal.objects.create(
+        brand=brand,
+        kind="source_health",
+        at=datetime.now(UTC),
+        baseline=0,
+        threshold=3,
+        observed=5,
+        fires=False,
+        detail={
+            "sources": [
+                {"id": 1, "name": "Acme RSS", "consecutive_failures": 5, "last_error": "HTTP 500"}
+            ]
+        },
+    )
+    client.force_login(charlie)
+    html = client.get("/").content.decode()
+    assert "Gap in Acme Coffee's data" in html and "Acme RSS" in html

@@ -1,0 +1,157 @@
+"""A fire drill's after-action report: how fast the team assembled, how fast the first
+holding statement went out, how long approvals took, how much of the checklist got
+done, and how many planted claims were caught and corrected. Exported like the
+post-crisis review (Markdown, PDF)."""
+
+from __future__ import annotations
+
+import statistics
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Count, Max, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crisisroom.drills import drill_incident, scenario_load
+from crisisroom.models import Drill, IncidentMember
+from playbook.choices import ClaimStatus, StatementState
+from playbook.exports import _duration, markdown_pdf
+from playbook.models import MisinformationClaim, RunChecklistItem, RunStep, Statement
+
+
+def _seconds(start: datetime | None, end: datetime | None) -> int | None:
+    if start is None or end is None:
+        return None
+    return max(0, int((end - start).total_seconds()))
+
+
+def drill_after_action(drill: Drill) -> dict[str, Any]:
+    """The figures of one drill, from its incident's timeline, team, playbook and ledger."""
+    data = scenario_load(drill.scenario)
+    incident = drill_incident(drill)
+    report: dict[str, Any] = {
+        "drill": drill,
+        "scenario": data,
+        "incident": incident,
+        "mentions_delivered": drill.delivered,
+        "curveballs": len(data["curveballs"]),
+        "curveballs_noted": len(drill.curveballs_noted),
+        "claims_planted": len(data.get("claims", [])),
+    }
+    if incident is None:
+        return report
+    opened = incident.opened_at
+    first_member = IncidentMember.objects.filter(incident=incident).order_by("assigned_at").first()
+    step_one = RunStep.objects.filter(run__incident=incident, number=1).first()
+    statements = list(
+        Statement.objects.filter(incident=incident)
+        .annotate(last_approval=Max("approvals__at"), approvals_count=Count("approvals"))
+        .order_by("created_at")
+    )
+    approval_latencies = [
+        s
+        for s in (
+            _seconds(st.submitted_at, st.last_approval)
+            for st in statements
+            if st.state in {StatementState.APPROVED, StatementState.PUBLISHED}
+            and st.approvals_count
+        )
+        if s is not None
+    ]
+    published = [st.published_at for st in statements if st.published_at]
+    items = RunChecklistItem.objects.filter(step__run__incident=incident).aggregate(
+        total=Count("pk"), done=Count("pk", filter=Q(done=True))
+    )
+    wrong = MisinformationClaim.objects.filter(
+        incident=incident, status__in=[ClaimStatus.FALSE, ClaimStatus.MISLEADING]
+    )
+    report.update(
+        {
+            "time_to_detect": _seconds(drill.started_at, opened),
+            "time_to_acknowledge": _seconds(opened, incident.acknowledged_at),
+            "time_to_first_member": _seconds(
+                opened, first_member.assigned_at if first_member else None
+            ),
+            "time_to_team_assembled": _seconds(opened, step_one.completed_at if step_one else None),
+            "team_size": IncidentMember.objects.filter(incident=incident)
+            .values("user")
+            .distinct()
+            .count(),
+            "time_to_first_statement": _seconds(opened, min(published) if published else None),
+            "statements": len(statements),
+            "statements_published": len(published),
+            "approval_latency_median": int(statistics.median(approval_latencies))
+            if approval_latencies
+            else None,
+            "approval_latency_max": max(approval_latencies) if approval_latencies else None,
+            "checklist_done": items["done"],
+            "checklist_total": items["total"],
+            "claims_logged": MisinformationClaim.objects.filter(incident=incident).count(),
+            "claims_false_or_misleading": wrong.count(),
+            "claims_corrected": wrong.exclude(correction="").count(),
+        }
+    )
+    return report
+
+
+def report_rows(report: dict[str, Any]) -> list[tuple[str, str]]:
+    def count(done: Any, total: Any) -> str:
+        return f"{done} / {total}" if total else "—"
+
+    if report["incident"] is None:
+        return [(_("Incident"), _("Detection did not open one"))]
+    return [
+        (_("Time to detect (from the drill's start)"), _duration(report["time_to_detect"])),
+        (_("Time to acknowledge"), _duration(report["time_to_acknowledge"])),
+        (_("Time to the first team member"), _duration(report["time_to_first_member"])),
+        (_("Time to assemble the team (step 1 done)"), _duration(report["time_to_team_assembled"])),
+        (_("Team size"), str(report["team_size"])),
+        (_("Time to the first published statement"), _duration(report["time_to_first_statement"])),
+        (_("Statements published"), count(report["statements_published"], report["statements"])),
+        (_("Approval latency, median"), _duration(report["approval_latency_median"])),
+        (_("Approval latency, longest"), _duration(report["approval_latency_max"])),
+        (_("Checklist items done"), count(report["checklist_done"], report["checklist_total"])),
+        (
+            _("Claims on the ledger (planted)"),
+            f"{report['claims_logged']} ({report['claims_planted']})",
+        ),
+        (
+            _("False or misleading claims corrected"),
+            count(report["claims_corrected"], report["claims_false_or_misleading"]),
+        ),
+        (
+            _("Curveballs noted on the timeline"),
+            count(report["curveballs_noted"], report["curveballs"]),
+        ),
+        (_("Mentions replayed"), str(report["mentions_delivered"])),
+    ]
+
+
+def report_markdown(drill: Drill) -> str:
+    report = drill_after_action(drill)
+    scenario = report["scenario"]
+    lines = [
+        f"# {_('After-action report')}: {scenario['title']['en']} / {scenario['title']['zh-hant']}",
+        "",
+        f"{_('Brand')}: {drill.brand.name}  ",
+        f"{_('Started')}: {drill.started_at:%Y-%m-%d %H:%M} UTC, ×{drill.speed:g} ({drill.get_status_display()})  ",
+        f"{_('Exported')}: {timezone.now():%Y-%m-%d %H:%M} UTC",
+        "",
+        f"## {_('Figures')}",
+        "",
+        f"| {_('Metric')} | {_('Value')} |",
+        "|---|---|",
+    ]
+    lines += [f"| {label} | {value} |" for label, value in report_rows(report)]
+    incident = report["incident"]
+    if incident is not None:
+        lines += ["", f"## {_('Timeline')}", ""]
+        for event in incident.timeline.select_related("actor").order_by("at", "pk"):
+            who = f" ({event.actor.get_username()})" if event.actor else ""
+            lines.append(f"- {event.at:%Y-%m-%d %H:%M:%S} UTC — {event.message}{who}")
+    return "\n".join(lines) + "\n"
+
+
+def report_pdf(drill: Drill) -> bytes:
+    return markdown_pdf(report_markdown(drill))
