@@ -239,6 +239,10 @@ async def run(args: argparse.Namespace, incident_id: int, token: str, sessions: 
             "peak": round(max(memory), 1),
             "end": round(memory[-1], 1),
         },
+        # Flat memory: about the same at each quarter of the run once warm.
+        "server_rss_mb_by_quarter": [
+            round(memory[min(len(memory) - 1, len(memory) * q // 4)], 1) for q in (1, 2, 3, 4)
+        ],
     }
 
 

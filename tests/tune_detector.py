@@ -1,6 +1,6 @@
 """Small grid search + leave-one-out check for the spike detector on NAB dev series.
 
-usage: python scripts/tune_detector.py DATA_DIR   (needs ../shared/tools/nab_score.py)
+usage: python tests/tune_detector.py DATA_DIR   (needs ../shared/tools/nab_score.py)
 Prints, per configuration, the NAB standard score on all dev files, then a
 leave-one-out table: tuned on four files, scored on the fifth.
 """
