@@ -17,6 +17,7 @@ from django.views.decorators.vary import vary_on_headers
 from crisisroom import drill_report as drill_reports
 from crisisroom import drills as drill_service
 from crisisroom import selectors, services
+from crisisroom.downloads import attachment
 from crisisroom.forms import (
     ChatForm,
     DrillStartForm,
@@ -371,17 +372,11 @@ def drill_report(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def drill_report_markdown(request: HttpRequest, pk: int) -> HttpResponse:
     drill = _get_drill_for_user(request, pk)
-    response = HttpResponse(
-        drill_reports.report_markdown(drill), content_type="text/markdown; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="drill-{pk}-after-action.md"'
-    return response
+    return attachment(drill_reports.report_markdown(drill), f"drill-{pk}-after-action.md")
 
 
 @login_required
 @require_GET
 def drill_report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     drill = _get_drill_for_user(request, pk)
-    response = HttpResponse(drill_reports.report_pdf(drill), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="drill-{pk}-after-action.pdf"'
-    return response
+    return attachment(drill_reports.report_pdf(drill), f"drill-{pk}-after-action.pdf")

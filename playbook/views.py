@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from crisisroom import selectors as incident_selectors
+from crisisroom.downloads import attachment
 from crisisroom.models import CrisisRole, Incident, User
 from playbook import exports, selectors, services
 from playbook.choices import (
@@ -323,17 +324,11 @@ def policy_action_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def review_markdown(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _get_incident_for_user(request, pk)
-    response = HttpResponse(
-        exports.review_markdown(incident), content_type="text/markdown; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="incident-{pk}-review.md"'
-    return response
+    return attachment(exports.review_markdown(incident), f"incident-{pk}-review.md")
 
 
 @login_required
 @require_GET
 def review_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _get_incident_for_user(request, pk)
-    response = HttpResponse(exports.review_pdf(incident), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="incident-{pk}-review.pdf"'
-    return response
+    return attachment(exports.review_pdf(incident), f"incident-{pk}-review.pdf")
