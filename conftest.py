@@ -102,3 +102,10 @@ def api_for(db) -> Callable[[Any], Api]:  # type: ignore[no-untyped-def]
         return Api(api_token_create(user=user) if user is not None else None)
 
     return make
+
+
+@pytest.fixture
+def local_targets(settings):  # type: ignore[no-untyped-def]
+    """Let outbound HTTP (sources, webhooks, publishing) reach this machine's test servers;
+    by default the guard refuses private and loopback addresses."""
+    settings.SOURCES_ALLOW_PRIVATE_ADDRESSES = True

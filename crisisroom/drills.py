@@ -183,6 +183,12 @@ def scenario_plan(data: dict, *, run: str, seed: int = 0) -> Plan:
     return plan
 
 
+@lru_cache(maxsize=16)
+def _plan_for(scenario_id: str, run: str, seed: int) -> Plan:
+    """A running drill's plan, made once per process: every tick reads it."""
+    return scenario_plan(scenario_load(scenario_id), run=run, seed=seed)
+
+
 def _poisson(rng: random.Random, mean: float) -> int:
     # Knuth's method for small means, a rounded normal for large ones.
     if mean > 30:
@@ -282,7 +288,7 @@ def drill_tick(*, drill_id: int, now: datetime | None = None) -> int:
             return 0
         data = scenario_load(drill.scenario)
         elapsed = max(0.0, (now - drill.started_at).total_seconds() * drill.speed)
-        plan = scenario_plan(data, run=f"d{drill.pk}", seed=drill.seed)
+        plan = _plan_for(drill.scenario, f"d{drill.pk}", drill.seed)
         due = [e for e in plan.live if drill.cursor < e.offset <= elapsed]
         stored = _ingest(due, drill.started_at, drill.speed)
         drill.cursor = elapsed

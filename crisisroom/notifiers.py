@@ -4,12 +4,12 @@ format and POSTs it; errors say whether a retry can help."""
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
 from typing import Any
 
 from django.conf import settings
+
+from monitoring.connectors.base import SourceError
+from monitoring.connectors.http import post_json
 
 
 class WebhookError(Exception):
@@ -32,20 +32,18 @@ class Notifier:
         raise NotImplementedError
 
     def send(self, summary: dict[str, Any]) -> None:
-        body = json.dumps(self.payload(summary)).encode()
-        request = urllib.request.Request(
-            self.url, data=body, headers={"Content-Type": "application/json"}, method="POST"
-        )
         try:
-            with urllib.request.urlopen(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as r:
-                r.read()
-        except urllib.error.HTTPError as exc:
-            message = f"HTTP {exc.code} from the webhook"
-            if exc.code == 429 or exc.code >= 500:
-                raise WebhookTemporaryError(message) from exc
-            raise WebhookRejected(message) from exc
-        except (urllib.error.URLError, OSError) as exc:
-            raise WebhookTemporaryError(f"webhook unreachable: {exc}") from exc
+            response = post_json(
+                self.url, self.payload(summary), timeout=settings.WEBHOOK_TIMEOUT_SECONDS
+            )
+        except SourceError as exc:  # unreachable, timed out, or an address the guard refuses
+            error = WebhookTemporaryError if exc.retry else WebhookRejected
+            raise error(f"webhook: {exc}") from exc
+        if response.status >= 400:
+            message = f"HTTP {response.status} from the webhook"
+            if response.status == 429 or response.status >= 500:
+                raise WebhookTemporaryError(message)
+            raise WebhookRejected(message)
 
 
 def _fact_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:

@@ -823,6 +823,6 @@ def _after_commit(mention_ids: list[int], brand_ids: set[int]) -> None:
     from crisisroom.services import mentions_push_to_war_rooms
     from monitoring.tasks import brand_detect_task
 
-    mentions_push_to_war_rooms(mention_ids=mention_ids)
+    mentions_push_to_war_rooms(mention_ids=mention_ids, brand_ids=brand_ids)
     for brand_id in sorted(brand_ids):
         brand_detect_task.delay(brand_id)

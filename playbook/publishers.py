@@ -5,13 +5,13 @@
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone
 
+from monitoring.connectors.base import SourceError
+from monitoring.connectors.http import post_json
 from playbook.choices import CHANNEL_LIMITS, ConnectorKind
 from playbook.models import PublishTarget, Statement
 
@@ -37,29 +37,18 @@ class Published:
 def _post_json(
     url: str, body: dict[str, Any], headers: dict[str, str] | None = None
 ) -> dict[str, Any]:
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(body).encode(),
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-            **(headers or {}),
-        },
-    )
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
-            raw = response.read()
-    except urllib.error.HTTPError as exc:
-        detail = exc.read()[:300].decode(errors="replace")
-        retry = exc.code == 429 or exc.code >= 500
-        raise PublishError(f"HTTP {exc.code} from {url}: {detail}", retry=retry) from exc
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        raise PublishError(f"could not reach {url}: {exc}", retry=True) from exc
-    if not raw.strip():
+        response = post_json(url, body, headers=headers, timeout=TIMEOUT)
+    except SourceError as exc:  # unreachable, timed out, or an address the guard refuses
+        raise PublishError(f"could not reach {url}: {exc}", retry=exc.retry) from exc
+    if response.status >= 400:
+        detail = response.body[:300].decode(errors="replace")
+        retry = response.status == 429 or response.status >= 500
+        raise PublishError(f"HTTP {response.status} from {url}: {detail}", retry=retry)
+    if not response.body.strip():
         return {}
     try:
-        data = json.loads(raw)
+        data = json.loads(response.body)
     except ValueError as exc:
         raise PublishError(f"{url} answered with something that is not JSON", retry=False) from exc
     return data if isinstance(data, dict) else {"data": data}

@@ -143,6 +143,8 @@ def live_stack(transactional_db, smtp_server: SmtpServer, tmp_path: Path) -> Ite
         "SITE_URL": f"http://127.0.0.1:{port}",
         "SECRET_KEY": settings.SECRET_KEY,
         "DETECT_INTERVAL_SECONDS": "3600",
+        # Webhooks, publishing and sources reach this machine's test servers.
+        "SOURCES_ALLOW_PRIVATE_ADDRESSES": "true",
         "PYTHONUNBUFFERED": "1",
     }
     stack = Stack(base_url=f"http://127.0.0.1:{port}", env=env)

@@ -18,7 +18,7 @@ from crisisroom.services import alert_send, incident_open
 from crisisroom.tasks import alert_send_task
 from monitoring.models import Brand, Mention, Rollup, Signal, Source, bucket_start
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("local_targets")]
 
 
 class Receiver:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from django.test import Client
 
 from crisisroom.choices import OrgRole
@@ -16,6 +17,8 @@ from playbook import services
 from playbook.models import PublishTarget
 from playbook.seed import seed_playbook_now
 from playbook.tests.fakesocial import serve
+
+pytestmark = pytest.mark.usefixtures("local_targets")
 
 
 def _user(name: str, role: str):  # type: ignore[no-untyped-def]

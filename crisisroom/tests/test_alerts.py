@@ -226,3 +226,15 @@ def test_a_dismissed_incident_is_not_escalated(alice, bob):
     incident_dismiss(incident=incident, user=bob, reason="test")
     assert Incident.objects.get(pk=incident.pk).status == IncidentStatus.DISMISSED
     assert alerts_escalate(now=datetime.now(UTC) + timedelta(hours=1)) == []
+
+
+def test_a_webhook_to_a_private_address_is_refused_not_retried(settings):
+    from crisisroom.notifiers import Notifier, WebhookRejected
+
+    class Plain(Notifier):
+        def payload(self, summary):  # type: ignore[no-untyped-def]
+            return {"text": summary["title"]}
+
+    settings.SOURCES_ALLOW_PRIVATE_ADDRESSES = False
+    with pytest.raises(WebhookRejected, match="refused"):
+        Plain("http://127.0.0.1:9/hook").send({"title": "Outage"})

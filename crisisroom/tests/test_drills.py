@@ -23,8 +23,10 @@ def mini(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
     shutil.copy(MINI, tmp_path / "mini-drill.json")
     monkeypatch.setattr(drills, "SCENARIO_DIR", tmp_path)
     drills._load.cache_clear()
+    drills._plan_for.cache_clear()
     yield tmp_path
     drills._load.cache_clear()
+    drills._plan_for.cache_clear()
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])

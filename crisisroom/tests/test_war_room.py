@@ -292,3 +292,21 @@ def test_the_dashboard_lists_source_health_warnings(client, charlie, brand):
     client.force_login(charlie)
     html = client.get("/").content.decode()
     assert "Gap in Acme Coffee's data" in html and "Acme RSS" in html
+
+
+def test_a_batch_for_brands_without_an_active_incident_is_not_read_back(
+    brand, django_assert_num_queries
+):
+    from monitoring.models import Source
+
+    source = Source.objects.create(kind="api", key="twitter", platform="twitter")
+    mention = Mention.objects.create(
+        source=source,
+        external_id="1",
+        brand=brand,
+        platform="twitter",
+        text="Acme Coffee",
+        published_at=datetime.now(UTC),
+    )
+    with django_assert_num_queries(1):  # the active-incident lookup only
+        assert mentions_push_to_war_rooms(mention_ids=[mention.pk], brand_ids=[brand.pk]) == 0

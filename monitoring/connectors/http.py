@@ -217,3 +217,27 @@ def request(
         finally:
             conn.close()
     raise SourceError(f"{url}: more than {MAX_REDIRECTS} redirects", retry=True)
+
+
+def post_json(
+    url: str,
+    payload: object,
+    *,
+    headers: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+) -> Response:
+    """POST a JSON body through ``request`` (same guard, cap and redirect checks):
+    what webhooks and publishing connectors send out. Every status is returned."""
+    import json
+
+    return request(
+        "POST",
+        url,
+        body=json.dumps(payload).encode(),
+        headers={
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            **(headers or {}),
+        },
+        timeout=timeout,
+    )

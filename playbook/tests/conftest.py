@@ -24,7 +24,7 @@ ROLES = [
 
 
 @pytest.fixture(autouse=True)
-def _seeded(db, settings):  # type: ignore[no-untyped-def]
+def _seeded(db, settings, local_targets):  # type: ignore[no-untyped-def]
     # The cast has a dozen users; the production hasher would take seconds per test.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     seed_playbook_now()

@@ -186,3 +186,13 @@ def test_a_retryable_failure_queues_a_retry_after_commit(
     for callback in callbacks:
         callback()  # the eager task runs the retry now
     assert Publication.objects.get(pk=pubs[0].pk).state == "sent"
+
+
+def test_a_target_on_a_private_address_is_refused_when_not_allowed(settings):
+    from playbook.publishers import PublishError, _post_json
+
+    settings.SOURCES_ALLOW_PRIVATE_ADDRESSES = False
+    with pytest.raises(PublishError) as refused:
+        _post_json("http://10.0.0.5/api/v1/statuses", {"status": "hi"})
+    assert "refused" in str(refused.value)
+    assert refused.value.retry is False
