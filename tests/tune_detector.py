@@ -22,9 +22,10 @@ from monitoring.detection.types import DetectorConfig  # noqa: E402
 GRID = {
     "volume_threshold": [6.0, 7.0],
     "peak_factor": [1.6, 1.8],
-    "sustained_buckets": [12, 24],
-    "sustained_min_volume_factor": [3.0, 2.0],
-    "volume_min_ratio": [3.0, 2.5, 2.0],
+    "volume_min_ratio": [3.0, 2.5],
+    "broad_buckets": [0, 36, 72],
+    "broad_threshold": [4.0, 5.0],
+    "broad_min_ratio": [2.5, 3.0],
 }
 
 
@@ -67,14 +68,17 @@ def main(data_dir: str) -> None:
     names = [f[0] for f in files]
     default_per = per_file(DetectorConfig())
     print("\nleave-one-out (tune on four, score the fifth):")
+    loo = {}
     for held in names:
         train = [n for n in names if n != held]
         best_overrides, best_per = max(results, key=lambda r: score(r[1], train))
+        loo[held] = best_per[held]
         print(
             f"  {held}: tuned {score(best_per, train):.1f} on the others, "
             f"held-out {score(best_per, [held]):.1f} (defaults {score(default_per, [held]):.1f}) "
             f"{best_overrides}"
         )
+    print(f"leave-one-out score over the five held-out files: {score(loo, names):.1f}")
     best_overrides, best_per = max(results, key=lambda r: score(r[1], names))
     print(f"\nbest on all five: {score(best_per, names):.1f} {best_overrides}")
     print(f"defaults: {score(default_per, names):.1f}")

@@ -21,7 +21,10 @@ Model
   daily maxima over the last two weeks; z capped at the threshold before it is
   remembered): a brand that is spiky every day is not alerted on its
   everyday spikes. The same test runs on the last hour (trimmed of its two
-  largest buckets) to catch sustained rises. Velocity compares the growth of the last few buckets
+  largest buckets) to catch sustained rises, and on the last six hours
+  against the seasonal profile alone (broad_buckets): a story that builds over
+  hours is absorbed by the short-term level, so that window skips it (its
+  own threshold and minimum ratio, default 3x the seasonal volume). Velocity compares the growth of the last few buckets
   against the growth the seasonal profile expects. Negative share compares
   the share of negative mentions in the last half hour with its long-run
   share (binomial spread, minimum increase, minimum volume).
@@ -107,7 +110,7 @@ class StreamDetector:
         self.level = 0.0
         # per volume scale: robust spread and daily maxima of the z-score
         # (how spiky this brand normally is)
-        self.scales = [{"spread": None, "day_peak": None, "peaks": []} for _ in self._scales()]
+        self.scales = [self._new_scale() for _ in self._scales()]
         self.vel = {"day_peak": None, "peaks": []}
         self.peak_day = None
         # recent buckets for velocity: [count or None (gap), expected]
@@ -130,7 +133,12 @@ class StreamDetector:
             "mean": self.mean,
             "level": self.level,
             "scales": [
-                {"spread": sc["spread"], "day_peak": sc["day_peak"], "peaks": list(sc["peaks"])}
+                {
+                    "spread": sc["spread"],
+                    "day_peak": sc["day_peak"],
+                    "peaks": list(sc["peaks"]),
+                    "n": sc["n"],
+                }
                 for sc in self.scales
             ],
             "recent": [list(r) for r in self.recent],
@@ -151,24 +159,49 @@ class StreamDetector:
         self.day_slots = {int(k): list(v) for k, v in s["day_slots"].items()}
         self.mean = s["mean"]
         self.level = s["level"]
+        # states saved before a scale existed (or before a brand's settings
+        # changed the number of scales): kept scales continue, new ones learn
+        # their spread before they may fire
+        warm = self.config.warm_up_buckets
         self.scales = [
-            {"spread": sc["spread"], "day_peak": sc["day_peak"], "peaks": list(sc["peaks"])}
+            {
+                "spread": sc["spread"],
+                "day_peak": sc["day_peak"],
+                "peaks": list(sc["peaks"]),
+                "n": sc.get("n", warm),
+            }
             for sc in s["scales"]
-        ]
-        self.recent = [list(r) for r in s["recent"]]
+        ][: len(self._scales())]
+        self.scales += [self._new_scale() for _ in range(len(self._scales()) - len(self.scales))]
+        # recent buckets saved as [count, expected] get their seasonal part
+        self.recent = [list(r) if len(r) > 2 else [*r, r[1]] for r in s["recent"]]
         self.neg_recent = [list(r) if r is not None else None for r in s["neg_recent"]]
         self.neg_ewma = s["neg_ewma"]
         self.cnt_ewma = s["cnt_ewma"]
         self.peak_day = s["peak_day"]
         self.vel = {"day_peak": s["vel"]["day_peak"], "peaks": list(s["vel"]["peaks"])}
 
+    @staticmethod
+    def _new_scale() -> dict:
+        return {"spread": None, "day_peak": None, "peaks": [], "n": 0}
+
     def _scales(self):
-        return (1, self.config.sustained_buckets) if self.config.sustained_buckets > 1 else (1,)
+        """Window lengths of the volume test: the bucket, the last hour, and
+        (if broad_buckets > 1) the last hours against the seasonal profile alone."""
+        cfg = self.config
+        scales = [1]
+        if cfg.sustained_buckets > 1:
+            scales.append(cfg.sustained_buckets)
+        if cfg.broad_buckets > 1:
+            scales.append(cfg.broad_buckets)
+        return tuple(scales)
 
     def _recent_len(self):
         cfg = self.config
         return max(
-            cfg.velocity_recent_buckets + cfg.velocity_previous_buckets, cfg.sustained_buckets
+            cfg.velocity_recent_buckets + cfg.velocity_previous_buckets,
+            cfg.sustained_buckets,
+            cfg.broad_buckets,
         )
 
     # ------------------------------------------------------------- public API
@@ -232,7 +265,7 @@ class StreamDetector:
         expected = max(0.0, (seasonal + 1.0) * math.exp(self.level) - 1.0)
 
         # keep the windows used by velocity and negative share
-        self.recent.append([None if gap else x, expected])
+        self.recent.append([None if gap else x, expected, seasonal])
         del self.recent[: max(0, len(self.recent) - self._recent_len())]
         self.neg_recent.append(None if gap else [x, neg])
         del self.neg_recent[: max(0, len(self.neg_recent) - cfg.negative_window_buckets)]
@@ -248,6 +281,7 @@ class StreamDetector:
         # together (a rise over an hour that no single bucket shows)
         scale_z = []
         best = None
+        broad = cfg.broad_buckets if cfg.broad_buckets > 1 else None
         for k, w in enumerate(self._scales()):
             sc = self.scales[k]
             window = [r for r in self.recent[-w:] if r[0] is not None]
@@ -260,11 +294,14 @@ class StreamDetector:
                 window = sorted(window)[: max(1, len(window) - w // 6)]
             n = len(window)
             obs = float(sum(r[0] for r in window))
-            exp = float(sum(r[1] for r in window))
+            # the broad window is measured against the seasonal profile alone:
+            # the short-term level would have absorbed a rise lasting hours
+            is_broad = broad is not None and k == len(self.scales) - 1
+            exp = float(sum(r[2 if is_broad else 1] for r in window))
             root_e = math.sqrt(exp + _ANSCOMBE)
             sigma = max(0.5, 1.25 * sc["spread"]) if sc["spread"] is not None else 0.5
             z = (math.sqrt(obs + _ANSCOMBE) - root_e) / sigma
-            z_threshold = cfg.volume_threshold
+            z_threshold = cfg.broad_threshold if is_broad else cfg.volume_threshold
             if sc["peaks"]:
                 z_threshold = max(
                     z_threshold, cfg.peak_factor * _quantile(sc["peaks"], cfg.peak_quantile)
@@ -273,10 +310,11 @@ class StreamDetector:
             scale_z.append((min(z, z_threshold), abs(math.sqrt(obs + _ANSCOMBE) - root_e)))
             threshold = max(
                 (root_e + z_threshold * sigma) ** 2 - _ANSCOMBE,
-                cfg.volume_min_ratio * exp,
+                (cfg.broad_min_ratio if is_broad else cfg.volume_min_ratio) * exp,
                 float(cfg.min_volume) * (n if k == 0 else cfg.sustained_min_volume_factor),
             )
-            if obs >= threshold:
+            # a scale added to a saved state learns its spread before it may alert
+            if obs >= threshold and (k == 0 or sc["n"] >= cfg.warm_up_buckets):
                 # reported per 5-minute bucket (averaged over the window)
                 sig = self._signal(VOLUME, at, exp / n, threshold / n, obs / n)
                 if best is None or sig.magnitude > best.magnitude:
@@ -354,6 +392,7 @@ class StreamDetector:
                 sc["spread"] = max(resid, 0.4)
             else:
                 sc["spread"] += a_s * (min(resid, 3.0 * sc["spread"]) - sc["spread"])
+            sc["n"] += 1
         # negative share: during a negative-share anomaly learn at most the threshold
         if neg_cap_share is not None:
             neg = min(neg, neg_cap_share * x)

@@ -71,6 +71,13 @@ class DetectorConfig:
     # volume is min_volume * sustained_min_volume_factor mentions in the window).
     sustained_buckets: int = 12
     sustained_min_volume_factor: float = 3.0
+    # A broad rise (a story that runs for hours) is absorbed by the short-term
+    # level, so the last `broad_buckets` buckets are also compared with the
+    # seasonal profile alone, with their own threshold and minimum ratio
+    # (0 or 1 turns this test off).
+    broad_buckets: int = 72
+    broad_threshold: float = 4.0
+    broad_min_ratio: float = 3.0
     # ... and beyond peak_factor x the brand's typical daily peak z-score
     # (median of the daily maxima over the last peak_days days), so a brand
     # whose stream is spiky every day is not alerted on its everyday spikes.

@@ -97,6 +97,31 @@ class StepAndRampTests(unittest.TestCase):
         _, out = run(series(7 * DAY, seed=3, rate=rate))
         self.assertEqual(fired(out), [])
 
+    def test_story_building_over_hours_fires(self):
+        # volume climbs to 4x over three hours and stays there for six: no single
+        # bucket or hour is a spike, and the short-term level absorbs the climb;
+        # the six-hour window against the seasonal profile catches it
+        start = 4 * DAY + 8 * 12  # 08:00 UTC on day five
+
+        def rate(i):
+            r = daily_rate(i, 20.0)
+            j = i - start
+            if j < 0 or j >= 36 + 72:
+                return r
+            return r * (1 + 3.0 * min(j, 36) / 36)
+
+        for seed in (1, 2, 3):
+            counts = series(6 * DAY, seed=seed, rate=rate)
+            _, out = run(counts)
+            fires = fired(out, "volume")
+            self.assertEqual(len(fires), 1, fires)
+            self.assertTrue(start + 36 <= fires[0] <= start + 36 + 36, fires[0] - start)
+            signal = next(s for s in out[fires[0]] if s.kind == "volume")
+            self.assertGreaterEqual(signal.observed, 3.0 * signal.baseline)
+            # without the broad window the same story goes unnoticed
+            _, out = run(counts, DetectorConfig.from_overrides({"broad_buckets": 0}))
+            self.assertEqual(fired(out), [])
+
 
 class SeasonalityTests(unittest.TestCase):
     def test_weekly_peak_is_learned(self):
@@ -215,6 +240,31 @@ class StateTests(unittest.TestCase):
         state = json.loads(json.dumps(det.to_state()))
         self.assertEqual(got, expected)
         self.assertEqual(state, json.loads(json.dumps(straight.to_state())))
+
+    def test_state_saved_without_the_broad_window_continues(self):
+        # a state saved before the broad window existed (or with it turned off in
+        # the brand's settings) loads, and the new window learns for a day before
+        # it may alert: until then the detector answers as the old one would
+        buckets = self._stream()
+        old_config = DetectorConfig.from_overrides({"broad_buckets": 0})
+        old = StreamDetector(old_config)
+        for b in buckets[: 2 * DAY]:
+            old.update(b)
+        state = json.loads(json.dumps(old.to_state()))
+        for scale in state["scales"]:
+            del scale["n"]  # fields the older format did not have
+        state["recent"] = [r[:2] for r in state["recent"]]
+        det = StreamDetector(DetectorConfig(), state)
+        self.assertEqual([sc["n"] for sc in det.scales], [DAY, DAY, 0])
+        later = [
+            Bucket(b.start, b.count * 3 + (300 if i % 150 == 100 else 0), gap=b.gap)
+            for i, b in enumerate(buckets[2 * DAY : 3 * DAY])
+        ]
+        got = [det.update(b) for b in later]
+        self.assertTrue(any(s.fires for sigs in got for s in sigs))
+        self.assertEqual(got, [old.update(b) for b in later])
+        # (it learns once its six hours are mostly filled: still short of a day)
+        self.assertTrue(200 < det.scales[2]["n"] < DAY, det.scales[2]["n"])
 
     def test_state_is_bounded(self):
         det = StreamDetector()
