@@ -110,7 +110,7 @@ class StreamDetector:
         self.level = 0.0
         # per volume scale: robust spread and daily maxima of the z-score
         # (how spiky this brand normally is)
-        self.scales = [self._new_scale() for _ in self._scales()]
+        self.scales = [self._new_scale(w) for w in self._scales()]
         self.vel = {"day_peak": None, "peaks": []}
         self.peak_day = None
         # recent buckets for velocity: [count or None (gap), expected]
@@ -138,6 +138,7 @@ class StreamDetector:
                     "day_peak": sc["day_peak"],
                     "peaks": list(sc["peaks"]),
                     "n": sc["n"],
+                    "w": sc["w"],
                 }
                 for sc in self.scales
             ],
@@ -159,20 +160,30 @@ class StreamDetector:
         self.day_slots = {int(k): list(v) for k, v in s["day_slots"].items()}
         self.mean = s["mean"]
         self.level = s["level"]
-        # states saved before a scale existed (or before a brand's settings
-        # changed the number of scales): kept scales continue, new ones learn
-        # their spread before they may fire
-        warm = self.config.warm_up_buckets
-        self.scales = [
-            {
-                "spread": sc["spread"],
-                "day_peak": sc["day_peak"],
-                "peaks": list(sc["peaks"]),
-                "n": sc.get("n", warm),
-            }
-            for sc in s["scales"]
-        ][: len(self._scales())]
-        self.scales += [self._new_scale() for _ in range(len(self._scales()) - len(self.scales))]
+        # Scales are matched by window length, so a brand's settings may add,
+        # drop or resize windows: kept ones continue, new ones learn their spread
+        # before they may fire. States saved before scales carried their length
+        # ("w") or count ("n") held the windows in the current order.
+        saved = s["scales"]
+        if all("w" in sc for sc in saved):
+            by_length = {sc["w"]: sc for sc in saved}
+        else:
+            by_length = dict(zip(self._scales(), saved, strict=False))
+        self.scales = []
+        for w in self._scales():
+            sc = by_length.get(w)
+            if sc is None:
+                self.scales.append(self._new_scale(w))
+                continue
+            self.scales.append(
+                {
+                    "spread": sc["spread"],
+                    "day_peak": sc["day_peak"],
+                    "peaks": list(sc["peaks"]),
+                    "n": sc.get("n", self.config.warm_up_buckets),
+                    "w": w,
+                }
+            )
         # recent buckets saved as [count, expected] get their seasonal part
         self.recent = [list(r) if len(r) > 2 else [*r, r[1]] for r in s["recent"]]
         self.neg_recent = [list(r) if r is not None else None for r in s["neg_recent"]]
@@ -182,8 +193,8 @@ class StreamDetector:
         self.vel = {"day_peak": s["vel"]["day_peak"], "peaks": list(s["vel"]["peaks"])}
 
     @staticmethod
-    def _new_scale() -> dict:
-        return {"spread": None, "day_peak": None, "peaks": [], "n": 0}
+    def _new_scale(w: int) -> dict:
+        return {"spread": None, "day_peak": None, "peaks": [], "n": 0, "w": w}
 
     def _scales(self):
         """Window lengths of the volume test: the bucket, the last hour, and

@@ -252,7 +252,7 @@ class StateTests(unittest.TestCase):
             old.update(b)
         state = json.loads(json.dumps(old.to_state()))
         for scale in state["scales"]:
-            del scale["n"]  # fields the older format did not have
+            del scale["n"], scale["w"]  # fields the older format did not have
         state["recent"] = [r[:2] for r in state["recent"]]
         det = StreamDetector(DetectorConfig(), state)
         self.assertEqual([sc["n"] for sc in det.scales], [DAY, DAY, 0])
@@ -265,6 +265,17 @@ class StateTests(unittest.TestCase):
         self.assertEqual(got, [old.update(b) for b in later])
         # (it learns once its six hours are mostly filled: still short of a day)
         self.assertTrue(200 < det.scales[2]["n"] < DAY, det.scales[2]["n"])
+
+    def test_settings_that_drop_a_window_keep_the_others(self):
+        det = StreamDetector()
+        for b in self._stream()[: 3 * DAY]:
+            det.update(b)
+        state = json.loads(json.dumps(det.to_state()))
+        hourly_off = DetectorConfig.from_overrides({"sustained_buckets": 1})
+        again = StreamDetector(hourly_off, state)
+        self.assertEqual([sc["w"] for sc in again.scales], [1, 72])
+        self.assertEqual(again.scales[0], det.scales[0])
+        self.assertEqual(again.scales[1], det.scales[2])  # the six-hour window's learning
 
     def test_state_is_bounded(self):
         det = StreamDetector()
