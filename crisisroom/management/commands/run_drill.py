@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-import time
+import signal
+import threading
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -56,8 +57,16 @@ class Command(BaseCommand):
             f"Drill {drill.pk}: {scenario} at ×{speed:g} (brand {drill.brand.name}). Ctrl-C stops it."
         )
         announced = False
+        # Ctrl-C (SIGINT) or SIGTERM only sets a flag, checked between ticks: an
+        # interrupt in the middle of a tick's database work could leave the
+        # connection mid-query and the stop below waiting on it.
+        stop = threading.Event()
+        previous = {
+            sig: signal.signal(sig, lambda *_: stop.set())
+            for sig in (signal.SIGINT, signal.SIGTERM)
+        }
         try:
-            while True:
+            while not stop.is_set():
                 stored = drill_tick(drill_id=drill.pk)
                 drill.refresh_from_db()
                 incident = drill_incident(drill)
@@ -70,8 +79,11 @@ class Command(BaseCommand):
                     )
                 if drill.status != Drill.Status.RUNNING:
                     break
-                time.sleep(tick)
-        except KeyboardInterrupt:
-            drill_stop(drill=drill)
+                stop.wait(tick)
+            if stop.is_set():
+                drill_stop(drill=drill)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
         drill.refresh_from_db()
         self.stdout.write(f"Drill {drill.pk} {drill.status}: {drill.delivered} mentions delivered.")
