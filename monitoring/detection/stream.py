@@ -24,8 +24,9 @@ Model
   largest buckets) to catch sustained rises, and on the last six hours
   against the seasonal profile alone (broad_buckets): a story that builds over
   hours is absorbed by the short-term level, so that window skips it (its
-  own threshold and minimum ratio, default 3x the seasonal volume). Velocity compares the growth of the last few buckets
-  against the growth the seasonal profile expects. Negative share compares
+  own threshold and minimum ratio, default 3x the seasonal volume).
+  Velocity compares the growth of the last few buckets against the growth
+  the seasonal profile expects. Negative share compares
   the share of negative mentions in the last half hour with its long-run
   share (binomial spread, minimum increase, minimum volume).
 * Warm-up and cooldown are per brand: one alert, then quiet for
@@ -110,7 +111,7 @@ class StreamDetector:
         self.level = 0.0
         # per volume scale: robust spread and daily maxima of the z-score
         # (how spiky this brand normally is)
-        self.scales = [self._new_scale(w) for w in self._scales()]
+        self.scales = [self._new_scale(w, broad) for w, broad in self._scales()]
         self.vel = {"day_peak": None, "peaks": []}
         self.peak_day = None
         # recent buckets for velocity: [count or None (gap), expected]
@@ -139,6 +140,7 @@ class StreamDetector:
                     "peaks": list(sc["peaks"]),
                     "n": sc["n"],
                     "w": sc["w"],
+                    "broad": sc["broad"],
                 }
                 for sc in self.scales
             ],
@@ -160,30 +162,27 @@ class StreamDetector:
         self.day_slots = {int(k): list(v) for k, v in s["day_slots"].items()}
         self.mean = s["mean"]
         self.level = s["level"]
-        # Scales are matched by window length, so a brand's settings may add,
+        # Scales are matched by (length, broad), so a brand's settings may add,
         # drop or resize windows: kept ones continue, new ones learn their spread
-        # before they may fire. States saved before scales carried their length
-        # ("w") or count ("n") held the windows in the current order.
+        # before they may fire. States saved before scales carried these keys
+        # held the windows in the current order.
         saved = s["scales"]
         if all("w" in sc for sc in saved):
-            by_length = {sc["w"]: sc for sc in saved}
+            by_key = {(sc["w"], sc.get("broad", False)): sc for sc in saved}
         else:
-            by_length = dict(zip(self._scales(), saved, strict=False))
+            by_key = dict(zip(self._scales(), saved, strict=False))
         self.scales = []
-        for w in self._scales():
-            sc = by_length.get(w)
-            if sc is None:
-                self.scales.append(self._new_scale(w))
-                continue
-            self.scales.append(
-                {
-                    "spread": sc["spread"],
-                    "day_peak": sc["day_peak"],
-                    "peaks": list(sc["peaks"]),
-                    "n": sc.get("n", self.config.warm_up_buckets),
-                    "w": w,
-                }
-            )
+        for key in self._scales():
+            sc = self._new_scale(*key)
+            old = by_key.get(key)
+            if old is not None:
+                sc.update(
+                    spread=old["spread"],
+                    day_peak=old["day_peak"],
+                    peaks=list(old["peaks"]),
+                    n=old.get("n", self.config.warm_up_buckets),
+                )
+            self.scales.append(sc)
         # recent buckets saved as [count, expected] get their seasonal part
         self.recent = [list(r) if len(r) > 2 else [*r, r[1]] for r in s["recent"]]
         self.neg_recent = [list(r) if r is not None else None for r in s["neg_recent"]]
@@ -193,19 +192,19 @@ class StreamDetector:
         self.vel = {"day_peak": s["vel"]["day_peak"], "peaks": list(s["vel"]["peaks"])}
 
     @staticmethod
-    def _new_scale(w: int) -> dict:
-        return {"spread": None, "day_peak": None, "peaks": [], "n": 0, "w": w}
+    def _new_scale(w: int, broad: bool) -> dict:
+        return {"spread": None, "day_peak": None, "peaks": [], "n": 0, "w": w, "broad": broad}
 
-    def _scales(self):
-        """Window lengths of the volume test: the bucket, the last hour, and
+    def _scales(self) -> list[tuple[int, bool]]:
+        """(length, broad) of each volume window: the bucket, the last hour, and
         (if broad_buckets > 1) the last hours against the seasonal profile alone."""
         cfg = self.config
-        scales = [1]
+        scales = [(1, False)]
         if cfg.sustained_buckets > 1:
-            scales.append(cfg.sustained_buckets)
+            scales.append((cfg.sustained_buckets, False))
         if cfg.broad_buckets > 1:
-            scales.append(cfg.broad_buckets)
-        return tuple(scales)
+            scales.append((cfg.broad_buckets, True))
+        return scales
 
     def _recent_len(self):
         cfg = self.config
@@ -292,9 +291,8 @@ class StreamDetector:
         # together (a rise over an hour that no single bucket shows)
         scale_z = []
         best = None
-        broad = cfg.broad_buckets if cfg.broad_buckets > 1 else None
-        for k, w in enumerate(self._scales()):
-            sc = self.scales[k]
+        for k, sc in enumerate(self.scales):
+            w, is_broad = sc["w"], sc["broad"]
             window = [r for r in self.recent[-w:] if r[0] is not None]
             if len(window) * 2 < w:
                 scale_z.append(None)
@@ -307,7 +305,6 @@ class StreamDetector:
             obs = float(sum(r[0] for r in window))
             # the broad window is measured against the seasonal profile alone:
             # the short-term level would have absorbed a rise lasting hours
-            is_broad = broad is not None and k == len(self.scales) - 1
             exp = float(sum(r[2 if is_broad else 1] for r in window))
             root_e = math.sqrt(exp + _ANSCOMBE)
             sigma = max(0.5, 1.25 * sc["spread"]) if sc["spread"] is not None else 0.5

@@ -252,7 +252,7 @@ class StateTests(unittest.TestCase):
             old.update(b)
         state = json.loads(json.dumps(old.to_state()))
         for scale in state["scales"]:
-            del scale["n"], scale["w"]  # fields the older format did not have
+            del scale["n"], scale["w"], scale["broad"]  # fields the older format did not have
         state["recent"] = [r[:2] for r in state["recent"]]
         det = StreamDetector(DetectorConfig(), state)
         self.assertEqual([sc["n"] for sc in det.scales], [DAY, DAY, 0])
@@ -273,7 +273,7 @@ class StateTests(unittest.TestCase):
         state = json.loads(json.dumps(det.to_state()))
         hourly_off = DetectorConfig.from_overrides({"sustained_buckets": 1})
         again = StreamDetector(hourly_off, state)
-        self.assertEqual([sc["w"] for sc in again.scales], [1, 72])
+        self.assertEqual([(sc["w"], sc["broad"]) for sc in again.scales], [(1, False), (72, True)])
         self.assertEqual(again.scales[0], det.scales[0])
         self.assertEqual(again.scales[1], det.scales[2])  # the six-hour window's learning
 
