@@ -3,6 +3,8 @@ live; a dropped connection shows a banner, reconnects, and catches up."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from crisisroom.services import chat_post, incident_open, member_assign, timeline_add, user_add
@@ -86,9 +88,11 @@ def test_two_users_see_each_other_live_and_catch_up_after_a_dropped_connection(
         a_desk.locator(f"#pb-item-{item.pk} + li button").click()
         expect(b.locator(f"#pb-item-{item.pk}")).to_contain_text("☑", timeout=15000)
         a_desk.goto(statement_page)
+        expect(b.locator(f"#pb-statement-{statement.pk}")).to_have_class(re.compile(r"s-draft"))
         a_desk.get_by_role("button", name="Submit for approval").click()
-        expect(b.locator(f"#pb-statement-{statement.pk}")).to_contain_text(
-            "Legal counsel: waiting", timeout=15000
+        # the draft's row already says who must approve: wait for the pushed state
+        expect(b.locator(f"#pb-statement-{statement.pk}")).to_have_class(
+            re.compile(r"\bs-submitted\b"), timeout=15000
         )
         b_desk = b.context.new_page()
         b_desk.goto(statement_page)

@@ -1,8 +1,9 @@
 """Small grid search + leave-one-out check for the spike detector on NAB dev series.
 
-usage: python tests/tune_detector.py DATA_DIR   (needs ../shared/tools/nab_score.py)
+usage: python tests/tune_detector.py DATA_DIR [--broad]   (needs ../shared/tools/nab_score.py)
 Prints, per configuration, the NAB standard score on all dev files, then a
 leave-one-out table: tuned on four files, scored on the fifth.
+--broad sweeps only the broad window's settings (the others at their defaults).
 """
 
 from __future__ import annotations
@@ -27,9 +28,27 @@ GRID = {
     "broad_threshold": [4.0, 5.0],
     "broad_min_ratio": [2.5, 3.0],
 }
+BROAD_GRID = {
+    "broad_buckets": [0, 36, 72],
+    "broad_threshold": [3.0, 4.0, 4.5, 5.0],
+    "broad_min_ratio": [2.5, 3.0, 3.5],
+}
 
 
-def main(data_dir: str) -> None:
+def configurations(grid: dict) -> list[dict]:
+    """Every combination, once: with the broad window off its settings are moot."""
+    out = []
+    for values in itertools.product(*grid.values()):
+        overrides = dict(zip(grid, values, strict=True))
+        if overrides.get("broad_buckets") == 0:
+            overrides = {k: v for k, v in overrides.items() if not k.startswith("broad_")}
+            overrides["broad_buckets"] = 0
+        if overrides not in out:
+            out.append(overrides)
+    return out
+
+
+def main(data_dir: str, grid: dict = GRID) -> None:
     tools = Path(data_dir).resolve().parent.parent / "tools" / "nab_score.py"
     spec = importlib.util.spec_from_file_location("nab_score", tools)
     nab = importlib.util.module_from_spec(spec)
@@ -58,10 +77,8 @@ def main(data_dir: str) -> None:
         nwin = sum(per[n][1] for n in names)
         return 100 * (total + nwin) / (2 * nwin)
 
-    keys = list(GRID)
     results = []
-    for values in itertools.product(*GRID.values()):
-        overrides = dict(zip(keys, values, strict=True))
+    for overrides in configurations(grid):
         per = per_file(DetectorConfig.from_overrides(overrides))
         results.append((overrides, per))
         print(f"{score(per, [f[0] for f in files]):5.1f} {overrides}", flush=True)
@@ -85,4 +102,4 @@ def main(data_dir: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], BROAD_GRID if "--broad" in sys.argv[2:] else GRID)

@@ -7,6 +7,7 @@ import io
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
@@ -103,8 +104,11 @@ def test_the_explorer_filters(charlie, mentions, params, expected):
 
 
 def test_the_time_filter_reads_the_users_time_zone(charlie, mentions):
-    since = (NOW - timedelta(minutes=2, seconds=30)).strftime("%Y-%m-%dT%H:%M:%S")
-    response = login(charlie).get("/mentions/", {"since": since})
+    charlie.time_zone = "Asia/Taipei"  # UTC+8: a filter read as UTC would show nothing
+    charlie.save(update_fields=["time_zone"])
+    taipei = ZoneInfo("Asia/Taipei")
+    since = (NOW - timedelta(minutes=2, seconds=30)).astimezone(taipei)
+    response = login(charlie).get("/mentions/", {"since": since.strftime("%Y-%m-%dT%H:%M:%S")})
     assert shown(response) == {"e1", "e2"}
 
 

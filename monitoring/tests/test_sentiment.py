@@ -233,17 +233,18 @@ def test_fast_enough():
     en = EN_NEGATIVE + EN_POSITIVE
     zh = ZH_NEGATIVE + ZH_POSITIVE
     analyze(en[0]), analyze(zh[0])  # load models
-    start = time.perf_counter()
+    start = time.process_time()
     for _ in range(100):
         for t in en:
             analyze(t)
-    en_rate = 100 * len(en) / (time.perf_counter() - start)
-    start = time.perf_counter()
+    en_rate = 100 * len(en) / (time.process_time() - start)
+    start = time.process_time()
     for _ in range(100):
         for t in zh:
             analyze(t)
-    zh_rate = 100 * len(zh) / (time.perf_counter() - start)
-    # measured ~9,000/s (en) and ~4,000/s (zh) per CPU-second; generous for slow CI
+    zh_rate = 100 * len(zh) / (time.process_time() - start)
+    # CPU time, so other jobs on the machine do not count; measured ~9,000/s (en)
+    # and ~4,000/s (zh) per CPU-second: these floors only catch a gross slowdown
     assert en_rate > 1500
     assert zh_rate > 1000
 

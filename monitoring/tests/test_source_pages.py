@@ -147,7 +147,9 @@ def test_the_page_is_translated_to_traditional_chinese(alice, failing):
     client = _client(alice)
     response = client.get(reverse("sources:list"), headers={"Accept-Language": "zh-hant"})
     assert response.status_code == 200
-    assert 'lang="zh-Hant"' in response.content.decode()
+    page = response.content.decode()
+    assert 'lang="zh-Hant"' in page
+    assert "失敗中" in page and "Failing" not in page  # the failing source's health
 
 
 def test_htmx_refresh_renders_only_the_rows(alice, failing):
