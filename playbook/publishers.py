@@ -14,6 +14,7 @@ from monitoring.connectors.base import Connector, SourceError
 from monitoring.connectors.http import post_json
 from playbook.choices import CHANNEL_LIMITS, ConnectorKind
 from playbook.models import PublishTarget, Statement
+from playbook.selectors import over_limit
 
 
 class PublishError(Exception):
@@ -66,10 +67,11 @@ class Publisher:
         raise NotImplementedError
 
     def _check_length(self, text: str) -> None:
-        limit = CHANNEL_LIMITS.get(self.channel)
-        if limit and len(text) > limit:
+        if over_limit(self.channel, text):
             raise PublishError(
-                f"the text has {len(text)} characters; {self.channel} allows {limit}", retry=False
+                f"the text has {len(text)} characters; "
+                f"{self.channel} allows {CHANNEL_LIMITS[self.channel]}",
+                retry=False,
             )
 
 

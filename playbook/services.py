@@ -626,11 +626,6 @@ def message_template_pre_approve(
 # --- Step 4: publishing and the outbound pause --------------------------------------
 
 
-def _text_for(statement: Statement, channel: str) -> str:
-    variant = statement.variants.filter(channel=channel).first()
-    return variant.body if variant else statement.body
-
-
 @transaction.atomic
 def statement_publish(
     *,
@@ -683,14 +678,14 @@ def statement_publish(
                     target=target,
                     channel=channel,
                     state=PublicationState.SANDBOX,
-                    body=_text_for(statement, channel) if channel else statement.body,
+                    body=selectors.channel_text(statement, channel) if channel else statement.body,
                     by=by,
                 )
             )
     else:
         for target in targets:
             publisher = publisher_for(target)
-            text = _text_for(statement, publisher.channel)
+            text = selectors.channel_text(statement, publisher.channel)
             try:
                 result = publisher.publish(text=text, statement=statement)
             except PublishError as exc:
