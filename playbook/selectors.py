@@ -13,7 +13,7 @@ from django.utils import timezone
 from crisisroom.models import Incident
 from monitoring.models import Mention, Rollup
 from playbook.choices import CHANNEL_LIMITS, StatementState
-from playbook.models import ApprovalPolicy, PlaybookRun, RunStep, Statement
+from playbook.models import ApprovalPolicy, RunStep, Statement
 
 DEFAULT_REQUIRED = ["legal_counsel", "executive_lead"]
 MEDIA_PLATFORMS = {"news", "blog", "rss", "media", "press"}
@@ -116,10 +116,6 @@ def statements_json(incident: Incident) -> list[dict[str, Any]]:
 
 
 # --- The run ------------------------------------------------------------------------
-
-
-def run_for(incident: Incident) -> PlaybookRun | None:
-    return PlaybookRun.objects.filter(incident=incident).first()
 
 
 def run_steps(incident: Incident) -> list[RunStep]:
