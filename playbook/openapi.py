@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from crisisroom.choices import CrisisRoleSlug
+from playbook.choices import Channel
+
 
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -18,21 +21,8 @@ def _body(schema: dict[str, Any], required: bool = True) -> dict[str, Any]:
     return {"required": required, "content": {"application/json": {"schema": schema}}}
 
 
-ROLE = {
-    "type": "string",
-    "enum": [
-        "incident_lead",
-        "social_media_manager",
-        "pr_lead",
-        "legal_counsel",
-        "hr_representative",
-        "executive_lead",
-    ],
-}
-CHANNELS = {
-    "type": "array",
-    "items": {"enum": ["x", "mastodon", "bluesky", "email", "website", "phone"]},
-}
+ROLE = {"type": "string", "enum": list(CrisisRoleSlug.values)}
+CHANNELS = {"type": "array", "items": {"enum": list(Channel.values)}}
 ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
 ERR = {"$ref": "#/components/schemas/Error"}
 RESPONSES = {

@@ -4,18 +4,17 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 
-from monitoring.connectors.base import SourceError
+from monitoring.connectors.base import Connector, SourceError
 from monitoring.connectors.http import post_json
 from playbook.choices import CHANNEL_LIMITS, ConnectorKind
 from playbook.models import PublishTarget, Statement
-
-TIMEOUT = 15
+from playbook.selectors import over_limit
 
 
 class PublishError(Exception):
@@ -38,19 +37,22 @@ def _post_json(
     url: str, body: dict[str, Any], headers: dict[str, str] | None = None
 ) -> dict[str, Any]:
     try:
-        response = post_json(url, body, headers=headers, timeout=TIMEOUT)
+        response = post_json(url, body, headers=headers, timeout=settings.WEBHOOK_TIMEOUT_SECONDS)
     except SourceError as exc:  # unreachable, timed out, or an address the guard refuses
         raise PublishError(f"could not reach {url}: {exc}", retry=exc.retry) from exc
-    if response.status >= 400:
+    try:
+        # The connectors' rule: 408, 429, 5xx transient; 401/403 and other 4xx permanent.
+        Connector.check(response, what=url)
+    except SourceError as exc:
         detail = response.body[:300].decode(errors="replace")
-        retry = response.status == 429 or response.status >= 500
-        raise PublishError(f"HTTP {response.status} from {url}: {detail}", retry=retry)
+        raise PublishError(f"{exc}: {detail}", retry=exc.retry) from exc
     if not response.body.strip():
         return {}
     try:
-        data = json.loads(response.body)
-    except ValueError as exc:
-        raise PublishError(f"{url} answered with something that is not JSON", retry=False) from exc
+        data = response.json()
+    except SourceError as exc:
+        # The post was accepted: trying again could post it twice.
+        raise PublishError(str(exc), retry=False) from exc
     return data if isinstance(data, dict) else {"data": data}
 
 
@@ -65,10 +67,11 @@ class Publisher:
         raise NotImplementedError
 
     def _check_length(self, text: str) -> None:
-        limit = CHANNEL_LIMITS.get(self.channel)
-        if limit and len(text) > limit:
+        if over_limit(self.channel, text):
             raise PublishError(
-                f"the text has {len(text)} characters; {self.channel} allows {limit}", retry=False
+                f"the text has {len(text)} characters; "
+                f"{self.channel} allows {CHANNEL_LIMITS[self.channel]}",
+                retry=False,
             )
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 
 from playbook.choices import CHANNEL_LIMITS, ClaimStatus
+from playbook.selectors import channel_text, over_limit
 
 NON_APOLOGIES = [
     r"\bsorry if\b",
@@ -150,21 +151,20 @@ def review_text(
                 )
             )
     for channel, body in (variants or {}).items():
-        limit = CHANNEL_LIMITS.get(channel)
-        if limit and len(body) > limit:
+        if over_limit(channel, body):
             flags.append(
                 Flag(
                     "too_long",
                     _("Too long for %(channel)s: %(length)s of %(limit)s characters.")
-                    % {"channel": channel, "length": len(body), "limit": limit},
+                    % {"channel": channel, "length": len(body), "limit": CHANNEL_LIMITS[channel]},
                 )
             )
     return flags
 
 
 def review_statement(statement) -> list[Flag]:  # type: ignore[no-untyped-def]
-    variants = {v.channel: v.body for v in statement.variants.all()}
-    for channel in statement.channels:
-        variants.setdefault(channel, statement.body)
+    # Channels with a variant first, then the chosen ones still using the body.
+    channels = [v.channel for v in statement.variants.all()] + list(statement.channels)
+    variants = {channel: channel_text(statement, channel) for channel in channels}
     claims = list(statement.incident.claims.values_list("claim", "status"))
     return review_text(statement.body, variants=variants, claims=claims)

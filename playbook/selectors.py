@@ -13,7 +13,7 @@ from django.utils import timezone
 from crisisroom.models import Incident
 from monitoring.models import Mention, Rollup
 from playbook.choices import CHANNEL_LIMITS, StatementState
-from playbook.models import ApprovalPolicy, PlaybookRun, RunStep, Statement
+from playbook.models import ApprovalPolicy, RunStep, Statement
 
 DEFAULT_REQUIRED = ["legal_counsel", "executive_lead"]
 MEDIA_PLATFORMS = {"news", "blog", "rss", "media", "press"}
@@ -116,10 +116,6 @@ def statements_json(incident: Incident) -> list[dict[str, Any]]:
 
 
 # --- The run ------------------------------------------------------------------------
-
-
-def run_for(incident: Incident) -> PlaybookRun | None:
-    return PlaybookRun.objects.filter(incident=incident).first()
 
 
 def run_steps(incident: Incident) -> list[RunStep]:
@@ -249,6 +245,33 @@ def _share(rows: list[tuple[datetime, int, int]], start: datetime, end: datetime
     return round(neg / n, 3) if n else None
 
 
+def _recovered_at(
+    rows: list[tuple[datetime, int, int]], since: datetime, until: datetime, ceiling: float
+) -> datetime | None:
+    """The end of the first hour, starting at ``since`` and stepping 5 minutes while the
+    start is before ``until``, whose negative share is at most ``ceiling``.
+
+    ``rows`` are sorted by time; one sliding window over them keeps this linear.
+    """
+    span, step = timedelta(hours=1), timedelta(minutes=5)
+    lo = hi = n = neg = 0
+    hour = since
+    while hour < until:
+        while hi < len(rows) and rows[hi][0] < hour + span:
+            n += rows[hi][1]
+            neg += rows[hi][2]
+            hi += 1
+        while lo < hi and rows[lo][0] < hour:
+            n -= rows[lo][1]
+            neg -= rows[lo][2]
+            lo += 1
+        # Same rounding as _share, so the answer matches a rescan of every window.
+        if n and round(neg / n, 3) <= ceiling:
+            return hour + span
+        hour += step
+    return None
+
+
 def review_metrics(incident: Incident, now: datetime | None = None) -> dict[str, Any]:
     """Time to detect, acknowledge, respond, resolve; peak volume; negative share
     before, during and after; how long sentiment took to recover."""
@@ -270,14 +293,7 @@ def review_metrics(incident: Incident, now: datetime | None = None) -> dict[str,
     recovered_at = None
     since = incident.first_response_at or incident.opened_at
     if before is not None:
-        # The first hour after the response whose negative share is back near the baseline.
-        hour = since
-        while hour < end + window and hour < now:
-            share = _share(rows, hour, hour + timedelta(hours=1))
-            if share is not None and share <= before + 0.05:
-                recovered_at = hour + timedelta(hours=1)
-                break
-            hour += timedelta(minutes=5)
+        recovered_at = _recovered_at(rows, since, min(end + window, now), before + 0.05)
     return {
         "time_to_detect": _seconds(incident.started_at, incident.opened_at),
         "time_to_acknowledge": _seconds(incident.opened_at, incident.acknowledged_at),
@@ -292,19 +308,35 @@ def review_metrics(incident: Incident, now: datetime | None = None) -> dict[str,
     }
 
 
+def channel_text(statement: Statement, channel: str) -> str:
+    """What goes out on ``channel``: its variant when the statement has one, else the body.
+
+    Reads ``statement.variants.all()``, so a prefetch (``statements_for``) saves the query.
+    """
+    for variant in statement.variants.all():
+        if variant.channel == channel:
+            return variant.body
+    return statement.body
+
+
+def over_limit(channel: str, text: str) -> bool:
+    """Whether ``text`` is longer than ``channel`` allows (channels without a limit never are)."""
+    limit = CHANNEL_LIMITS.get(channel)
+    return bool(limit and len(text) > limit)
+
+
 def statement_limits(statement: Statement) -> list[dict[str, Any]]:
     """Each chosen channel's text with its length and limit."""
-    variants = {v.channel: v.body for v in statement.variants.all()}
+    channels = set(statement.channels) | {v.channel for v in statement.variants.all()}
     rows = []
-    for channel in sorted(set(statement.channels) | set(variants)):
-        text = variants.get(channel, statement.body)
-        limit = CHANNEL_LIMITS.get(channel)
+    for channel in sorted(channels):
+        text = channel_text(statement, channel)
         rows.append(
             {
                 "channel": channel,
                 "length": len(text),
-                "limit": limit,
-                "over": bool(limit and len(text) > limit),
+                "limit": CHANNEL_LIMITS.get(channel),
+                "over": over_limit(channel, text),
             }
         )
     return rows

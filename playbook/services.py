@@ -396,8 +396,12 @@ def _lock(statement: Statement) -> Statement:
     return Statement.objects.select_for_update().select_related("incident").get(pk=statement.pk)
 
 
-def _reset_approvals(statement: Statement, by: User, why: str) -> None:
-    had = statement.approvals.exists() or statement.state == StatementState.APPROVED
+def _reset_approvals(statement: Statement, by: User, why: str | None) -> None:
+    """Clear the approvals and send a submitted or approved statement back to draft (the
+    caller saves it). ``why`` None: the caller's own timeline entry already says so."""
+    had = why is not None and (
+        statement.approvals.exists() or statement.state == StatementState.APPROVED
+    )
     statement.approvals.all().delete()
     if statement.state in (StatementState.SUBMITTED, StatementState.APPROVED):
         statement.state = StatementState.DRAFT
@@ -579,9 +583,7 @@ def statement_reject(*, statement: Statement, by: User, comment: str) -> Stateme
     Rejection.objects.create(
         statement=statement, user=by, version=statement.version, comment=comment.strip()
     )
-    statement.approvals.all().delete()
-    statement.state = StatementState.DRAFT
-    statement.submitted_at = None
+    _reset_approvals(statement, by, None)  # the rejection's entry below says why
     statement.save(update_fields=["state", "submitted_at"])
     timeline_add(
         incident=incident,
@@ -624,11 +626,6 @@ def message_template_pre_approve(
 
 
 # --- Step 4: publishing and the outbound pause --------------------------------------
-
-
-def _text_for(statement: Statement, channel: str) -> str:
-    variant = statement.variants.filter(channel=channel).first()
-    return variant.body if variant else statement.body
 
 
 @transaction.atomic
@@ -683,14 +680,14 @@ def statement_publish(
                     target=target,
                     channel=channel,
                     state=PublicationState.SANDBOX,
-                    body=_text_for(statement, channel) if channel else statement.body,
+                    body=selectors.channel_text(statement, channel) if channel else statement.body,
                     by=by,
                 )
             )
     else:
         for target in targets:
             publisher = publisher_for(target)
-            text = _text_for(statement, publisher.channel)
+            text = selectors.channel_text(statement, publisher.channel)
             try:
                 result = publisher.publish(text=text, statement=statement)
             except PublishError as exc:

@@ -37,7 +37,7 @@ from playbook.models import (
 )
 from playbook.permissions import can_act_on_playbook, can_assemble_team, incident_roles
 from playbook.review import review_statement
-from playbook.templatetags.playbook_tags import panel_context
+from playbook.templatetags.playbook_tags import panel_steps
 
 
 def _get_incident_for_user(request: HttpRequest, pk: int) -> Incident:
@@ -79,7 +79,7 @@ def playbook_page(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _get_incident_for_user(request, pk)
     context = {
         "incident": incident,
-        "steps": panel_context(incident)["pb_steps"],
+        "steps": panel_steps(incident),
         "can_act": can_act_on_playbook(request.user, incident),
         "can_assemble": can_assemble_team(request.user, incident),
         "members": incident.members.select_related("user", "crisis_role"),

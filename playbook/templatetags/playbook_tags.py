@@ -38,9 +38,9 @@ def role_label(value: str) -> str:
         return value
 
 
-def panel_context(incident: Incident) -> dict[str, Any]:
-    """The same dict shapes the live events carry, so one partial renders both."""
-    steps = [
+def panel_steps(incident: Incident) -> list[dict[str, Any]]:
+    """The run's steps in the shape the live events carry."""
+    return [
         {
             "step": step.pk,
             "step_number": step.number,
@@ -62,8 +62,15 @@ def panel_context(incident: Incident) -> dict[str, Any]:
         }
         for step in selectors.run_steps(incident)
     ]
-    statements = selectors.statements_json(incident)
-    return {"incident": incident, "pb_steps": steps, "pb_statements": statements}
+
+
+def panel_context(incident: Incident) -> dict[str, Any]:
+    """The same dict shapes the live events carry, so one partial renders both."""
+    return {
+        "incident": incident,
+        "pb_steps": panel_steps(incident),
+        "pb_statements": selectors.statements_json(incident),
+    }
 
 
 @register.inclusion_tag("playbook/partials/panel.html#panel")

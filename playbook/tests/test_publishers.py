@@ -88,6 +88,16 @@ def test_a_server_error_is_worth_retrying(cast, social):
     assert caught.value.retry is True
 
 
+@pytest.mark.parametrize(("status", "retry"), [(408, True), (429, True), (403, False)])
+def test_the_retry_rule_is_the_connectors_one(cast, social, status, retry):
+    social.fail_with = status
+    statement = approved(cast)
+    with pytest.raises(PublishError) as caught:
+        publisher_for(_target(social, "mastodon")).publish(text="Sorry.", statement=statement)
+    assert caught.value.retry is retry
+    assert str(status) in str(caught.value)
+
+
 def test_an_unreachable_server_is_worth_retrying(cast):
     statement = approved(cast)
     target = PublishTarget.objects.create(
