@@ -26,8 +26,10 @@ from django.utils.translation import gettext as _
 from crisisroom.choices import ACTIVE_STATUSES, TimelineKind
 from crisisroom.models import Drill, Incident, User
 from crisisroom.permissions import can_work_incidents, require
+from monitoring.choices import TermKind
 from monitoring.ingest import mentions_ingest
 from monitoring.models import Brand, DetectorState, Mention, Rollup, Signal, WatchTerm
+from monitoring.services import brand_get_or_create
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 BATCH = 500
@@ -219,9 +221,9 @@ def _ingest(events: list[DrillEvent], start: datetime, speed: float) -> int:
 
 def _brand_for(data: dict) -> Brand:
     spec = data["brand"]
-    brand, _ = Brand.objects.get_or_create(slug=spec["slug"], defaults={"name": spec["name"]})
+    brand = brand_get_or_create(slug=spec["slug"], name=spec["name"])
     for term in spec["terms"]:
-        WatchTerm.objects.get_or_create(brand=brand, kind="name", query=term)
+        WatchTerm.objects.get_or_create(brand=brand, kind=TermKind.NAME, query=term)
     # A drill starts from a clean slate: the last run's mentions would be history.
     Mention.objects.filter(brand=brand).delete()
     Rollup.objects.filter(brand=brand).delete()
