@@ -83,20 +83,28 @@ def scenario_validate(data: Any) -> dict:
     return data
 
 
-@lru_cache(maxsize=32)
-def _load(scenario_id: str) -> str:
+def _scenario_path(scenario_id: str) -> Path:
     path = SCENARIO_DIR / f"{scenario_id}.json"
     if not path.is_file() or path.name == "schema.json":
         raise ScenarioError(f"no scenario {scenario_id!r}; `run_drill --list` shows them")
-    return path.read_text(encoding="utf-8")
+    return path
+
+
+@lru_cache(maxsize=32)
+def _load_validated(path: str, mtime_ns: int, size: int) -> dict:
+    """A scenario file parsed and validated once per process and version of the file."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ScenarioError(f"{Path(path).name} is not valid JSON: {exc}") from exc
+    return scenario_validate(data)
 
 
 def scenario_load(scenario_id: str) -> dict:
-    try:
-        data = json.loads(_load(scenario_id))
-    except json.JSONDecodeError as exc:
-        raise ScenarioError(f"{scenario_id}.json is not valid JSON: {exc}") from exc
-    return scenario_validate(data)
+    """The validated scenario. Cached and shared between callers: do not modify it."""
+    path = _scenario_path(scenario_id)
+    stat = path.stat()
+    return _load_validated(str(path), stat.st_mtime_ns, stat.st_size)
 
 
 def scenarios_list() -> list[dict]:

@@ -22,10 +22,10 @@ def mini(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
     shutil.copy(drills.SCENARIO_DIR / "schema.json", tmp_path / "schema.json")
     shutil.copy(MINI, tmp_path / "mini-drill.json")
     monkeypatch.setattr(drills, "SCENARIO_DIR", tmp_path)
-    drills._load.cache_clear()
+    drills._load_validated.cache_clear()
     drills._plan_for.cache_clear()
     yield tmp_path
-    drills._load.cache_clear()
+    drills._load_validated.cache_clear()
     drills._plan_for.cache_clear()
 
 
@@ -159,3 +159,21 @@ def test_the_drills_page_starts_and_stops_a_drill(mini, client, bob, charlie):
     client.post(f"/drills/{drill.pk}/stop/")
     drill.refresh_from_db()
     assert drill.status == "stopped"
+
+
+def test_a_scenario_is_validated_once_until_its_file_changes(mini, monkeypatch):
+    calls = []
+    validate = drills.jsonschema.validate
+    monkeypatch.setattr(
+        drills.jsonschema, "validate", lambda *a, **k: calls.append(1) or validate(*a, **k)
+    )
+    first = drills.scenario_load("mini-drill")
+    assert drills.scenario_load("mini-drill") is first
+    drills.scenarios_list()
+    assert len(calls) == 1
+    path = mini / "mini-drill.json"
+    data = json.loads(path.read_text())
+    data["duration_minutes"] += 1
+    path.write_text(json.dumps(data))
+    assert drills.scenario_load("mini-drill")["duration_minutes"] == first["duration_minutes"] + 1
+    assert len(calls) == 2
