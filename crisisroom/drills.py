@@ -278,13 +278,8 @@ def drill_start(
 
 
 def drill_incident(drill: Drill) -> Incident | None:
-    return (
-        Incident.objects.filter(
-            brand_id=drill.brand_id, is_drill=True, opened_at__gte=drill.started_at
-        )
-        .order_by("opened_at")
-        .first()
-    )
+    """The incident the drill's signals opened or joined (select_related it for lists)."""
+    return drill.incident
 
 
 def drill_tick(*, drill_id: int, now: datetime | None = None) -> int:
@@ -303,6 +298,7 @@ def drill_tick(*, drill_id: int, now: datetime | None = None) -> int:
         stored = _ingest(due, drill.started_at, drill.speed)
         drill.cursor = elapsed
         drill.delivered += stored
+        drill.refresh_from_db(fields=["incident"])  # detection may have just set it
         incident = drill_incident(drill)
         if incident is not None and incident.status in ACTIVE_STATUSES:
             for event in plan.live:
@@ -321,7 +317,9 @@ def drill_tick(*, drill_id: int, now: datetime | None = None) -> int:
         if elapsed >= data["duration_minutes"] * 60:
             drill.status = Drill.Status.FINISHED
             drill.finished_at = now
-        drill.save()
+        drill.save(
+            update_fields=["cursor", "delivered", "curveballs_noted", "status", "finished_at"]
+        )
     return stored
 
 
@@ -335,5 +333,5 @@ def drill_stop(*, drill: Drill, user: User | None = None) -> Drill:
     return drill
 
 
-def brand_in_drill(brand_id: int) -> bool:
-    return Drill.objects.filter(brand_id=brand_id, status=Drill.Status.RUNNING).exists()
+def drill_running(brand_id: int) -> Drill | None:
+    return Drill.objects.filter(brand_id=brand_id, status=Drill.Status.RUNNING).first()

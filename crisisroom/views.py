@@ -316,7 +316,7 @@ def drills(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Drill started: %(name)s.") % {"name": drill.brand.name})
             return redirect("crisisroom:drills")
-    past = list(Drill.objects.select_related("brand").order_by("-started_at")[:30])
+    past = list(Drill.objects.select_related("brand", "incident").order_by("-started_at")[:30])
     rows = [(d, drill_service.drill_incident(d)) for d in past]
     return render(
         request,
@@ -344,7 +344,7 @@ def drill_stop(request: HttpRequest, pk: int) -> HttpResponse:
 def _get_drill_for_user(request: HttpRequest, pk: int) -> Drill:
     if not can_view_incidents(request.user):
         raise PermissionDenied(_("You are not allowed to see drills."))
-    drill = Drill.objects.select_related("brand").filter(pk=pk).first()
+    drill = Drill.objects.select_related("brand", "incident").filter(pk=pk).first()
     if drill is None:
         raise Http404
     return drill

@@ -177,3 +177,17 @@ def test_a_scenario_is_validated_once_until_its_file_changes(mini, monkeypatch):
     path.write_text(json.dumps(data))
     assert drills.scenario_load("mini-drill")["duration_minutes"] == first["duration_minutes"] + 1
     assert len(calls) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_drill_incident_belongs_to_the_drill_whose_signals_opened_it(mini, bob):
+    quiet = drills.drill_start(scenario_id="mini-drill", speed=60, user=bob)
+    drills.drill_stop(drill=quiet)  # stopped before anything fired: no incident
+    loud = drills.drill_start(scenario_id="mini-drill", speed=60, user=bob)
+    _age(loud, 8)
+    drills.drill_tick(drill_id=loud.pk)
+    incident = Incident.objects.get(brand=loud.brand, is_drill=True)
+    quiet.refresh_from_db()
+    loud.refresh_from_db()
+    assert drills.drill_incident(quiet) is None
+    assert drills.drill_incident(loud) == incident
