@@ -240,7 +240,9 @@ def test_the_dashboard_socket_refreshes_when_an_incident_opens(charlie):
     async_to_sync(run)()
 
 
-def test_the_war_room_ranks_key_voices_by_reach_and_activity(client, bob, incident):
+def test_the_war_room_ranks_key_voices_by_reach_and_activity(
+    client, bob, incident, django_assert_num_queries
+):
     now = datetime.now(UTC).isoformat()
     mentions_ingest(
         items=[
@@ -266,9 +268,12 @@ def test_the_war_room_ranks_key_voices_by_reach_and_activity(client, bob, incide
     html = client.get(f"/incidents/{incident.pk}/").content.decode()
     voices = html[html.index('id="key-voices"') : html.index('aria-labelledby="chat-h"')]
     assert voices.index("bignews") < voices.index("small_fry")
-    part = client.get(
-        f"/incidents/{incident.pk}/?part=voices", headers={"HX-Request": "true"}
-    ).content.decode()
+    # The minute poll of every open page: session, user, incident, key voices; no feed,
+    # timeline, chat or presence.
+    with django_assert_num_queries(4):
+        part = client.get(
+            f"/incidents/{incident.pk}/?part=voices", headers={"HX-Request": "true"}
+        ).content.decode()
     assert part.lstrip().startswith('<section class="card" id="key-voices"') and "bignews" in part
 
 
