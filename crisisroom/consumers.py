@@ -9,6 +9,7 @@ mentions a minute neither floods the browser nor loses an event.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 import zoneinfo
@@ -209,7 +210,15 @@ class DashboardConsumer(CoalescingConsumer):
         await self.send_json({"type": "hello"})
 
     async def render_batch(self, batch: list[dict[str, Any]], user: User) -> list[dict[str, Any]]:
-        html = await database_sync_to_async(self._render)(user)
+        # The dashboard shows the state after the batch's events, the same for everyone
+        # of a language and time zone: render it once for all sockets that get them.
+        ids = [p.get("event_id") for p in batch]
+        key: dict[str, Any] = {"type": "dashboard.refresh"}
+        if all(ids):
+            key["event_id"] = "dashboard:" + hashlib.sha1(",".join(ids).encode()).hexdigest()
+        html = await database_sync_to_async(_render_cached)(
+            key, user, lambda _payload, u: self._render(u)
+        )
         return [{"type": "dashboard.refresh", "events": [p["type"] for p in batch], "html": html}]
 
     def _render(self, user: User) -> str:

@@ -26,8 +26,10 @@ from django.utils.translation import gettext as _
 from crisisroom.choices import ACTIVE_STATUSES, TimelineKind
 from crisisroom.models import Drill, Incident, User
 from crisisroom.permissions import can_work_incidents, require
+from monitoring.choices import TermKind
 from monitoring.ingest import mentions_ingest
 from monitoring.models import Brand, DetectorState, Mention, Rollup, Signal, WatchTerm
+from monitoring.services import brand_get_or_create
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 BATCH = 500
@@ -81,20 +83,28 @@ def scenario_validate(data: Any) -> dict:
     return data
 
 
-@lru_cache(maxsize=32)
-def _load(scenario_id: str) -> str:
+def _scenario_path(scenario_id: str) -> Path:
     path = SCENARIO_DIR / f"{scenario_id}.json"
     if not path.is_file() or path.name == "schema.json":
         raise ScenarioError(f"no scenario {scenario_id!r}; `run_drill --list` shows them")
-    return path.read_text(encoding="utf-8")
+    return path
+
+
+@lru_cache(maxsize=32)
+def _load_validated(path: str, mtime_ns: int, size: int) -> dict:
+    """A scenario file parsed and validated once per process and version of the file."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ScenarioError(f"{Path(path).name} is not valid JSON: {exc}") from exc
+    return scenario_validate(data)
 
 
 def scenario_load(scenario_id: str) -> dict:
-    try:
-        data = json.loads(_load(scenario_id))
-    except json.JSONDecodeError as exc:
-        raise ScenarioError(f"{scenario_id}.json is not valid JSON: {exc}") from exc
-    return scenario_validate(data)
+    """The validated scenario. Cached and shared between callers: do not modify it."""
+    path = _scenario_path(scenario_id)
+    stat = path.stat()
+    return _load_validated(str(path), stat.st_mtime_ns, stat.st_size)
 
 
 def scenarios_list() -> list[dict]:
@@ -219,9 +229,9 @@ def _ingest(events: list[DrillEvent], start: datetime, speed: float) -> int:
 
 def _brand_for(data: dict) -> Brand:
     spec = data["brand"]
-    brand, _ = Brand.objects.get_or_create(slug=spec["slug"], defaults={"name": spec["name"]})
+    brand = brand_get_or_create(slug=spec["slug"], name=spec["name"])
     for term in spec["terms"]:
-        WatchTerm.objects.get_or_create(brand=brand, kind="name", query=term)
+        WatchTerm.objects.get_or_create(brand=brand, kind=TermKind.NAME, query=term)
     # A drill starts from a clean slate: the last run's mentions would be history.
     Mention.objects.filter(brand=brand).delete()
     Rollup.objects.filter(brand=brand).delete()
@@ -268,13 +278,8 @@ def drill_start(
 
 
 def drill_incident(drill: Drill) -> Incident | None:
-    return (
-        Incident.objects.filter(
-            brand_id=drill.brand_id, is_drill=True, opened_at__gte=drill.started_at
-        )
-        .order_by("opened_at")
-        .first()
-    )
+    """The incident the drill's signals opened or joined (select_related it for lists)."""
+    return drill.incident
 
 
 def drill_tick(*, drill_id: int, now: datetime | None = None) -> int:
@@ -293,6 +298,7 @@ def drill_tick(*, drill_id: int, now: datetime | None = None) -> int:
         stored = _ingest(due, drill.started_at, drill.speed)
         drill.cursor = elapsed
         drill.delivered += stored
+        drill.refresh_from_db(fields=["incident"])  # detection may have just set it
         incident = drill_incident(drill)
         if incident is not None and incident.status in ACTIVE_STATUSES:
             for event in plan.live:
@@ -311,7 +317,9 @@ def drill_tick(*, drill_id: int, now: datetime | None = None) -> int:
         if elapsed >= data["duration_minutes"] * 60:
             drill.status = Drill.Status.FINISHED
             drill.finished_at = now
-        drill.save()
+        drill.save(
+            update_fields=["cursor", "delivered", "curveballs_noted", "status", "finished_at"]
+        )
     return stored
 
 
@@ -325,5 +333,5 @@ def drill_stop(*, drill: Drill, user: User | None = None) -> Drill:
     return drill
 
 
-def brand_in_drill(brand_id: int) -> bool:
-    return Drill.objects.filter(brand_id=brand_id, status=Drill.Status.RUNNING).exists()
+def drill_running(brand_id: int) -> Drill | None:
+    return Drill.objects.filter(brand_id=brand_id, status=Drill.Status.RUNNING).first()

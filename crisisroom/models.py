@@ -314,6 +314,14 @@ class Drill(models.Model):
     cursor = models.FloatField(default=0.0)
     delivered = models.PositiveIntegerField(default=0)
     curveballs_noted = models.JSONField(default=list, blank=True)
+    # The incident the drill's signals opened or joined; set by incident_take_signal.
+    incident = models.ForeignKey(
+        "crisisroom.Incident",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="drills",
+    )
 
     class Meta:
         ordering = ["-started_at"]

@@ -41,8 +41,3 @@ def can_ingest(user: Any) -> bool:
 def require(allowed: bool, message: str = "You are not allowed to do this.") -> None:
     if not allowed:
         raise PermissionDenied(message)
-
-
-def can_manage_sources(user: Any) -> bool:
-    """Sources (feeds, network searches) are configuration: admins only."""
-    return is_member_of_org(user) and bool(getattr(user, "is_org_admin", False))

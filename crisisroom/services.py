@@ -29,6 +29,7 @@ from crisisroom.models import (
     ApiToken,
     ChatMessage,
     CrisisRole,
+    Drill,
     Incident,
     IncidentMember,
     RoomPresence,
@@ -259,9 +260,10 @@ def incident_take_signal(*, signal: Signal) -> Incident:
     """One open incident per brand gathers new signals; otherwise a signal opens one.
 
     A brand under a running fire drill opens drill incidents."""
-    from crisisroom.drills import brand_in_drill
+    from crisisroom.drills import drill_running
 
-    is_drill = brand_in_drill(signal.brand_id)
+    drill = drill_running(signal.brand_id)
+    is_drill = drill is not None
     incident = (
         Incident.objects.select_for_update()
         .filter(brand_id=signal.brand_id, status__in=ACTIVE_STATUSES, is_drill=is_drill)
@@ -284,14 +286,18 @@ def incident_take_signal(*, signal: Signal) -> Incident:
             events.broadcast_on_commit(
                 events.DASHBOARD_GROUP, _incident_event(incident, "incident.updated")
             )
-        return incident
-    with translation.override(settings.LANGUAGE_CODE):
-        title = f"{signal.brand.name}: {SignalKind(signal.kind).label}"
-        if is_drill:
-            title = f"[{_('Drill')}] {title}"
-    return incident_open(
-        brand=signal.brand, title=title, severity=severity, signals=[signal], is_drill=is_drill
-    )
+    else:
+        with translation.override(settings.LANGUAGE_CODE):
+            title = f"{signal.brand.name}: {SignalKind(signal.kind).label}"
+            if is_drill:
+                title = f"[{_('Drill')}] {title}"
+        incident = incident_open(
+            brand=signal.brand, title=title, severity=severity, signals=[signal], is_drill=is_drill
+        )
+    if drill is not None and drill.incident_id is None:
+        # The drill's incident is the first one its signals open or join.
+        Drill.objects.filter(pk=drill.pk, incident__isnull=True).update(incident=incident)
+    return incident
 
 
 @transaction.atomic

@@ -93,6 +93,14 @@ def dashboard_context() -> dict:
 @vary_on_headers("HX-Request")
 def war_room(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _get_incident_for_user(request, pk)
+    voices = key_voices(
+        brand=incident.brand_id, since=incident.started_at - timedelta(hours=1), limit=8
+    )
+    part = request.GET.get("part") if request.htmx else None
+    if part == "voices":
+        # Refreshed every minute by each open page: only what the key-voices card shows.
+        context = {"incident": incident, "voices": voices}
+        return render(request, "crisisroom/war_room.html#key-voices", context)
     context = {
         "incident": incident,
         "mentions": selectors.incident_feed(incident=incident, limit=settings.WAR_ROOM_FEED_SIZE),
@@ -101,15 +109,11 @@ def war_room(request: HttpRequest, pk: int) -> HttpResponse:
         "chat": selectors.incident_chat(incident=incident, user=request.user),
         "present": services.presence_list(incident_id=incident.pk),
         "platforms": selectors.incident_platform_names(incident=incident),
-        "voices": key_voices(
-            brand=incident.brand_id, since=incident.started_at - timedelta(hours=1), limit=8
-        ),
+        "voices": voices,
         "can_work": can_work_incidents(request.user),
     }
     template = "crisisroom/war_room.html"
-    if request.htmx and request.GET.get("part") == "voices":
-        template += "#key-voices"  # refreshed every minute by the page
-    elif request.htmx and request.GET.get("part") == "live":
+    if part == "live":
         template += "#live"  # the resync after a reconnect: the page as a fresh load shows it
     return render(request, template, context)
 
@@ -316,7 +320,7 @@ def drills(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Drill started: %(name)s.") % {"name": drill.brand.name})
             return redirect("crisisroom:drills")
-    past = list(Drill.objects.select_related("brand").order_by("-started_at")[:30])
+    past = list(Drill.objects.select_related("brand", "incident").order_by("-started_at")[:30])
     rows = [(d, drill_service.drill_incident(d)) for d in past]
     return render(
         request,
@@ -344,7 +348,7 @@ def drill_stop(request: HttpRequest, pk: int) -> HttpResponse:
 def _get_drill_for_user(request: HttpRequest, pk: int) -> Drill:
     if not can_view_incidents(request.user):
         raise PermissionDenied(_("You are not allowed to see drills."))
-    drill = Drill.objects.select_related("brand").filter(pk=pk).first()
+    drill = Drill.objects.select_related("brand", "incident").filter(pk=pk).first()
     if drill is None:
         raise Http404
     return drill

@@ -11,14 +11,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from crisisroom.permissions import can_manage_sources, require
+from crisisroom.permissions import is_org_admin, require
 from monitoring import polling
 from monitoring.models import Source
 from monitoring.source_forms import SourceForm
 
 
 def _require_admin(request: HttpRequest) -> None:
-    require(can_manage_sources(request.user), _("Only admins manage sources."))
+    require(is_org_admin(request.user), _("Only admins manage sources."))
 
 
 def _get_source_for_user(request: HttpRequest, pk: int) -> Source:

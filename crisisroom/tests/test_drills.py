@@ -22,10 +22,10 @@ def mini(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
     shutil.copy(drills.SCENARIO_DIR / "schema.json", tmp_path / "schema.json")
     shutil.copy(MINI, tmp_path / "mini-drill.json")
     monkeypatch.setattr(drills, "SCENARIO_DIR", tmp_path)
-    drills._load.cache_clear()
+    drills._load_validated.cache_clear()
     drills._plan_for.cache_clear()
     yield tmp_path
-    drills._load.cache_clear()
+    drills._load_validated.cache_clear()
     drills._plan_for.cache_clear()
 
 
@@ -159,3 +159,35 @@ def test_the_drills_page_starts_and_stops_a_drill(mini, client, bob, charlie):
     client.post(f"/drills/{drill.pk}/stop/")
     drill.refresh_from_db()
     assert drill.status == "stopped"
+
+
+def test_a_scenario_is_validated_once_until_its_file_changes(mini, monkeypatch):
+    calls = []
+    validate = drills.jsonschema.validate
+    monkeypatch.setattr(
+        drills.jsonschema, "validate", lambda *a, **k: calls.append(1) or validate(*a, **k)
+    )
+    first = drills.scenario_load("mini-drill")
+    assert drills.scenario_load("mini-drill") is first
+    drills.scenarios_list()
+    assert len(calls) == 1
+    path = mini / "mini-drill.json"
+    data = json.loads(path.read_text())
+    data["duration_minutes"] += 1
+    path.write_text(json.dumps(data))
+    assert drills.scenario_load("mini-drill")["duration_minutes"] == first["duration_minutes"] + 1
+    assert len(calls) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_drill_incident_belongs_to_the_drill_whose_signals_opened_it(mini, bob):
+    quiet = drills.drill_start(scenario_id="mini-drill", speed=60, user=bob)
+    drills.drill_stop(drill=quiet)  # stopped before anything fired: no incident
+    loud = drills.drill_start(scenario_id="mini-drill", speed=60, user=bob)
+    _age(loud, 8)
+    drills.drill_tick(drill_id=loud.pk)
+    incident = Incident.objects.get(brand=loud.brand, is_drill=True)
+    quiet.refresh_from_db()
+    loud.refresh_from_db()
+    assert drills.drill_incident(quiet) is None
+    assert drills.drill_incident(loud) == incident

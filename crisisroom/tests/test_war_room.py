@@ -211,18 +211,26 @@ def test_who_is_in_the_room_is_pushed_as_people_come_and_go(charlie, bob):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_dashboard_socket_refreshes_when_an_incident_opens(charlie):
+def test_the_dashboard_socket_refreshes_when_an_incident_opens(charlie, monkeypatch):
     from channels.testing import WebsocketCommunicator
 
+    from crisisroom import views
     from crisisroom.asgi import application
     from crisisroom.tests.test_consumers import _headers
 
+    contexts = []
+    dashboard_context = views.dashboard_context
+    monkeypatch.setattr(
+        views, "dashboard_context", lambda: contexts.append(1) or dashboard_context()
+    )
     brand = Brand.objects.create(name="Acme", slug="acme")
     communicator = WebsocketCommunicator(application, "/ws/dashboard/", headers=_headers(charlie))
+    other = WebsocketCommunicator(application, "/ws/dashboard/", headers=_headers(charlie))
 
     async def run() -> None:
-        assert (await communicator.connect())[0]
-        await receive_type(communicator, "hello")
+        for socket in (communicator, other):
+            assert (await socket.connect())[0]
+            await receive_type(socket, "hello")
 
         @database_sync_to_async
         def open_one() -> None:
@@ -235,12 +243,17 @@ def test_the_dashboard_socket_refreshes_when_an_incident_opens(charlie):
         message = await receive_type(communicator, "dashboard.refresh")
         assert "Fresh trouble" in message["html"]
         assert 'hx-swap-oob="true"' in message["html"]
+        assert (await receive_type(other, "dashboard.refresh"))["html"] == message["html"]
+        assert len(contexts) == 1  # one render per event for both sockets
         await communicator.disconnect()
+        await other.disconnect()
 
     async_to_sync(run)()
 
 
-def test_the_war_room_ranks_key_voices_by_reach_and_activity(client, bob, incident):
+def test_the_war_room_ranks_key_voices_by_reach_and_activity(
+    client, bob, incident, django_assert_num_queries
+):
     now = datetime.now(UTC).isoformat()
     mentions_ingest(
         items=[
@@ -266,9 +279,12 @@ def test_the_war_room_ranks_key_voices_by_reach_and_activity(client, bob, incide
     html = client.get(f"/incidents/{incident.pk}/").content.decode()
     voices = html[html.index('id="key-voices"') : html.index('aria-labelledby="chat-h"')]
     assert voices.index("bignews") < voices.index("small_fry")
-    part = client.get(
-        f"/incidents/{incident.pk}/?part=voices", headers={"HX-Request": "true"}
-    ).content.decode()
+    # The minute poll of every open page: session, user, incident, key voices; no feed,
+    # timeline, chat or presence.
+    with django_assert_num_queries(4):
+        part = client.get(
+            f"/incidents/{incident.pk}/?part=voices", headers={"HX-Request": "true"}
+        ).content.decode()
     assert part.lstrip().startswith('<section class="card" id="key-voices"') and "bignews" in part
 
 
