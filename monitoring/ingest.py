@@ -50,6 +50,7 @@ LANG_ALIASES = {
     "zh-hans": "zh-hans",
     "zh": "zh-hans",
 }
+LANG_MAX_LENGTH = Mention._meta.get_field("lang").max_length
 
 
 class ItemError(ValueError):
@@ -129,6 +130,10 @@ def validate_item(raw: Any, *, now: datetime, source_given: bool = False) -> _It
     if url and not url.lower().startswith(("http://", "https://")):
         raise ItemError("url must start with http:// or https://")
     lang = _string(raw, "lang", required=False, limit=20).lower()
+    lang = LANG_ALIASES.get(lang, lang.split("-")[0] if lang else "")
+    if len(lang) > LANG_MAX_LENGTH:
+        # Stored in Mention.lang: one tag too long would fail the whole batch's insert.
+        raise ItemError(f"lang is longer than {LANG_MAX_LENGTH} characters")
     return _Item(
         source_key=_string(raw, "source", required=not source_given, limit=120).lower(),
         external_id=_string(raw, "external_id", required=True, limit=255),
@@ -137,7 +142,7 @@ def validate_item(raw: Any, *, now: datetime, source_given: bool = False) -> _It
         url=url,
         author=_string(raw, "author", required=False, limit=200),
         author_followers=followers,
-        lang=LANG_ALIASES.get(lang, lang.split("-")[0] if lang else ""),
+        lang=lang,
         brand_slug=_string(raw, "brand", required=False, limit=60).lower(),
         repost_of=_string(raw, "repost_of", required=False, limit=255),
     )

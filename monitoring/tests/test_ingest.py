@@ -68,6 +68,21 @@ def test_given_lang_is_normalised(brand):
     assert dict(Mention.objects.values_list("external_id", "lang")) == {"m1": "zh-hant", "m2": "en"}
 
 
+def test_a_lang_too_long_for_the_column_rejects_that_item_only(brand):
+    result = mentions_ingest(
+        items=[
+            item(1, "Acme Coffee", lang="abcdefghijklmnop"),
+            item(2, "Acme Coffee", lang="zh-Hant-TW-x-private"),
+        ]
+    )
+    assert result.as_dict() == {
+        "accepted": 1,
+        "duplicates": 0,
+        "rejected": [{"index": 0, "error": "lang is longer than 10 characters"}],
+    }
+    assert list(Mention.objects.values_list("external_id", flat=True)) == ["m2"]
+
+
 def test_trigger_phrases_are_recorded(brand):
     mentions_ingest(
         items=[
