@@ -428,7 +428,9 @@ def _stored_keys(keys: set[tuple[int, str]]) -> set[tuple[int, str]]:
             found.update(
                 Mention.objects.filter(
                     source_id=source_id, external_id__in=external_ids[start : start + 2000]
-                ).values_list("source_id", "external_id")
+                )
+                .order_by()
+                .values_list("source_id", "external_id")
             )
     return found
 
@@ -499,13 +501,17 @@ def _drop_near_duplicates(rows: list[_Row], result: IngestResult) -> list[_Row]:
     keys = sorted({r.mention.text_key for r in candidates})
     known: dict[tuple[int, str, str, int], list[tuple[datetime, int | None]]] = defaultdict(list)
     for start in range(0, len(keys), 2000):
-        for pk, brand_id, platform, author, text_key, published_at in Mention.objects.filter(
-            text_key__in=keys[start : start + 2000],
-            published_at__gte=earliest,
-            published_at__lte=latest,
-            brand__isnull=False,
-            repost_of__isnull=True,
-        ).values_list("pk", "brand_id", "platform", "author", "text_key", "published_at"):
+        for pk, brand_id, platform, author, text_key, published_at in (
+            Mention.objects.filter(
+                text_key__in=keys[start : start + 2000],
+                published_at__gte=earliest,
+                published_at__lte=latest,
+                brand__isnull=False,
+                repost_of__isnull=True,
+            )
+            .order_by()
+            .values_list("pk", "brand_id", "platform", "author", "text_key", "published_at")
+        ):
             known[(brand_id, platform, author, text_key)].append((published_at, pk))
     kept: list[_Row] = []
     bumps: dict[int, int] = defaultdict(int)
@@ -651,26 +657,28 @@ def _ingest_reposts(
         wanted[source_id].add(target)
     originals: dict[tuple[int, str], dict[str, Any]] = {}
     for source_id, external_ids in wanted.items():
-        for row in Mention.objects.filter(
-            source_id=source_id, external_id__in=sorted(external_ids)
-        ).values(
-            "id",
-            "source_id",
-            "external_id",
-            "repost_of_id",
-            "brand_id",
-            "platform",
-            "published_at",
-            "sentiment_label",
-            "sentiment_score",
+        for row in (
+            Mention.objects.filter(source_id=source_id, external_id__in=sorted(external_ids))
+            .order_by()
+            .values(
+                "id",
+                "source_id",
+                "external_id",
+                "repost_of_id",
+                "brand_id",
+                "platform",
+                "published_at",
+                "sentiment_label",
+                "sentiment_score",
+            )
         ):
             originals[(source_id, row["external_id"])] = row
     root_ids = {row["repost_of_id"] for row in originals.values() if row["repost_of_id"]}
     roots = {
         row["id"]: row
-        for row in Mention.objects.filter(pk__in=root_ids).values(
-            "id", "brand_id", "platform", "published_at", "sentiment_label", "sentiment_score"
-        )
+        for row in Mention.objects.filter(pk__in=root_ids)
+        .order_by()
+        .values("id", "brand_id", "platform", "published_at", "sentiment_label", "sentiment_score")
     }
     amplified: list[tuple[int, _Item, dict[str, Any]]] = []
     unknown: list[_Row] = []
