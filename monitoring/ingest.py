@@ -376,6 +376,22 @@ def mentions_ingest(
             row = _build_row(index, item, sources[item.source_key], matcher, now, batch, result)
             if row is not None:
                 rows.append(row)
+        boosts: list[tuple[int, _Item, tuple[int, str]]] = []
+        known: dict[tuple[int, str], dict[str, Any]] = {}
+        if reposts:
+            pending = {(row.mention.source_id, row.mention.external_id) for row in rows}
+            targets = _repost_targets(reposts, sources)
+            known = _originals(set(targets.values()) - pending)
+            for index, item in reposts:
+                target = targets[index]
+                if target in known or target in pending:
+                    boosts.append((index, item, target))
+                    continue
+                # No original to amplify: an ordinary mention (and a voice) after all,
+                # through the same checks as any other.
+                row = _build_row(index, item, sources[item.source_key], matcher, now, batch, result)
+                if row is not None:
+                    rows.append(row)
         rows = _drop_near_duplicates(rows, result)
         _score([row.mention for row in rows])
         stored = _insert([row.mention for row in rows], batch)
@@ -384,8 +400,8 @@ def mentions_ingest(
         result.duplicates += len(rows) - len(stored)
         result.mention_ids = [row["id"] for row in stored]
         result.brand_ids = {row["brand_id"] for row in stored if row["brand_id"]}
-        if reposts:
-            _ingest_reposts(reposts, sources, matcher, now, batch, result)
+        if boosts:
+            _ingest_reposts(boosts, known, sources, now, batch, result)
         if result.mention_ids or result.brand_ids:
             mention_ids, brand_ids = list(result.mention_ids), set(result.brand_ids)
             transaction.on_commit(lambda: _after_commit(mention_ids, brand_ids))
@@ -633,29 +649,30 @@ def _insert(
     ]
 
 
-def _ingest_reposts(
-    reposts: list[tuple[int, _Item]],
-    sources: Mapping[str, Source],
-    matcher: BrandMatcher,
-    now: datetime,
-    batch: uuid.UUID,
-    result: IngestResult,
-) -> None:
-    """Store reposts as amplification of their originals (see ``mentions_ingest``)."""
+def _repost_targets(
+    reposts: list[tuple[int, _Item]], sources: Mapping[str, Source]
+) -> dict[int, tuple[int, str]]:
+    """(source_id, external_id) of the post each repost amplifies, by item index."""
     # A repost of a repost in this same batch amplifies the first one's original.
     in_batch = {
         (sources[item.source_key].pk, item.external_id): item.repost_of for _, item in reposts
     }
-    targets: dict[int, str] = {}
-    wanted: dict[int, set[str]] = defaultdict(set)
+    targets: dict[int, tuple[int, str]] = {}
     for index, item in reposts:
         source_id = sources[item.source_key].pk
         target, hops = item.repost_of, 0
         while (source_id, target) in in_batch and hops < 20:
             target, hops = in_batch[(source_id, target)], hops + 1
-        targets[index] = target
-        wanted[source_id].add(target)
-    originals: dict[tuple[int, str], dict[str, Any]] = {}
+        targets[index] = (source_id, target)
+    return targets
+
+
+def _originals(keys: set[tuple[int, str]]) -> dict[tuple[int, str], dict[str, Any]]:
+    """Stored mentions by (source_id, external_id), with what a repost takes from them."""
+    wanted: dict[int, set[str]] = defaultdict(set)
+    for source_id, external_id in keys:
+        wanted[source_id].add(external_id)
+    found: dict[tuple[int, str], dict[str, Any]] = {}
     for source_id, external_ids in wanted.items():
         for row in (
             Mention.objects.filter(source_id=source_id, external_id__in=sorted(external_ids))
@@ -672,7 +689,24 @@ def _ingest_reposts(
                 "sentiment_score",
             )
         ):
-            originals[(source_id, row["external_id"])] = row
+            found[(source_id, row["external_id"])] = row
+    return found
+
+
+def _ingest_reposts(
+    boosts: list[tuple[int, _Item, tuple[int, str]]],
+    known: Mapping[tuple[int, str], dict[str, Any]],
+    sources: Mapping[str, Source],
+    now: datetime,
+    batch: uuid.UUID,
+    result: IngestResult,
+) -> None:
+    """Store reposts as amplification of their originals (see ``mentions_ingest``).
+
+    ``known``: the originals that were stored before this batch; the others were
+    stored by it, and are read now.
+    """
+    originals = {**_originals({t for _, _, t in boosts} - known.keys()), **known}
     root_ids = {row["repost_of_id"] for row in originals.values() if row["repost_of_id"]}
     roots = {
         row["id"]: row
@@ -681,27 +715,16 @@ def _ingest_reposts(
         .values("id", "brand_id", "platform", "published_at", "sentiment_label", "sentiment_score")
     }
     amplified: list[tuple[int, _Item, dict[str, Any]]] = []
-    unknown: list[_Row] = []
-    for index, item in reposts:
-        source = sources[item.source_key]
-        original = originals.get((source.pk, targets[index]))
+    for index, item, target in boosts:
+        original = originals.get(target)
         if original is not None and original["repost_of_id"]:
             original = roots.get(original["repost_of_id"], original)
         if original is None:
-            row = _build_row(index, item, source, matcher, now, batch, result)
-            if row is not None:
-                unknown.append(row)
+            # Its original came in this batch but was dropped as a near-duplicate of an
+            # earlier post by the same author: the boost repeats what is counted already.
+            result.duplicates += 1
             continue
         amplified.append((index, item, original))
-    if unknown:
-        # No original to amplify: an ordinary mention (and a voice) after all.
-        _score([row.mention for row in unknown])
-        stored = _insert([row.mention for row in unknown], batch)
-        rollups_add(stored)
-        result.accepted += len(stored)
-        result.duplicates += len(unknown) - len(stored)
-        result.mention_ids += [row["id"] for row in stored]
-        result.brand_ids |= {row["brand_id"] for row in stored if row["brand_id"]}
     if not amplified:
         return
     rows = []
