@@ -857,8 +857,7 @@ def _rollups_upsert(totals: Mapping[tuple[int, datetime, str], list[int]]) -> No
 
 def _after_commit(mention_ids: list[int], brand_ids: set[int]) -> None:
     from crisisroom.services import mentions_push_to_war_rooms
-    from monitoring.tasks import brand_detect_task
+    from monitoring.tasks import brands_detect_queue
 
     mentions_push_to_war_rooms(mention_ids=mention_ids, brand_ids=brand_ids)
-    for brand_id in sorted(brand_ids):
-        brand_detect_task.delay(brand_id)
+    brands_detect_queue(brand_ids)
