@@ -205,9 +205,6 @@ class BrandMatcher:
         _matcher_cache = (fingerprint, matcher)
         return matcher
 
-    def match(self, normalised_text: str) -> Brand | None:
-        return self.classify(normalised_text)[0]
-
     def classify(self, normalised_text: str) -> tuple[Brand | None, Brand | None]:
         """(the brand the text is about, the brand whose competitor it names).
 
@@ -315,15 +312,6 @@ class _Values:
         return tuple(getattr(self, name) for name in _COLUMNS)
 
 
-@dataclass
-class _Row:
-    index: int
-    item: _Item
-    source: Source
-    mention: _Values
-    folded: str
-
-
 def mentions_ingest(
     *,
     items: Sequence[Any],
@@ -371,7 +359,7 @@ def mentions_ingest(
             sources = _sources_for((item.source_key for _, item in valid), source_kind)
         fresh = _drop_exact_duplicates(valid, sources, result)
         originals, reposts = _split_reposts(fresh, sources)
-        rows: list[_Row] = []
+        rows: list[_Values] = []
         for index, item in originals:
             row = _build_row(index, item, sources[item.source_key], matcher, now, batch, result)
             if row is not None:
@@ -379,7 +367,7 @@ def mentions_ingest(
         boosts: list[tuple[int, _Item, tuple[int, str]]] = []
         known: dict[tuple[int, str], dict[str, Any]] = {}
         if reposts:
-            pending = {(row.mention.source_id, row.mention.external_id) for row in rows}
+            pending = {(row.source_id, row.external_id) for row in rows}
             targets = _repost_targets(reposts, sources)
             known = _originals(set(targets.values()) - pending)
             for index, item in reposts:
@@ -393,8 +381,8 @@ def mentions_ingest(
                 if row is not None:
                     rows.append(row)
         rows = _drop_near_duplicates(rows, result)
-        _score([row.mention for row in rows])
-        stored = _insert([row.mention for row in rows], batch)
+        _score(rows)
+        stored = _insert(rows, batch)
         rollups_add(stored)
         result.accepted += len(stored)
         result.duplicates += len(rows) - len(stored)
@@ -470,7 +458,7 @@ def _build_row(
     now: datetime,
     batch: uuid.UUID,
     result: IngestResult,
-) -> _Row | None:
+) -> _Values | None:
     folded = normalise(item.text)
     competitor = None
     if item.brand_slug:
@@ -481,7 +469,7 @@ def _build_row(
     else:
         brand, competitor = matcher.classify(folded)
     lang = item.lang or detect_language(item.text)
-    mention = _Values(
+    return _Values(
         source_id=source.pk,
         external_id=item.external_id,
         brand_id=brand.pk if brand else None,
@@ -498,10 +486,9 @@ def _build_row(
         ingest_batch=batch,
         text_key=near_duplicate_key(item.text),
     )
-    return _Row(index, item, source, mention, folded)
 
 
-def _drop_near_duplicates(rows: list[_Row], result: IngestResult) -> list[_Row]:
+def _drop_near_duplicates(rows: list[_Values], result: IngestResult) -> list[_Values]:
     """Drop rows whose text repeats a mention of the same brand, by the same author on the
     same platform, within the window.
 
@@ -509,12 +496,12 @@ def _drop_near_duplicates(rows: list[_Row], result: IngestResult) -> list[_Row]:
     posted again, spam) are one voice; the same words from many accounts (a
     copy-paste campaign) are many voices, and exactly the volume detection must see.
     """
-    candidates = [r for r in rows if r.mention.brand_id and r.mention.text_key is not None]
+    candidates = [r for r in rows if r.brand_id and r.text_key is not None]
     if not candidates:
         return rows
-    earliest = min(r.mention.published_at for r in candidates) - NEAR_DUPLICATE_WINDOW
-    latest = max(r.mention.published_at for r in candidates) + NEAR_DUPLICATE_WINDOW
-    keys = sorted({r.mention.text_key for r in candidates})
+    earliest = min(r.published_at for r in candidates) - NEAR_DUPLICATE_WINDOW
+    latest = max(r.published_at for r in candidates) + NEAR_DUPLICATE_WINDOW
+    keys = sorted({r.text_key for r in candidates})
     known: dict[tuple[int, str, str, int], list[tuple[datetime, int | None]]] = defaultdict(list)
     for start in range(0, len(keys), 2000):
         for pk, brand_id, platform, author, text_key, published_at in (
@@ -529,12 +516,11 @@ def _drop_near_duplicates(rows: list[_Row], result: IngestResult) -> list[_Row]:
             .values_list("pk", "brand_id", "platform", "author", "text_key", "published_at")
         ):
             known[(brand_id, platform, author, text_key)].append((published_at, pk))
-    kept: list[_Row] = []
+    kept: list[_Values] = []
     bumps: dict[int, int] = defaultdict(int)
-    for row in rows:
-        mention = row.mention
+    for mention in rows:
         if not mention.brand_id or mention.text_key is None:
-            kept.append(row)
+            kept.append(mention)
             continue
         slot = known[(mention.brand_id, mention.platform, mention.author, mention.text_key)]
         match = next(
@@ -543,7 +529,7 @@ def _drop_near_duplicates(rows: list[_Row], result: IngestResult) -> list[_Row]:
         )
         if match is False:
             slot.append((mention.published_at, None))  # the first of its kind in this batch
-            kept.append(row)
+            kept.append(mention)
             continue
         result.duplicates += 1
         result.near_duplicates += 1
