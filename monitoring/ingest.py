@@ -616,23 +616,35 @@ def _insert(
 
     PostgreSQL: COPY into a temporary table, then one ``INSERT … SELECT … ON CONFLICT
     DO NOTHING RETURNING``: no model instances, no per-value quoting in Python, no
-    re-read. SQLite: bulk_create, then the rows of this batch are read back.
+    re-read. SQLite: bulk_create, then the rows are read back by their unique key.
     """
     if not mentions:
         return []
     if connection.vendor == "postgresql":
         return _copy_insert(mentions, batch, returning)
-    before = set(Mention.objects.filter(ingest_batch=batch).values_list("id", flat=True))
     Mention.objects.bulk_create(
         [Mention(**{name: getattr(m, name) for name in _COLUMNS}) for m in mentions],
         batch_size=500,
         ignore_conflicts=True,
     )
-    return [
-        row
-        for row in Mention.objects.filter(ingest_batch=batch).values(*returning)
-        if row["id"] not in before
-    ]
+    # Read back through the unique (source, external_id) index; a row a concurrent
+    # ingest stored first carries that ingest's batch, not this one.
+    by_source: dict[int, list[str]] = defaultdict(list)
+    for m in mentions:
+        by_source[m.source_id].append(m.external_id)
+    stored: list[dict[str, Any]] = []
+    for source_id, external_ids in by_source.items():
+        for start in range(0, len(external_ids), 500):
+            stored += (
+                Mention.objects.filter(
+                    source_id=source_id,
+                    external_id__in=external_ids[start : start + 500],
+                    ingest_batch=batch,
+                )
+                .order_by()
+                .values(*returning)
+            )
+    return stored
 
 
 def _repost_targets(
