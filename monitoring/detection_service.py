@@ -85,10 +85,7 @@ def _failing_sources(brand: Brand, config: DetectorConfig, now: datetime) -> lis
         pk__in=Mention.objects.filter(
             brand=brand, published_at__gte=now - SOURCE_FEEDS_WITHIN
         ).values("source_id")
-    )
-    # The sources helper gives a Source an optional brand; use it when it is there.
-    if any(f.name == "brand" for f in Source._meta.get_fields()):
-        feeds |= Q(brand=brand)
+    ) | Q(brand=brand)
     return list(
         Source.objects.filter(feeds, consecutive_failures__gte=config.source_failures_for_gap)
         .exclude(last_error_at__isnull=True)
@@ -316,9 +313,9 @@ def _detect_key_voices(brand: Brand, config: DetectorConfig, now: datetime) -> l
 @transaction.atomic
 def brand_detector_settings_update(*, brand: Brand, overrides: dict, user) -> Brand:  # type: ignore[no-untyped-def]
     """Store a brand's detector overrides (admins only); validated like the detector does."""
-    from crisisroom.permissions import require
+    from crisisroom.permissions import is_org_admin, require
 
-    require(bool(getattr(user, "is_org_admin", False)), "Only admins change detector settings.")
+    require(is_org_admin(user), "Only admins change detector settings.")
     DetectorConfig.from_overrides(overrides)
     brand.detector_settings = dict(overrides)
     brand.save(update_fields=["detector_settings"])

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from monitoring.choices import SentimentLabel, TermKind
 from monitoring.language import LANGUAGES
-from monitoring.matching import QueryError, parse_query
+from monitoring.matching import QueryError, validate_query
 from monitoring.models import Brand
 from monitoring.selectors import MentionFilters
 
@@ -89,11 +89,9 @@ def check_query_lines(text: str) -> tuple[list[str], list[str]]:
             errors.append(_("Line %(n)s is longer than 300 characters.") % {"n": number})
             continue
         try:
-            parse_query(line)
+            queries.append(validate_query(line))
         except QueryError as exc:
             errors.append(_("Line %(n)s: %(reason)s") % {"n": number, "reason": str(exc)})
-            continue
-        queries.append(line.strip())
     return queries, errors
 
 

@@ -50,6 +50,7 @@ LANG_ALIASES = {
     "zh-hans": "zh-hans",
     "zh": "zh-hans",
 }
+LANG_MAX_LENGTH = Mention._meta.get_field("lang").max_length
 
 
 class ItemError(ValueError):
@@ -129,6 +130,10 @@ def validate_item(raw: Any, *, now: datetime, source_given: bool = False) -> _It
     if url and not url.lower().startswith(("http://", "https://")):
         raise ItemError("url must start with http:// or https://")
     lang = _string(raw, "lang", required=False, limit=20).lower()
+    lang = LANG_ALIASES.get(lang, lang.split("-")[0] if lang else "")
+    if len(lang) > LANG_MAX_LENGTH:
+        # Stored in Mention.lang: one tag too long would fail the whole batch's insert.
+        raise ItemError(f"lang is longer than {LANG_MAX_LENGTH} characters")
     return _Item(
         source_key=_string(raw, "source", required=not source_given, limit=120).lower(),
         external_id=_string(raw, "external_id", required=True, limit=255),
@@ -137,7 +142,7 @@ def validate_item(raw: Any, *, now: datetime, source_given: bool = False) -> _It
         url=url,
         author=_string(raw, "author", required=False, limit=200),
         author_followers=followers,
-        lang=LANG_ALIASES.get(lang, lang.split("-")[0] if lang else ""),
+        lang=lang,
         brand_slug=_string(raw, "brand", required=False, limit=60).lower(),
         repost_of=_string(raw, "repost_of", required=False, limit=255),
     )
@@ -199,9 +204,6 @@ class BrandMatcher:
         matcher = cls.load()
         _matcher_cache = (fingerprint, matcher)
         return matcher
-
-    def match(self, normalised_text: str) -> Brand | None:
-        return self.classify(normalised_text)[0]
 
     def classify(self, normalised_text: str) -> tuple[Brand | None, Brand | None]:
         """(the brand the text is about, the brand whose competitor it names).
@@ -310,15 +312,6 @@ class _Values:
         return tuple(getattr(self, name) for name in _COLUMNS)
 
 
-@dataclass
-class _Row:
-    index: int
-    item: _Item
-    source: Source
-    mention: _Values
-    folded: str
-
-
 def mentions_ingest(
     *,
     items: Sequence[Any],
@@ -366,21 +359,37 @@ def mentions_ingest(
             sources = _sources_for((item.source_key for _, item in valid), source_kind)
         fresh = _drop_exact_duplicates(valid, sources, result)
         originals, reposts = _split_reposts(fresh, sources)
-        rows: list[_Row] = []
+        rows: list[_Values] = []
         for index, item in originals:
             row = _build_row(index, item, sources[item.source_key], matcher, now, batch, result)
             if row is not None:
                 rows.append(row)
+        boosts: list[tuple[int, _Item, tuple[int, str]]] = []
+        known: dict[tuple[int, str], dict[str, Any]] = {}
+        if reposts:
+            pending = {(row.source_id, row.external_id) for row in rows}
+            targets = _repost_targets(reposts, sources)
+            known = _originals(set(targets.values()) - pending)
+            for index, item in reposts:
+                target = targets[index]
+                if target in known or target in pending:
+                    boosts.append((index, item, target))
+                    continue
+                # No original to amplify: an ordinary mention (and a voice) after all,
+                # through the same checks as any other.
+                row = _build_row(index, item, sources[item.source_key], matcher, now, batch, result)
+                if row is not None:
+                    rows.append(row)
         rows = _drop_near_duplicates(rows, result)
-        _score([row.mention for row in rows])
-        stored = _insert([row.mention for row in rows], batch)
+        _score(rows)
+        stored = _insert(rows, batch)
         rollups_add(stored)
         result.accepted += len(stored)
         result.duplicates += len(rows) - len(stored)
         result.mention_ids = [row["id"] for row in stored]
         result.brand_ids = {row["brand_id"] for row in stored if row["brand_id"]}
-        if reposts:
-            _ingest_reposts(reposts, sources, matcher, now, batch, result)
+        if boosts:
+            _ingest_reposts(boosts, known, sources, now, batch, result)
         if result.mention_ids or result.brand_ids:
             mention_ids, brand_ids = list(result.mention_ids), set(result.brand_ids)
             transaction.on_commit(lambda: _after_commit(mention_ids, brand_ids))
@@ -423,7 +432,9 @@ def _stored_keys(keys: set[tuple[int, str]]) -> set[tuple[int, str]]:
             found.update(
                 Mention.objects.filter(
                     source_id=source_id, external_id__in=external_ids[start : start + 2000]
-                ).values_list("source_id", "external_id")
+                )
+                .order_by()
+                .values_list("source_id", "external_id")
             )
     return found
 
@@ -447,7 +458,7 @@ def _build_row(
     now: datetime,
     batch: uuid.UUID,
     result: IngestResult,
-) -> _Row | None:
+) -> _Values | None:
     folded = normalise(item.text)
     competitor = None
     if item.brand_slug:
@@ -458,7 +469,7 @@ def _build_row(
     else:
         brand, competitor = matcher.classify(folded)
     lang = item.lang or detect_language(item.text)
-    mention = _Values(
+    return _Values(
         source_id=source.pk,
         external_id=item.external_id,
         brand_id=brand.pk if brand else None,
@@ -475,10 +486,9 @@ def _build_row(
         ingest_batch=batch,
         text_key=near_duplicate_key(item.text),
     )
-    return _Row(index, item, source, mention, folded)
 
 
-def _drop_near_duplicates(rows: list[_Row], result: IngestResult) -> list[_Row]:
+def _drop_near_duplicates(rows: list[_Values], result: IngestResult) -> list[_Values]:
     """Drop rows whose text repeats a mention of the same brand, by the same author on the
     same platform, within the window.
 
@@ -486,28 +496,31 @@ def _drop_near_duplicates(rows: list[_Row], result: IngestResult) -> list[_Row]:
     posted again, spam) are one voice; the same words from many accounts (a
     copy-paste campaign) are many voices, and exactly the volume detection must see.
     """
-    candidates = [r for r in rows if r.mention.brand_id and r.mention.text_key is not None]
+    candidates = [r for r in rows if r.brand_id and r.text_key is not None]
     if not candidates:
         return rows
-    earliest = min(r.mention.published_at for r in candidates) - NEAR_DUPLICATE_WINDOW
-    latest = max(r.mention.published_at for r in candidates) + NEAR_DUPLICATE_WINDOW
-    keys = sorted({r.mention.text_key for r in candidates})
+    earliest = min(r.published_at for r in candidates) - NEAR_DUPLICATE_WINDOW
+    latest = max(r.published_at for r in candidates) + NEAR_DUPLICATE_WINDOW
+    keys = sorted({r.text_key for r in candidates})
     known: dict[tuple[int, str, str, int], list[tuple[datetime, int | None]]] = defaultdict(list)
     for start in range(0, len(keys), 2000):
-        for pk, brand_id, platform, author, text_key, published_at in Mention.objects.filter(
-            text_key__in=keys[start : start + 2000],
-            published_at__gte=earliest,
-            published_at__lte=latest,
-            brand__isnull=False,
-            repost_of__isnull=True,
-        ).values_list("pk", "brand_id", "platform", "author", "text_key", "published_at"):
+        for pk, brand_id, platform, author, text_key, published_at in (
+            Mention.objects.filter(
+                text_key__in=keys[start : start + 2000],
+                published_at__gte=earliest,
+                published_at__lte=latest,
+                brand__isnull=False,
+                repost_of__isnull=True,
+            )
+            .order_by()
+            .values_list("pk", "brand_id", "platform", "author", "text_key", "published_at")
+        ):
             known[(brand_id, platform, author, text_key)].append((published_at, pk))
-    kept: list[_Row] = []
+    kept: list[_Values] = []
     bumps: dict[int, int] = defaultdict(int)
-    for row in rows:
-        mention = row.mention
+    for mention in rows:
         if not mention.brand_id or mention.text_key is None:
-            kept.append(row)
+            kept.append(mention)
             continue
         slot = known[(mention.brand_id, mention.platform, mention.author, mention.text_key)]
         match = next(
@@ -516,7 +529,7 @@ def _drop_near_duplicates(rows: list[_Row], result: IngestResult) -> list[_Row]:
         )
         if match is False:
             slot.append((mention.published_at, None))  # the first of its kind in this batch
-            kept.append(row)
+            kept.append(mention)
             continue
         result.duplicates += 1
         result.near_duplicates += 1
@@ -603,92 +616,113 @@ def _insert(
 
     PostgreSQL: COPY into a temporary table, then one ``INSERT … SELECT … ON CONFLICT
     DO NOTHING RETURNING``: no model instances, no per-value quoting in Python, no
-    re-read. SQLite: bulk_create, then the rows of this batch are read back.
+    re-read. SQLite: bulk_create, then the rows are read back by their unique key.
     """
     if not mentions:
         return []
     if connection.vendor == "postgresql":
         return _copy_insert(mentions, batch, returning)
-    before = set(Mention.objects.filter(ingest_batch=batch).values_list("id", flat=True))
     Mention.objects.bulk_create(
         [Mention(**{name: getattr(m, name) for name in _COLUMNS}) for m in mentions],
         batch_size=500,
         ignore_conflicts=True,
     )
-    return [
-        row
-        for row in Mention.objects.filter(ingest_batch=batch).values(*returning)
-        if row["id"] not in before
-    ]
+    # Read back through the unique (source, external_id) index; a row a concurrent
+    # ingest stored first carries that ingest's batch, not this one.
+    by_source: dict[int, list[str]] = defaultdict(list)
+    for m in mentions:
+        by_source[m.source_id].append(m.external_id)
+    stored: list[dict[str, Any]] = []
+    for source_id, external_ids in by_source.items():
+        for start in range(0, len(external_ids), 500):
+            stored += (
+                Mention.objects.filter(
+                    source_id=source_id,
+                    external_id__in=external_ids[start : start + 500],
+                    ingest_batch=batch,
+                )
+                .order_by()
+                .values(*returning)
+            )
+    return stored
 
 
-def _ingest_reposts(
-    reposts: list[tuple[int, _Item]],
-    sources: Mapping[str, Source],
-    matcher: BrandMatcher,
-    now: datetime,
-    batch: uuid.UUID,
-    result: IngestResult,
-) -> None:
-    """Store reposts as amplification of their originals (see ``mentions_ingest``)."""
+def _repost_targets(
+    reposts: list[tuple[int, _Item]], sources: Mapping[str, Source]
+) -> dict[int, tuple[int, str]]:
+    """(source_id, external_id) of the post each repost amplifies, by item index."""
     # A repost of a repost in this same batch amplifies the first one's original.
     in_batch = {
         (sources[item.source_key].pk, item.external_id): item.repost_of for _, item in reposts
     }
-    targets: dict[int, str] = {}
-    wanted: dict[int, set[str]] = defaultdict(set)
+    targets: dict[int, tuple[int, str]] = {}
     for index, item in reposts:
         source_id = sources[item.source_key].pk
         target, hops = item.repost_of, 0
         while (source_id, target) in in_batch and hops < 20:
             target, hops = in_batch[(source_id, target)], hops + 1
-        targets[index] = target
-        wanted[source_id].add(target)
-    originals: dict[tuple[int, str], dict[str, Any]] = {}
+        targets[index] = (source_id, target)
+    return targets
+
+
+def _originals(keys: set[tuple[int, str]]) -> dict[tuple[int, str], dict[str, Any]]:
+    """Stored mentions by (source_id, external_id), with what a repost takes from them."""
+    wanted: dict[int, set[str]] = defaultdict(set)
+    for source_id, external_id in keys:
+        wanted[source_id].add(external_id)
+    found: dict[tuple[int, str], dict[str, Any]] = {}
     for source_id, external_ids in wanted.items():
-        for row in Mention.objects.filter(
-            source_id=source_id, external_id__in=sorted(external_ids)
-        ).values(
-            "id",
-            "source_id",
-            "external_id",
-            "repost_of_id",
-            "brand_id",
-            "platform",
-            "published_at",
-            "sentiment_label",
-            "sentiment_score",
+        for row in (
+            Mention.objects.filter(source_id=source_id, external_id__in=sorted(external_ids))
+            .order_by()
+            .values(
+                "id",
+                "source_id",
+                "external_id",
+                "repost_of_id",
+                "brand_id",
+                "platform",
+                "published_at",
+                "sentiment_label",
+                "sentiment_score",
+            )
         ):
-            originals[(source_id, row["external_id"])] = row
+            found[(source_id, row["external_id"])] = row
+    return found
+
+
+def _ingest_reposts(
+    boosts: list[tuple[int, _Item, tuple[int, str]]],
+    known: Mapping[tuple[int, str], dict[str, Any]],
+    sources: Mapping[str, Source],
+    now: datetime,
+    batch: uuid.UUID,
+    result: IngestResult,
+) -> None:
+    """Store reposts as amplification of their originals (see ``mentions_ingest``).
+
+    ``known``: the originals that were stored before this batch; the others were
+    stored by it, and are read now.
+    """
+    originals = {**_originals({t for _, _, t in boosts} - known.keys()), **known}
     root_ids = {row["repost_of_id"] for row in originals.values() if row["repost_of_id"]}
     roots = {
         row["id"]: row
-        for row in Mention.objects.filter(pk__in=root_ids).values(
-            "id", "brand_id", "platform", "published_at", "sentiment_label", "sentiment_score"
-        )
+        for row in Mention.objects.filter(pk__in=root_ids)
+        .order_by()
+        .values("id", "brand_id", "platform", "published_at", "sentiment_label", "sentiment_score")
     }
     amplified: list[tuple[int, _Item, dict[str, Any]]] = []
-    unknown: list[_Row] = []
-    for index, item in reposts:
-        source = sources[item.source_key]
-        original = originals.get((source.pk, targets[index]))
+    for index, item, target in boosts:
+        original = originals.get(target)
         if original is not None and original["repost_of_id"]:
             original = roots.get(original["repost_of_id"], original)
         if original is None:
-            row = _build_row(index, item, source, matcher, now, batch, result)
-            if row is not None:
-                unknown.append(row)
+            # Its original came in this batch but was dropped as a near-duplicate of an
+            # earlier post by the same author: the boost repeats what is counted already.
+            result.duplicates += 1
             continue
         amplified.append((index, item, original))
-    if unknown:
-        # No original to amplify: an ordinary mention (and a voice) after all.
-        _score([row.mention for row in unknown])
-        stored = _insert([row.mention for row in unknown], batch)
-        rollups_add(stored)
-        result.accepted += len(stored)
-        result.duplicates += len(unknown) - len(stored)
-        result.mention_ids += [row["id"] for row in stored]
-        result.brand_ids |= {row["brand_id"] for row in stored if row["brand_id"]}
     if not amplified:
         return
     rows = []
@@ -821,8 +855,7 @@ def _rollups_upsert(totals: Mapping[tuple[int, datetime, str], list[int]]) -> No
 
 def _after_commit(mention_ids: list[int], brand_ids: set[int]) -> None:
     from crisisroom.services import mentions_push_to_war_rooms
-    from monitoring.tasks import brand_detect_task
+    from monitoring.tasks import brands_detect_queue
 
     mentions_push_to_war_rooms(mention_ids=mention_ids, brand_ids=brand_ids)
-    for brand_id in sorted(brand_ids):
-        brand_detect_task.delay(brand_id)
+    brands_detect_queue(brand_ids)

@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from monitoring.connectors import POLLED_KINDS, FetchResult, SourceError, connector_for
 from monitoring.ingest import mentions_ingest
-from monitoring.models import Mention, Source
+from monitoring.models import Source
 
 logger = logging.getLogger(__name__)
 
@@ -100,24 +100,16 @@ def _store(source: Source, fetched: FetchResult | Exception) -> PollOutcome:
     Runs inside the caller's transaction, so the cursor moves only with the items.
     """
     ingested = None
-    known: set[str] = set()
     if isinstance(fetched, FetchResult) and fetched.items:
-        # Feeds repeat what they served last time: skip those before scoring them.
-        # (The unique constraint in ingest stays the real guarantee.)
-        known = set(
-            Mention.objects.filter(
-                source=source, external_id__in=[str(i.get("external_id")) for i in fetched.items]
-            ).values_list("external_id", flat=True)
-        )
-        items: list[dict[str, Any]] = [
-            item for item in fetched.items if str(item.get("external_id")) not in known
-        ]
+        # Items served again (feeds repeat themselves) are dropped by ingest as exact
+        # duplicates before they are scored, and counted as duplicates.
+        items: list[dict[str, Any]] = list(fetched.items)
         if source.brand_id and source.brand and source.brand.active:
             items = [{**item, "brand": source.brand.slug} for item in items]
         try:
             # A savepoint: an ingest that fails leaves the failure bookkeeping below intact.
             with transaction.atomic():
-                ingested = mentions_ingest(items=items, source=source) if items else None
+                ingested = mentions_ingest(items=items, source=source)
         except Exception as exc:
             logger.exception("source %s ingest failed", source.pk)
             fetched = exc
@@ -145,11 +137,11 @@ def _store(source: Source, fetched: FetchResult | Exception) -> PollOutcome:
     source.save()
     if ingested is None:
         status = "not_modified" if fetched.not_modified else "ok"
-        return PollOutcome(status, duplicates=len(known))
+        return PollOutcome(status)
     return PollOutcome(
         "ok",
         accepted=ingested.accepted,
-        duplicates=ingested.duplicates + len(known),
+        duplicates=ingested.duplicates,
         rejected=len(ingested.rejected),
     )
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from celery import shared_task
 
@@ -10,19 +11,43 @@ from monitoring.services import brand_detect
 logger = logging.getLogger(__name__)
 
 
+# How long "detection for this brand is queued" holds off queueing it again; if that
+# message is lost, the marker expires and the next batch (or the periodic run) queues it.
+DETECT_QUEUED_SECONDS = 120
+
+
+def _detect_queued_key(brand_id: int) -> str:
+    return f"brands:detect-queued:{brand_id}"
+
+
 @shared_task(acks_late=True)
 def brand_detect_task(brand_id: int) -> int:
     """Idempotent: detection reads rollups up to now and remembers what it consumed."""
+    from django.core.cache import cache
+
+    # Cleared before detection reads anything: a batch committed from here on queues
+    # a new run, so the last batch of an import is always detected.
+    cache.delete(_detect_queued_key(brand_id))
     return len(brand_detect(brand_id=brand_id))
+
+
+def brands_detect_queue(brand_ids: Iterable[int]) -> int:
+    """Queue detection for these brands, except those already queued and not started:
+    a large import (many batches) queues one run per brand at a time, not one per batch."""
+    from django.core.cache import cache
+
+    queued = 0
+    for brand_id in sorted(set(brand_ids)):
+        if cache.add(_detect_queued_key(brand_id), 1, timeout=DETECT_QUEUED_SECONDS):
+            brand_detect_task.delay(brand_id)
+            queued += 1
+    return queued
 
 
 @shared_task
 def brands_detect_task() -> int:
     """Periodic: detection for every active brand, so quiet periods are seen too."""
-    ids = list(Brand.objects.filter(active=True).values_list("pk", flat=True))
-    for brand_id in ids:
-        brand_detect_task.delay(brand_id)
-    return len(ids)
+    return brands_detect_queue(Brand.objects.filter(active=True).values_list("pk", flat=True))
 
 
 def _queued_key(source_id: int) -> str:

@@ -13,7 +13,6 @@ session is made only when it has expired.
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import TYPE_CHECKING, Any
 
 from monitoring.connectors import http
@@ -52,14 +51,9 @@ class BlueskyConnector(Connector):
             token = cache.get(key)
             if token:
                 return str(token)
-        body = json.dumps(
-            {"identifier": self.config(source, "handle"), "password": self.secret(source)}
-        ).encode()
-        response = http.request(
-            "POST",
+        response = http.post_json(
             f"{base}/xrpc/com.atproto.server.createSession",
-            body=body,
-            headers={"Content-Type": "application/json", "Accept": "application/json"},
+            {"identifier": self.config(source, "handle"), "password": self.secret(source)},
         )
         if response.status in {400, 401}:
             raise SourceError("Bluesky: the handle or app password was refused", retry=False)

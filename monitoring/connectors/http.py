@@ -19,7 +19,7 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import SplitResult, urlencode, urljoin, urlsplit
 
 from django.conf import settings
 
@@ -27,6 +27,10 @@ from monitoring.connectors.base import SourceError
 
 MAX_REDIRECTS = 5
 USER_AGENT = "CrisisRoom/0.1 (+self-hosted social listening)"
+# Credentials that must not follow a redirect to another origin.
+_CREDENTIAL_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
+# Loads the system CA store once; an SSLContext is safe to share between connections.
+_SSL_CONTEXT = ssl.create_default_context()
 
 
 def address_allowed(address: str) -> bool:
@@ -152,6 +156,24 @@ def _decode(body: bytes, encoding: str, cap: int, url: str) -> bytes:
     return out
 
 
+def _same_origin(old: SplitResult, new: SplitResult) -> bool:
+    """Whether a redirect stays on the same scheme, host and port (an upgrade from
+    http to https on the default ports counts as the same)."""
+
+    def origin(parts: SplitResult) -> tuple[str, str, int]:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        return parts.scheme, (parts.hostname or "").lower(), port
+
+    a, b = origin(old), origin(new)
+    if a == b:
+        return True
+    return a == ("http", b[1], 80) and b == ("https", a[1], 443)
+
+
+def _without(headers: Mapping[str, str], names: set[str] | frozenset[str]) -> dict[str, str]:
+    return {k: v for k, v in headers.items() if k.lower() not in names}
+
+
 def request(
     method: str,
     url: str,
@@ -185,7 +207,7 @@ def request(
         port = parts.port or (443 if parts.scheme == "https" else 80)
         if parts.scheme == "https":
             conn: http.client.HTTPConnection = _GuardedHTTPSConnection(
-                parts.hostname, port, timeout=timeout, context=ssl.create_default_context()
+                parts.hostname, port, timeout=timeout, context=_SSL_CONTEXT
             )
         else:
             conn = _GuardedHTTPConnection(parts.hostname, port, timeout=timeout)
@@ -199,8 +221,14 @@ def request(
             if raw.status in {301, 302, 303, 307, 308} and response_headers.get("location"):
                 raw.read(65536)
                 url = urljoin(url, response_headers["location"])
-                if raw.status == 303:
-                    method, body = "GET", None
+                if raw.status == 303 or (raw.status in {301, 302} and method == "POST"):
+                    method, body = ("HEAD" if method == "HEAD" else "GET"), None
+                    send_headers = _without(send_headers, {"content-type"})
+                if not _same_origin(parts, urlsplit(url)):
+                    # Tokens, cookies and a body (Bluesky's password) stay with the host
+                    # they were meant for.
+                    body = None
+                    send_headers = _without(send_headers, _CREDENTIAL_HEADERS | {"content-type"})
                 continue
             if method == "HEAD" or raw.status in {204, 304}:
                 data = b""

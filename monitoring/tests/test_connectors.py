@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from monitoring.connectors import SourceError, connector_for
-from monitoring.connectors.http import parse_retry_after
+from monitoring.connectors.http import parse_retry_after, post_json
 from monitoring.models import Source
 from monitoring.tests.feedserver import FeedServer, Reply
 
@@ -250,6 +250,29 @@ def test_a_redirect_to_an_allowed_address_is_followed(feed_server, rss_source):
     feed_server.routes["/feed.xml"] = Reply(301, headers={"Location": "/moved.xml"})
     feed_server.routes["/moved.xml"] = Reply(body=RSS)
     assert len(connector_for("rss").fetch(rss_source).items) == 2
+
+
+def test_a_redirect_to_another_host_drops_credentials_and_the_body(feed_server, allow_private):
+    # 127.0.0.1 and localhost are the same server but different hosts to the client.
+    other = f"http://localhost:{feed_server.port}"
+    feed_server.routes["/login"] = Reply(307, headers={"Location": f"{other}/elsewhere"})
+    feed_server.routes["/elsewhere"] = Reply(body=b"{}")
+    feed_server.routes["/same"] = Reply(308, headers={"Location": "/kept"})
+    feed_server.routes["/kept"] = Reply(body=b"{}")
+    secrets = {"Authorization": "Bearer s3cret", "Cookie": "session=abc"}
+
+    post_json(feed_server.url("/same"), {"password": "hunter2"}, headers=secrets)
+    post_json(feed_server.url("/login"), {"password": "hunter2"}, headers=secrets)
+
+    kept, moved = feed_server.requests[1], feed_server.requests[3]
+    assert (kept.method, kept.path) == ("POST", "/kept")
+    assert kept.headers["authorization"] == "Bearer s3cret"
+    assert b"hunter2" in kept.body
+    assert (moved.method, moved.path) == ("POST", "/elsewhere")
+    assert moved.headers["host"].startswith("localhost")
+    assert "authorization" not in moved.headers
+    assert "cookie" not in moved.headers
+    assert moved.body == b""
 
 
 def test_a_non_http_url_is_refused(allow_private):

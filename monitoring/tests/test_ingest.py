@@ -68,6 +68,21 @@ def test_given_lang_is_normalised(brand):
     assert dict(Mention.objects.values_list("external_id", "lang")) == {"m1": "zh-hant", "m2": "en"}
 
 
+def test_a_lang_too_long_for_the_column_rejects_that_item_only(brand):
+    result = mentions_ingest(
+        items=[
+            item(1, "Acme Coffee", lang="abcdefghijklmnop"),
+            item(2, "Acme Coffee", lang="zh-Hant-TW-x-private"),
+        ]
+    )
+    assert result.as_dict() == {
+        "accepted": 1,
+        "duplicates": 0,
+        "rejected": [{"index": 0, "error": "lang is longer than 10 characters"}],
+    }
+    assert list(Mention.objects.values_list("external_id", flat=True)) == ["m2"]
+
+
 def test_trigger_phrases_are_recorded(brand):
     mentions_ingest(
         items=[
@@ -122,3 +137,21 @@ def test_old_posts_do_not_open_incidents_now(brand):
         items=[item(i, "Boycott Acme Coffee, awful scam", published_at=old) for i in range(6)]
     )
     assert not Incident.objects.exists()
+
+
+def test_detection_is_queued_once_per_brand_until_it_starts(
+    brand, monkeypatch, django_capture_on_commit_callbacks
+):
+    from monitoring import tasks
+
+    queued: list[int] = []
+    monkeypatch.setattr(tasks.brand_detect_task, "delay", queued.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        mentions_ingest(items=[item(1, "Acme Coffee one")])
+    with django_capture_on_commit_callbacks(execute=True):
+        mentions_ingest(items=[item(2, "Acme Coffee two")])
+    assert queued == [brand.pk]  # the second batch is seen by the run already queued
+    tasks.brand_detect_task(brand.pk)  # the run starts: batches from now on queue again
+    with django_capture_on_commit_callbacks(execute=True):
+        mentions_ingest(items=[item(3, "Acme Coffee three")])
+    assert queued == [brand.pk, brand.pk]

@@ -161,6 +161,22 @@ def test_a_repost_adds_reach_to_the_original_not_a_voice(brand):
     assert Mention.objects.get(external_id="m4", source__key="mastodon").repost_of is None
 
 
+def test_a_repost_of_an_unknown_post_is_checked_for_near_duplicates_like_any_mention(brand):
+    text = "Acme Coffee lost my order again, never again"
+    mentions_ingest(items=[item(1, text, author="ann")])
+    result = mentions_ingest(
+        items=[
+            item(2, text, author="ann", repost_of="gone"),
+            item(3, text, author="ben", repost_of="gone"),
+        ]
+    )
+    assert result.as_dict() == {"accepted": 1, "duplicates": 1, "rejected": []}
+    assert result.near_duplicates == 1
+    assert Mention.objects.get(external_id="m1").duplicate_count == 1
+    assert Mention.objects.get(external_id="m3").repost_of is None
+    assert rollup_totals(brand)[0] == 2
+
+
 def test_a_repost_and_its_original_in_one_batch(brand):
     result = mentions_ingest(
         items=[
