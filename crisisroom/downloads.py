@@ -1,4 +1,5 @@
-"""Report downloads (post-crisis review, after-action report): one response shape."""
+"""File downloads (post-crisis review, after-action report, label corrections): one
+response shape."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ CONTENT_TYPES = {
     "md": "text/markdown; charset=utf-8",
     "pdf": "application/pdf",
     "csv": "text/csv; charset=utf-8",
+    "tsv": "text/tab-separated-values; charset=utf-8",
 }
 
 

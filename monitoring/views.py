@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from crisisroom.downloads import attachment
 from crisisroom.permissions import can_view_incidents, can_work_incidents, is_org_admin, require
 from monitoring import selectors, services
 from monitoring.forms import BrandForm, LabelForm, MentionFilterForm, check_query_lines
@@ -154,11 +155,7 @@ def mention_correct(request: HttpRequest, pk: int) -> HttpResponse:
 def corrections_export(request: HttpRequest) -> HttpResponse:
     """Corrected labels as ``label<TAB>text`` lines: ``manage.py evaluate_sentiment`` reads them."""
     require(can_view_incidents(request.user), _("Your account has no organisation role yet."))
-    response = HttpResponse(
-        "".join(selectors.label_corrections_export()), content_type="text/tab-separated-values"
-    )
-    response["Content-Disposition"] = 'attachment; filename="corrections.tsv"'
-    return response
+    return attachment("".join(selectors.label_corrections_export()), "corrections.tsv")
 
 
 @login_required
