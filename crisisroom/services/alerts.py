@@ -17,12 +17,7 @@ from django.utils.translation import gettext as _
 from crisisroom import events
 from crisisroom.charts import bar_rows, sparkline
 from crisisroom.choices import AlertStatus, IncidentStatus, TimelineKind
-from crisisroom.models import (
-    Alert,
-    Incident,
-    User,
-    Webhook,
-)
+from crisisroom.models import Alert, Incident, User, Webhook
 from crisisroom.notifiers import WebhookError, notifier_for
 from crisisroom.platform.roles import OrgRole
 from crisisroom.platform.signals import send_on_commit

@@ -13,12 +13,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from crisisroom import events
-from crisisroom.models import (
-    ChatMessage,
-    Incident,
-    RoomPresence,
-    User,
-)
+from crisisroom.models import ChatMessage, Incident, RoomPresence, User
 from crisisroom.platform.permissions import can_work_incidents, require
 from crisisroom.platform.signals import send_on_commit
 

@@ -12,13 +12,7 @@ from django.utils.translation import gettext as _
 
 from crisisroom import events
 from crisisroom.choices import ACTIVE_STATUSES, IncidentStatus, Severity, TimelineKind
-from crisisroom.models import (
-    CrisisRole,
-    Drill,
-    Incident,
-    IncidentMember,
-    User,
-)
+from crisisroom.models import CrisisRole, Drill, Incident, IncidentMember, User
 from crisisroom.platform.permissions import can_work_incidents, require
 from crisisroom.selectors import drill_running
 from crisisroom.services.alerts import alert_from_ack_token, alerts_queue

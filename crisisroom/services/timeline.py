@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 from crisisroom import events
-from crisisroom.models import (
-    Incident,
-    TimelineEvent,
-    User,
-)
+from crisisroom.models import Incident, TimelineEvent, User
 
 
 def timeline_add(

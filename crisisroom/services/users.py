@@ -7,11 +7,7 @@ from collections.abc import Sequence
 from django.db import transaction
 from django.utils import timezone
 
-from crisisroom.models import (
-    ApiToken,
-    CrisisRole,
-    User,
-)
+from crisisroom.models import ApiToken, CrisisRole, User
 from crisisroom.platform.roles import OrgRole
 
 

@@ -6,9 +6,7 @@ from collections.abc import Iterable, Sequence
 
 from crisisroom import events
 from crisisroom.choices import ACTIVE_STATUSES
-from crisisroom.models import (
-    Incident,
-)
+from crisisroom.models import Incident
 from monitoring.models import Mention
 
 

@@ -8,21 +8,10 @@ from django.utils.translation import gettext as _
 from crisisroom.choices import TimelineKind
 from crisisroom.models import Incident, User
 from crisisroom.services.timeline import timeline_add
-from playbook.choices import (
-    ClaimStatus,
-    Classification,
-    ResponseLevel,
-)
-from playbook.models import (
-    Assessment,
-    MisinformationClaim,
-)
-from playbook.permissions import (
-    require_act,
-)
+from playbook.choices import ClaimStatus, Classification, ResponseLevel
+from playbook.models import Assessment, MisinformationClaim
+from playbook.permissions import require_act
 from playbook.services.base import InvalidInput
-
-# --- Step 2: assessment and the misinformation ledger -------------------------------
 
 
 @transaction.atomic

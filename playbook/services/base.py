@@ -5,9 +5,7 @@ from __future__ import annotations
 from crisisroom import events
 from crisisroom.models import Incident
 from playbook import selectors
-from playbook.models import (
-    Statement,
-)
+from playbook.models import Statement
 
 
 class TransitionRefused(Exception):
@@ -16,9 +14,6 @@ class TransitionRefused(Exception):
 
 class InvalidInput(ValueError):
     """The caller sent something unusable (the API answers 400)."""
-
-
-# --- Events -------------------------------------------------------------------------
 
 
 def push(incident: Incident, payload: dict) -> None:

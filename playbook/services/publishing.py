@@ -16,29 +16,15 @@ from crisisroom.platform.signals import send_on_commit
 from crisisroom.services.timeline import timeline_add
 from playbook import events as playbook_events
 from playbook import selectors
-from playbook.choices import (
-    PublicationState,
-    StatementState,
-)
-from playbook.models import (
-    OutboundPause,
-    Publication,
-    PublishTarget,
-    Statement,
-)
-from playbook.permissions import (
-    require_act,
-    require_admin,
-)
+from playbook.choices import PublicationState, StatementState
+from playbook.models import OutboundPause, Publication, PublishTarget, Statement
+from playbook.permissions import require_act, require_admin
 from playbook.publishers import PublishError, publisher_for
 from playbook.services.base import InvalidInput, TransitionRefused, push_statement
 from playbook.services.runs import approval_steps_refresh
 from playbook.services.statements import statement_lock
 
 logger = logging.getLogger(__name__)
-
-
-# --- Step 4: publishing and the outbound pause --------------------------------------
 
 
 @transaction.atomic

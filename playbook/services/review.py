@@ -8,16 +8,9 @@ from django.utils.translation import gettext as _
 from crisisroom.choices import TimelineKind
 from crisisroom.models import Incident, User
 from crisisroom.services.timeline import timeline_add
-from playbook.models import (
-    PolicyAction,
-    PostCrisisReview,
-)
-from playbook.permissions import (
-    require_act,
-)
+from playbook.models import PolicyAction, PostCrisisReview
+from playbook.permissions import require_act
 from playbook.services.base import InvalidInput
-
-# --- Step 7: post-crisis review -------------------------------------------------------
 
 
 @transaction.atomic

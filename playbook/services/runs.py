@@ -11,11 +11,7 @@ from django.utils.translation import gettext as _
 from crisisroom.choices import TimelineKind
 from crisisroom.models import Incident, User
 from crisisroom.services.timeline import timeline_add
-from playbook.choices import (
-    StatementState,
-    StepState,
-    UpdateChannel,
-)
+from playbook.choices import StatementState, StepState, UpdateChannel
 from playbook.models import (
     Assessment,
     ChannelUpdate,
@@ -25,15 +21,10 @@ from playbook.models import (
     RunStep,
     Statement,
 )
-from playbook.permissions import (
-    require_act,
-)
+from playbook.permissions import require_act
 from playbook.services.base import push
 
 logger = logging.getLogger(__name__)
-
-
-# --- The run ------------------------------------------------------------------------
 
 
 @transaction.atomic

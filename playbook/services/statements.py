@@ -13,11 +13,7 @@ from crisisroom.models import CrisisRole, Incident, User
 from crisisroom.platform.permissions import require
 from crisisroom.services.timeline import timeline_add
 from playbook import selectors
-from playbook.choices import (
-    Channel,
-    ResponseLevel,
-    StatementState,
-)
+from playbook.choices import Channel, ResponseLevel, StatementState
 from playbook.models import (
     Approval,
     Assessment,
@@ -28,15 +24,9 @@ from playbook.models import (
     StatementVariant,
     StatementVersion,
 )
-from playbook.permissions import (
-    incident_roles,
-    require_act,
-    require_admin,
-)
+from playbook.permissions import incident_roles, require_act, require_admin
 from playbook.services.base import InvalidInput, TransitionRefused, push_statement
 from playbook.services.runs import approval_steps_refresh
-
-# --- Step 3: statements and approvals ------------------------------------------------
 
 
 def channels_check(channels: Sequence[str]) -> list[str]:

@@ -8,22 +8,10 @@ from django.utils.translation import gettext as _
 from crisisroom.choices import TimelineKind
 from crisisroom.models import User
 from crisisroom.services.timeline import timeline_add
-from playbook.choices import (
-    StatementState,
-    UpdateChannel,
-    UpdateState,
-)
-from playbook.models import (
-    ChannelUpdate,
-    Statement,
-    SupportScript,
-)
-from playbook.permissions import (
-    require_act,
-)
+from playbook.choices import StatementState, UpdateChannel, UpdateState
+from playbook.models import ChannelUpdate, Statement, SupportScript
+from playbook.permissions import require_act
 from playbook.services.base import InvalidInput, TransitionRefused
-
-# --- Steps 5 and 6 --------------------------------------------------------------------
 
 
 @transaction.atomic

@@ -13,12 +13,8 @@ from crisisroom.platform.permissions import can_view_incidents, require
 from crisisroom.platform.signals import send_on_commit
 from crisisroom.services.incidents import member_assign
 from playbook import events as playbook_events
-from playbook.permissions import (
-    can_assemble_team,
-)
+from playbook.permissions import can_assemble_team
 from playbook.services.base import InvalidInput
-
-# --- Step 1: the team ----------------------------------------------------------------
 
 
 @transaction.atomic
