@@ -22,13 +22,12 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from crisisroom import events
+from crisisroom import events, views
 from crisisroom.choices import IncidentStatus, Severity
 from crisisroom.models import Incident, User
 from crisisroom.platform.permissions import can_view_incidents
 from crisisroom.platform.timezones import zone_named
 from crisisroom.services import chat
-from crisisroom.views import dashboard_context
 
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
@@ -224,7 +223,7 @@ class DashboardConsumer(CoalescingConsumer):
     def _render(self, user: User) -> str:
         with translation.override(user.language or None), timezone.override(_user_zone(user)):
             return render_to_string(
-                "crisisroom/dashboard.html#live", {**dashboard_context(), "oob": True}
+                "crisisroom/dashboard.html#live", {**views.dashboard_context(), "oob": True}
             )
 
 
