@@ -4,12 +4,6 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
-class OrgRole(models.TextChoices):
-    ADMIN = "admin", _("Admin")
-    RESPONDER = "responder", _("Responder")
-    VIEWER = "viewer", _("Viewer")
-
-
 class CrisisRoleSlug(models.TextChoices):
     INCIDENT_LEAD = "incident_lead", _("Incident lead")
     SOCIAL_MEDIA_MANAGER = "social_media_manager", _("Social media manager")

@@ -22,10 +22,12 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from crisisroom import events, services
+from crisisroom import events, views
 from crisisroom.choices import IncidentStatus, Severity
 from crisisroom.models import Incident, User
-from crisisroom.permissions import can_view_incidents
+from crisisroom.platform.permissions import can_view_incidents
+from crisisroom.platform.timezones import zone_named
+from crisisroom.services import chat
 
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
@@ -188,10 +190,7 @@ class CoalescingConsumer(AsyncJsonWebsocketConsumer):
 
 
 def _user_zone(user: User) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(user.time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
+    return zone_named(user.time_zone) or zoneinfo.ZoneInfo("UTC")
 
 
 class DashboardConsumer(CoalescingConsumer):
@@ -222,11 +221,9 @@ class DashboardConsumer(CoalescingConsumer):
         return [{"type": "dashboard.refresh", "events": [p["type"] for p in batch], "html": html}]
 
     def _render(self, user: User) -> str:
-        from crisisroom.views import dashboard_context
-
         with translation.override(user.language or None), timezone.override(_user_zone(user)):
             return render_to_string(
-                "crisisroom/dashboard.html#live", {**dashboard_context(), "oob": True}
+                "crisisroom/dashboard.html#live", {**views.dashboard_context(), "oob": True}
             )
 
 
@@ -246,13 +243,13 @@ class IncidentConsumer(CoalescingConsumer):
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         await self.send_json({"type": "hello", "incident": self.incident_id})
-        await database_sync_to_async(services.presence_join)(
+        await database_sync_to_async(chat.presence_join)(
             incident_id=self.incident_id, user=user, channel_name=self.channel_name
         )
 
     async def disconnect(self, code: int) -> None:
         if self.group:
-            await database_sync_to_async(services.presence_leave)(
+            await database_sync_to_async(chat.presence_leave)(
                 incident_id=self.incident_id, channel_name=self.channel_name
             )
         await super().disconnect(code)
@@ -261,7 +258,7 @@ class IncidentConsumer(CoalescingConsumer):
         if not await self._still_allowed():
             return
         if isinstance(content, dict) and content.get("type") == "ping":
-            await database_sync_to_async(services.presence_seen)(channel_name=self.channel_name)
+            await database_sync_to_async(chat.presence_seen)(channel_name=self.channel_name)
             await self.send_json({"type": "pong"})
 
     async def render_batch(self, batch: list[dict[str, Any]], user: User) -> list[dict[str, Any]]:

@@ -9,9 +9,9 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from crisisroom.choices import OrgRole
 from crisisroom.models import OnCallEntry, User
-from crisisroom.services import api_token_create, user_add
+from crisisroom.platform.roles import OrgRole
+from crisisroom.services.users import api_token_create, user_add
 from monitoring.ingest import mentions_ingest
 from monitoring.models import Brand, WatchTerm
 from monitoring.services import brand_detect

@@ -25,7 +25,8 @@ from django.utils.translation import gettext as _
 
 from crisisroom.choices import ACTIVE_STATUSES, TimelineKind
 from crisisroom.models import Drill, Incident, User
-from crisisroom.permissions import can_work_incidents, require
+from crisisroom.platform.permissions import can_work_incidents, require
+from crisisroom.services.timeline import timeline_add
 from monitoring.choices import TermKind
 from monitoring.ingest import mentions_ingest
 from monitoring.models import Brand, DetectorState, Mention, Rollup, Signal, WatchTerm
@@ -284,8 +285,6 @@ def drill_incident(drill: Drill) -> Incident | None:
 
 def drill_tick(*, drill_id: int, now: datetime | None = None) -> int:
     """Deliver what has come due; note curveballs on the drill's incident. Returns mentions stored."""
-    from crisisroom.services import timeline_add
-
     now = now or timezone.now()
     with transaction.atomic():
         drill = Drill.objects.select_for_update().filter(pk=drill_id).first()
@@ -331,7 +330,3 @@ def drill_stop(*, drill: Drill, user: User | None = None) -> Drill:
     )
     drill.refresh_from_db()
     return drill
-
-
-def drill_running(brand_id: int) -> Drill | None:
-    return Drill.objects.filter(brand_id=brand_id, status=Drill.Status.RUNNING).first()

@@ -18,10 +18,21 @@ from typing import Any, NotRequired, TypedDict
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
+from django.dispatch import Signal
 
 logger = logging.getLogger(__name__)
 
 DASHBOARD_GROUP = "dashboard"
+
+# What incidents announce to the floors above and to the worker (Django signals;
+# receivers connect in their AppConfig.ready, see crisisroom/receivers.py).
+# ``incident_opened``: sent inside the transaction that opened ``incident``, so what
+# a receiver writes (the playbook's run) commits or rolls back with it.
+incident_opened = Signal()
+# Sent on commit: an alert (``alert_id``) is waiting to be sent.
+alert_queued = Signal()
+# Sent on commit: a chat message (``message_id``) @mentions people to notify.
+chat_mentioned = Signal()
 
 
 class MentionPayload(TypedDict):

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-import zoneinfo
-
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+
+from crisisroom.choices import Severity
+from crisisroom.platform.timezones import zone_choices
 
 
 class PreferencesForm(forms.Form):
@@ -12,7 +13,7 @@ class PreferencesForm(forms.Form):
     time_zone = forms.ChoiceField(
         label=_("Time zone"),
         required=False,
-        choices=lambda: [(z, z) for z in sorted(zoneinfo.available_timezones())],
+        choices=zone_choices,
     )
     next = forms.CharField(required=False, widget=forms.HiddenInput)
 
@@ -47,8 +48,6 @@ class IncidentRaiseForm(forms.Form):
     is_drill = forms.BooleanField(label=_("This is a drill"), required=False)
 
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        from crisisroom.choices import Severity
-
         super().__init__(*args, **kwargs)
         self.fields["severity"].choices = Severity.choices
 

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import zoneinfo
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -15,14 +14,16 @@ from crisisroom.choices import (
     AlertStatus,
     CrisisRoleSlug,
     IncidentStatus,
-    OrgRole,
     Severity,
     TimelineKind,
 )
+from crisisroom.platform.roles import OrgRole
+from crisisroom.platform.timezones import zone_choices
 
 
 def _time_zone_choices() -> list[tuple[str, str]]:
-    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+    # Named by migration 0001; the list itself is the platform's.
+    return zone_choices()
 
 
 class CrisisRole(models.Model):
@@ -116,7 +117,7 @@ class Incident(models.Model):
     first_response_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     # Dismissed as a false alarm: kept, with its signals, as labelled feedback for
-    # the detector's evaluation (see monitoring/detection/feedback.py).
+    # the detector's evaluation (see crisisroom/detector_feedback.py).
     dismissed_at = models.DateTimeField(null=True, blank=True)
     dismissed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -8,8 +8,7 @@ from typing import Any
 
 from django.conf import settings
 
-from monitoring.connectors.base import SourceError
-from monitoring.connectors.http import post_json
+from crisisroom.platform.http import SourceError, post_json
 
 
 class WebhookError(Exception):

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from playbook import openapi as playbook_openapi
-
 
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -229,6 +227,9 @@ OPENAPI: dict[str, Any] = {
     },
 }
 
-# The playbook's statement and team endpoints.
-OPENAPI["components"]["schemas"].update(playbook_openapi.SCHEMAS)
-OPENAPI["paths"].update(playbook_openapi.PATHS)
+
+def openapi_extend(*, schemas: dict[str, Any], paths: dict[str, Any]) -> None:
+    """A floor above adds its endpoints (the playbook's statements and team, from
+    PlaybookConfig.ready), so this document never imports it."""
+    OPENAPI["components"]["schemas"].update(schemas)
+    OPENAPI["paths"].update(paths)

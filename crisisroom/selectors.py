@@ -9,10 +9,12 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
-from crisisroom.choices import ACTIVE_STATUSES, OrgRole
-from crisisroom.models import Incident, TimelineEvent
-from crisisroom.permissions import PermissionDenied, can_view_incidents
-from monitoring.models import BUCKET_SECONDS, Mention, Rollup, bucket_start
+from crisisroom.choices import ACTIVE_STATUSES
+from crisisroom.models import Drill, Incident, OnCallEntry, TimelineEvent, Webhook
+from crisisroom.platform.permissions import PermissionDenied, can_view_incidents
+from crisisroom.platform.roles import OrgRole
+from monitoring.choices import SignalKind
+from monitoring.models import BUCKET_SECONDS, Mention, Rollup, Signal, bucket_start
 
 
 def incident_get_for_user(*, user, pk: int) -> Incident:
@@ -134,7 +136,6 @@ def on_call_order(*, at: datetime | None = None) -> list:
     ON_CALL_ROTATION "weekly" rotates the list by one place per week since
     ON_CALL_ROTATION_START; "ordered" keeps it as it is. Either way the rest of the
     list follows as the escalation order."""
-    from crisisroom.models import OnCallEntry
 
     # Only people who can acknowledge are paged: a viewer left on the list is skipped.
     users = [
@@ -164,7 +165,6 @@ def incident_window(incident: Incident) -> tuple[datetime, datetime]:
 
 def incident_volume_series(*, incident: Incident, hours: int = 6) -> list[tuple[datetime, int]]:
     """Mentions per 15 minutes over the last ``hours`` up to now (from the rollups)."""
-    from monitoring.models import Rollup, bucket_start
 
     step = timedelta(minutes=15)
     end = bucket_start(timezone.now())
@@ -186,8 +186,6 @@ def incident_volume_series(*, incident: Incident, hours: int = 6) -> list[tuple[
 
 
 def incident_sentiment_split(*, incident: Incident) -> dict[str, int]:
-    from monitoring.models import Rollup
-
     since, _until = incident_window(incident)
     totals = Rollup.objects.filter(brand_id=incident.brand_id, bucket__gte=since).aggregate(
         negative=Sum("negative"), neutral=Sum("neutral"), positive=Sum("positive")
@@ -200,8 +198,6 @@ def incident_sentiment_split(*, incident: Incident) -> dict[str, int]:
 
 
 def incident_platforms(*, incident: Incident, limit: int = 5) -> list[dict]:
-    from monitoring.models import Rollup
-
     since, _until = incident_window(incident)
     return list(
         Rollup.objects.filter(brand_id=incident.brand_id, bucket__gte=since)
@@ -226,8 +222,6 @@ def incident_trigger_phrases(*, incident: Incident, limit: int = 10) -> list[str
 
 
 def webhooks_active() -> list:
-    from crisisroom.models import Webhook
-
     return list(Webhook.objects.filter(active=True))
 
 
@@ -237,7 +231,10 @@ def incident_alerts(*, incident: Incident) -> QuerySet:
 
 def source_warnings_recent(*, limit: int = 20) -> QuerySet:
     """Source-health warnings (a failing source left a hole): shown, never an incident."""
-    from monitoring.choices import SignalKind
-    from monitoring.models import Signal
 
     return Signal.objects.filter(kind=SignalKind.SOURCE_HEALTH).select_related("brand")[:limit]
+
+
+def drill_running(brand_id: int) -> Drill | None:
+    """The brand's running fire drill, if any: its signals open drill incidents."""
+    return Drill.objects.filter(brand_id=brand_id, status=Drill.Status.RUNNING).first()

@@ -17,7 +17,7 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
-from crisisroom.env import env, envbool, envint, envlist
+from crisisroom.platform.env import env, envbool, envint, envlist
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env("CRISISROOM_DATA_DIR", str(BASE_DIR / "var")))

@@ -5,8 +5,11 @@ from smtplib import SMTPException
 
 from celery import shared_task
 
+from crisisroom.drills import drill_tick
+from crisisroom.models import Drill
 from crisisroom.notifiers import WebhookRejected, WebhookTemporaryError
-from crisisroom.services import alert_send, alerts_escalate, chat_notify
+from crisisroom.services.alerts import alert_send, alerts_escalate
+from crisisroom.services.chat import chat_notify
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +46,5 @@ def chat_notify_task(message_id: int) -> int:
 @shared_task
 def drills_tick_task() -> int:
     """Periodic: every running drill delivers what has come due."""
-    from crisisroom.drills import drill_tick
-    from crisisroom.models import Drill
-
     ids = list(Drill.objects.filter(status=Drill.Status.RUNNING).values_list("pk", flat=True))
     return sum(drill_tick(drill_id=pk) for pk in ids)

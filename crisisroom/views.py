@@ -14,10 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from crisisroom import drill_report as drill_reports
 from crisisroom import drills as drill_service
-from crisisroom import selectors, services
-from crisisroom.downloads import attachment
+from crisisroom import selectors
 from crisisroom.forms import (
     ChatForm,
     DrillStartForm,
@@ -27,7 +25,9 @@ from crisisroom.forms import (
 )
 from crisisroom.health import health_report
 from crisisroom.models import Drill
-from crisisroom.permissions import PermissionDenied, can_view_incidents, can_work_incidents
+from crisisroom.platform.permissions import PermissionDenied, can_view_incidents, can_work_incidents
+from crisisroom.services import alerts as alerts_services
+from crisisroom.services import chat, incidents, signals
 from monitoring.selectors import brands_overview, key_voices, sources_health
 from monitoring.services import brand_get_or_create
 
@@ -105,9 +105,9 @@ def war_room(request: HttpRequest, pk: int) -> HttpResponse:
         "incident": incident,
         "mentions": selectors.incident_feed(incident=incident, limit=settings.WAR_ROOM_FEED_SIZE),
         "timeline": list(selectors.incident_timeline(incident=incident)),
-        "signals": [(s, services.describe_signal(s)) for s in incident.signals.order_by("at")],
+        "signals": [(s, signals.describe_signal(s)) for s in incident.signals.order_by("at")],
         "chat": selectors.incident_chat(incident=incident, user=request.user),
-        "present": services.presence_list(incident_id=incident.pk),
+        "present": chat.presence_list(incident_id=incident.pk),
         "platforms": selectors.incident_platform_names(incident=incident),
         "voices": voices,
         "can_work": can_work_incidents(request.user),
@@ -132,7 +132,7 @@ def chat_post(request: HttpRequest, pk: int) -> HttpResponse:
     form = ChatForm(request.POST)
     if not form.is_valid():
         return HttpResponse(status=400)
-    services.chat_post(incident=incident, author=request.user, body=form.cleaned_data["body"])
+    chat.chat_post(incident=incident, author=request.user, body=form.cleaned_data["body"])
     if request.htmx:
         return HttpResponse(status=204)
     return redirect("crisisroom:war-room", pk=incident.pk)
@@ -142,7 +142,7 @@ def chat_post(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def incident_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _get_incident_for_user(request, pk)
-    services.incident_acknowledge(incident=incident, user=request.user)
+    incidents.incident_acknowledge(incident=incident, user=request.user)
     messages.success(request, _("Incident acknowledged."))
     return redirect("crisisroom:war-room", pk=incident.pk)
 
@@ -154,9 +154,9 @@ def incident_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
     form = IncidentDismissForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     try:
-        services.incident_dismiss(incident=incident, user=request.user, reason=reason)
+        incidents.incident_dismiss(incident=incident, user=request.user, reason=reason)
         messages.success(request, _("Incident dismissed as a false alarm."))
-    except services.IncidentStateError as exc:
+    except incidents.IncidentStateError as exc:
         messages.error(request, str(exc))
     return redirect("crisisroom:war-room", pk=incident.pk)
 
@@ -169,7 +169,7 @@ def incident_raise(request: HttpRequest) -> HttpResponse:
     form = IncidentRaiseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        incident = services.incident_open(
+        incident = incidents.incident_open(
             brand=brand_get_or_create(slug=data["brand"]),
             title=data["title"],
             severity=data["severity"],
@@ -201,7 +201,7 @@ def on_call(request: HttpRequest) -> HttpResponse:
         "crisisroom/on_call.html",
         {
             "order": selectors.on_call_order(),
-            "fallback": services.on_call_now(),
+            "fallback": alerts_services.on_call_now(),
             "escalate_after": settings.ALERT_ESCALATE_AFTER_MINUTES,
             "rotation": settings.ON_CALL_ROTATION,
             "webhooks": selectors.webhooks_active(),
@@ -217,8 +217,8 @@ def alert_acknowledge(request: HttpRequest, token: str) -> HttpResponse:
     tap on the button is still one click from a phone and needs no login: the
     signed, expiring token stands for the person the alert was sent to."""
     try:
-        alert = services.alert_from_ack_token(token=token)
-    except services.AckLinkError as exc:
+        alert = alerts_services.alert_from_ack_token(token=token)
+    except alerts_services.AckLinkError as exc:
         return render(
             request,
             "crisisroom/alert_acknowledge.html",
@@ -228,7 +228,7 @@ def alert_acknowledge(request: HttpRequest, token: str) -> HttpResponse:
     incident = alert.incident
     done = False
     if request.method == "POST":
-        incident = services.alert_acknowledge_by_token(token=token)
+        incident = incidents.alert_acknowledge_by_token(token=token)
         done = True
     return render(
         request,
@@ -343,44 +343,3 @@ def drill_stop(request: HttpRequest, pk: int) -> HttpResponse:
     drill_service.drill_stop(drill=drill, user=request.user)
     messages.success(request, _("Drill stopped."))
     return redirect("crisisroom:drills")
-
-
-def _get_drill_for_user(request: HttpRequest, pk: int) -> Drill:
-    if not can_view_incidents(request.user):
-        raise PermissionDenied(_("You are not allowed to see drills."))
-    drill = Drill.objects.select_related("brand", "incident").filter(pk=pk).first()
-    if drill is None:
-        raise Http404
-    return drill
-
-
-@login_required
-@require_GET
-def drill_report(request: HttpRequest, pk: int) -> HttpResponse:
-    drill = _get_drill_for_user(request, pk)
-    report = drill_reports.drill_after_action(drill)
-    language = "zh-hant" if request.LANGUAGE_CODE.startswith("zh") else "en"
-    return render(
-        request,
-        "crisisroom/drill_report.html",
-        {
-            "drill": drill,
-            "report": report,
-            "rows": drill_reports.report_rows(report),
-            "title": report["scenario"]["title"][language],
-        },
-    )
-
-
-@login_required
-@require_GET
-def drill_report_markdown(request: HttpRequest, pk: int) -> HttpResponse:
-    drill = _get_drill_for_user(request, pk)
-    return attachment(drill_reports.report_markdown(drill), f"drill-{pk}-after-action.md")
-
-
-@login_required
-@require_GET
-def drill_report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    drill = _get_drill_for_user(request, pk)
-    return attachment(drill_reports.report_pdf(drill), f"drill-{pk}-after-action.pdf")

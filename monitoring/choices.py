@@ -21,6 +21,18 @@ class SourceKind(models.TextChoices):
     DRILL = "drill", _("Drill")
 
 
+# Kinds a connector polls; the others (api, import, drill) have mentions pushed in.
+POLLED_KINDS = frozenset(
+    {
+        SourceKind.RSS,
+        SourceKind.MASTODON,
+        SourceKind.BLUESKY,
+        SourceKind.REDDIT,
+        SourceKind.HACKERNEWS,
+    }
+)
+
+
 class TermKind(models.TextChoices):
     NAME = "name", _("Name")
     PRODUCT = "product", _("Product")

@@ -1,8 +1,9 @@
 """Detection over stored data: the streaming detector over closed rollup buckets,
 the trigger-phrase and key-voice rules over mentions, and source-health warnings.
 
-Firing signals go to ``crisisroom.services.incident_take_signal`` (which opens an
-incident or adds them to the brand's open one); a source-health warning never does.
+Firing signals are announced as ``monitoring.events.signal_raised``, inside the
+detection transaction; incidents take them (``incident_take_signal`` opens an
+incident or adds them to the brand's open one). A source-health warning never does.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from crisisroom.platform.permissions import is_org_admin, require
+from monitoring import events
 from monitoring.choices import SentimentLabel, SignalKind
 from monitoring.detection import Bucket, DetectorConfig, StreamDetector
 from monitoring.models import (
@@ -54,8 +57,6 @@ def brand_detect(*, brand_id: int, now: datetime | None = None) -> list[Signal]:
     Returns the signals that fired. Runs under a lock on the brand so two runs never
     consume the same buckets twice.
     """
-    from crisisroom.services import incident_take_signal
-
     now = now or timezone.now()
     with transaction.atomic():
         brand = Brand.objects.select_for_update().filter(pk=brand_id, active=True).first()
@@ -72,7 +73,7 @@ def brand_detect(*, brand_id: int, now: datetime | None = None) -> list[Signal]:
             + _detect_key_voices(brand, config, now)
         )
         for signal in fired:
-            incident_take_signal(signal=signal)
+            events.signal_raised.send(sender=Signal, detected=signal)
     return fired
 
 
@@ -313,8 +314,6 @@ def _detect_key_voices(brand: Brand, config: DetectorConfig, now: datetime) -> l
 @transaction.atomic
 def brand_detector_settings_update(*, brand: Brand, overrides: dict, user) -> Brand:  # type: ignore[no-untyped-def]
     """Store a brand's detector overrides (admins only); validated like the detector does."""
-    from crisisroom.permissions import is_org_admin, require
-
     require(is_org_admin(user), "Only admins change detector settings.")
     DetectorConfig.from_overrides(overrides)
     brand.detector_settings = dict(overrides)

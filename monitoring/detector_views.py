@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
-from crisisroom.permissions import PermissionDenied
+from crisisroom.platform.permissions import PermissionDenied
 from monitoring.detection_service import brand_detector_settings_update
 from monitoring.detector_forms import DetectorSettingsForm
 from monitoring.models import Brand

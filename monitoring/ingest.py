@@ -21,6 +21,8 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from crisisroom.platform.signals import send_on_commit
+from monitoring import events
 from monitoring.choices import SentimentLabel, SourceKind, TermKind
 from monitoring.language import detect_language
 from monitoring.matching import (
@@ -392,7 +394,9 @@ def mentions_ingest(
             _ingest_reposts(boosts, known, sources, now, batch, result)
         if result.mention_ids or result.brand_ids:
             mention_ids, brand_ids = list(result.mention_ids), set(result.brand_ids)
-            transaction.on_commit(lambda: _after_commit(mention_ids, brand_ids))
+            send_on_commit(
+                events.mentions_stored, sender=Mention, mention_ids=mention_ids, brand_ids=brand_ids
+            )
     result.rejected.sort(key=lambda r: r["index"])
     return result
 
@@ -851,11 +855,3 @@ def _rollups_upsert(totals: Mapping[tuple[int, datetime, str], list[int]]) -> No
             )
         else:
             cursor.executemany(sql, params)
-
-
-def _after_commit(mention_ids: list[int], brand_ids: set[int]) -> None:
-    from crisisroom.services import mentions_push_to_war_rooms
-    from monitoring.tasks import brands_detect_queue
-
-    mentions_push_to_war_rooms(mention_ids=mention_ids, brand_ids=brand_ids)
-    brands_detect_queue(brand_ids)

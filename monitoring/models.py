@@ -7,7 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from monitoring.choices import SentimentLabel, SignalKind, SourceKind, TermKind
+from monitoring.choices import POLLED_KINDS, SentimentLabel, SignalKind, SourceKind, TermKind
+from monitoring.matching import DEFAULT_TRIGGER_PHRASES, QueryError, parse_query
 
 BUCKET_SECONDS = 300
 
@@ -42,8 +43,6 @@ class Brand(models.Model):
         return self.name
 
     def trigger_phrase_list(self) -> tuple[str, ...]:
-        from monitoring.matching import DEFAULT_TRIGGER_PHRASES
-
         own = tuple(line.strip() for line in self.trigger_phrases.splitlines() if line.strip())
         return own or DEFAULT_TRIGGER_PHRASES
 
@@ -66,8 +65,6 @@ class WatchTerm(models.Model):
 
     def clean(self) -> None:
         from django.core.exceptions import ValidationError
-
-        from monitoring.matching import QueryError, parse_query
 
         try:
             parse_query(self.query)
@@ -133,8 +130,6 @@ class Source(models.Model):
 
     @property
     def is_polled(self) -> bool:
-        from monitoring.connectors import POLLED_KINDS
-
         return self.kind in POLLED_KINDS
 
     @property

@@ -28,7 +28,8 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from monitoring.connectors import POLLED_KINDS, FetchResult, SourceError, connector_for
+from monitoring.choices import POLLED_KINDS
+from monitoring.connectors import FetchResult, SourceError, connector_for
 from monitoring.ingest import mentions_ingest
 from monitoring.models import Source
 

@@ -7,7 +7,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from monitoring.connectors import POLLED_KINDS
+from crisisroom.platform.http import address_allowed
+from monitoring.choices import POLLED_KINDS
 from monitoring.models import Source
 
 SECRETISH = ("password", "token", "secret", "key")
@@ -65,8 +66,6 @@ class SourceForm(forms.ModelForm):
     def clean_url(self) -> str:
         """Early word on an address the poller will refuse (names are checked when polled)."""
         from urllib.parse import urlsplit
-
-        from monitoring.connectors.http import address_allowed
 
         url = self.cleaned_data.get("url") or ""
         host = (urlsplit(url).hostname or "").strip("[]")

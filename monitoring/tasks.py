@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 from celery import shared_task
 
+from monitoring.detection_service import brand_detect
 from monitoring.models import Brand
-from monitoring.services import brand_detect
+from monitoring.polling import source_poll, sources_due
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +46,11 @@ def brands_detect_queue(brand_ids: Iterable[int]) -> int:
     return queued
 
 
+def on_mentions_stored(sender: Any, *, brand_ids: Iterable[int], **kwargs: Any) -> None:
+    """Receiver of ``monitoring.events.mentions_stored``."""
+    brands_detect_queue(brand_ids)
+
+
 @shared_task
 def brands_detect_task() -> int:
     """Periodic: detection for every active brand, so quiet periods are seen too."""
@@ -60,8 +67,6 @@ def source_poll_task(source_id: int) -> str:
     and the cursor only moves in the transaction that stored the items."""
     from django.core.cache import cache
 
-    from monitoring.polling import source_poll
-
     cache.delete(_queued_key(source_id))
     return source_poll(source_id=source_id).status
 
@@ -76,8 +81,6 @@ def sources_poll_due_task() -> int:
     """
     from django.conf import settings
     from django.core.cache import cache
-
-    from monitoring.polling import sources_due
 
     ttl = max(60, 4 * int(settings.CELERY_BEAT_SCHEDULE["poll-due-sources"]["schedule"]))
     queued = 0

@@ -16,8 +16,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from crisisroom.downloads import attachment
-from crisisroom.permissions import can_view_incidents, can_work_incidents, is_org_admin, require
+from crisisroom.platform.downloads import attachment
+from crisisroom.platform.permissions import (
+    can_view_incidents,
+    can_work_incidents,
+    is_org_admin,
+    require,
+)
 from monitoring import selectors, services
 from monitoring.forms import BrandForm, LabelForm, MentionFilterForm, check_query_lines
 from monitoring.models import Brand, Mention

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from crisisroom.permissions import is_org_admin, require
+from crisisroom.platform.permissions import is_org_admin, require
 from monitoring import polling
 from monitoring.models import Source
 from monitoring.source_forms import SourceForm

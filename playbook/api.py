@@ -13,10 +13,12 @@ from django.http import Http404, HttpRequest, JsonResponse
 from crisisroom import selectors as incident_selectors
 from crisisroom.api import ApiError, api_view, read_json
 from crisisroom.models import User
-from crisisroom.permissions import require
-from playbook import selectors, services
+from crisisroom.platform.permissions import require
+from playbook import selectors
 from playbook.models import PublishTarget, Statement
 from playbook.permissions import can_view_playbook
+from playbook.review import review_statement
+from playbook.services import base, publishing, statements, team
 
 
 def _translate_errors(view: Callable) -> Callable:
@@ -24,9 +26,9 @@ def _translate_errors(view: Callable) -> Callable:
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
         try:
             return view(request, *args, **kwargs)
-        except services.TransitionRefused as exc:
+        except base.TransitionRefused as exc:
             raise ApiError(409, str(exc)) from exc
-        except services.InvalidInput as exc:
+        except base.InvalidInput as exc:
             raise ApiError(400, str(exc)) from exc
 
     return wrapper
@@ -60,9 +62,7 @@ def incident_members(request: HttpRequest, pk: int) -> JsonResponse:
     user = User.objects.filter(username=username).first()
     if user is None:
         raise ApiError(400, f"No user called {username!r}.")
-    member = services.team_member_add(
-        incident=incident, user=user, crisis_role=role, by=request.user
-    )
+    member = team.team_member_add(incident=incident, user=user, crisis_role=role, by=request.user)
     return JsonResponse(
         {"username": member.user.get_username(), "crisis_role": member.crisis_role.slug},
         status=201,
@@ -80,7 +80,7 @@ def incident_statements(request: HttpRequest, pk: int) -> JsonResponse:
     title = body.get("title", "")
     if not isinstance(title, str):
         raise ApiError(400, "title must be a string.")
-    statement = services.statement_create(
+    statement = statements.statement_create(
         incident=incident,
         by=request.user,
         body=text,
@@ -104,7 +104,7 @@ def statement_detail(request: HttpRequest, pk: int) -> JsonResponse:
         for name in ("body", "title"):
             if name in body and not isinstance(body[name], str):
                 raise ApiError(400, f"{name} must be a string.")
-        statement = services.statement_edit(
+        statement = statements.statement_edit(
             statement=statement,
             by=request.user,
             body=body.get("body"),
@@ -119,7 +119,7 @@ def statement_detail(request: HttpRequest, pk: int) -> JsonResponse:
 @_translate_errors
 def statement_submit(request: HttpRequest, pk: int) -> JsonResponse:
     statement = _get_statement_for_user(request, pk)
-    statement = services.statement_submit(statement=statement, by=request.user)
+    statement = statements.statement_submit(statement=statement, by=request.user)
     return JsonResponse(selectors.statement_json(statement))
 
 
@@ -131,7 +131,7 @@ def statement_approve(request: HttpRequest, pk: int) -> JsonResponse:
     role = body.get("role")
     if role is not None and not isinstance(role, str):
         raise ApiError(400, "role must be a crisis role slug.")
-    statement = services.statement_approve(statement=statement, by=request.user, role=role)
+    statement = statements.statement_approve(statement=statement, by=request.user, role=role)
     return JsonResponse(selectors.statement_json(statement))
 
 
@@ -143,7 +143,7 @@ def statement_reject(request: HttpRequest, pk: int) -> JsonResponse:
     comment = body.get("comment", "")
     if not isinstance(comment, str) or not comment.strip():
         raise ApiError(400, "A rejection needs {comment}.")
-    statement = services.statement_reject(statement=statement, by=request.user, comment=comment)
+    statement = statements.statement_reject(statement=statement, by=request.user, comment=comment)
     return JsonResponse(selectors.statement_json(statement))
 
 
@@ -163,7 +163,7 @@ def statement_publish(request: HttpRequest, pk: int) -> JsonResponse:
         targets = list(PublishTarget.objects.filter(name__in=names, active=True))
         if len(targets) != len(set(names)):
             raise ApiError(400, "Unknown or inactive publishing target.")
-    statement, publications = services.statement_publish(
+    statement, publications = publishing.statement_publish(
         statement=statement, by=request.user, targets=targets, manual_url=url
     )
     data = selectors.statement_json(statement)
@@ -175,7 +175,5 @@ def statement_publish(request: HttpRequest, pk: int) -> JsonResponse:
 
 @api_view("GET")
 def statement_review(request: HttpRequest, pk: int) -> JsonResponse:
-    from playbook.review import review_statement
-
     statement = _get_statement_for_user(request, pk)
     return JsonResponse({"flags": [flag.__dict__ for flag in review_statement(statement)]})

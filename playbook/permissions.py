@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from crisisroom.models import Incident, IncidentMember
-from crisisroom.permissions import can_view_incidents, can_work_incidents, require
+from crisisroom.platform.permissions import can_view_incidents, can_work_incidents, require
 
 
 def incident_roles(user: Any, incident: Incident) -> set[str]:

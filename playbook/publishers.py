@@ -10,8 +10,8 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from monitoring.connectors.base import Connector, SourceError
-from monitoring.connectors.http import post_json
+from crisisroom.platform.http import SourceError, post_json
+from monitoring.connectors.base import Connector
 from playbook.choices import CHANNEL_LIMITS, ConnectorKind
 from playbook.models import PublishTarget, Statement
 from playbook.selectors import over_limit

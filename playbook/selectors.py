@@ -344,3 +344,8 @@ def statement_limits(statement: Statement) -> list[dict[str, Any]]:
 
 def published_statements(incident: Incident) -> list[Statement]:
     return list(incident.statements.filter(state=StatementState.PUBLISHED))
+
+
+def incident_detail_json(incident: Incident) -> dict[str, Any]:
+    """The playbook's part of an incident's API detail."""
+    return {"playbook": playbook_json(incident), "statements": statements_json(incident)}

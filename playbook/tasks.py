@@ -5,7 +5,8 @@ from smtplib import SMTPException
 from celery import shared_task
 
 from playbook.publishers import PublishError
-from playbook.services import member_notify, publication_retry
+from playbook.services.publishing import publication_retry
+from playbook.services.team import member_notify
 
 
 @shared_task(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from playbook import api, views
+from playbook import api, drill_views, views
 
 app_name = "playbook"
 
@@ -12,6 +12,9 @@ P = "incidents/<int:pk>/playbook/"
 S = "incidents/<int:pk>/playbook/statements/<int:sid>/"
 
 urlpatterns = [
+    path("drills/<int:pk>/report/", drill_views.drill_report, name="drill-report"),
+    path("drills/<int:pk>/report.md", drill_views.drill_report_markdown, name="drill-report-md"),
+    path("drills/<int:pk>/report.pdf", drill_views.drill_report_pdf, name="drill-report-pdf"),
     path(P, views.playbook_page, name="page"),
     path(P + "items/<int:item_id>/toggle/", views.item_toggle, name="item-toggle"),
     path(P + "team/", views.member_add, name="member-add"),

@@ -15,9 +15,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from crisisroom import selectors as incident_selectors
-from crisisroom.downloads import attachment
 from crisisroom.models import CrisisRole, Incident, User
-from playbook import exports, selectors, services
+from crisisroom.platform.downloads import attachment
+from playbook import exports, selectors
 from playbook.choices import (
     Channel,
     ClaimStatus,
@@ -37,6 +37,8 @@ from playbook.models import (
 )
 from playbook.permissions import can_act_on_playbook, can_assemble_team, incident_roles
 from playbook.review import review_statement
+from playbook.services import assessment, base, publishing, runs, statements, support, team
+from playbook.services import review as review_services
 from playbook.templatetags.playbook_tags import panel_steps
 
 
@@ -64,7 +66,7 @@ def action(view: Callable) -> Callable:
     def wrapper(request: HttpRequest, pk: int, **kwargs: Any) -> HttpResponse:
         try:
             return view(request, pk, **kwargs)
-        except (services.TransitionRefused, services.InvalidInput) as exc:
+        except (base.TransitionRefused, base.InvalidInput) as exc:
             messages.error(request, str(exc))
             if "sid" in kwargs:
                 return redirect("playbook:statement", pk=pk, sid=kwargs["sid"])
@@ -107,7 +109,7 @@ def playbook_page(request: HttpRequest, pk: int) -> HttpResponse:
 def item_toggle(request: HttpRequest, pk: int, item_id: int) -> HttpResponse:
     incident = _get_incident_for_user(request, pk)
     item = get_object_or_404(RunChecklistItem, pk=item_id, step__run__incident=incident)
-    services.checklist_item_set(item=item, done=not item.done, by=request.user)
+    runs.checklist_item_set(item=item, done=not item.done, by=request.user)
     return _back(request, pk)
 
 
@@ -115,7 +117,7 @@ def item_toggle(request: HttpRequest, pk: int, item_id: int) -> HttpResponse:
 def member_add(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _get_incident_for_user(request, pk)
     user = get_object_or_404(User, username=request.POST.get("username", ""))
-    services.team_member_add(
+    team.team_member_add(
         incident=incident,
         user=user,
         crisis_role=request.POST.get("crisis_role", ""),
@@ -130,7 +132,7 @@ def assessment_save(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _get_incident_for_user(request, pk)
     names = ["classification", "response_level", "original_source", "verified_facts"]
     names += ["key_voices", "media_coverage"]
-    services.assessment_update(
+    assessment.assessment_update(
         incident=incident,
         by=request.user,
         **{n: request.POST[n] for n in names if n in request.POST},
@@ -142,7 +144,7 @@ def assessment_save(request: HttpRequest, pk: int) -> HttpResponse:
 def claim_save(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _get_incident_for_user(request, pk)
     raw_id = request.POST.get("claim_id", "")
-    services.claim_record(
+    assessment.claim_record(
         incident=incident,
         by=request.user,
         claim=request.POST.get("claim", ""),
@@ -158,7 +160,7 @@ def claim_save(request: HttpRequest, pk: int) -> HttpResponse:
 @action
 def question_add(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _get_incident_for_user(request, pk)
-    services.question_add(
+    statements.question_add(
         incident=incident,
         by=request.user,
         question=request.POST.get("question", ""),
@@ -170,7 +172,7 @@ def question_add(request: HttpRequest, pk: int) -> HttpResponse:
 @action
 def pause(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _get_incident_for_user(request, pk)
-    services.outbound_pause(
+    publishing.outbound_pause(
         by=request.user, reason=request.POST.get("reason", ""), incident=incident
     )
     return _back(request, pk)
@@ -179,7 +181,7 @@ def pause(request: HttpRequest, pk: int) -> HttpResponse:
 @action
 def resume(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _get_incident_for_user(request, pk)
-    services.outbound_resume(by=request.user, incident=incident)
+    publishing.outbound_resume(by=request.user, incident=incident)
     return _back(request, pk)
 
 
@@ -188,7 +190,7 @@ def channel_update(request: HttpRequest, pk: int, update_id: int) -> HttpRespons
     incident = _get_incident_for_user(request, pk)
     update = get_object_or_404(ChannelUpdate, pk=update_id, incident=incident)
     owner = User.objects.filter(username=request.POST.get("owner", "")).first()
-    services.channel_update_set(
+    support.channel_update_set(
         update=update,
         by=request.user,
         state=request.POST.get("state", ""),
@@ -202,7 +204,7 @@ def channel_update(request: HttpRequest, pk: int, update_id: int) -> HttpRespons
 def statement_new(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _get_incident_for_user(request, pk)
     template = MessageTemplate.objects.filter(pk=request.POST.get("template") or 0).first()
-    statement = services.statement_create(
+    statement = statements.statement_create(
         incident=incident,
         by=request.user,
         body=request.POST.get("body", ""),
@@ -241,7 +243,7 @@ def statement_page(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
 def statement_edit(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
     statement = _get_statement_for_user(request, pk, sid)
     variants = {c: request.POST.get(f"variant_{c}", "") for c in Channel.values}
-    services.statement_edit(
+    statements.statement_edit(
         statement=statement,
         by=request.user,
         body=request.POST.get("body"),
@@ -256,17 +258,17 @@ def statement_edit(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
 def statement_action(request: HttpRequest, pk: int, sid: int, action: str) -> HttpResponse:
     statement = _get_statement_for_user(request, pk, sid)
     if action == "submit":
-        services.statement_submit(statement=statement, by=request.user)
+        statements.statement_submit(statement=statement, by=request.user)
     elif action == "approve":
-        services.statement_approve(statement=statement, by=request.user)
+        statements.statement_approve(statement=statement, by=request.user)
     elif action == "reject":
-        services.statement_reject(
+        statements.statement_reject(
             statement=statement, by=request.user, comment=request.POST.get("comment", "")
         )
     elif action == "publish":
         names = request.POST.getlist("targets")
         targets = list(PublishTarget.objects.filter(name__in=names, active=True)) if names else None
-        statement, pubs = services.statement_publish(
+        statement, pubs = publishing.statement_publish(
             statement=statement,
             by=request.user,
             targets=targets,
@@ -276,7 +278,7 @@ def statement_action(request: HttpRequest, pk: int, sid: int, action: str) -> Ht
             if p.error:
                 messages.error(request, p.error)
     elif action == "script":
-        services.support_script_create(statement=statement, by=request.user)
+        support.support_script_create(statement=statement, by=request.user)
     else:
         return HttpResponse(status=404)
     return redirect("playbook:statement", pk=pk, sid=sid)
@@ -301,7 +303,7 @@ def review_page(request: HttpRequest, pk: int) -> HttpResponse:
 @action
 def review_save(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _get_incident_for_user(request, pk)
-    services.review_update(
+    review_services.review_update(
         incident=incident,
         by=request.user,
         root_cause=request.POST.get("root_cause", ""),
@@ -314,7 +316,7 @@ def review_save(request: HttpRequest, pk: int) -> HttpResponse:
 def policy_action_add(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _get_incident_for_user(request, pk)
     owner = User.objects.filter(username=request.POST.get("owner", "")).first()
-    services.policy_action_add(
+    review_services.policy_action_add(
         incident=incident, by=request.user, text=request.POST.get("text", ""), owner=owner
     )
     return redirect("playbook:review", pk=pk)

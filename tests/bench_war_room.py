@@ -57,9 +57,10 @@ def setup(clients: int) -> tuple[int, str, list[str]]:
     from django.contrib.sessions.backends.db import SessionStore
     from django.core.management import call_command
 
-    from crisisroom.choices import OrgRole
     from crisisroom.models import Incident
-    from crisisroom.services import api_token_create, incident_open, user_add
+    from crisisroom.platform.roles import OrgRole
+    from crisisroom.services.incidents import incident_open
+    from crisisroom.services.users import api_token_create, user_add
     from monitoring.models import Brand, WatchTerm
 
     call_command("migrate", verbosity=0)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from crisisroom.services import chat_post, incident_open
+from crisisroom.services.chat import chat_post
+from crisisroom.services.incidents import incident_open
 from monitoring.ingest import mentions_ingest
 from monitoring.models import Brand, WatchTerm
 from tests import chromium

@@ -14,7 +14,8 @@ import pytest
 from crisisroom.choices import AlertStatus
 from crisisroom.models import Alert, OnCallEntry, Webhook
 from crisisroom.notifiers import WebhookTemporaryError
-from crisisroom.services import alert_send, incident_open
+from crisisroom.services.alerts import alert_send
+from crisisroom.services.incidents import incident_open
 from crisisroom.tasks import alert_send_task
 from monitoring.models import Brand, Mention, Rollup, Signal, Source, bucket_start
 

@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from crisisroom.services import api_token_create, incident_open
+from crisisroom.services.incidents import incident_open
+from crisisroom.services.users import api_token_create
 from monitoring.models import Brand, WatchTerm
 from tests import chromium
 

@@ -17,7 +17,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from crisisroom.models import Incident, OnCallEntry
-from crisisroom.services import api_token_create
+from crisisroom.services.users import api_token_create
 from monitoring.models import Brand, WatchTerm
 
 pytestmark = pytest.mark.flow
@@ -194,10 +194,10 @@ def _publish_from_the_drill(incident, lead) -> None:  # type: ignore[no-untyped-
     """An approved statement of a drill goes to the sandbox: the Mastodon-format server
     configured as the brand's account receives nothing."""
     from crisisroom.models import CrisisRole
-    from crisisroom.services import user_add
-    from playbook import services as playbook
+    from crisisroom.services.users import user_add
     from playbook.models import Publication, PublishTarget
     from playbook.seed import seed_playbook_now
+    from playbook.services import publishing, statements, team
     from playbook.tests.fakesocial import serve
 
     seed_playbook_now()
@@ -209,20 +209,16 @@ def _publish_from_the_drill(incident, lead) -> None:  # type: ignore[no-untyped-
         target = PublishTarget.objects.create(
             name="brand", kind="mastodon", base_url=social.url, secret=social.token
         )
-        playbook.team_member_add(incident=incident, user=lead, crisis_role="incident_lead", by=lead)
-        playbook.team_member_add(
-            incident=incident, user=legal, crisis_role="legal_counsel", by=lead
-        )
-        playbook.team_member_add(
-            incident=incident, user=boss, crisis_role="executive_lead", by=lead
-        )
-        statement = playbook.statement_create(
+        team.team_member_add(incident=incident, user=lead, crisis_role="incident_lead", by=lead)
+        team.team_member_add(incident=incident, user=legal, crisis_role="legal_counsel", by=lead)
+        team.team_member_add(incident=incident, user=boss, crisis_role="executive_lead", by=lead)
+        statement = statements.statement_create(
             incident=incident, by=lead, body="We hear you. Points are back today."
         )
-        playbook.statement_submit(statement=statement, by=lead)
-        playbook.statement_approve(statement=statement, by=legal)
-        playbook.statement_approve(statement=statement, by=boss)
-        playbook.statement_publish(statement=statement, by=lead, targets=[target])
+        statements.statement_submit(statement=statement, by=lead)
+        statements.statement_approve(statement=statement, by=legal)
+        statements.statement_approve(statement=statement, by=boss)
+        publishing.statement_publish(statement=statement, by=lead, targets=[target])
         assert list(
             Publication.objects.filter(statement=statement).values_list("state", flat=True)
         ) == ["sandbox"]

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from crisisroom.services import incident_open, member_assign, user_add
-from playbook import services
+from crisisroom.services.incidents import incident_open, member_assign
+from crisisroom.services.users import user_add
 from playbook.models import RunChecklistItem
 from playbook.seed import seed_playbook_now
+from playbook.services import statements
 from tests import chromium
 
 pytestmark = [pytest.mark.flow, pytest.mark.browser]
@@ -41,11 +42,11 @@ def test_a_viewer_sees_the_playbook_move_live(live_stack, bob, charlie):
     )
     member_assign(incident=incident, user=pam, crisis_role="pr_lead", by=bob)
     member_assign(incident=incident, user=eve, crisis_role="executive_lead", by=bob)
-    statement = services.statement_create(
+    statement = statements.statement_create(
         incident=incident, by=pam, body="We are sorry. Refunds by Friday."
     )
-    services.statement_submit(statement=statement, by=pam)
-    services.statement_approve(statement=statement, by=eve)
+    statements.statement_submit(statement=statement, by=pam)
+    statements.statement_approve(statement=statement, by=eve)
     item = (
         RunChecklistItem.objects.filter(step__run__incident=incident)
         .order_by("step__number", "position")

@@ -9,13 +9,13 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 
-from crisisroom.choices import OrgRole
 from crisisroom.models import Incident
-from crisisroom.services import user_add
+from crisisroom.platform.roles import OrgRole
+from crisisroom.services.users import user_add
 from monitoring.models import Rollup
-from playbook import services
 from playbook.models import PublishTarget
 from playbook.seed import seed_playbook_now
+from playbook.services import assessment, review
 from playbook.tests.fakesocial import serve
 
 pytestmark = pytest.mark.usefixtures("local_targets")
@@ -60,7 +60,7 @@ def test_the_playbook_from_incident_to_review(alice, bob, brand, api_for):
 
         # Step 2: the assessment.
         incident = Incident.objects.get(pk=incident_id)
-        services.assessment_update(
+        assessment.assessment_update(
             incident=incident, by=alice, classification="product_issue", response_level="statement"
         )
 
@@ -127,10 +127,10 @@ def test_the_playbook_from_incident_to_review(alice, bob, brand, api_for):
         assert metrics["negative_share_during"] == round(100 / 130, 3)
         assert metrics["negative_share_after"] == 0.1
 
-        services.review_update(
+        review.review_update(
             incident=incident, by=alice, root_cause="A roaster setting", lessons="Check it"
         )
-        services.policy_action_add(incident=incident, by=alice, text="Roaster audit", owner=bob)
+        review.policy_action_add(incident=incident, by=alice, text="Roaster audit", owner=bob)
         client = Client()
         client.force_login(alice)
         md = client.get(f"/incidents/{incident_id}/playbook/review/export.md")

@@ -7,11 +7,14 @@ import re
 
 import pytest
 
-from crisisroom.services import chat_post, incident_open, member_assign, timeline_add, user_add
+from crisisroom.services.chat import chat_post
+from crisisroom.services.incidents import incident_open, member_assign
+from crisisroom.services.timeline import timeline_add
+from crisisroom.services.users import user_add
 from monitoring.models import Brand
-from playbook import services as playbook
 from playbook.models import RunChecklistItem
 from playbook.seed import seed_playbook_now
+from playbook.services import statements
 from tests import chromium
 
 pytestmark = [pytest.mark.flow, pytest.mark.browser]
@@ -43,7 +46,7 @@ def test_two_users_see_each_other_live_and_catch_up_after_a_dropped_connection(
     incident = incident_open(brand=brand, title="Outage in Taipei stores")
     member_assign(incident=incident, user=pam, crisis_role="pr_lead", by=pam)
     member_assign(incident=incident, user=bob, crisis_role="legal_counsel", by=pam)
-    statement = playbook.statement_create(
+    statement = statements.statement_create(
         incident=incident, by=pam, body="We are sorry; stores reopen at noon."
     )
     item = (

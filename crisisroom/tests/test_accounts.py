@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 from django.core.cache import cache
 
-from crisisroom.services import incident_open
+from crisisroom.services.incidents import incident_open
 from monitoring.models import Brand
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,8 @@ from django.core.signing import TimestampSigner
 
 from crisisroom.choices import IncidentStatus
 from crisisroom.models import Alert, Incident, OnCallEntry
-from crisisroom.services import ACK_SALT, incident_open
+from crisisroom.services.alerts import ACK_SALT
+from crisisroom.services.incidents import incident_open
 from monitoring.models import Brand
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -87,7 +88,7 @@ def test_a_link_for_a_recipient_who_lost_their_role_is_refused(client, paged, bo
 
 
 def test_the_link_expires_after_the_configured_time(paged, settings, monkeypatch):
-    from crisisroom.services import AckLinkError, alert_from_ack_token
+    from crisisroom.services.alerts import AckLinkError, alert_from_ack_token
 
     _incident, path = paged
     token = path.rstrip("/").rsplit("/", 1)[1]

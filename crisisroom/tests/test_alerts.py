@@ -7,14 +7,9 @@ from django.core import mail
 
 from crisisroom.choices import AlertStatus, IncidentStatus
 from crisisroom.models import Alert, Incident, OnCallEntry
-from crisisroom.services import (
-    alert_send,
-    alerts_escalate,
-    incident_acknowledge,
-    incident_open,
-    incident_take_signal,
-    severity_for,
-)
+from crisisroom.services.alerts import alert_send, alerts_escalate
+from crisisroom.services.incidents import incident_acknowledge, incident_open, incident_take_signal
+from crisisroom.services.signals import severity_for
 from crisisroom.tasks import alert_send_task, alerts_escalate_task
 from monitoring.models import Brand, Signal
 
@@ -218,7 +213,7 @@ def test_the_on_call_page_says_who_is_on_call_now(alice, bob, client):
 
 
 def test_a_dismissed_incident_is_not_escalated(alice, bob):
-    from crisisroom.services import incident_dismiss
+    from crisisroom.services.incidents import incident_dismiss
 
     OnCallEntry.objects.create(user=bob, position=0)
     OnCallEntry.objects.create(user=alice, position=1)

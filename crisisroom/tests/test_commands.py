@@ -6,7 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from crisisroom.models import User
-from crisisroom.services import api_token_authenticate
+from crisisroom.services.users import api_token_authenticate
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,9 @@ from django.test import Client
 from django.utils import timezone
 
 from crisisroom.asgi import application
-from crisisroom.services import incident_open, mentions_push_to_war_rooms, timeline_add
+from crisisroom.services.incidents import incident_open
+from crisisroom.services.timeline import timeline_add
+from crisisroom.services.war_room import mentions_push_to_war_rooms
 from monitoring.models import Brand, Mention, Source
 
 pytestmark = pytest.mark.django_db(transaction=True)

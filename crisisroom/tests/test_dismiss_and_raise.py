@@ -11,7 +11,7 @@ from django.core.management import call_command
 
 from crisisroom.choices import IncidentStatus
 from crisisroom.models import Incident
-from crisisroom.services import incident_acknowledge
+from crisisroom.services.incidents import incident_acknowledge
 from monitoring.models import Brand, Signal
 
 pytestmark = pytest.mark.django_db
@@ -79,7 +79,7 @@ def test_the_api_acknowledges(api_for, bob, charlie):
 
 
 def test_dismissed_signals_are_exported_as_false_alarms(bob):
-    from crisisroom.services import incident_dismiss
+    from crisisroom.services.incidents import incident_dismiss
 
     dismissed = incident_with_signal("acme")
     worked = incident_with_signal("globex")
@@ -124,7 +124,7 @@ def test_the_labelled_history_exports_as_a_nab_data_set(bob, tmp_path):
     import json
     from datetime import timedelta
 
-    from crisisroom.services import incident_dismiss
+    from crisisroom.services.incidents import incident_dismiss
     from monitoring.detection.evaluation import evaluate_dir
     from monitoring.models import Rollup
 

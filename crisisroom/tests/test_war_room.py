@@ -9,7 +9,9 @@ from django.core import mail
 
 from crisisroom.consumers import coalesce
 from crisisroom.models import ChatMessage, RoomPresence
-from crisisroom.services import chat_post, incident_open, mentions_push_to_war_rooms
+from crisisroom.services.chat import chat_post
+from crisisroom.services.incidents import incident_open
+from crisisroom.services.war_room import mentions_push_to_war_rooms
 from crisisroom.tests.test_consumers import _communicator, receive_type
 from monitoring.ingest import mentions_ingest
 from monitoring.models import Brand, Mention

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from monitoring.connectors.base import Connector, FetchResult, SourceError
+from crisisroom.platform.http import SourceError
+from monitoring.connectors.base import Connector, FetchResult
 from monitoring.connectors.bluesky import BlueskyConnector
 from monitoring.connectors.hackernews import HackerNewsConnector
 from monitoring.connectors.mastodon import MastodonConnector
@@ -23,7 +24,6 @@ CONNECTORS: dict[str, type[Connector]] = {
         DrillConnector,
     )
 }
-POLLED_KINDS = frozenset(kind for kind, c in CONNECTORS.items() if c.polled)
 
 
 def connector_for(kind: str) -> Connector:
@@ -33,4 +33,4 @@ def connector_for(kind: str) -> Connector:
         raise SourceError(f"no connector for source kind {kind!r}", retry=False) from exc
 
 
-__all__ = ["CONNECTORS", "POLLED_KINDS", "Connector", "FetchResult", "SourceError", "connector_for"]
+__all__ = ["CONNECTORS", "Connector", "FetchResult", "SourceError", "connector_for"]

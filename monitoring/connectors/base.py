@@ -17,18 +17,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from crisisroom.platform.env import env
+from crisisroom.platform.http import SourceError, parse_retry_after
+
 if TYPE_CHECKING:
-    from monitoring.connectors.http import Response
+    from crisisroom.platform.http import Response
     from monitoring.models import Source
-
-
-class SourceError(Exception):
-    """A poll failed. ``retry`` False means retrying will not help: the source is paused."""
-
-    def __init__(self, message: str, *, retry: bool = True, retry_after: float | None = None):
-        super().__init__(message)
-        self.retry = retry
-        self.retry_after = retry_after
 
 
 @dataclass
@@ -50,7 +44,6 @@ class Connector:
     kind: ClassVar[str] = ""
     # The platform a new source of this kind reports its mentions under (rollups, charts).
     platform: ClassVar[str] = ""
-    polled: ClassVar[bool] = True
 
     def fetch(self, source: Source) -> FetchResult:
         raise NotImplementedError
@@ -66,8 +59,6 @@ class Connector:
     @staticmethod
     def secret(source: Source) -> str:
         """The secret named by config["secret_env"] (NAME_FILE accepted); never stored in the row."""
-        from crisisroom.env import env
-
         name = str((source.config or {}).get("secret_env", "") or "").strip()
         if not name:
             raise SourceError("the source's config needs 'secret_env'", retry=False)
@@ -79,8 +70,6 @@ class Connector:
     @staticmethod
     def check(response: Response, *, what: str = "") -> None:
         """Turn an HTTP error status into a SourceError (429/5xx transient, 4xx permanent)."""
-        from monitoring.connectors.http import parse_retry_after
-
         status = response.status
         if status < 400:
             return

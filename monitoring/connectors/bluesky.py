@@ -15,15 +15,9 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any
 
-from monitoring.connectors import http
-from monitoring.connectors.base import (
-    Connector,
-    FetchResult,
-    SourceError,
-    iso,
-    parse_time,
-    rate_limit_wait,
-)
+from crisisroom.platform import http
+from crisisroom.platform.http import SourceError
+from monitoring.connectors.base import Connector, FetchResult, iso, parse_time, rate_limit_wait
 
 if TYPE_CHECKING:
     from monitoring.models import Source

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from monitoring.connectors import http
+from crisisroom.platform import http
+from crisisroom.platform.http import SourceError
 from monitoring.connectors.base import (
     Connector,
     FetchResult,
-    SourceError,
     html_to_text,
     iso,
     parse_time,

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from monitoring.connectors.base import Connector, FetchResult, SourceError
+from crisisroom.platform.http import SourceError
+from monitoring.connectors.base import Connector, FetchResult
 
 if TYPE_CHECKING:
     from monitoring.models import Source
 
 
 class PushConnector(Connector):
-    polled = False
-
     def fetch(self, source: Source) -> FetchResult:
         raise SourceError(f"{self.kind} sources are not polled", retry=False)
 

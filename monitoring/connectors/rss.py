@@ -18,8 +18,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import feedparser
 
-from monitoring.connectors import http
-from monitoring.connectors.base import Connector, FetchResult, SourceError, html_to_text, iso
+from crisisroom.platform import http
+from crisisroom.platform.http import SourceError
+from monitoring.connectors.base import Connector, FetchResult, html_to_text, iso
 
 if TYPE_CHECKING:
     from monitoring.models import Source

@@ -28,6 +28,7 @@ from __future__ import annotations
 import importlib
 import threading
 
+from monitoring.language import detect_language
 from monitoring.sentiment.base import LABELS, Analyzer, SentimentResult
 
 __all__ = [
@@ -117,7 +118,5 @@ def reset_analyzers() -> None:
 def analyze(text: str, lang: str | None = None) -> SentimentResult:
     """Score one text; the language is detected when ``lang`` is None."""
     if lang is None:
-        from monitoring.language import detect_language
-
         lang = detect_language(text or "")
     return get_analyzer(lang).analyze(text or "")

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
+from monitoring.sentiment import analyze, get_analyzer
 from monitoring.sentiment.base import LABELS, SentimentResult
 
 LANG_CHOICES = ("auto", "en", "zh")
@@ -102,8 +103,6 @@ def compute_metrics(gold: Sequence[str], pred: Sequence[str], labels: Sequence[s
 
 
 def _default_analyze_fn(lang: str) -> Callable[[str], SentimentResult]:
-    from monitoring.sentiment import analyze, get_analyzer
-
     if lang not in LANG_CHOICES:
         raise ValueError(f"lang must be one of {LANG_CHOICES}")
     # load models before the clock starts

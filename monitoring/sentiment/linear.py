@@ -30,6 +30,7 @@ from pathlib import Path
 
 from monitoring.sentiment.base import SentimentResult
 from monitoring.sentiment.features import en_features, zh_features
+from monitoring.sentiment.vader import SentimentIntensityAnalyzer
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 FORMAT = "crisisroom-linear-v1"
@@ -165,7 +166,6 @@ class EnglishLinearAnalyzer(_LinearAnalyzer):
 
     def __init__(self, model_path: str | Path | None = None):
         super().__init__(model_path)
-        from monitoring.sentiment.vader import SentimentIntensityAnalyzer
 
         self.vader = SentimentIntensityAnalyzer()
 

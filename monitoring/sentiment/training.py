@@ -25,9 +25,16 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from monitoring.language import detect_language
 from monitoring.sentiment.evaluation import evaluate, load_labelled
 from monitoring.sentiment.features import en_features, zh_features
-from monitoring.sentiment.linear import FORMAT, MODELS_DIR
+from monitoring.sentiment.linear import (
+    FORMAT,
+    MODELS_DIR,
+    ChineseLinearAnalyzer,
+    EnglishLinearAnalyzer,
+)
+from monitoring.sentiment.vader import SentimentIntensityAnalyzer
 
 DATA_FILES = {
     "en": ("en_tweeteval.tsv", "en_vader_tweets.tsv"),
@@ -96,7 +103,6 @@ def stratified_split(
 def feature_fn(lang: str) -> Callable[[str], dict[str, float]]:
     if lang == "zh":
         return zh_features
-    from monitoring.sentiment.vader import SentimentIntensityAnalyzer
 
     vader = SentimentIntensityAnalyzer()
     return lambda text: en_features(text, vader.polarity_scores(text))
@@ -178,8 +184,6 @@ def save(model: dict, path: str | Path) -> Path:
 
 def _analyze_fn_for(model_paths: dict[str, Path]):
     """detect_language + the given model files: production's path with other weights."""
-    from monitoring.language import detect_language
-    from monitoring.sentiment.linear import ChineseLinearAnalyzer, EnglishLinearAnalyzer
 
     en = EnglishLinearAnalyzer(model_paths["en"]) if "en" in model_paths else None
     zh = ChineseLinearAnalyzer(model_paths["zh"]) if "zh" in model_paths else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from monitoring.sentiment.base import SentimentResult
+from monitoring.sentiment.vader import SentimentIntensityAnalyzer
 
 
 class VaderAnalyzer:
@@ -14,8 +15,6 @@ class VaderAnalyzer:
     threshold = 0.05
 
     def __init__(self):
-        from monitoring.sentiment.vader import SentimentIntensityAnalyzer
-
         self._vader = SentimentIntensityAnalyzer()
 
     def analyze(self, text: str) -> SentimentResult:

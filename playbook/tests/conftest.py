@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 
-from crisisroom.choices import OrgRole
 from crisisroom.models import Incident
-from crisisroom.services import incident_open, member_assign, user_add
-from playbook import services
+from crisisroom.platform.roles import OrgRole
+from crisisroom.services.incidents import incident_open, member_assign
+from crisisroom.services.users import user_add
 from playbook.seed import seed_playbook_now
+from playbook.services import statements
 
 ROLES = [
     "incident_lead",
@@ -69,15 +70,15 @@ def cast(alice, charlie, dave, brand) -> Cast:  # type: ignore[no-untyped-def]
 
 
 def drafted(cast: Cast, body: str = "We are sorry. We are refunding every order by Friday."):  # type: ignore[no-untyped-def]
-    return services.statement_create(incident=cast.incident, by=cast["pr_lead"], body=body)
+    return statements.statement_create(incident=cast.incident, by=cast["pr_lead"], body=body)
 
 
 def submitted(cast: Cast, **kwargs: Any):  # type: ignore[no-untyped-def]
     statement = drafted(cast, **kwargs)
-    return services.statement_submit(statement=statement, by=cast["pr_lead"])
+    return statements.statement_submit(statement=statement, by=cast["pr_lead"])
 
 
 def approved(cast: Cast, **kwargs: Any):  # type: ignore[no-untyped-def]
     statement = submitted(cast, **kwargs)
-    services.statement_approve(statement=statement, by=cast["legal_counsel"])
-    return services.statement_approve(statement=statement, by=cast["executive_lead"])
+    statements.statement_approve(statement=statement, by=cast["legal_counsel"])
+    return statements.statement_approve(statement=statement, by=cast["executive_lead"])

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from crisisroom.choices import OrgRole
 from crisisroom.models import Incident
-from crisisroom.permissions import PermissionDenied
-from crisisroom.services import incident_open, member_assign
-from playbook import services
+from crisisroom.platform.permissions import PermissionDenied
+from crisisroom.platform.roles import OrgRole
+from crisisroom.services.incidents import incident_open, member_assign
 from playbook.choices import StatementState
 from playbook.models import ApprovalPolicy, Publication
+from playbook.services import base, publishing, statements
 from playbook.tests.conftest import approved, drafted, make_user, submitted
 
 
@@ -24,15 +24,15 @@ def test_the_default_policy_requires_legal_counsel_and_executive_lead(cast):
 
 def test_it_refuses_to_publish_a_draft(cast):
     statement = drafted(cast)
-    with pytest.raises(services.TransitionRefused, match="missing"):
-        services.statement_publish(
+    with pytest.raises(base.TransitionRefused, match="missing"):
+        publishing.statement_publish(
             statement=statement, by=cast["social_media_manager"], manual_url="https://x.test/1"
         )
 
 
 def test_it_refuses_to_publish_with_one_approval_of_two(cast, api_for):
     statement = submitted(cast)
-    services.statement_approve(statement=statement, by=cast["legal_counsel"])
+    statements.statement_approve(statement=statement, by=cast["legal_counsel"])
     response = api_for(cast["social_media_manager"]).post(
         f"/statements/{statement.pk}/publish", {"url": "https://x.test/1"}
     )
@@ -44,18 +44,18 @@ def test_it_refuses_to_publish_with_one_approval_of_two(cast, api_for):
 
 def test_approval_by_every_required_role_approves_it(cast):
     statement = submitted(cast)
-    services.statement_approve(statement=statement, by=cast["legal_counsel"])
+    statements.statement_approve(statement=statement, by=cast["legal_counsel"])
     statement.refresh_from_db()
     assert statement.state == StatementState.SUBMITTED
-    services.statement_approve(statement=statement, by=cast["executive_lead"])
+    statements.statement_approve(statement=statement, by=cast["executive_lead"])
     statement.refresh_from_db()
     assert statement.state == StatementState.APPROVED
 
 
 def test_it_refuses_self_approval(cast, api_for):
     legal = cast["legal_counsel"]
-    statement = services.statement_create(incident=cast.incident, by=legal, body="We are sorry.")
-    services.statement_submit(statement=statement, by=legal)
+    statement = statements.statement_create(incident=cast.incident, by=legal, body="We are sorry.")
+    statements.statement_submit(statement=statement, by=legal)
     response = api_for(legal).post(f"/statements/{statement.pk}/approve", {})
     assert response.status_code == 409
     assert "own draft" in response.json()["error"]
@@ -63,10 +63,10 @@ def test_it_refuses_self_approval(cast, api_for):
 
 def test_it_refuses_approval_by_someone_who_edited_the_draft(cast):
     statement = drafted(cast)
-    services.statement_edit(statement=statement, by=cast["executive_lead"], body="We are sorry!")
-    services.statement_submit(statement=statement, by=cast["pr_lead"])
-    with pytest.raises(services.TransitionRefused, match="own draft"):
-        services.statement_approve(statement=statement, by=cast["executive_lead"])
+    statements.statement_edit(statement=statement, by=cast["executive_lead"], body="We are sorry!")
+    statements.statement_submit(statement=statement, by=cast["pr_lead"])
+    with pytest.raises(base.TransitionRefused, match="own draft"):
+        statements.statement_approve(statement=statement, by=cast["executive_lead"])
 
 
 def test_a_role_held_on_the_roster_but_not_on_this_incident_cannot_approve(cast, api_for):
@@ -81,13 +81,13 @@ def test_a_role_held_on_another_incident_does_not_count(cast, brand):
     member_assign(incident=other, user=olivia, crisis_role="legal_counsel", by=cast["admin"])
     statement = submitted(cast)
     with pytest.raises(PermissionDenied):
-        services.statement_approve(statement=statement, by=olivia)
+        statements.statement_approve(statement=statement, by=olivia)
 
 
 def test_an_admin_without_the_role_on_the_incident_cannot_approve(cast):
     statement = submitted(cast)
     with pytest.raises(PermissionDenied):
-        services.statement_approve(statement=statement, by=cast["admin"])
+        statements.statement_approve(statement=statement, by=cast["admin"])
 
 
 def test_one_person_holding_both_roles_approves_only_once(cast):
@@ -95,17 +95,17 @@ def test_one_person_holding_both_roles_approves_only_once(cast):
     for role in ("legal_counsel", "executive_lead"):
         member_assign(incident=cast.incident, user=both, crisis_role=role, by=cast["admin"])
     statement = submitted(cast)
-    services.statement_approve(statement=statement, by=both)
-    with pytest.raises(services.TransitionRefused, match="already approved"):
-        services.statement_approve(statement=statement, by=both)
+    statements.statement_approve(statement=statement, by=both)
+    with pytest.raises(base.TransitionRefused, match="already approved"):
+        statements.statement_approve(statement=statement, by=both)
     statement.refresh_from_db()
     assert statement.state == StatementState.SUBMITTED
 
 
 def test_it_refuses_to_approve_a_draft_that_was_not_submitted(cast):
     statement = drafted(cast)
-    with pytest.raises(services.TransitionRefused, match="submitted"):
-        services.statement_approve(statement=statement, by=cast["legal_counsel"])
+    with pytest.raises(base.TransitionRefused, match="submitted"):
+        statements.statement_approve(statement=statement, by=cast["legal_counsel"])
 
 
 def test_an_edit_after_approval_resets_the_approvals(cast, api_for):
@@ -128,7 +128,7 @@ def test_an_edit_after_approval_resets_the_approvals(cast, api_for):
 
 def test_a_new_channel_variant_after_approval_also_resets_it(cast):
     statement = approved(cast)
-    services.statement_edit(
+    statements.statement_edit(
         statement=statement, by=cast["pr_lead"], variants={"x": "We are sorry. Refunds by Friday."}
     )
     statement.refresh_from_db()
@@ -138,7 +138,7 @@ def test_a_new_channel_variant_after_approval_also_resets_it(cast):
 
 def test_a_rejection_returns_it_to_draft_with_the_comment(cast, api_for):
     statement = submitted(cast)
-    services.statement_approve(statement=statement, by=cast["legal_counsel"])
+    statements.statement_approve(statement=statement, by=cast["legal_counsel"])
     response = api_for(cast["executive_lead"]).post(
         f"/statements/{statement.pk}/reject", {"comment": "Name the refund date."}
     )
@@ -157,7 +157,7 @@ def test_a_rejection_without_a_comment_is_a_bad_request(cast, api_for):
 
 def test_publishing_an_approved_statement_sets_the_first_response_milestone(cast):
     statement = approved(cast)
-    statement, pubs = services.statement_publish(
+    statement, pubs = publishing.statement_publish(
         statement=statement, by=cast["social_media_manager"], manual_url="https://acme.test/s/1"
     )
     assert statement.state == StatementState.PUBLISHED
@@ -168,15 +168,15 @@ def test_publishing_an_approved_statement_sets_the_first_response_milestone(cast
 
 def test_a_published_statement_cannot_be_published_again_or_edited(cast):
     statement = approved(cast)
-    services.statement_publish(
+    publishing.statement_publish(
         statement=statement, by=cast["social_media_manager"], manual_url="https://acme.test/s/1"
     )
-    with pytest.raises(services.TransitionRefused):
-        services.statement_publish(
+    with pytest.raises(base.TransitionRefused):
+        publishing.statement_publish(
             statement=statement, by=cast["social_media_manager"], manual_url="https://a.test/2"
         )
-    with pytest.raises(services.TransitionRefused):
-        services.statement_edit(statement=statement, by=cast["pr_lead"], body="Changed")
+    with pytest.raises(base.TransitionRefused):
+        statements.statement_edit(statement=statement, by=cast["pr_lead"], body="Changed")
 
 
 def test_a_drill_never_publishes_for_real(cast, brand, monkeypatch):
@@ -193,11 +193,11 @@ def test_a_drill_never_publishes_for_real(cast, brand, monkeypatch):
     drill = incident_open(brand=brand, title="Drill", opened_by=cast["admin"], is_drill=True)
     for role in ("pr_lead", "legal_counsel", "executive_lead", "social_media_manager"):
         member_assign(incident=drill, user=cast[role], crisis_role=role, by=cast["admin"])
-    statement = services.statement_create(incident=drill, by=cast["pr_lead"], body="Sorry.")
-    services.statement_submit(statement=statement, by=cast["pr_lead"])
-    services.statement_approve(statement=statement, by=cast["legal_counsel"])
-    services.statement_approve(statement=statement, by=cast["executive_lead"])
-    statement, pubs = services.statement_publish(
+    statement = statements.statement_create(incident=drill, by=cast["pr_lead"], body="Sorry.")
+    statements.statement_submit(statement=statement, by=cast["pr_lead"])
+    statements.statement_approve(statement=statement, by=cast["legal_counsel"])
+    statements.statement_approve(statement=statement, by=cast["executive_lead"])
+    statement, pubs = publishing.statement_publish(
         statement=statement, by=cast["social_media_manager"]
     )
     assert statement.state == StatementState.PUBLISHED
@@ -207,7 +207,7 @@ def test_a_drill_never_publishes_for_real(cast, brand, monkeypatch):
 
 def test_every_transition_lands_in_the_timeline(cast):
     statement = approved(cast)
-    services.statement_publish(
+    publishing.statement_publish(
         statement=statement, by=cast["social_media_manager"], manual_url="https://acme.test/s/1"
     )
     messages = [e.message for e in cast.incident.timeline.filter(kind="statement")]

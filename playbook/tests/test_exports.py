@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.test import Client
 
-from playbook import exports, services
+from playbook import exports
+from playbook.services import review
 
 
 def test_the_markdown_export_has_metrics_review_and_timeline(cast):
-    services.review_update(
+    review.review_update(
         incident=cast.incident, by=cast["incident_lead"], root_cause="Roaster", lessons="Audit"
     )
     text = exports.review_markdown(cast.incident)
@@ -19,7 +20,7 @@ def test_the_markdown_export_has_metrics_review_and_timeline(cast):
 
 
 def test_the_pdf_export_embeds_a_cjk_font_for_chinese_text(cast):
-    services.review_update(
+    review.review_update(
         incident=cast.incident,
         by=cast["incident_lead"],
         root_cause="烘焙機設定錯誤",
@@ -85,7 +86,7 @@ def test_the_war_room_panel_costs_the_same_queries_for_one_or_many_statements(ca
 
 
 def test_without_any_unicode_font_the_pdf_still_renders(cast):
-    services.review_update(
+    review.review_update(
         incident=cast.incident, by=cast["incident_lead"], root_cause="烘焙機", lessons="“quoted”"
     )
     pdf = exports.review_pdf(cast.incident, fonts=[("/nonexistent.ttf", 0)])

@@ -10,8 +10,8 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from crisisroom.asgi import application
-from playbook import services
 from playbook.models import RunChecklistItem
+from playbook.services import runs, statements
 from playbook.tests.conftest import submitted
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -40,7 +40,7 @@ def test_a_viewer_sees_a_ticked_item_and_the_steps_state(cast):
 
     async def run() -> None:
         assert (await communicator.connect())[0]
-        await database_sync_to_async(services.checklist_item_set)(
+        await database_sync_to_async(runs.checklist_item_set)(
             item=item, done=True, by=cast["incident_lead"]
         )
         message = await _next_of(communicator, "playbook.item")
@@ -62,7 +62,7 @@ def test_a_viewer_sees_a_statement_move_through_its_approvals(cast):
 
     async def run() -> None:
         assert (await communicator.connect())[0]
-        await database_sync_to_async(services.statement_approve)(
+        await database_sync_to_async(statements.statement_approve)(
             statement=statement, by=cast["legal_counsel"]
         )
         message = await _next_of(communicator, "statement.updated")
@@ -71,7 +71,7 @@ def test_a_viewer_sees_a_statement_move_through_its_approvals(cast):
         assert f'id="pb-statement-{statement.pk}"' in message["html"]
         assert "Legal counsel: approved" in message["html"]
         assert "Executive lead: waiting" in message["html"]
-        await database_sync_to_async(services.statement_approve)(
+        await database_sync_to_async(statements.statement_approve)(
             statement=statement, by=cast["executive_lead"]
         )
         message = await _next_of(communicator, "statement.updated")
@@ -87,7 +87,7 @@ def test_a_new_statement_is_appended_to_the_panel(cast):
 
     async def run() -> None:
         assert (await communicator.connect())[0]
-        statement = await database_sync_to_async(services.statement_create)(
+        statement = await database_sync_to_async(statements.statement_create)(
             incident=cast.incident, by=cast["pr_lead"], body="We are sorry."
         )
         message = await _next_of(communicator, "statement.updated")

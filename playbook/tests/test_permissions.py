@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from crisisroom.permissions import PermissionDenied
-from playbook import services
+from crisisroom.platform.permissions import PermissionDenied
 from playbook.models import Assessment, OutboundPause, RunChecklistItem, Statement
+from playbook.services import assessment, publishing, runs, statements, team
 from playbook.tests.conftest import Cast, approved, drafted, submitted
 
 ACTORS = [
@@ -71,7 +71,7 @@ ACTIONS: dict[str, Action] = {
     "tick": Action(
         TEAM,
         setup=_first_item,
-        service=lambda c, item, u: services.checklist_item_set(item=item, done=True, by=u),
+        service=lambda c, item, u: runs.checklist_item_set(item=item, done=True, by=u),
         done=lambda c, item: RunChecklistItem.objects.get(pk=item.pk).done,
         view=lambda c, item: (
             "post",
@@ -82,7 +82,7 @@ ACTIONS: dict[str, Action] = {
     "assign": Action(
         TEAM,
         setup=lambda c: None,
-        service=lambda c, _, u: services.team_member_add(
+        service=lambda c, _, u: team.team_member_add(
             incident=c.incident, user=c["outsider"], crisis_role="legal_counsel", by=u
         ),
         done=lambda c, _: c.incident.members.filter(user=c["outsider"]).exists(),
@@ -100,7 +100,7 @@ ACTIONS: dict[str, Action] = {
     "assess": Action(
         TEAM,
         setup=lambda c: None,
-        service=lambda c, _, u: services.assessment_update(
+        service=lambda c, _, u: assessment.assessment_update(
             incident=c.incident, by=u, classification="product_issue"
         ),
         done=lambda c, _: (
@@ -115,7 +115,7 @@ ACTIONS: dict[str, Action] = {
     "draft": Action(
         TEAM,
         setup=lambda c: None,
-        service=lambda c, _, u: services.statement_create(
+        service=lambda c, _, u: statements.statement_create(
             incident=c.incident, by=u, body="We are sorry."
         ),
         done=lambda c, _: c.incident.statements.exists(),
@@ -133,7 +133,7 @@ ACTIONS: dict[str, Action] = {
     "submit": Action(
         TEAM,
         setup=drafted,
-        service=lambda c, s, u: services.statement_submit(statement=s, by=u),
+        service=lambda c, s, u: statements.statement_submit(statement=s, by=u),
         done=lambda c, s: _state(s) == "submitted",
         api=lambda c, s: ("post", f"/api/v1/statements/{s.pk}/submit", {}),
         view=lambda c, s: (
@@ -145,7 +145,7 @@ ACTIONS: dict[str, Action] = {
     "approve": Action(
         APPROVERS,
         setup=submitted,
-        service=lambda c, s, u: services.statement_approve(statement=s, by=u),
+        service=lambda c, s, u: statements.statement_approve(statement=s, by=u),
         done=lambda c, s: s.approvals.exists(),
         api=lambda c, s: ("post", f"/api/v1/statements/{s.pk}/approve", {}),
         view=lambda c, s: (
@@ -157,7 +157,7 @@ ACTIONS: dict[str, Action] = {
     "reject": Action(
         APPROVERS,
         setup=submitted,
-        service=lambda c, s, u: services.statement_reject(statement=s, by=u, comment="No."),
+        service=lambda c, s, u: statements.statement_reject(statement=s, by=u, comment="No."),
         done=lambda c, s: _state(s) == "draft",
         api=lambda c, s: ("post", f"/api/v1/statements/{s.pk}/reject", {"comment": "No."}),
         view=lambda c, s: (
@@ -169,7 +169,7 @@ ACTIONS: dict[str, Action] = {
     "publish": Action(
         TEAM,
         setup=approved,
-        service=lambda c, s, u: services.statement_publish(
+        service=lambda c, s, u: publishing.statement_publish(
             statement=s, by=u, manual_url="https://acme.test/1"
         ),
         done=lambda c, s: _state(s) == "published",
@@ -187,7 +187,9 @@ ACTIONS: dict[str, Action] = {
     "pause": Action(
         TEAM,
         setup=lambda c: None,
-        service=lambda c, _, u: services.outbound_pause(by=u, reason="Crisis", incident=c.incident),
+        service=lambda c, _, u: publishing.outbound_pause(
+            by=u, reason="Crisis", incident=c.incident
+        ),
         done=lambda c, _: OutboundPause.objects.filter(resumed_at__isnull=True).exists(),
         view=lambda c, _: (
             "post",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from playbook import services
 from playbook.models import PublishTarget
 from playbook.publishers import PublishError, publisher_for
+from playbook.services import publishing, statements
 from playbook.tests.conftest import approved
 from playbook.tests.fakesocial import serve
 
@@ -30,7 +30,7 @@ def _target(social, kind: str, **kwargs):  # type: ignore[no-untyped-def]
 
 def test_mastodon_posts_a_status_with_the_bearer_token(cast, social):
     statement = approved(cast)
-    services.statement_edit(
+    statements.statement_edit(
         statement=statement, by=cast["pr_lead"], variants={"mastodon": "Sorry: refunds by Friday."}
     )
     result = publisher_for(_target(social, "mastodon")).publish(
@@ -119,7 +119,7 @@ def test_a_failed_publication_keeps_the_statement_approved_and_is_logged(cast, s
     social.fail_with = 500
     target = _target(social, "mastodon")
     statement = approved(cast)
-    statement, pubs = services.statement_publish(
+    statement, pubs = publishing.statement_publish(
         statement=statement, by=cast["social_media_manager"], targets=[target]
     )
     assert statement.state == "approved"
@@ -147,22 +147,22 @@ def test_a_publication_that_failed_for_a_passing_reason_is_retried(cast, social)
     social.fail_with = 503
     target = _target(social, "mastodon")
     statement = approved(cast)
-    statement, pubs = services.statement_publish(
+    statement, pubs = publishing.statement_publish(
         statement=statement, by=cast["social_media_manager"], targets=[target]
     )
     assert statement.state == "approved"
     with pytest.raises(PublishError) as caught:
-        services.publication_retry(publication_id=pubs[0].pk)
+        publishing.publication_retry(publication_id=pubs[0].pk)
     assert pickle.loads(pickle.dumps(caught.value)).retry is True
     assert "503" in Publication.objects.get(pk=pubs[0].pk).error
     social.fail_with = None
-    assert services.publication_retry(publication_id=pubs[0].pk) is True
+    assert publishing.publication_retry(publication_id=pubs[0].pk) is True
     statement.refresh_from_db()
     assert statement.state == "published"
     assert Publication.objects.get(pk=pubs[0].pk).state == "sent"
     # Done is done: a second retry sends nothing.
     sent = len(social.requests)
-    assert services.publication_retry(publication_id=pubs[0].pk) is False
+    assert publishing.publication_retry(publication_id=pubs[0].pk) is False
     assert len(social.requests) == sent
 
 
@@ -170,13 +170,15 @@ def test_a_retry_sends_nothing_once_the_statement_was_edited(cast, social):
     social.fail_with = 503
     target = _target(social, "mastodon")
     statement = approved(cast)
-    statement, pubs = services.statement_publish(
+    statement, pubs = publishing.statement_publish(
         statement=statement, by=cast["social_media_manager"], targets=[target]
     )
-    services.statement_edit(statement=statement, by=cast["pr_lead"], body="New text, not approved")
+    statements.statement_edit(
+        statement=statement, by=cast["pr_lead"], body="New text, not approved"
+    )
     social.fail_with = None
     sent = len(social.requests)
-    assert services.publication_retry(publication_id=pubs[0].pk) is False
+    assert publishing.publication_retry(publication_id=pubs[0].pk) is False
     assert len(social.requests) == sent
 
 
@@ -189,7 +191,7 @@ def test_a_retryable_failure_queues_a_retry_after_commit(
     target = _target(social, "mastodon")
     statement = approved(cast)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        statement, pubs = services.statement_publish(
+        statement, pubs = publishing.statement_publish(
             statement=statement, by=cast["social_media_manager"], targets=[target]
         )
     social.fail_with = None

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from playbook import services
 from playbook.review import review_statement, review_text
+from playbook.services import assessment
 from playbook.tests.conftest import drafted
 
 GOOD = (
@@ -58,19 +58,19 @@ def test_it_flags_channel_length_overruns():
 
 
 def test_it_flags_claims_the_ledger_marks_false_or_unverified(cast):
-    services.claim_record(
+    assessment.claim_record(
         incident=cast.incident,
         by=cast["incident_lead"],
         claim="the beans contain plastic",
         status="false",
     )
-    services.claim_record(
+    assessment.claim_record(
         incident=cast.incident,
         by=cast["incident_lead"],
         claim="the roaster caught fire",
         status="unverified",
     )
-    services.claim_record(
+    assessment.claim_record(
         incident=cast.incident, by=cast["incident_lead"], claim="orders were late", status="true"
     )
     statement = drafted(

@@ -8,9 +8,9 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from crisisroom.permissions import PermissionDenied
+from crisisroom.platform.permissions import PermissionDenied
 from monitoring.models import Mention, Source
-from playbook import selectors, services
+from playbook import selectors
 from playbook.models import (
     ChannelUpdate,
     MessageTemplate,
@@ -18,6 +18,7 @@ from playbook.models import (
     RunChecklistItem,
     RunStep,
 )
+from playbook.services import assessment, base, publishing, runs, statements, support
 from playbook.tests.conftest import approved, drafted
 
 
@@ -41,18 +42,18 @@ def test_an_opened_incident_gets_its_own_copy_of_the_playbook(cast):
 
 
 def test_starting_the_playbook_twice_keeps_one_run(cast):
-    assert services.playbook_run_start(incident=cast.incident) == cast.incident.playbook_run
+    assert runs.playbook_run_start(incident=cast.incident) == cast.incident.playbook_run
     assert RunStep.objects.filter(run__incident=cast.incident).count() == 7
 
 
 def test_ticking_every_item_of_a_step_completes_it(cast):
     step = RunStep.objects.get(run__incident=cast.incident, number=1)
     for item in step.items.all():
-        services.checklist_item_set(item=item, done=True, by=cast["incident_lead"])
+        runs.checklist_item_set(item=item, done=True, by=cast["incident_lead"])
     step.refresh_from_db()
     assert step.state == "done"
     item = step.items.first()
-    services.checklist_item_set(item=item, done=False, by=cast["incident_lead"])
+    runs.checklist_item_set(item=item, done=False, by=cast["incident_lead"])
     step.refresh_from_db()
     assert step.state == "in_progress"
 
@@ -60,7 +61,7 @@ def test_ticking_every_item_of_a_step_completes_it(cast):
 def test_the_approval_step_waits_for_an_approved_statement(cast):
     step = RunStep.objects.get(run__incident=cast.incident, number=3)
     for item in step.items.all():
-        services.checklist_item_set(item=item, done=True, by=cast["pr_lead"])
+        runs.checklist_item_set(item=item, done=True, by=cast["pr_lead"])
     step.refresh_from_db()
     assert step.state == "in_progress"
     approved(cast)
@@ -122,7 +123,7 @@ def test_the_assessment_reads_scale_platforms_and_voices_from_the_mentions(cast,
 
 
 def test_classifying_the_crisis_sets_the_incident_category(cast):
-    services.assessment_update(
+    assessment.assessment_update(
         incident=cast.incident,
         by=cast["incident_lead"],
         classification="data_security",
@@ -134,12 +135,14 @@ def test_classifying_the_crisis_sets_the_incident_category(cast):
 
 
 def test_pausing_and_resuming_scheduled_posts_are_both_logged(cast):
-    services.outbound_pause(
+    publishing.outbound_pause(
         by=cast["social_media_manager"], reason="Crisis", incident=cast.incident
     )
-    with pytest.raises(services.TransitionRefused):
-        services.outbound_pause(by=cast["social_media_manager"], reason="x", incident=cast.incident)
-    pause = services.outbound_resume(by=cast["social_media_manager"], incident=cast.incident)
+    with pytest.raises(base.TransitionRefused):
+        publishing.outbound_pause(
+            by=cast["social_media_manager"], reason="x", incident=cast.incident
+        )
+    pause = publishing.outbound_resume(by=cast["social_media_manager"], incident=cast.incident)
     assert pause.resumed_at is not None
     messages = list(cast.incident.timeline.values_list("message", flat=True))
     assert "Scheduled posts paused: Crisis" in messages
@@ -147,16 +150,16 @@ def test_pausing_and_resuming_scheduled_posts_are_both_logged(cast):
 
 
 def test_support_scripts_come_only_from_an_approved_statement(cast):
-    services.question_add(
+    statements.question_add(
         incident=cast.incident,
         by=cast["pr_lead"],
         question="Will I get a refund?",
         answer="Yes, by Friday.",
     )
-    with pytest.raises(services.TransitionRefused):
-        services.support_script_create(statement=drafted(cast), by=cast["pr_lead"])
+    with pytest.raises(base.TransitionRefused):
+        support.support_script_create(statement=drafted(cast), by=cast["pr_lead"])
     statement = approved(cast)
-    script = services.support_script_create(statement=statement, by=cast["pr_lead"])
+    script = support.support_script_create(statement=statement, by=cast["pr_lead"])
     assert statement.body in script.body
     assert "Will I get a refund?" in script.body
 
@@ -167,7 +170,7 @@ def test_the_channel_checklist_has_every_channel_with_owner_and_state(cast):
         ["website", "blog", "social", "email", "ads", "phone", "stores"]
     )
     website = updates.get(channel="website")
-    services.channel_update_set(
+    support.channel_update_set(
         update=website, by=cast["social_media_manager"], state="done", owner=cast["pr_lead"]
     )
     website.refresh_from_db()
@@ -177,15 +180,15 @@ def test_the_channel_checklist_has_every_channel_with_owner_and_state(cast):
 def test_only_admins_mark_message_templates_pre_approved(cast):
     template = MessageTemplate.objects.first()
     with pytest.raises(PermissionDenied):
-        services.message_template_pre_approve(template=template, by=cast["legal_counsel"])
-    services.message_template_pre_approve(template=template, by=cast["admin"])
+        statements.message_template_pre_approve(template=template, by=cast["legal_counsel"])
+    statements.message_template_pre_approve(template=template, by=cast["admin"])
     template.refresh_from_db()
     assert template.pre_approved
 
 
 def test_a_statement_can_start_from_a_message_template(cast):
     template = MessageTemplate.objects.get(kind="holding", lang="en")
-    statement = services.statement_create(
+    statement = statements.statement_create(
         incident=cast.incident, by=cast["pr_lead"], body="", template=template
     )
     assert "{issue}" in statement.body
@@ -193,7 +196,7 @@ def test_a_statement_can_start_from_a_message_template(cast):
 
 def test_the_incident_api_lists_steps_with_state_and_statements(cast, api_for):
     item = RunChecklistItem.objects.filter(step__run__incident=cast.incident).first()
-    services.checklist_item_set(item=item, done=True, by=cast["incident_lead"])
+    runs.checklist_item_set(item=item, done=True, by=cast["incident_lead"])
     drafted(cast)
     body = api_for(cast["viewer"]).get(f"/incidents/{cast.incident.pk}").json()
     assert body["playbook"][0]["state"] == "in_progress"

@@ -4,8 +4,9 @@ import os
 
 from django.core.management.base import BaseCommand, CommandError
 
-from crisisroom.choices import CrisisRoleSlug, OrgRole
-from crisisroom.services import user_add
+from crisisroom.choices import CrisisRoleSlug
+from crisisroom.platform.roles import OrgRole
+from crisisroom.services.users import user_add
 
 
 class Command(BaseCommand):

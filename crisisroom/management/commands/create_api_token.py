@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from crisisroom.models import User
-from crisisroom.services import api_token_create
+from crisisroom.services.users import api_token_create
 
 
 class Command(BaseCommand):

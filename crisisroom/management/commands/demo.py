@@ -5,6 +5,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from crisisroom.demo import load_demo
+from crisisroom.drills import drill_start, drill_stop
+from crisisroom.models import Drill
 
 
 class Command(BaseCommand):
@@ -40,9 +42,6 @@ class Command(BaseCommand):
         info = load_demo()
         started = None
         if drill:
-            from crisisroom.drills import drill_start, drill_stop
-            from crisisroom.models import Drill
-
             for running in Drill.objects.filter(status=Drill.Status.RUNNING):
                 drill_stop(drill=running)
             started = drill_start(scenario_id=drill, speed=speed, under_way=under_way)

@@ -24,6 +24,7 @@ from django.db import connection
 
 from monitoring.ingest import mentions_ingest
 from monitoring.models import Brand, Mention, Rollup, Source, WatchTerm
+from monitoring.sentiment import get_analyzer
 
 EN = [
     "{b} deleted all my loyalty points, this is a scam",
@@ -83,7 +84,6 @@ class Command(BaseCommand):
         WatchTerm.objects.create(brand=brand, kind="exclude", query="grinder")
         WatchTerm.objects.create(brand=brand, kind="competitor", query="nespresso")
         mentions_ingest(items=[])  # warm-up: models and matcher load outside the clock
-        from monitoring.sentiment import get_analyzer
 
         get_analyzer("en").analyze("warm up")
         get_analyzer("zh").analyze("熱身")

@@ -7,7 +7,7 @@ import io
 
 from django.core.management.base import BaseCommand
 
-from monitoring.detection.feedback import feedback_write, nab_export
+from crisisroom.detector_feedback import feedback_write, nab_export
 
 
 class Command(BaseCommand):

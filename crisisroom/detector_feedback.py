@@ -10,8 +10,17 @@ many false alarms a candidate configuration would still raise."""
 from __future__ import annotations
 
 import csv
+import json
+import os
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import IO
+
+from django.db.models import Min, Sum
+
+from crisisroom.choices import IncidentStatus
+from crisisroom.models import Incident
+from monitoring.models import BUCKET_SECONDS, Rollup, Signal
 
 COLUMNS = [
     "brand",
@@ -29,9 +38,6 @@ COLUMNS = [
 
 
 def feedback_rows() -> Iterator[dict]:
-    from crisisroom.choices import IncidentStatus
-    from monitoring.models import Signal
-
     labels = {
         IncidentStatus.DISMISSED: "false_alarm",
         IncidentStatus.ACKNOWLEDGED: "confirmed",
@@ -85,15 +91,6 @@ def nab_export(out_dir: str) -> dict[str, int]:
     as wide as NAB makes them (10% of the series shared among its windows). A
     dismissed incident gets no window: a detector that fires there scores a false
     positive. Returns {file name: number of windows}."""
-    import json
-    import os
-    from datetime import timedelta
-
-    from django.db.models import Min, Sum
-
-    from crisisroom.choices import IncidentStatus
-    from crisisroom.models import Incident
-    from monitoring.models import BUCKET_SECONDS, Rollup
 
     step = timedelta(seconds=BUCKET_SECONDS)
     labelled = (

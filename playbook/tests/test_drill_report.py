@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import pytest
 
-from crisisroom import drill_report, drills
+from crisisroom import drills
 from crisisroom.models import Incident
-from crisisroom.services import user_add
+from crisisroom.services.users import user_add
 from crisisroom.tests.test_drills import _age, mini  # noqa: F401 - the scenario fixture
-from playbook import services as playbook
+from playbook import drill_report
 from playbook.models import PlaybookRun, Publication, PublishTarget, RunChecklistItem
 from playbook.seed import seed_playbook_now
+from playbook.services import assessment, publishing, runs, statements, team
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,27 +30,27 @@ def _drill_with_a_response(alice, bob):  # type: ignore[no-untyped-def]
     drills.drill_tick(drill_id=drill.pk)
     drills.drill_tick(drill_id=drill.pk)  # curveballs go on the incident's timeline once it exists
     incident = Incident.objects.get(brand=drill.brand, is_drill=True)
-    playbook.team_member_add(incident=incident, user=alice, crisis_role="incident_lead", by=alice)
-    playbook.team_member_add(incident=incident, user=bob, crisis_role="legal_counsel", by=alice)
-    playbook.team_member_add(incident=incident, user=erin, crisis_role="executive_lead", by=alice)
+    team.team_member_add(incident=incident, user=alice, crisis_role="incident_lead", by=alice)
+    team.team_member_add(incident=incident, user=bob, crisis_role="legal_counsel", by=alice)
+    team.team_member_add(incident=incident, user=erin, crisis_role="executive_lead", by=alice)
     item = (
         RunChecklistItem.objects.filter(step__run__incident=incident)
         .order_by("step__number", "position")
         .first()
     )
-    playbook.checklist_item_set(item=item, done=True, by=alice)
-    statement = playbook.statement_create(
+    runs.checklist_item_set(item=item, done=True, by=alice)
+    statement = statements.statement_create(
         incident=incident, by=alice, body="We are sorry. Points are restored today."
     )
-    playbook.statement_submit(statement=statement, by=alice)
-    playbook.statement_approve(statement=statement, by=bob)
-    playbook.statement_approve(statement=statement, by=erin)
+    statements.statement_submit(statement=statement, by=alice)
+    statements.statement_approve(statement=statement, by=bob)
+    statements.statement_approve(statement=statement, by=erin)
     # Nothing listens on port 9: a real call would fail; a drill must not make one.
     target = PublishTarget.objects.create(
         name="Brand Mastodon", kind="mastodon", base_url="http://127.0.0.1:9"
     )
-    playbook.statement_publish(statement=statement, by=alice, targets=[target])
-    playbook.claim_record(
+    publishing.statement_publish(statement=statement, by=alice, targets=[target])
+    assessment.claim_record(
         incident=incident,
         by=alice,
         claim="Mini Tea is going bankrupt",

@@ -23,7 +23,15 @@ from urllib.parse import SplitResult, urlencode, urljoin, urlsplit
 
 from django.conf import settings
 
-from monitoring.connectors.base import SourceError
+
+class SourceError(Exception):
+    """A request (a poll, a webhook, a publish) failed. ``retry`` False means retrying will not help: the source is paused."""
+
+    def __init__(self, message: str, *, retry: bool = True, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry = retry
+        self.retry_after = retry_after
+
 
 MAX_REDIRECTS = 5
 USER_AGENT = "CrisisRoom/0.1 (+self-hosted social listening)"

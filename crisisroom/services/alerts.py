@@ -1,0 +1,279 @@
+"""Alerts: who is paged, escalation, sending (email, team webhooks), one-click acknowledge links."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from crisisroom import events
+from crisisroom.charts import bar_rows, sparkline
+from crisisroom.choices import AlertStatus, IncidentStatus, TimelineKind
+from crisisroom.models import Alert, Incident, User, Webhook
+from crisisroom.notifiers import WebhookError, notifier_for
+from crisisroom.platform.roles import OrgRole
+from crisisroom.platform.signals import send_on_commit
+from crisisroom.selectors import (
+    incident_platforms,
+    incident_sentiment_split,
+    incident_top_mentions,
+    incident_trigger_phrases,
+    incident_volume_series,
+    on_call_order,
+)
+from crisisroom.services.signals import describe_signal
+from crisisroom.services.timeline import timeline_add
+
+logger = logging.getLogger(__name__)
+
+
+ACK_SALT = "crisisroom.alert-acknowledge"
+
+
+def on_call_now() -> list[User]:
+    """Who is paged first: the on-call list's current first person, else every admin
+    with an email (so a new install still hears about a crisis)."""
+    order = on_call_order()
+    if order:
+        return order[:1]
+    return list(User.objects.filter(is_active=True, org_role=OrgRole.ADMIN).exclude(email=""))
+
+
+def alerts_queue(*, incident: Incident, reason: str) -> list[Alert]:
+    """Page the current on-call person (and tell the team webhooks) once per reason."""
+    alerts = []
+    for user in on_call_now():
+        alert, created = Alert.objects.get_or_create(
+            incident=incident, recipient=user, reason=reason, defaults={"email": user.email}
+        )
+        if created:
+            alerts.append(alert)
+    for webhook in Webhook.objects.filter(active=True):
+        alert, created = Alert.objects.get_or_create(
+            incident=incident, webhook=webhook, reason=reason
+        )
+        if created:
+            alerts.append(alert)
+    for alert in alerts:
+        send_on_commit(events.alert_queued, sender=Alert, alert_id=alert.pk)
+    return alerts
+
+
+def alerts_escalate(*, now: datetime | None = None) -> list[Alert]:
+    """Page the next person on the on-call list for every open (unacknowledged)
+    incident whose latest page is older than ALERT_ESCALATE_AFTER_MINUTES.
+
+    Idempotent: each level is one alert reason ("escalation-<level>"), unique per
+    incident and person, and the incident row is locked while deciding."""
+    now = now or timezone.now()
+    due_before = now - timedelta(minutes=settings.ALERT_ESCALATE_AFTER_MINUTES)
+    order = on_call_order(at=now)
+    queued: list[Alert] = []
+    candidates = Incident.objects.filter(
+        status=IncidentStatus.OPEN, alerts__recipient__isnull=False
+    ).distinct()
+    for incident_id in candidates.values_list("pk", flat=True):
+        with transaction.atomic():
+            incident = (
+                Incident.objects.select_for_update()
+                .filter(pk=incident_id, status=IncidentStatus.OPEN)
+                .first()
+            )
+            if incident is None:
+                continue
+            latest = (
+                Alert.objects.filter(incident=incident, recipient__isnull=False)
+                .order_by("-level", "-created_at")
+                .first()
+            )
+            if latest is None or latest.created_at > due_before:
+                continue
+            paged = set(
+                Alert.objects.filter(incident=incident, recipient__isnull=False).values_list(
+                    "recipient_id", flat=True
+                )
+            )
+            following = [u for u in order if u.pk not in paged]
+            if not following:
+                continue
+            user = following[0]
+            level = latest.level + 1
+            alert, created = Alert.objects.get_or_create(
+                incident=incident,
+                recipient=user,
+                reason=f"escalation-{level}",
+                defaults={"email": user.email, "level": level, "created_at": now},
+            )
+            if not created:
+                continue
+            timeline_add(
+                incident=incident,
+                kind=TimelineKind.ALERT,
+                message=_("Not acknowledged after %(minutes)s minutes: paging %(user)s")
+                % {"minutes": settings.ALERT_ESCALATE_AFTER_MINUTES, "user": user.get_username()},
+            )
+            send_on_commit(events.alert_queued, sender=Alert, alert_id=alert.pk)
+            queued.append(alert)
+    return queued
+
+
+def alert_send(*, alert_id: int) -> bool:
+    """Send one alert (email or team webhook); a sent alert is never sent again.
+
+    Returns True when sent now. A failure is recorded on the alert (shown on the
+    incident's alerts page), logged, and re-raised so the task can retry it."""
+    with transaction.atomic():
+        alert = (
+            Alert.objects.select_for_update(of=("self",))
+            .select_related("incident__brand", "recipient", "webhook")
+            .filter(pk=alert_id)
+            .first()
+        )
+        if alert is None:
+            logger.info("alert %s is gone; skipping", alert_id)
+            return False
+        if alert.status == AlertStatus.SENT:
+            return False
+        alert.attempts += 1
+        alert.save(update_fields=["attempts"])
+    try:
+        if alert.webhook_id is not None:
+            with translation.override(settings.LANGUAGE_CODE):
+                summary = alert_summary(incident=alert.incident)
+            notifier_for(alert.webhook.kind, alert.webhook.url).send(summary)
+        else:
+            _alert_email(alert).send()
+    except (OSError, WebhookError) as exc:
+        logger.warning("alert %s (attempt %s) failed: %s", alert.pk, alert.attempts, exc)
+        with transaction.atomic():
+            Alert.objects.filter(pk=alert.pk).update(
+                status=AlertStatus.FAILED, error=str(exc)[:1000]
+            )
+            if alert.attempts == 1:  # once on the timeline; the alerts page has every try
+                timeline_add(
+                    incident=alert.incident,
+                    kind=TimelineKind.ALERT,
+                    message=_("Alert to %(to)s failed (%(error)s); retrying")
+                    % {"to": _alert_target(alert), "error": str(exc)[:200]},
+                )
+        raise
+    with transaction.atomic():
+        Alert.objects.filter(pk=alert.pk).update(
+            status=AlertStatus.SENT, sent_at=timezone.now(), error=""
+        )
+        timeline_add(
+            incident=alert.incident,
+            kind=TimelineKind.ALERT,
+            message=_("Alert sent to %(to)s") % {"to": _alert_target(alert)},
+        )
+    return True
+
+
+def _alert_target(alert: Alert) -> str:
+    if alert.webhook_id is not None:
+        return f"{alert.webhook.name} ({alert.webhook.get_kind_display()})"
+    return alert.recipient.get_username()
+
+
+def _alert_email(alert: Alert) -> EmailMultiAlternatives:
+    incident = alert.incident
+    with translation.override(alert.recipient.language or settings.LANGUAGE_CODE):
+        context = alert_context(incident=incident, recipient=alert.recipient, alert=alert)
+        subject = _("[Crisis Room] %(severity)s: %(title)s") % {
+            "severity": incident.get_severity_display(),
+            "title": incident.title,
+        }
+        text = render_to_string("crisisroom/email/alert.txt", context)
+        html = render_to_string("crisisroom/email/alert.html", context)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[alert.email])
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def alert_ack_token(*, alert: Alert) -> str:
+    return signing.TimestampSigner(salt=ACK_SALT).sign(str(alert.pk))
+
+
+def alert_ack_url(*, alert: Alert) -> str:
+    path = reverse("crisisroom:alert-acknowledge", args=[alert_ack_token(alert=alert)])
+    return f"{settings.SITE_URL}{path}"
+
+
+class AckLinkError(Exception):
+    """The acknowledge link is tampered with, expired or its alert is gone."""
+
+    def __init__(self, message: str, *, expired: bool = False) -> None:
+        super().__init__(message)
+        self.expired = expired
+
+
+def alert_from_ack_token(*, token: str) -> Alert:
+    signer = signing.TimestampSigner(salt=ACK_SALT)
+    try:
+        pk = signer.unsign(
+            token, max_age=timedelta(minutes=settings.ALERT_ACK_LINK_MAX_AGE_MINUTES)
+        )
+    except signing.SignatureExpired as exc:
+        raise AckLinkError(_("This acknowledge link has expired."), expired=True) from exc
+    except signing.BadSignature as exc:
+        raise AckLinkError(_("This acknowledge link is not valid.")) from exc
+    alert = (
+        Alert.objects.select_related("incident__brand", "recipient")
+        .filter(pk=int(pk), recipient__isnull=False)
+        .first()
+    )
+    if alert is None:
+        raise AckLinkError(_("This acknowledge link is not valid."))
+    return alert
+
+
+def alert_summary(*, incident: Incident) -> dict:
+    """What an alert says, for the webhooks (the email renders alert_context)."""
+    split = incident_sentiment_split(incident=incident)
+    signals = [describe_signal(s) for s in incident.signals.order_by("at")[:5]]
+    return {
+        "title": _("[Crisis Room] %(severity)s: %(title)s")
+        % {"severity": incident.get_severity_display(), "title": incident.title},
+        "brand": incident.brand.name,
+        "url": f"{settings.SITE_URL}/incidents/{incident.pk}/",
+        "open_label": str(_("Open the war room")),
+        "signals": signals,
+        "facts": [
+            (str(_("Brand")), incident.brand.name),
+            (str(_("Severity")), str(incident.get_severity_display())),
+            (
+                str(_("Sentiment")),
+                _("%(negative)s negative, %(neutral)s neutral, %(positive)s positive") % split
+                if split["total"]
+                else "",
+            ),
+        ],
+    }
+
+
+def alert_context(*, incident: Incident, recipient: User, alert: Alert | None = None) -> dict:
+    signals = list(incident.signals.order_by("at")[:5])
+    series = incident_volume_series(incident=incident)
+    return {
+        "incident": incident,
+        "recipient": recipient,
+        "signals": [(signal, describe_signal(signal)) for signal in signals],
+        "top_mentions": incident_top_mentions(incident=incident, limit=5),
+        "platforms": incident_platforms(incident=incident),
+        "sentiment": incident_sentiment_split(incident=incident),
+        "trigger_phrases": incident_trigger_phrases(incident=incident),
+        "sparkline": sparkline([count for _, count in series]),
+        "volume_rows": bar_rows(series),
+        "url": f"{settings.SITE_URL}/incidents/{incident.pk}/",
+        "ack_url": alert_ack_url(alert=alert) if alert is not None else "",
+        "ack_hours": settings.ALERT_ACK_LINK_MAX_AGE_MINUTES // 60,
+        "time_zone": recipient.time_zone,
+    }

@@ -1,0 +1,18 @@
+"""What monitoring announces to the floors above (incidents, war room, playbook).
+
+Receivers connect in their app's ``AppConfig.ready``; monitoring never imports them.
+"""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+# Sent after the ingest transaction commits. Arguments: ``mention_ids`` (list[int],
+# the mentions stored by the batch) and ``brand_ids`` (set[int], brands whose rollups
+# changed). Receivers: the war-room push (crisisroom) and detection queueing (monitoring).
+mentions_stored = Signal()
+
+# Sent inside the detection transaction (under the brand's lock), once per signal that
+# fired, so what a receiver writes commits or rolls back with the signal. Argument:
+# ``detected`` (monitoring.models.Signal). Receiver: incidents (incident_take_signal).
+signal_raised = Signal()

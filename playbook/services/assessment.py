@@ -1,0 +1,82 @@
+"""Step 2: the assessment and the misinformation ledger (claims)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from crisisroom.choices import TimelineKind
+from crisisroom.models import Incident, User
+from crisisroom.services.timeline import timeline_add
+from playbook.choices import ClaimStatus, Classification, ResponseLevel
+from playbook.models import Assessment, MisinformationClaim
+from playbook.permissions import require_act
+from playbook.services.base import InvalidInput
+
+
+@transaction.atomic
+def assessment_update(*, incident: Incident, by: User, **fields: str) -> Assessment:
+    require_act(by, incident)
+    assessment, _created = Assessment.objects.get_or_create(incident=incident)
+    allowed = {
+        "classification",
+        "response_level",
+        "original_source",
+        "verified_facts",
+        "key_voices",
+        "media_coverage",
+    }
+    unknown = set(fields) - allowed
+    if unknown:
+        raise InvalidInput(f"unknown field(s): {', '.join(sorted(unknown))}")
+    if fields.get("classification") and fields["classification"] not in Classification.values:
+        raise InvalidInput(_("Unknown classification."))
+    if "response_level" in fields and fields["response_level"] not in ResponseLevel.values:
+        raise InvalidInput(_("Unknown response level."))
+    for name, value in fields.items():
+        setattr(assessment, name, value)
+    assessment.updated_by = by
+    assessment.save()
+    if "classification" in fields and fields["classification"]:
+        Incident.objects.filter(pk=incident.pk).update(category=fields["classification"])
+    timeline_add(
+        incident=incident,
+        kind=TimelineKind.PLAYBOOK,
+        message=_("Assessment updated (%(fields)s)") % {"fields": ", ".join(sorted(fields))},
+        actor=by,
+    )
+    return assessment
+
+
+@transaction.atomic
+def claim_record(
+    *,
+    incident: Incident,
+    by: User,
+    claim: str,
+    status: str = ClaimStatus.UNVERIFIED,
+    evidence: str = "",
+    correction: str = "",
+    correction_url: str = "",
+    claim_id: int | None = None,
+) -> MisinformationClaim:
+    require_act(by, incident)
+    if status not in ClaimStatus.values:
+        raise InvalidInput(_("Unknown claim status."))
+    if not claim.strip():
+        raise InvalidInput(_("Write the claim."))
+    if claim_id is not None:
+        row = MisinformationClaim.objects.select_for_update().get(pk=claim_id, incident=incident)
+    else:
+        row = MisinformationClaim(incident=incident)
+    row.claim, row.status, row.evidence = claim.strip(), status, evidence
+    row.correction, row.correction_url = correction, correction_url
+    row.save()
+    timeline_add(
+        incident=incident,
+        kind=TimelineKind.PLAYBOOK,
+        message=_("Misinformation ledger: “%(claim)s” is %(status)s")
+        % {"claim": row.claim[:80], "status": ClaimStatus(status).label},
+        actor=by,
+    )
+    return row

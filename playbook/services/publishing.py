@@ -1,0 +1,274 @@
+"""Step 4: publishing statements (and retrying them) and the outbound pause."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crisisroom.choices import TimelineKind
+from crisisroom.models import Incident, User
+from crisisroom.platform.signals import send_on_commit
+from crisisroom.services.timeline import timeline_add
+from playbook import events as playbook_events
+from playbook import selectors
+from playbook.choices import PublicationState, StatementState
+from playbook.models import OutboundPause, Publication, PublishTarget, Statement
+from playbook.permissions import require_act, require_admin
+from playbook.publishers import PublishError, publisher_for
+from playbook.services.base import InvalidInput, TransitionRefused, push_statement
+from playbook.services.runs import approval_steps_refresh
+from playbook.services.statements import statement_lock
+
+logger = logging.getLogger(__name__)
+
+
+@transaction.atomic
+def statement_publish(
+    *,
+    statement: Statement,
+    by: User,
+    targets: Sequence[PublishTarget] | None = None,
+    manual_url: str = "",
+) -> tuple[Statement, list[Publication]]:
+    """Publish an approved statement: through connectors, or marked by hand with a link.
+
+    A drill never calls out: every target gets a sandbox record instead. The row
+    stays locked during the calls so two clicks cannot post twice.
+    """
+    statement = statement_lock(statement)
+    incident = statement.incident
+    require_act(by, incident)
+    if statement.state == StatementState.PUBLISHED:
+        raise TransitionRefused(_("This statement is already published."))
+    if statement.state != StatementState.APPROVED:
+        missing = selectors.missing_roles(statement)
+        raise TransitionRefused(
+            _("Not approved yet: publishing needs every required approval (missing: %(roles)s).")
+            % {"roles": ", ".join(missing) or "-"}
+        )
+    if targets is None:
+        targets = list(PublishTarget.objects.filter(active=True))
+    publications: list[Publication] = []
+    if manual_url:
+        publications.append(
+            Publication.objects.create(
+                statement=statement,
+                state=PublicationState.MANUAL,
+                url=manual_url,
+                body=statement.body,
+                by=by,
+            )
+        )
+    elif not targets and not incident.is_drill:
+        raise InvalidInput(
+            _("No publishing target is set up; give the link where you published it by hand.")
+        )
+    elif incident.is_drill:
+        for target in targets or [None]:
+            channel = target.kind if target else ""
+            publications.append(
+                Publication.objects.create(
+                    statement=statement,
+                    target=target,
+                    channel=channel,
+                    state=PublicationState.SANDBOX,
+                    body=selectors.channel_text(statement, channel) if channel else statement.body,
+                    by=by,
+                )
+            )
+    else:
+        for target in targets:
+            publisher = publisher_for(target)
+            text = selectors.channel_text(statement, publisher.channel)
+            try:
+                result = publisher.publish(text=text, statement=statement)
+            except PublishError as exc:
+                publications.append(
+                    Publication.objects.create(
+                        statement=statement,
+                        target=target,
+                        channel=publisher.channel,
+                        state=PublicationState.FAILED,
+                        body=text,
+                        error=str(exc)[:1000],
+                        by=by,
+                    )
+                )
+                timeline_add(
+                    incident=incident,
+                    kind=TimelineKind.STATEMENT,
+                    message=_("Publishing statement #%(id)s to %(target)s failed: %(error)s")
+                    % {"id": statement.pk, "target": target.name, "error": exc},
+                    actor=by,
+                    data={"statement": statement.pk, "retry": exc.retry},
+                )
+                if exc.retry:
+                    publication_retry_queue(publications[-1].pk)
+                continue
+            publications.append(
+                Publication.objects.create(
+                    statement=statement,
+                    target=target,
+                    channel=publisher.channel,
+                    state=PublicationState.SENT,
+                    url=result.url[:500],
+                    external_id=result.external_id[:200],
+                    body=text,
+                    by=by,
+                )
+            )
+    if not any(p.state != PublicationState.FAILED for p in publications):
+        return statement, publications
+    statement_mark_published(statement, by, publications)
+    return statement, publications
+
+
+def publication_retry_queue(publication_id: int) -> None:
+    send_on_commit(
+        playbook_events.publication_retry_wanted, sender=Publication, publication_id=publication_id
+    )
+
+
+def statement_mark_published(
+    statement: Statement, by: User | None, publications: list[Publication]
+) -> None:
+    incident = statement.incident
+    now = timezone.now()
+    statement.state = StatementState.PUBLISHED
+    statement.published_at = now
+    statement.save(update_fields=["state", "published_at"])
+    if incident.first_response_at is None:
+        Incident.objects.filter(pk=incident.pk, first_response_at__isnull=True).update(
+            first_response_at=now
+        )
+        incident.first_response_at = now
+    where = ", ".join(
+        p.url or (p.target.name if p.target else "") or PublicationState(p.state).label
+        for p in publications
+        if p.state != PublicationState.FAILED
+    )
+    timeline_add(
+        incident=incident,
+        kind=TimelineKind.STATEMENT,
+        message=(
+            _("Statement #%(id)s published to the drill sandbox by %(user)s")
+            if incident.is_drill
+            else _("Statement #%(id)s published by %(user)s: %(where)s")
+        )
+        % {"id": statement.pk, "user": by.get_username() if by else "-", "where": where},
+        actor=by,
+        data={"statement": statement.pk, "publications": [p.pk for p in publications]},
+    )
+    push_statement(statement)
+    approval_steps_refresh(incident)
+
+
+def publication_retry(*, publication_id: int) -> bool:
+    """Try a failed publication again (same target, same text). Returns True when sent.
+
+    Raises PublishError when another try may help (the task retries it with back-off).
+    Nothing is sent when the statement was edited or rejected since: its approval is gone.
+    """
+    retry_error: PublishError | None = None
+    with transaction.atomic():
+        publication = (
+            Publication.objects.select_for_update(of=("self",))
+            .select_related("statement__incident", "target", "by")
+            .filter(pk=publication_id)
+            .first()
+        )
+        if publication is None or publication.state != PublicationState.FAILED:
+            return False
+        statement = statement_lock(publication.statement)
+        if statement.state not in (StatementState.APPROVED, StatementState.PUBLISHED):
+            return False
+        if publication.target is None or not publication.target.active:
+            return False
+        if statement.incident.is_drill:
+            return False
+        try:
+            result = publisher_for(publication.target).publish(
+                text=publication.body, statement=statement
+            )
+        except PublishError as exc:
+            publication.error = str(exc)[:1000]
+            publication.save(update_fields=["error"])
+            retry_error = exc
+        else:
+            publication_sent(publication, statement, result)
+    if retry_error is not None:
+        if retry_error.retry:
+            raise retry_error  # after commit: the error stays recorded
+        return False
+    return True
+
+
+def publication_sent(publication: Publication, statement: Statement, result: Any) -> None:
+    publication.state = PublicationState.SENT
+    publication.url = result.url[:500]
+    publication.external_id = result.external_id[:200]
+    publication.error = ""
+    publication.at = timezone.now()
+    publication.save(update_fields=["state", "url", "external_id", "error", "at"])
+    if statement.state == StatementState.APPROVED:
+        statement_mark_published(statement, publication.by or statement.created_by, [publication])
+        return
+    timeline_add(
+        incident=statement.incident,
+        kind=TimelineKind.STATEMENT,
+        message=_("Statement #%(id)s published on retry: %(where)s")
+        % {"id": statement.pk, "where": publication.url or publication.target.name},
+        data={"statement": statement.pk},
+    )
+
+
+@transaction.atomic
+def outbound_pause(*, by: User, reason: str, incident: Incident | None = None) -> OutboundPause:
+    """Pause the organisation's scheduled posts (one pause at a time), logged."""
+    if incident is not None:
+        require_act(by, incident)
+    else:
+        require_admin(by)
+    if not reason.strip():
+        raise InvalidInput(_("Give a reason for pausing."))
+    current = OutboundPause.objects.select_for_update().filter(resumed_at__isnull=True).first()
+    if current is not None:
+        raise TransitionRefused(_("Scheduled posts are already paused."))
+    pause = OutboundPause.objects.create(reason=reason.strip(), paused_by=by, incident=incident)
+    logger.info("outbound posts paused by %s: %s", by, reason)
+    if incident is not None:
+        timeline_add(
+            incident=incident,
+            kind=TimelineKind.PLAYBOOK,
+            message=_("Scheduled posts paused: %(reason)s") % {"reason": pause.reason},
+            actor=by,
+        )
+    return pause
+
+
+@transaction.atomic
+def outbound_resume(*, by: User, incident: Incident | None = None) -> OutboundPause:
+    if incident is not None:
+        require_act(by, incident)
+    else:
+        require_admin(by)
+    pause = OutboundPause.objects.select_for_update().filter(resumed_at__isnull=True).first()
+    if pause is None:
+        raise TransitionRefused(_("Scheduled posts are not paused."))
+    pause.resumed_at = timezone.now()
+    pause.resumed_by = by
+    pause.save(update_fields=["resumed_at", "resumed_by"])
+    logger.info("outbound posts resumed by %s", by)
+    for target in {incident, pause.incident} - {None}:
+        timeline_add(
+            incident=target,
+            kind=TimelineKind.PLAYBOOK,
+            message=_("Scheduled posts resumed"),
+            actor=by,
+        )
+    return pause

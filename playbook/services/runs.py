@@ -1,0 +1,147 @@
+"""The playbook run: its steps, their states and the checklists."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crisisroom.choices import TimelineKind
+from crisisroom.models import Incident, User
+from crisisroom.services.timeline import timeline_add
+from playbook.choices import StatementState, StepState, UpdateChannel
+from playbook.models import (
+    Assessment,
+    ChannelUpdate,
+    PlaybookRun,
+    PlaybookTemplate,
+    RunChecklistItem,
+    RunStep,
+    Statement,
+)
+from playbook.permissions import require_act
+from playbook.services.base import push
+
+logger = logging.getLogger(__name__)
+
+
+@transaction.atomic
+def playbook_run_start(*, incident: Incident) -> PlaybookRun | None:
+    """Copy the default template into the incident (once); None when no template exists."""
+    existing = PlaybookRun.objects.filter(incident=incident).first()
+    if existing is not None:
+        return existing
+    template = PlaybookTemplate.objects.filter(is_default=True).first()
+    if template is None:
+        logger.warning("no default playbook template; incident %s has no playbook", incident.pk)
+        return None
+    run = PlaybookRun.objects.create(incident=incident, template=template)
+    for step_t in template.steps.prefetch_related("items"):
+        step = RunStep.objects.create(
+            run=run,
+            number=step_t.number,
+            title=step_t.title,
+            description=step_t.description,
+            owner_role_id=step_t.owner_role_id,
+            needs_approval=step_t.needs_approval,
+        )
+        RunChecklistItem.objects.bulk_create(
+            RunChecklistItem(step=step, position=item.position, text=item.text)
+            for item in step_t.items.all()
+        )
+    Assessment.objects.get_or_create(incident=incident)
+    ChannelUpdate.objects.bulk_create(
+        ChannelUpdate(incident=incident, channel=channel) for channel in UpdateChannel.values
+    )
+    timeline_add(
+        incident=incident,
+        kind=TimelineKind.PLAYBOOK,
+        message=_("Playbook started from “%(name)s”") % {"name": template.name},
+    )
+    return run
+
+
+def step_state_refresh(step: RunStep) -> str:
+    items = list(step.items.all())
+    done = sum(item.done for item in items)
+    if items and done == len(items):
+        state = StepState.DONE
+        if step.needs_approval and not step_approval_met(step):
+            state = StepState.IN_PROGRESS
+    elif done:
+        state = StepState.IN_PROGRESS
+    else:
+        state = StepState.PENDING
+    if state != step.state:
+        step.state = state
+        step.completed_at = timezone.now() if state == StepState.DONE else None
+        step.save(update_fields=["state", "completed_at"])
+    return state
+
+
+def step_approval_met(step: RunStep) -> bool:
+    """Step 3 is done once a statement is approved; step 4 once one is published."""
+    incident_id = step.run.incident_id
+    wanted = (
+        [StatementState.PUBLISHED]
+        if step.number >= 4
+        else [StatementState.APPROVED, StatementState.PUBLISHED]
+    )
+    return Statement.objects.filter(incident_id=incident_id, state__in=wanted).exists()
+
+
+@transaction.atomic
+def checklist_item_set(*, item: RunChecklistItem, done: bool, by: User) -> RunChecklistItem:
+    item = (
+        RunChecklistItem.objects.select_for_update()
+        .select_related("step__run__incident")
+        .get(pk=item.pk)
+    )
+    step = item.step
+    incident = step.run.incident
+    require_act(by, incident)
+    if item.done == done:
+        return item
+    item.done = done
+    item.done_by = by if done else None
+    item.done_at = timezone.now() if done else None
+    item.save(update_fields=["done", "done_by", "done_at"])
+    state = step_state_refresh(step)
+    message = (
+        _("Step %(n)s: ticked “%(item)s”") if done else _("Step %(n)s: unticked “%(item)s”")
+    ) % {"n": step.number, "item": _(item.text)}
+    timeline_add(incident=incident, kind=TimelineKind.PLAYBOOK, message=message, actor=by)
+    push(
+        incident,
+        {
+            "type": "playbook.item",
+            "incident": incident.pk,
+            "item": item.pk,
+            "text": item.text,
+            "done": done,
+            "by": by.get_username() if done else "",
+            "step": step.pk,
+            "step_number": step.number,
+            "step_state": state,
+            "title": step.title,
+        },
+    )
+    return item
+
+
+def approval_steps_refresh(incident: Incident) -> None:
+    for step in RunStep.objects.filter(run__incident=incident, needs_approval=True):
+        state = step_state_refresh(step)
+        push(
+            incident,
+            {
+                "type": "playbook.step",
+                "incident": incident.pk,
+                "step": step.pk,
+                "step_number": step.number,
+                "step_state": state,
+                "title": step.title,
+            },
+        )
