@@ -203,6 +203,21 @@ class Mention(models.Model):
         db_index=False,
     )
     repost_count = models.PositiveIntegerField(default=0)
+    # A comment (a PTT push, a Dcard or YouTube comment, a reply) is a mention of its
+    # own pointing at the post it answers, in the same source.
+    reply_to = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="replies",
+        db_index=False,
+    )
+    # Reactions the network counts on the post (PTT 推/噓/→, likes): what the
+    # network's own readers said, apart from the scored sentiment of the text.
+    reactions_positive = models.PositiveIntegerField(default=0)
+    reactions_negative = models.PositiveIntegerField(default=0)
+    reactions_neutral = models.PositiveIntegerField(default=0)
     amplified_reach = models.PositiveBigIntegerField(default=0)
     # Near-duplicate texts (same normalised text, same brand, within a day) seen after this one.
     duplicate_count = models.PositiveIntegerField(default=0)
@@ -233,6 +248,11 @@ class Mention(models.Model):
                 fields=["repost_of"],
                 name="mention_repost_of_idx",
                 condition=models.Q(repost_of__isnull=False),
+            ),
+            models.Index(
+                fields=["reply_to"],
+                name="mention_reply_to_idx",
+                condition=models.Q(reply_to__isnull=False),
             ),
         ]
 

@@ -6,6 +6,7 @@ from monitoring.connectors.base import Connector, FetchResult, SourceError
 from monitoring.connectors.bluesky import BlueskyConnector
 from monitoring.connectors.hackernews import HackerNewsConnector
 from monitoring.connectors.mastodon import MastodonConnector
+from monitoring.connectors.ptt import PttConnector
 from monitoring.connectors.push import ApiConnector, DrillConnector, ImportConnector
 from monitoring.connectors.reddit import RedditConnector
 from monitoring.connectors.rss import RssConnector
@@ -18,6 +19,7 @@ CONNECTORS: dict[str, type[Connector]] = {
         BlueskyConnector,
         RedditConnector,
         HackerNewsConnector,
+        PttConnector,
         ApiConnector,
         ImportConnector,
         DrillConnector,
