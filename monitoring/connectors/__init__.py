@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from monitoring.connectors.base import Connector, FetchResult, SourceError
 from monitoring.connectors.bluesky import BlueskyConnector
+from monitoring.connectors.dcard import DcardConnector
 from monitoring.connectors.hackernews import HackerNewsConnector
 from monitoring.connectors.mastodon import MastodonConnector
 from monitoring.connectors.ptt import PttConnector
@@ -20,6 +21,7 @@ CONNECTORS: dict[str, type[Connector]] = {
         RedditConnector,
         HackerNewsConnector,
         PttConnector,
+        DcardConnector,
         ApiConnector,
         ImportConnector,
         DrillConnector,
