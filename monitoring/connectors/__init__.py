@@ -11,6 +11,7 @@ from monitoring.connectors.ptt import PttConnector
 from monitoring.connectors.push import ApiConnector, DrillConnector, ImportConnector
 from monitoring.connectors.reddit import RedditConnector
 from monitoring.connectors.rss import RssConnector
+from monitoring.connectors.youtube import YouTubeConnector
 
 CONNECTORS: dict[str, type[Connector]] = {
     c.kind: c
@@ -22,6 +23,7 @@ CONNECTORS: dict[str, type[Connector]] = {
         HackerNewsConnector,
         PttConnector,
         DcardConnector,
+        YouTubeConnector,
         ApiConnector,
         ImportConnector,
         DrillConnector,
