@@ -5,6 +5,7 @@ from __future__ import annotations
 from monitoring.connectors.base import Connector, FetchResult, SourceError
 from monitoring.connectors.bluesky import BlueskyConnector
 from monitoring.connectors.dcard import DcardConnector
+from monitoring.connectors.graph import FacebookConnector, InstagramConnector, ThreadsConnector
 from monitoring.connectors.hackernews import HackerNewsConnector
 from monitoring.connectors.mastodon import MastodonConnector
 from monitoring.connectors.ptt import PttConnector
@@ -24,6 +25,9 @@ CONNECTORS: dict[str, type[Connector]] = {
         PttConnector,
         DcardConnector,
         YouTubeConnector,
+        FacebookConnector,
+        InstagramConnector,
+        ThreadsConnector,
         ApiConnector,
         ImportConnector,
         DrillConnector,
