@@ -51,9 +51,17 @@ class Connector:
     # The platform a new source of this kind reports its mentions under (rollups, charts).
     platform: ClassVar[str] = ""
     polled: ClassVar[bool] = True
+    # What an admin must bring for this kind (account, token, app review), shown on
+    # the source form in the user's language; and an example of its config.
+    needs: ClassVar[Any] = ""
+    example: ClassVar[dict[str, Any]] = {}
 
     def fetch(self, source: Source) -> FetchResult:
         raise NotImplementedError
+
+    def status_note(self, source: Source) -> str:
+        """A line for the source page beside the health (e.g. quota spent); none by default."""
+        return ""
 
     # --- helpers shared by the connectors -----------------------------------
     @staticmethod

@@ -19,6 +19,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from monitoring.connectors import http
 from monitoring.connectors.base import Connector, FetchResult, SourceError, iso, parse_time
@@ -48,6 +49,10 @@ def _aliases(source: Source) -> list[str]:
 class DcardConnector(Connector):
     kind = "dcard"
     platform = "dcard"
+    needs = _(
+        "Forum aliases (e.g. mobile, money) and/or a search query; no account. Dcard's Cloudflare may challenge a server: the source then backs off and tries again."
+    )
+    example = {"forums": "mobile, 3c", "query": "acme"}
 
     def __init__(self) -> None:
         self._last_request = 0.0

@@ -22,6 +22,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
+from django.utils.translation import gettext_lazy as _
+
 from monitoring.connectors import http
 from monitoring.connectors.base import Connector, FetchResult, SourceError, iso
 from monitoring.connectors.htmltree import Element, parse
@@ -61,6 +63,10 @@ def boards(source: Source) -> list[str]:
 class PttConnector(Connector):
     kind = "ptt"
     platform = "ptt"
+    needs = _(
+        "Board names (e.g. Gossiping, MobileComm, Lifeismoney); no account, the over-18 consent is sent for you. Polite: at most 20 articles a board per poll."
+    )
+    example = {"boards": "Gossiping, MobileComm"}
 
     def _get(self, url: str, what: str) -> str:
         response = http.request("GET", url, headers={"Cookie": "over18=1", "Accept": "text/html"})

@@ -22,6 +22,8 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from django.utils.translation import gettext_lazy as _
+
 from monitoring.connectors import http
 from monitoring.connectors.base import Connector, FetchResult, SourceError, iso, parse_time
 
@@ -76,9 +78,22 @@ def watch_query(source: Source) -> str:
 class YouTubeConnector(Connector):
     kind = "youtube"
     platform = "youtube"
+    needs = _(
+        "An API key of a Google Cloud project with the YouTube Data API v3 enabled (no app review), in the environment variable named in secret_env; a search query (or the brand's watch terms) and/or your channel id. 10,000 quota units a day: a search costs 100, a page of comments 1."
+    )
+    example = {"query": "acme", "channel_id": "UC…", "secret_env": "YOUTUBE_API_KEY"}
 
     def __init__(self) -> None:
         self.now = datetime.now(tz=UTC)
+
+    def status_note(self, source: Source) -> str:
+        quota = (source.cursor or {}).get("quota") or {}
+        used = int(quota.get("used") or 0) if quota.get("day") == quota_day(self.now) else 0
+        budget = int((source.config or {}).get("quota_per_day") or 10_000)
+        return _("Quota today: %(used)s of %(budget)s units") % {
+            "used": f"{used:,}",
+            "budget": f"{budget:,}",
+        }
 
     def _call(self, source: Source, path: str, params: dict[str, Any], cost: int) -> Any | None:
         """One API call, counted against the day's quota; None when the thing asked
