@@ -15,6 +15,7 @@ from crisisroom.permissions import is_org_admin, require
 from monitoring import polling
 from monitoring.choices import SourceKind
 from monitoring.connectors import CONNECTORS, POLLED_KINDS, SourceError, connector_for
+from monitoring.connectors.base import parse_time
 from monitoring.connectors.presets import RSS_PRESETS
 from monitoring.models import Source
 from monitoring.source_forms import SourceForm
@@ -130,6 +131,7 @@ def source_test(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         error = exc
     else:
         items = sorted(fetched.items, key=lambda i: i.get("published_at", ""), reverse=True)
+        items = [{**item, "at": parse_time(item.get("published_at"))} for item in items]
     if source is not None:
         source.refresh_from_db()  # the form wrote onto the instance: the row stays as it was
     return _form_page(
