@@ -93,3 +93,34 @@ def test_bad_reactions_are_rejected_with_a_reason(brand, board, reactions, error
     result = mentions_ingest(source=board, items=[post("A1", "Acme咖啡", reactions=reactions)])
     assert result.accepted == 0
     assert error in result.rejected[0]["error"]
+
+
+def test_the_explorer_shows_comments_and_reactions_and_filters_a_platform_across_kinds(
+    brand, board, charlie
+):
+    from django.test import Client
+
+    from monitoring.models import SourceKind
+
+    mentions_ingest(
+        source=board,
+        items=[
+            post(
+                "A1", "Acme咖啡 喝完肚子痛", reactions={"positive": 1, "negative": 4, "neutral": 2}
+            ),
+            post("A1#1", "噓 爛", 1, reply_to="A1"),
+        ],
+    )
+    # A drill plays its PTT voices through a source named after the platform.
+    mentions_ingest(
+        source_kind=SourceKind.DRILL,
+        items=[{**post("d1", "Acme咖啡 演練推文"), "source": "ptt"}],
+    )
+    mentions_ingest(items=[{**post("x1", "Acme咖啡 on X"), "source": "x"}])
+    client = Client()
+    client.force_login(charlie)
+    page = client.get("/mentions/", {"platform": "ptt"}).content.decode()
+    assert "噓 爛" in page and "演練推文" in page and "on X" not in page
+    assert "reactions: 1 up, 4 down, 2 neutral" in page
+    parent = Mention.objects.get(external_id="A1")
+    assert f'href="#mention-{parent.pk}"' in page
