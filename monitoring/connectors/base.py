@@ -105,6 +105,25 @@ class Connector:
         raise SourceError(f"{label}: HTTP {status}", retry=False)
 
 
+class Pacer:
+    """``with pacer: request(...)``: one request at a time, each starting at least
+    ``gap`` seconds after the previous one ended (sites without an API whose
+    volunteers or firewalls we should not hammer: PTT, Dcard)."""
+
+    def __init__(self, gap: float) -> None:
+        self.gap = max(0.0, gap)
+        self._ended = 0.0
+
+    def __enter__(self) -> Pacer:
+        pause = self._ended + self.gap - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._ended = time.monotonic()
+
+
 def rate_limit_wait(response: Response, *, now: float | None = None) -> float | None:
     """Seconds until the rate-limit window resets when the response says none are left.
 

@@ -15,14 +15,20 @@ comments per poll; Cloudflare's challenge page and 429 are transient errors.
 from __future__ import annotations
 
 import re
-import time
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from monitoring.connectors import http
-from monitoring.connectors.base import Connector, FetchResult, SourceError, iso, parse_time
+from monitoring.connectors.base import (
+    Connector,
+    FetchResult,
+    Pacer,
+    SourceError,
+    iso,
+    parse_time,
+)
 
 if TYPE_CHECKING:
     from monitoring.connectors.http import Response
@@ -55,19 +61,13 @@ class DcardConnector(Connector):
     example = {"forums": "mobile, 3c", "query": "acme"}
 
     def __init__(self) -> None:
-        self._last_request = 0.0
+        self.pacer = Pacer(float(getattr(settings, "SOURCES_DCARD_REQUEST_GAP_SECONDS", 1.0)))
 
     def _get(self, url: str, params: dict[str, Any], what: str) -> Any:
-        gap = float(getattr(settings, "SOURCES_DCARD_REQUEST_GAP_SECONDS", 1.0))
-        wait = self._last_request + gap - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
-        try:
+        with self.pacer:
             response = http.request(
                 "GET", url, params=params, headers={"Accept": "application/json"}
             )
-        finally:
-            self._last_request = time.monotonic()
         self._check(response, what)
         return response.json()
 

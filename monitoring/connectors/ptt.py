@@ -22,10 +22,11 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from monitoring.connectors import http
-from monitoring.connectors.base import Connector, FetchResult, SourceError, iso
+from monitoring.connectors.base import Connector, FetchResult, Pacer, SourceError, iso
 from monitoring.connectors.htmltree import Element, parse
 
 if TYPE_CHECKING:
@@ -68,8 +69,14 @@ class PttConnector(Connector):
     )
     example = {"boards": "Gossiping, MobileComm"}
 
+    def __init__(self) -> None:
+        self.pacer = Pacer(float(getattr(settings, "SOURCES_PTT_REQUEST_GAP_SECONDS", 0.5)))
+
     def _get(self, url: str, what: str) -> str:
-        response = http.request("GET", url, headers={"Cookie": "over18=1", "Accept": "text/html"})
+        with self.pacer:
+            response = http.request(
+                "GET", url, headers={"Cookie": "over18=1", "Accept": "text/html"}
+            )
         self.check(response, what=what)
         text = response.body.decode("utf-8", errors="replace")
         if "/ask/over18" in response.url or ('name="yes"' in text and "over18" in text):

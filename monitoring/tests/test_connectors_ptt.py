@@ -24,7 +24,8 @@ def html(body: str) -> Reply:
 
 
 @pytest.fixture
-def ptt(feed_server: FeedServer, allow_private) -> Source:  # type: ignore[no-untyped-def]
+def ptt(feed_server: FeedServer, allow_private, settings) -> Source:  # type: ignore[no-untyped-def]
+    settings.SOURCES_PTT_REQUEST_GAP_SECONDS = 0
     feed_server.routes["/bbs/MobileComm/index.html"] = html(page("ptt_index.html"))
     feed_server.routes[f"/bbs/MobileComm/{A1}.html"] = html(page("ptt_article_1.html"))
     feed_server.routes[f"/bbs/MobileComm/{A2}.html"] = html(page("ptt_article_2.html"))
@@ -148,3 +149,25 @@ def test_a_board_name_that_is_not_one_is_refused_before_any_request(feed_server,
         connector_for("ptt").fetch(ptt)
     assert not caught.value.retry
     assert feed_server.requests == []
+
+
+def test_requests_to_ptt_are_spaced_by_the_polite_gap(feed_server, ptt, settings):
+    import time
+
+    settings.SOURCES_PTT_REQUEST_GAP_SECONDS = 0.2
+    arrivals: list[float] = []
+    index = feed_server.routes["/bbs/MobileComm/index.html"]
+
+    def timed(seen):  # type: ignore[no-untyped-def]
+        arrivals.append(time.monotonic())
+        return index
+
+    feed_server.routes["/bbs/MobileComm/index.html"] = timed
+    for article in (A1, A2):
+        reply = feed_server.routes[f"/bbs/MobileComm/{article}.html"]
+        feed_server.routes[f"/bbs/MobileComm/{article}.html"] = lambda seen, reply=reply: (
+            arrivals.append(time.monotonic()) or reply
+        )
+    connector_for("ptt").fetch(ptt)
+    assert len(arrivals) == 3
+    assert all(b - a >= 0.19 for a, b in zip(arrivals, arrivals[1:], strict=False))
