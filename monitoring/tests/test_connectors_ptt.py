@@ -171,3 +171,46 @@ def test_requests_to_ptt_are_spaced_by_the_polite_gap(feed_server, ptt, settings
     connector_for("ptt").fetch(ptt)
     assert len(arrivals) == 3
     assert all(b - a >= 0.19 for a, b in zip(arrivals, arrivals[1:], strict=False))
+
+
+@pytest.mark.django_db
+def test_polling_a_board_stores_articles_and_linked_pushes_and_refreshes_reactions(
+    feed_server, ptt, brand
+):
+    from monitoring.models import Mention
+    from monitoring.polling import source_poll
+
+    ptt.platform = "ptt"
+    ptt.config = {"boards": "MobileComm"}
+    ptt.save()
+    # The articles name "Acme手機"; the brand's terms are about Acme咖啡: add one that matches.
+    brand.terms.create(kind="name", query="Acme")
+    source_poll(source_id=ptt.pk, force=True)
+
+    article = Mention.objects.get(external_id=A1)
+    pushes = Mention.objects.filter(reply_to=article).order_by("external_id")
+    assert [p.text for p in pushes] == ["我的沒事耶", "爛透了 退貨", "客服也不回", "同樣問題+1"]
+    assert {p.brand_id for p in pushes} == {brand.pk}  # the pushes name no brand
+    assert (article.reactions_positive, article.reactions_negative) == (2, 1)
+    assert all(m.platform == "ptt" for m in Mention.objects.all())
+
+    # A new push: the index shows 6, the article is read again, one mention more.
+    feed_server.routes["/bbs/MobileComm/index.html"] = html(
+        page("ptt_index.html").replace(
+            '<span class="hl f2">5</span>', '<span class="hl f2">6</span>'
+        )
+    )
+    feed_server.routes[f"/bbs/MobileComm/{A1}.html"] = html(
+        page("ptt_article_1.html").replace(
+            "</span></div></div>",
+            '</span></div><div class="push"><span class="f1 hl push-tag">噓 </span>'
+            '<span class="f3 hl push-userid">late</span><span class="f3 push-content">: 還是當機</span>'
+            '<span class="push-ipdatetime"> 11/25 09:00\n</span></div></div>',
+        )
+    )
+    before = Mention.objects.count()
+    source_poll(source_id=ptt.pk, force=True)
+    assert Mention.objects.count() == before + 1
+    article.refresh_from_db()
+    assert (article.reactions_positive, article.reactions_negative) == (2, 2)
+    assert Mention.objects.get(external_id=f"{A1}#5").reply_to_id == article.pk
