@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -124,3 +125,24 @@ def test_the_explorer_shows_comments_and_reactions_and_filters_a_platform_across
     assert "reactions: 1 up, 4 down, 2 neutral" in page
     parent = Mention.objects.get(external_id="A1")
     assert f'href="#mention-{parent.pk}"' in page
+
+
+def test_the_api_takes_reply_to_and_reactions_and_says_what_is_wrong(brand, bob, api_for):
+    response = api_for(bob).post(
+        "/mentions",
+        [
+            {**post("P1", "Acme咖啡 新品難喝", reactions={"positive": 3}), "source": "forum"},
+            {**post("P1-c1", "同意", 1, reply_to="P1"), "source": "forum"},
+            {**post("P1-c2", "?", 2, reactions={"up": "x", "negative": True}), "source": "forum"},
+        ],
+    )
+    body = response.json()
+    assert response.status_code == 200
+    assert body["accepted"] == 2
+    assert body["rejected"] == [
+        {"index": 2, "error": "reactions.negative must be a whole number ≥ 0"}
+    ]
+    reply = Mention.objects.get(external_id="P1-c1")
+    assert reply.reply_to.external_id == "P1" and reply.brand_id == brand.pk
+    spec = api_for(bob).client.get("/api/v1/openapi.json").json()
+    assert "reply_to" in json.dumps(spec) and "reactions" in json.dumps(spec)
