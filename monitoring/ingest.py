@@ -595,6 +595,8 @@ def _refresh_reactions(
 ) -> None:
     """A post polled again (PTT re-reads an article whose pushes grew) brings its new
     reaction counts: stored posts take them, though the post itself is a duplicate."""
+    if len(fresh) == len(valid) or all(item.reactions is None for _, item in valid):
+        return  # no duplicates, or none that carries reactions: the usual case
     fresh_keys = {(sources[item.source_key].pk, item.external_id) for _, item in fresh}
     counts: dict[int, dict[str, tuple[int, int, int]]] = defaultdict(dict)
     for _, item in valid:
