@@ -125,8 +125,10 @@ def source_test(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     trial.cursor, trial.etag, trial.last_modified = {}, "", ""
     items: list[dict] = []
     error: SourceError | None = None
+    connector = connector_for(trial.kind)
+    connector.trial = True
     try:
-        fetched = connector_for(trial.kind).fetch(trial)
+        fetched = connector.fetch(trial)
     except SourceError as exc:
         error = exc
     else:

@@ -55,6 +55,9 @@ class Connector:
     # the source form in the user's language; and an example of its config.
     needs: ClassVar[Any] = ""
     example: ClassVar[dict[str, Any]] = {}
+    # Set for "test this source": read only as much as shows the source works (sites
+    # read page by page, like PTT and Dcard, fetch fewer pages in a web request).
+    trial: bool = False
 
     def fetch(self, source: Source) -> FetchResult:
         raise NotImplementedError

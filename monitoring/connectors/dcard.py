@@ -155,7 +155,7 @@ class DcardConnector(Connector):
             for pid, (read, _floor, _alias) in recent.items()
             if counts.get(pid, 0) > max(read, 0)
         ]
-        for post_id in sorted(grown, key=int)[-MAX_COMMENTED:]:
+        for post_id in sorted(grown, key=int)[-(3 if self.trial else MAX_COMMENTED) :]:
             read, floor, alias = recent[post_id]
             comments = self._listing(
                 f"{base}/posts/{post_id}/comments",

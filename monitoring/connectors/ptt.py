@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 DEFAULT_BASE = "https://www.ptt.cc"
 MAX_PAGES = 5
 MAX_ARTICLES = 20
+TRIAL_ARTICLES = 5  # "test this source": the newest few are enough
 # Articles remembered per board to re-read when their push count changes.
 RECENT = 40
 TAIPEI = timezone(timedelta(hours=8))
@@ -215,8 +216,9 @@ class PttConnector(Connector):
                 (e for e in seen if not last or _id_key(e["id"]) > _id_key(last)),
                 key=lambda e: _id_key(e["id"]),
             )
-            if len(new) > MAX_ARTICLES:
-                new, more = new[:MAX_ARTICLES], True
+            limit = TRIAL_ARTICLES if self.trial else MAX_ARTICLES
+            if len(new) > limit:
+                new, more = new[-limit:] if self.trial else new[:limit], True
             again = [
                 e
                 for e in seen

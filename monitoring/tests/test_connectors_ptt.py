@@ -214,3 +214,29 @@ def test_polling_a_board_stores_articles_and_linked_pushes_and_refreshes_reactio
     article.refresh_from_db()
     assert (article.reactions_positive, article.reactions_negative) == (2, 2)
     assert Mention.objects.get(external_id=f"{A1}#5").reply_to_id == article.pk
+
+
+def test_a_trial_fetch_reads_only_the_newest_few_articles(feed_server, ptt):
+    from monitoring.connectors.ptt import PttConnector
+
+    ids = [f"M.{1795518000 + n * 60}.A.{n:03X}" for n in range(8)]
+    entries = "".join(
+        f'<div class="r-ent"><div class="nrec"></div><div class="title">'
+        f'<a href="/bbs/MobileComm/{i}.html">[閒聊] {n}</a></div><div class="meta">'
+        f'<div class="author">u{n}</div></div></div>'
+        for n, i in enumerate(ids)
+    )
+    index = page("ptt_index.html")
+    start, end = index.index('<div class="r-ent">'), index.index('<div class="r-list-sep">')
+    feed_server.routes["/bbs/MobileComm/index.html"] = html(index[:start] + entries + index[end:])
+    for i in ids:
+        feed_server.routes[f"/bbs/MobileComm/{i}.html"] = html(page("ptt_article_2.html"))
+
+    trial = PttConnector()
+    trial.trial = True
+    articles = [x["external_id"] for x in trial.fetch(ptt).items if "#" not in x["external_id"]]
+    assert articles == ids[-5:]
+    full = [
+        x["external_id"] for x in PttConnector().fetch(ptt).items if "#" not in x["external_id"]
+    ]
+    assert full == ids
