@@ -78,7 +78,8 @@ class WatchTerm(models.Model):
 class Source(models.Model):
     """Where mentions come from: a feed or network search, the API, an import, a drill.
 
-    Polled kinds (rss, mastodon, bluesky, reddit, hackernews) keep their own
+    Polled kinds (rss, mastodon, bluesky, reddit, hackernews, ptt, dcard, youtube,
+    facebook, instagram, threads) keep their own
     schedule and health: the poll service (monitoring/polling.py) advances
     ``cursor``/``etag``/``last_modified`` in the same transaction as the ingest,
     and backs off exponentially on ``consecutive_failures``. Secrets never live
