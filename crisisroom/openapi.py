@@ -56,6 +56,23 @@ OPENAPI: dict[str, Any] = {
                         "reposts, boosts or retweets: stored as reach for that original, "
                         "not as a new voice.",
                     },
+                    "reply_to": {
+                        "type": "string",
+                        "description": "External id (same source) of the post this comment "
+                        "answers (a PTT push, a Dcard or YouTube comment): linked to it, and "
+                        "given its brand when the comment names none.",
+                    },
+                    "reactions": {
+                        "type": "object",
+                        "description": "Reaction counts the network shows (PTT 推/噓/→, "
+                        "likes); a post sent again updates them.",
+                        "properties": {
+                            "positive": {"type": "integer", "minimum": 0},
+                            "negative": {"type": "integer", "minimum": 0},
+                            "neutral": {"type": "integer", "minimum": 0},
+                        },
+                        "additionalProperties": False,
+                    },
                 },
             },
             "IngestResult": {

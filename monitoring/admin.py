@@ -56,7 +56,7 @@ class SourceAdmin(admin.ModelAdmin):
 class MentionAdmin(admin.ModelAdmin):
     list_display = ("published_at", "brand", "platform", "author", "sentiment_label", "text")
     list_filter = ("brand", "platform", "sentiment_label", "lang")
-    raw_id_fields = ("repost_of",)
+    raw_id_fields = ("repost_of", "reply_to")
     search_fields = ("text", "author")
     list_select_related = ("brand",)
 

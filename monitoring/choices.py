@@ -16,6 +16,12 @@ class SourceKind(models.TextChoices):
     BLUESKY = "bluesky", _("Bluesky")
     REDDIT = "reddit", _("Reddit search")
     HACKERNEWS = "hackernews", _("Hacker News")
+    PTT = "ptt", _("PTT boards")
+    DCARD = "dcard", _("Dcard")
+    YOUTUBE = "youtube", _("YouTube")
+    FACEBOOK = "facebook", _("Facebook page")
+    INSTAGRAM = "instagram", _("Instagram business account")
+    THREADS = "threads", _("Threads")
     API = "api", _("Inbound API")
     IMPORT = "import", _("File import")
     DRILL = "drill", _("Drill")
@@ -29,6 +35,12 @@ POLLED_KINDS = frozenset(
         SourceKind.BLUESKY,
         SourceKind.REDDIT,
         SourceKind.HACKERNEWS,
+        SourceKind.PTT,
+        SourceKind.DCARD,
+        SourceKind.YOUTUBE,
+        SourceKind.FACEBOOK,
+        SourceKind.INSTAGRAM,
+        SourceKind.THREADS,
     }
 )
 

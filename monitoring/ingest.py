@@ -86,6 +86,9 @@ class _Item:
     lang: str = ""
     brand_slug: str = ""
     repost_of: str = ""
+    reply_to: str = ""
+    # (positive, negative, neutral) reaction counts, or None when the item has none.
+    reactions: tuple[int, int, int] | None = None
 
 
 def _string(item: Mapping[str, Any], name: str, *, required: bool, limit: int) -> str:
@@ -115,6 +118,21 @@ def parse_timestamp(value: Any, name: str = "published_at") -> datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)  # a time without offset is taken as UTC
     return moment.astimezone(UTC)
+
+
+def _reactions(raw: Mapping[str, Any]) -> tuple[int, int, int] | None:
+    value = raw.get("reactions")
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise ItemError("reactions must be an object {positive, negative, neutral}")
+    counts = []
+    for name in ("positive", "negative", "neutral"):
+        count = value.get(name, 0) or 0
+        if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count < 2**31:
+            raise ItemError(f"reactions.{name} must be a whole number ≥ 0")
+        counts.append(count)
+    return counts[0], counts[1], counts[2]
 
 
 def validate_item(raw: Any, *, now: datetime, source_given: bool = False) -> _Item:
@@ -147,6 +165,8 @@ def validate_item(raw: Any, *, now: datetime, source_given: bool = False) -> _It
         lang=lang,
         brand_slug=_string(raw, "brand", required=False, limit=60).lower(),
         repost_of=_string(raw, "repost_of", required=False, limit=255),
+        reply_to=_string(raw, "reply_to", required=False, limit=255),
+        reactions=_reactions(raw),
     )
 
 
@@ -284,6 +304,10 @@ _COLUMNS = (
     "repost_count",
     "amplified_reach",
     "duplicate_count",
+    "reply_to_id",
+    "reactions_positive",
+    "reactions_negative",
+    "reactions_neutral",
 )
 _DEFAULTS = {
     "competitor_of_id": None,
@@ -298,6 +322,10 @@ _DEFAULTS = {
     "repost_count": 0,
     "amplified_reach": 0,
     "duplicate_count": 0,
+    "reply_to_id": None,
+    "reactions_positive": 0,
+    "reactions_negative": 0,
+    "reactions_neutral": 0,
 }
 
 
@@ -360,6 +388,7 @@ def mentions_ingest(
         else:
             sources = _sources_for((item.source_key for _, item in valid), source_kind)
         fresh = _drop_exact_duplicates(valid, sources, result)
+        _refresh_reactions(valid, fresh, sources)
         originals, reposts = _split_reposts(fresh, sources)
         rows: list[_Values] = []
         for index, item in originals:
@@ -383,8 +412,10 @@ def mentions_ingest(
                 if row is not None:
                     rows.append(row)
         rows = _drop_near_duplicates(rows, result)
+        in_batch_parents = _link_replies(rows, fresh, sources, matcher)
         _score(rows)
         stored = _insert(rows, batch)
+        _link_in_batch_replies(in_batch_parents)
         rollups_add(stored)
         result.accepted += len(stored)
         result.duplicates += len(rows) - len(stored)
@@ -489,7 +520,119 @@ def _build_row(
         triggers=",".join(matcher.trigger_phrases(brand, folded))[:300] if brand else "",
         ingest_batch=batch,
         text_key=near_duplicate_key(item.text),
+        reactions_positive=item.reactions[0] if item.reactions else 0,
+        reactions_negative=item.reactions[1] if item.reactions else 0,
+        reactions_neutral=item.reactions[2] if item.reactions else 0,
     )
+
+
+def _link_replies(
+    rows: list[_Values],
+    fresh: list[tuple[int, _Item]],
+    sources: Mapping[str, Source],
+    matcher: BrandMatcher,
+) -> dict[int, list[tuple[str, str]]]:
+    """Point comments at the post they answer (same source) and give a comment that
+    names no brand its post's brand: a push under an article about Acme is about Acme.
+
+    Parents already stored are linked here; parents in this same batch are returned
+    ({source_id: [(child external id, parent external id)]}) to be linked once stored.
+    """
+    wanted = {
+        (sources[item.source_key].pk, item.external_id): item.reply_to
+        for _, item in fresh
+        if item.reply_to and item.reply_to != item.external_id
+    }
+    if not wanted:
+        return {}
+    replies = [row for row in rows if (row.source_id, row.external_id) in wanted]
+    if not replies:
+        return {}
+    batch_brand = {(row.source_id, row.external_id): row.brand_id for row in rows}
+    stored: dict[tuple[int, str], tuple[int, int | None]] = {}
+    by_source: dict[int, set[str]] = defaultdict(set)
+    for row in replies:
+        by_source[row.source_id].add(wanted[(row.source_id, row.external_id)])
+    for source_id, parent_ids in by_source.items():
+        for pk, external_id, brand_id in (
+            Mention.objects.filter(source_id=source_id, external_id__in=sorted(parent_ids))
+            .order_by()
+            .values_list("pk", "external_id", "brand_id")
+        ):
+            stored[(source_id, external_id)] = (pk, brand_id)
+    later: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for row in replies:
+        parent_key = (row.source_id, wanted[(row.source_id, row.external_id)])
+        if parent_key in stored:
+            row.reply_to_id, parent_brand = stored[parent_key]
+        elif parent_key in batch_brand:
+            parent_brand = batch_brand[parent_key]
+            later[row.source_id].append((row.external_id, parent_key[1]))
+        else:
+            continue
+        if row.brand_id is None and parent_brand is not None and parent_brand in matcher.by_id:
+            row.brand_id = parent_brand
+            brand = matcher.by_id[parent_brand]
+            row.triggers = ",".join(matcher.trigger_phrases(brand, normalise(row.text)))[:300]
+    return later
+
+
+def _link_in_batch_replies(later: dict[int, list[tuple[str, str]]]) -> None:
+    """Set reply_to for comments whose post was stored in the same batch."""
+    for source_id, pairs in later.items():
+        external_ids = {child for child, _ in pairs} | {parent for _, parent in pairs}
+        ids = dict(
+            Mention.objects.filter(source_id=source_id, external_id__in=sorted(external_ids))
+            .order_by()
+            .values_list("external_id", "pk")
+        )
+        updates = [
+            Mention(pk=ids[child], reply_to_id=ids[parent])
+            for child, parent in pairs
+            if child in ids and parent in ids
+        ]
+        Mention.objects.bulk_update(updates, ["reply_to_id"], batch_size=500)
+
+
+def _refresh_reactions(
+    valid: list[tuple[int, _Item]], fresh: list[tuple[int, _Item]], sources: Mapping[str, Source]
+) -> None:
+    """A post polled again (PTT re-reads an article whose pushes grew) brings its new
+    reaction counts: stored posts take them, though the post itself is a duplicate."""
+    if len(fresh) == len(valid) or all(item.reactions is None for _, item in valid):
+        return  # no duplicates, or none that carries reactions: the usual case
+    fresh_keys = {(sources[item.source_key].pk, item.external_id) for _, item in fresh}
+    counts: dict[int, dict[str, tuple[int, int, int]]] = defaultdict(dict)
+    for _, item in valid:
+        key = (sources[item.source_key].pk, item.external_id)
+        if item.reactions is not None and key not in fresh_keys:
+            counts[key[0]][item.external_id] = item.reactions
+    for source_id, by_id in counts.items():
+        mentions = list(
+            Mention.objects.filter(source_id=source_id, external_id__in=sorted(by_id)).only(
+                "pk", "external_id", "reactions_positive", "reactions_negative", "reactions_neutral"
+            )
+        )
+        changed = []
+        for mention in mentions:
+            new = by_id[mention.external_id]
+            old = (
+                mention.reactions_positive,
+                mention.reactions_negative,
+                mention.reactions_neutral,
+            )
+            if new != old:
+                (
+                    mention.reactions_positive,
+                    mention.reactions_negative,
+                    mention.reactions_neutral,
+                ) = new
+                changed.append(mention)
+        Mention.objects.bulk_update(
+            changed,
+            ["reactions_positive", "reactions_negative", "reactions_neutral"],
+            batch_size=500,
+        )
 
 
 def _drop_near_duplicates(rows: list[_Values], result: IngestResult) -> list[_Values]:

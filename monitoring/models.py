@@ -75,7 +75,8 @@ class WatchTerm(models.Model):
 class Source(models.Model):
     """Where mentions come from: a feed or network search, the API, an import, a drill.
 
-    Polled kinds (rss, mastodon, bluesky, reddit, hackernews) keep their own
+    Polled kinds (rss, mastodon, bluesky, reddit, hackernews, ptt, dcard, youtube,
+    facebook, instagram, threads) keep their own
     schedule and health: the poll service (monitoring/polling.py) advances
     ``cursor``/``etag``/``last_modified`` in the same transaction as the ingest,
     and backs off exponentially on ``consecutive_failures``. Secrets never live
@@ -198,6 +199,21 @@ class Mention(models.Model):
         db_index=False,
     )
     repost_count = models.PositiveIntegerField(default=0)
+    # A comment (a PTT push, a Dcard or YouTube comment, a reply) is a mention of its
+    # own pointing at the post it answers, in the same source.
+    reply_to = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="replies",
+        db_index=False,
+    )
+    # Reactions the network counts on the post (PTT 推/噓/→, likes): what the
+    # network's own readers said, apart from the scored sentiment of the text.
+    reactions_positive = models.PositiveIntegerField(default=0)
+    reactions_negative = models.PositiveIntegerField(default=0)
+    reactions_neutral = models.PositiveIntegerField(default=0)
     amplified_reach = models.PositiveBigIntegerField(default=0)
     # Near-duplicate texts (same normalised text, same brand, within a day) seen after this one.
     duplicate_count = models.PositiveIntegerField(default=0)
@@ -228,6 +244,11 @@ class Mention(models.Model):
                 fields=["repost_of"],
                 name="mention_repost_of_idx",
                 condition=models.Q(repost_of__isnull=False),
+            ),
+            models.Index(
+                fields=["reply_to"],
+                name="mention_reply_to_idx",
+                condition=models.Q(reply_to__isnull=False),
             ),
         ]
 

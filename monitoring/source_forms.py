@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crisisroom.platform.http import address_allowed
 from monitoring.choices import POLLED_KINDS
+from monitoring.connectors.presets import RSS_PRESETS, preset_for
 from monitoring.models import Source
 
 SECRETISH = ("password", "token", "secret", "key")
@@ -32,6 +33,20 @@ class SourceForm(forms.ModelForm):
         ),
     )
 
+    preset = forms.ChoiceField(
+        required=False,
+        label=_("News search preset"),
+        help_text=_(
+            "RSS only: pick a news search and type the query; the feed URL is made for you."
+        ),
+    )
+    search_query = forms.CharField(
+        required=False,
+        max_length=300,
+        label=_("Search query"),
+        help_text=_('For a news search preset, e.g. 全聯 OR "全聯福利中心" when:1d'),
+    )
+
     class Meta:
         model = Source
         fields = [
@@ -51,6 +66,38 @@ class SourceForm(forms.ModelForm):
             (value, label) for value, label in self.fields["kind"].choices if value in POLLED_KINDS
         ]
         self.fields["poll_interval_seconds"].min_value = 30
+        self.fields["preset"].choices = [("", "—")] + [
+            (name, preset.label) for name, preset in RSS_PRESETS.items()
+        ]
+        if self.instance.pk and self.instance.kind == "rss":
+            found = preset_for(self.instance.url)
+            if found:
+                self.initial.setdefault("preset", found[0])
+                self.initial.setdefault("search_query", found[1])
+        # Keep the form's order: the preset and its query after the URL they make.
+        order = list(self.fields)
+        for name in ("preset", "search_query"):
+            order.remove(name)
+        at = order.index("url") + 1
+        self.order_fields(order[:at] + ["preset", "search_query"] + order[at:])
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        preset = cleaned.get("preset") or ""
+        if not preset:
+            return cleaned
+        if cleaned.get("kind") != "rss":
+            self.add_error(
+                "preset", _("A news search preset is an RSS source: choose the RSS kind.")
+            )
+            return cleaned
+        query = (cleaned.get("search_query") or "").strip()
+        if not query:
+            self.add_error("search_query", _("Type what to search for."))
+            return cleaned
+        cleaned["url"] = RSS_PRESETS[preset].url(query)
+        self.instance.url = cleaned["url"]
+        return cleaned
 
     def clean_config(self) -> dict[str, Any]:
         config = self.cleaned_data.get("config") or {}

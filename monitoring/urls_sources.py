@@ -13,4 +13,6 @@ urlpatterns = [
     path("new/", views_sources.source_edit, name="new"),
     path("<int:pk>/edit/", views_sources.source_edit, name="edit"),
     path("<int:pk>/pause/", views_sources.source_pause, name="pause"),
+    path("test/", views_sources.source_test, name="test"),
+    path("<int:pk>/test/", views_sources.source_test, name="test"),
 ]

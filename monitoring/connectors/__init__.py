@@ -5,11 +5,15 @@ from __future__ import annotations
 from crisisroom.platform.http import SourceError
 from monitoring.connectors.base import Connector, FetchResult
 from monitoring.connectors.bluesky import BlueskyConnector
+from monitoring.connectors.dcard import DcardConnector
+from monitoring.connectors.graph import FacebookConnector, InstagramConnector, ThreadsConnector
 from monitoring.connectors.hackernews import HackerNewsConnector
 from monitoring.connectors.mastodon import MastodonConnector
+from monitoring.connectors.ptt import PttConnector
 from monitoring.connectors.push import ApiConnector, DrillConnector, ImportConnector
 from monitoring.connectors.reddit import RedditConnector
 from monitoring.connectors.rss import RssConnector
+from monitoring.connectors.youtube import YouTubeConnector
 
 CONNECTORS: dict[str, type[Connector]] = {
     c.kind: c
@@ -19,6 +23,12 @@ CONNECTORS: dict[str, type[Connector]] = {
         BlueskyConnector,
         RedditConnector,
         HackerNewsConnector,
+        PttConnector,
+        DcardConnector,
+        YouTubeConnector,
+        FacebookConnector,
+        InstagramConnector,
+        ThreadsConnector,
         ApiConnector,
         ImportConnector,
         DrillConnector,

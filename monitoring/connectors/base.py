@@ -44,9 +44,20 @@ class Connector:
     kind: ClassVar[str] = ""
     # The platform a new source of this kind reports its mentions under (rollups, charts).
     platform: ClassVar[str] = ""
+    # What an admin must bring for this kind (account, token, app review), shown on
+    # the source form in the user's language; and an example of its config.
+    needs: ClassVar[Any] = ""
+    example: ClassVar[dict[str, Any]] = {}
+    # Set for "test this source": read only as much as shows the source works (sites
+    # read page by page, like PTT and Dcard, fetch fewer pages in a web request).
+    trial: bool = False
 
     def fetch(self, source: Source) -> FetchResult:
         raise NotImplementedError
+
+    def status_note(self, source: Source) -> str:
+        """A line for the source page beside the health (e.g. quota spent); none by default."""
+        return ""
 
     # --- helpers shared by the connectors -----------------------------------
     @staticmethod
@@ -84,6 +95,25 @@ class Connector:
         if status in {401, 403}:
             raise SourceError(f"{label}: HTTP {status}: credentials refused", retry=False)
         raise SourceError(f"{label}: HTTP {status}", retry=False)
+
+
+class Pacer:
+    """``with pacer: request(...)``: one request at a time, each starting at least
+    ``gap`` seconds after the previous one ended (sites without an API whose
+    volunteers or firewalls we should not hammer: PTT, Dcard)."""
+
+    def __init__(self, gap: float) -> None:
+        self.gap = max(0.0, gap)
+        self._ended = 0.0
+
+    def __enter__(self) -> Pacer:
+        pause = self._ended + self.gap - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._ended = time.monotonic()
 
 
 def rate_limit_wait(response: Response, *, now: float | None = None) -> float | None:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any
 
+from django.utils.translation import gettext_lazy as _
+
 from crisisroom.platform import http
 from crisisroom.platform.http import SourceError
 from monitoring.connectors.base import Connector, FetchResult, iso, parse_time, rate_limit_wait
@@ -29,6 +31,10 @@ SESSION_SECONDS = 90 * 60  # access tokens live about two hours
 
 class BlueskyConnector(Connector):
     kind = "bluesky"
+    needs = _(
+        "A Bluesky handle and an app password (Settings → App passwords) in the environment variable named in secret_env, and a search query."
+    )
+    example = {"query": "acme", "handle": "me.bsky.social", "secret_env": "BLUESKY_APP_PASSWORD"}
     platform = "bluesky"
 
     @staticmethod

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.utils.translation import gettext_lazy as _
+
 from crisisroom.platform import http
 from crisisroom.platform.http import SourceError
 from monitoring.connectors.base import (
@@ -25,6 +27,8 @@ MAX_PAGES = 10  # Algolia serves at most 1000 hits per query
 
 class HackerNewsConnector(Connector):
     kind = "hackernews"
+    needs = _("A search query; no account (Algolia's public Hacker News search).")
+    example = {"query": "acme"}
     platform = "hackernews"
 
     def fetch(self, source: Source) -> FetchResult:

@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from django.utils.translation import gettext_lazy as _
+
 from crisisroom.platform import http
 from crisisroom.platform.http import SourceError
 from monitoring.connectors.base import (
@@ -34,6 +36,10 @@ def _id_key(value: str) -> tuple[int, str]:
 class MastodonConnector(Connector):
     kind = "mastodon"
     platform = "mastodon"
+    needs = _(
+        "The server's address and a hashtag: no account. Status search needs an access token (read scope) from an account on that server, in the environment variable named in secret_env."
+    )
+    example = {"hashtag": "acme"}
 
     def _status(self, source: Source, status: dict[str, Any]) -> dict[str, Any] | None:
         original = status.get("reblog") or None

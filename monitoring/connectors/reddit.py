@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.utils.translation import gettext_lazy as _
+
 from crisisroom.platform import http
 from crisisroom.platform.http import SourceError
 from monitoring.connectors.base import (
@@ -29,6 +31,8 @@ MAX_PAGES = 5
 class RedditConnector(Connector):
     kind = "reddit"
     platform = "reddit"
+    needs = _("A search query; no account (Reddit's public search, rate-limited per address).")
+    example = {"query": "acme"}
 
     def fetch(self, source: Source) -> FetchResult:
         base = (source.url or DEFAULT_BASE).rstrip("/")

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 import feedparser
+from django.utils.translation import gettext_lazy as _
 
 from crisisroom.platform import http
 from crisisroom.platform.http import SourceError
@@ -49,6 +50,10 @@ def _published(entry: Any) -> datetime | None:
 class RssConnector(Connector):
     kind = "rss"
     platform = "news"
+    needs = _(
+        "The feed's URL; no account. Pick a preset (Google News, Yahoo奇摩新聞) and type the search query, or paste any RSS/Atom address (Google Alerts: “Deliver to: RSS feed”)."
+    )
+    example = {}
 
     def fetch(self, source: Source) -> FetchResult:
         if not source.url:
@@ -91,7 +96,9 @@ class RssConnector(Connector):
             if not text or external_id in seen:
                 continue
             seen.add(external_id)
-            author = html_to_text(entry.get("author", ""))[:200]
+            # Google News names the publisher in <source>, not <author>.
+            publisher = (entry.get("source") or {}).get("title", "")
+            author = html_to_text(entry.get("author", "") or publisher)[:200]
             items.append(
                 {
                     "source": source.key,

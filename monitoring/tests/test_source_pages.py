@@ -120,7 +120,7 @@ def test_the_form_refuses_secrets_in_the_config(alice):
             "poll_interval_seconds": 300,
         },
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "environment variable" in response.content.decode()
     assert not Source.objects.filter(key="b").exists()
 
