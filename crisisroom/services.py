@@ -40,6 +40,7 @@ from crisisroom.models import (
 from crisisroom.permissions import can_work_incidents, require
 from monitoring.choices import SignalKind
 from monitoring.models import Brand, Mention, Signal
+from monitoring.signal_explain import signal_sentence
 
 logger = logging.getLogger(__name__)
 
@@ -188,7 +189,7 @@ def signal_value(kind: str, value: float) -> str:
 
 
 def describe_signal(signal: Signal) -> str:
-    return _(
+    text = _(
         "%(label)s: observed %(observed)s against a baseline of %(baseline)s (threshold %(threshold)s)"
     ) % {
         "label": SignalKind(signal.kind).label,
@@ -196,6 +197,8 @@ def describe_signal(signal: Signal) -> str:
         "baseline": signal_value(signal.kind, signal.baseline),
         "threshold": signal_value(signal.kind, signal.threshold),
     }
+    sentence = signal_sentence(signal)
+    return f"{text}. {sentence}" if sentence else text
 
 
 @transaction.atomic
@@ -272,6 +275,11 @@ def incident_take_signal(*, signal: Signal) -> Incident:
     severity = severity_suggest(signal=signal)
     if incident is not None:
         _attach_signal(incident, signal)
+        if (signal.detail or {}).get("realert"):
+            # the detector alerting again after its cooldown while the incident
+            # is still open: the crisis goes on, one step more severe
+            step = max(SEVERITY_ORDER.index(severity), SEVERITY_ORDER.index(incident.severity) + 1)
+            severity = SEVERITY_ORDER[min(step, len(SEVERITY_ORDER) - 1)]
         # No new page for every signal: only when it makes the incident more severe.
         if SEVERITY_ORDER.index(severity) > SEVERITY_ORDER.index(incident.severity):
             incident.severity = severity
