@@ -70,6 +70,8 @@ _CLIP_SD = 4.0
 # ... and never below this multiple of its expected value (a legitimate weekly
 # peak of a big, steady brand is learned, not cut).
 CAP_RATIO = 4.0
+# Days of daily peaks needed before they calibrate the threshold.
+MIN_PEAK_DAYS = 5
 _LN2 = math.log(2.0)
 # Below this z-score the exact tail is not computed (it is far below any threshold).
 _PREFILTER_Z = 2.0
@@ -112,7 +114,14 @@ def _smallest(test, lo: int, hi: int) -> int:
 class StreamDetector:
     def __init__(self, config: DetectorConfig | None = None, state: dict | None = None):
         self.config = config or DetectorConfig()
+        cfg = self.config
         self._seasonal_cache = (None, 0.0)
+        # (derived from the settings, once: the step runs for every bucket)
+        self._a_level = _alpha(cfg.level_halflife_buckets)
+        self._a_disp = _alpha(cfg.dispersion_halflife_buckets)
+        self._a_mean = _alpha(288)
+        self._a_neg = _alpha(cfg.negative_halflife_buckets)
+        self._recent_max = self._recent_len()
         if state:
             if state.get("version") not in COMPATIBLE_VERSIONS:
                 raise ValueError("incompatible detector state version")
@@ -131,7 +140,10 @@ class StreamDetector:
         self.week_slots = {}  # hour-of-week -> recent hourly levels (oldest first)
         self.day_slots = {}  # hour-of-day -> recent hourly levels
         self.mean = None  # running EWMA of counts (before any hour completed, and the floor)
-        self.level = 0.0
+        # short-term level: EWMAs of the (capped) counts and of the profile;
+        # their ratio scales the profile (1 until learned)
+        self.level_x = None
+        self.level_s = None
         # per volume window: running sums, calibration, dispersion and daily
         # maxima of the surprise (how spiky this brand normally is)
         self.scales = [self._new_scale(w, broad) for w, broad in self._scales()]
@@ -157,7 +169,8 @@ class StreamDetector:
             "week_slots": {str(k): list(v) for k, v in self.week_slots.items()},
             "day_slots": {str(k): list(v) for k, v in self.day_slots.items()},
             "mean": self.mean,
-            "level": self.level,
+            "level_x": self.level_x,
+            "level_s": self.level_s,
             "scales": [
                 {
                     **{k: sc[k] for k in self._SCALE_KEYS},
@@ -183,7 +196,9 @@ class StreamDetector:
         self.week_slots = {int(k): list(v) for k, v in s["week_slots"].items()}
         self.day_slots = {int(k): list(v) for k, v in s["day_slots"].items()}
         self.mean = s["mean"]
-        self.level = s["level"]
+        # (a version-1 state kept a log level instead: it starts again at 1)
+        self.level_x = s.get("level_x")
+        self.level_s = s.get("level_s")
         # recent buckets saved as [count, expected] get their seasonal part
         # recent buckets saved as [count, expected] get their seasonal part, and
         # those saved without one their capped count (the count itself)
@@ -337,6 +352,7 @@ class StreamDetector:
         """Append a bucket to the recent window and move every running sum."""
         recent = self.recent
         recent.append(entry)
+        size = len(recent)
         for sc in self.scales:
             w = sc["w"]
             col = 2 if sc["broad"] else 1
@@ -345,7 +361,7 @@ class StreamDetector:
                 sc["sx"] += entry[xcol]
                 sc["se"] += entry[col]
                 sc["ok"] += 1
-            if len(recent) > w:
+            if size > w:
                 old = recent[-w - 1]
                 if old[0] is not None:
                     sc["sx"] -= old[xcol]
@@ -353,11 +369,27 @@ class StreamDetector:
                     sc["ok"] -= 1
             if sc["ok"] == 0:
                 sc["se"] = 0.0  # (no float residue in an empty window)
-        excess = len(recent) - self._recent_len()
+        excess = len(recent) - self._recent_max
         if excess > 0:
             del recent[:excess]
 
+    def _level_ratio(self) -> float:
+        """Recent counts over the recent profile, shrunk towards 1 by a pseudo-count
+        of one bucket at the brand's mean (a quiet brand's few posts are noisy),
+        and kept within 1/4 to 4."""
+        if self.level_x is None:
+            return 1.0
+        k = max(self.mean or 0.0, 1e-3)
+        return min(4.0, max(0.25, (self.level_x + k) / (self.level_s + k)))
+
     def _dispersion(self, sc) -> float:
+        """The window's over-dispersion alpha (kept in sc["alpha"] as it learns)."""
+        alpha = sc.get("alpha")
+        if alpha is None:
+            alpha = sc["alpha"] = self._estimate_dispersion(sc)
+        return alpha
+
+    def _estimate_dispersion(self, sc) -> float:
         cfg = self.config
         if sc["dev"] is None or sc["m1"] <= 0:
             return max(cfg.dispersion_prior, cfg.dispersion_min)
@@ -379,7 +411,7 @@ class StreamDetector:
 
         seasonal = self._seasonal(index)
         floor = cfg.expected_floor * self.mean if self.mean is not None else 0.0
-        expected = max(floor, (seasonal + 1.0) * math.exp(self.level) - 1.0)
+        expected = max(floor, seasonal * self._level_ratio())
         seasonal = max(floor, seasonal)
 
         # keep the windows used by the volume tests, velocity and negative share
@@ -411,36 +443,53 @@ class StreamDetector:
 
         # ---- volume: the bucket, the last hour, the last six hours as counts
         learn = []
-        best = None
+        best, best_ready = None, False
         # how close the most surprising window came to its threshold
         alarm = 0.0
+        base_bits = cfg.surprise_bits
+        warm_up = cfg.warm_up_buckets
         for sc in self.scales:
             n = sc["ok"]
             if n * 2 < sc["w"]:
                 learn.append(None)
                 continue
             obs = sc["sx"]
-            raw = max(sc["se"], 1e-6)
+            raw = sc["se"]
+            if raw < 1e-6:
+                raw = 1e-6
             # (a bias correction, bounded: never more than a factor of two)
-            calib = min(2.0, max(0.5, sc["cx"] / sc["cm"])) if sc["cm"] else 1.0
-            mean = max(raw * calib, 1e-6)
-            disp = self._dispersion(sc)
-            var = mean + disp * mean * mean
-            sd = math.sqrt(var)
+            cm = sc["cm"]
+            if cm:
+                calib = sc["cx"] / cm
+                calib = 2.0 if calib > 2.0 else 0.5 if calib < 0.5 else calib
+                mean = raw * calib
+            else:
+                mean = raw
+            disp = sc.get("alpha")
+            if disp is None:
+                disp = self._dispersion(sc)
+            sd = math.sqrt(mean + disp * mean * mean)
             learn.append((obs, raw, mean, sd))
-            bits = 0.0
-            if obs - mean >= _PREFILTER_Z * sd:
-                bits = nb_surprise(obs, mean, disp)
-            bits_threshold = max(cfg.surprise_bits, sc["thr"])
-            alarm = max(alarm, bits / bits_threshold)
+            bits_threshold = sc["thr"] if sc["thr"] > base_bits else base_bits
+            # (daily peaks only once the window has learnt: the first day's
+            # surprises measure the model's start, not the brand)
+            warm_window = sc["n"] >= warm_up
+            if obs - mean < _PREFILTER_Z * sd:
+                # far below any threshold: nothing to compute or remember
+                if warm_window and sc["day_peak"] is None:
+                    sc["day_peak"] = 0.0
+                continue
+            bits = nb_surprise(obs, mean, disp)
+            if bits / bits_threshold > alarm:
+                alarm = bits / bits_threshold
             # (capped at the threshold for the daily peaks: anomalies are not learned)
-            self._peak(sc, min(bits, bits_threshold))
+            if warm_window:
+                self._peak(sc, bits if bits < bits_threshold else bits_threshold)
             if bits < bits_threshold:
                 continue
             ratio = cfg.broad_min_ratio if sc["broad"] else cfg.volume_min_ratio
             need = max(ratio * mean, mean + cfg.min_excess_mentions)
-            # a window new to this state learns for a day before it may alert
-            if obs < need or sc["n"] < cfg.warm_up_buckets:
+            if obs < need:
                 continue
             threshold = max(
                 need,
@@ -461,10 +510,14 @@ class StreamDetector:
                 buckets=n,
                 surprise=bits,
             )
-            if best is None or sig.magnitude > best.magnitude:
-                best = sig
+            # a window new to this state learns for a day before it may alert
+            # (its signal is still returned, like one during the warm-up)
+            ready = sc["n"] >= cfg.warm_up_buckets
+            if best is None or (ready, sig.magnitude) > (best_ready, best.magnitude):
+                best, best_ready = sig, ready
         if best is not None:
             signals.append(best)
+        blocked = best if best is not None and not best_ready else None
 
         # ---- velocity: growth of the last buckets vs the hour before, relative
         # to the growth the seasonal profile expects (night -> morning is normal)
@@ -507,9 +560,9 @@ class StreamDetector:
                     )
                     neg_high_share = share_threshold
 
-        if can_fire and signals:
+        if can_fire and any(s is not blocked for s in signals):
             realert = self.cooldown_until is not None
-            signals = [self._fired(s, realert) for s in signals]
+            signals = [s if s is blocked else self._fired(s, realert) for s in signals]
             self.cooldown_until = index + max(1, cfg.cooldown_minutes * 60 // BUCKET_SECONDS)
 
         # ---- learn (robustly) from this bucket
@@ -553,37 +606,56 @@ class StreamDetector:
         cfg = self.config
         self.learned += 1
         self.hour_values.append(self.recent[-1][3])
-        self.mean = x if self.mean is None else self.mean + _alpha(288) * (x - self.mean)
-        # level: clipped innovation, and none while a window is halfway to its
-        # alert (a crisis building up must not become the new normal)
+        self.mean = x if self.mean is None else self.mean + self._a_mean * (x - self.mean)
+        # level: no learning while a window is halfway to its alert (a crisis
+        # building up must not become the new normal)
         if alarm < 0.5:
-            innov = math.log((x + 1.0) / (seasonal + 1.0)) - self.level
-            innov = max(-1.0, min(1.0, innov))
-            self.level += _alpha(cfg.level_halflife_buckets) * innov
+            a = self._a_level
+            capped = self.recent[-1][3]
+            if self.level_x is None:
+                self.level_x, self.level_s = float(capped), seasonal
+            else:
+                self.level_x += a * (capped - self.level_x)
+                self.level_s += a * (seasonal - self.level_s)
         # count model per window: calibration and dispersion from clipped
         # residuals (a running mean at first, then an EWMA)
-        a_min = _alpha(cfg.dispersion_halflife_buckets)
+        a_min = self._a_disp
+        d_min = cfg.dispersion_min
+        sqrt = math.sqrt
         for sc, obs_model in zip(self.scales, learn, strict=True):
             if obs_model is None:
                 continue
             obs, raw, mean, sd = obs_model
-            clipped = min(float(obs), mean + _CLIP_SD * sd)
-            a = max(a_min, 1.0 / (sc["n"] + 2))
-            dev = abs(math.sqrt(obs + 0.375) - math.sqrt(mean + 0.375))
+            clipped = mean + _CLIP_SD * sd
+            if obs < clipped:
+                clipped = float(obs)
+            n = sc["n"]
+            a = 1.0 / (n + 2)
+            if a < a_min:
+                a = a_min
+            dev = sqrt(obs + 0.375) - sqrt(mean + 0.375)
+            if dev < 0:
+                dev = -dev
             if sc["cx"] is None:
                 sc["cx"], sc["cm"], sc["m1"] = clipped, raw, mean
-                prior = max(cfg.dispersion_prior, cfg.dispersion_min)
-                sc["dev"] = math.sqrt((1.0 + prior * mean) / 4.0) / 1.25
+                prior = max(cfg.dispersion_prior, d_min)
+                sc["dev"] = sqrt((1.0 + prior * mean) / 4.0) / 1.25
             else:
                 sc["cx"] += a * (clipped - sc["cx"])
                 sc["cm"] += a * (raw - sc["cm"])
                 sc["m1"] += a * (mean - sc["m1"])
-                sc["dev"] += a * (min(dev, 3.0 * sc["dev"]) - sc["dev"])
-            sc["n"] += 1
+                old = sc["dev"]
+                sc["dev"] = old + a * ((dev if dev < 3.0 * old else 3.0 * old) - old)
+            sc["n"] = n + 1
+            # (the same as _estimate_dispersion, inline: this runs for every bucket)
+            m1 = sc["m1"]
+            spread = 1.25 * sc["dev"]
+            alpha = (4.0 * spread * spread - 1.0) / m1 if m1 > 0 else d_min
+            sc["alpha"] = alpha if alpha > d_min else d_min
         # negative share: during a negative-share anomaly learn at most the threshold
         if neg_cap_share is not None:
             neg = min(neg, neg_cap_share * x)
-        a = _alpha(cfg.negative_halflife_buckets)
+        a = self._a_neg
         self.neg_ewma += a * (neg - self.neg_ewma)
         self.cnt_ewma += a * (x - self.cnt_ewma)
 
@@ -602,12 +674,11 @@ class StreamDetector:
 
     def _peak_threshold(self, peaks) -> float:
         """The level the daily maxima exceed once in false_alarm_days days (Gumbel
-        fit by moments); 1.5 x the largest while fewer than three days are known."""
+        fit by moments); nothing (the model's own surprise_bits) while fewer than
+        MIN_PEAK_DAYS days are known."""
         days = self.config.false_alarm_days
-        if days <= 0 or not peaks:
+        if days <= 0 or len(peaks) < MIN_PEAK_DAYS:
             return 0.0
-        if len(peaks) < 3:
-            return 1.5 * max(peaks)
         mu = sum(peaks) / len(peaks)
         sd = math.sqrt(sum((p - mu) ** 2 for p in peaks) / (len(peaks) - 1))
         beta = sd * math.sqrt(6.0) / math.pi

@@ -103,10 +103,10 @@ def build(brand: Brand) -> Brand:
     counts = []
     bumps = []
     if brand.kind == "high":
-        # harmless viral bumps: a few per month, 30-60% above normal for two hours
+        # harmless viral bumps: a few a month, 20-40% above normal for two hours
         day = 3
         while day < brand.weeks * 7:
-            bumps.append((day * DAY + rng.randrange(8 * 12, 20 * 12), 1.3 + 0.3 * rng.random()))
+            bumps.append((day * DAY + rng.randrange(8 * 12, 20 * 12), 1.2 + 0.2 * rng.random()))
             day += rng.randrange(4, 9)
     for i in range(n):
         d = i // DAY
