@@ -55,7 +55,7 @@ class Signal:
 
     @property
     def probability(self) -> float:
-        return 2.0 ** -self.surprise
+        return 2.0**-self.surprise
 
 
 # Settings of the earlier detector (absolute floors, z-scores in square-root

@@ -393,3 +393,68 @@ class EvaluationTests(SimpleTestCase):
         self.assertEqual(len(rows), len(counts))
         self.assertEqual(list(rows[0]), ["timestamp", "value", "anomaly_score"])
         self.assertEqual([i for i, r in enumerate(rows) if r["anomaly_score"] == "1"], [3 * DAY])
+
+
+class CountModelTests(unittest.TestCase):
+    def test_tails_match_a_brute_force_sum(self):
+        def nb_pmf(k, m, a):
+            r = 1 / a
+            return math.exp(
+                math.lgamma(k + r)
+                - math.lgamma(r)
+                - math.lgamma(k + 1)
+                + r * math.log(r / (r + m))
+                + k * math.log(m / (r + m))
+            )
+
+        for m, a, x in [(0.3, 0.1, 5), (6.0, 0.05, 41), (2.0, 0.5, 30), (500.0, 0.02, 800)]:
+            tail = sum(nb_pmf(k, m, a) for k in range(x, 40 * x + 2000))
+            self.assertAlmostEqual(nb_surprise(x, m, a), -math.log2(tail), delta=0.05)
+        poisson_tail = sum(
+            math.exp(k * math.log(4.0) - 4.0 - math.lgamma(k + 1)) for k in range(19, 200)
+        )
+        self.assertAlmostEqual(nb_surprise(19, 4.0, 0.0), -math.log2(poisson_tail), places=6)
+        binomial = sum(math.comb(40, k) * 0.1**k * 0.9 ** (40 - k) for k in range(20, 41))
+        self.assertAlmostEqual(binomial_surprise(20, 40, 0.1), -math.log2(binomial), places=6)
+        self.assertEqual(nb_surprise(3, 5.0, 0.1), 0.0)  # at or below the mean: no surprise
+
+    def test_negative_share_on_a_small_brand(self):
+        # no 20-mention floor: 10 posts in half an hour, all negative, on a brand
+        # where a tenth of ~1.5 posts a bucket are negative
+        rng = random.Random(17)
+        n = 4 * DAY
+        counts = [poisson(rng, 1.5) for _ in range(n + 12)]
+        negatives = [sum(rng.random() < 0.1 for _ in range(c)) for c in counts]
+        counts[n : n + 6] = negatives[n : n + 6] = [2, 2, 2, 1, 2, 1]
+        _, out = run(counts, negatives=negatives)
+        fires = fired(out, "negative_share")
+        self.assertTrue(fires and n <= fires[0] < n + 6, fires)
+        signal = next(s for s in out[fires[0]] if s.kind == "negative_share")
+        self.assertEqual(signal.window_minutes, 30)
+        self.assertLess(signal.baseline, 0.2)
+        self.assertGreaterEqual(signal.surprise, DetectorConfig().surprise_bits)
+
+
+class SyntheticSuiteTests(unittest.TestCase):
+    """A part of monitoring/detection/synthetic.py's suite (tests/synthetic_detector.py
+    runs it all and prints the README's table)."""
+
+    def test_small_brand_crises_are_caught_and_normal_months_stay_quiet(self):
+        from monitoring.detection import synthetic
+
+        wanted = {
+            "low 0.5/bucket, burst",
+            "low 3/bucket, burst",
+            "low 0.2/bucket, weekend",
+            "low 1/bucket, normal",
+            "high 500/bucket, normal",
+            "gaps 50/bucket, normal",
+        }
+        rows = {b.name: synthetic.run_brand(b) for b in synthetic.brands() if b.name in wanted}
+        self.assertEqual(set(rows), wanted)
+        for name, row in rows.items():
+            self.assertLessEqual(row["false_per_month"], 1.0, name)
+            self.assertEqual(row["gap_alerts"], 0, name)
+            if row["crisis"]:
+                self.assertTrue(row["detected"], name)
+                self.assertLessEqual(row["delay_minutes"], 120, name)
