@@ -5,30 +5,33 @@ JSON-serialisable, and restoring it continues exactly as if never interrupted.
 
 Model
 -----
-* Seasonal profile S(t): for each completed hour we store a robust hourly
-  level (mean of the hour's buckets without its two largest, so a short spike
-  is not learned). S(t) is the median of the same hour-of-week over the last
-  weeks plus, as one extra vote, the median of the same hour-of-day over the
-  last days. A regular weekly peak therefore becomes part of the baseline
-  after it has been seen, while one-off spikes never are.
-* Short-term level: an EWMA of log((x+1)/(S+1)) with clipped innovations
-  follows slow trends (a slow ramp is absorbed, a step is not).
-  Expected E(t) = (S+1)*exp(level) - 1, never below expected_floor x the
-  brand's running mean.
-* Count model (monitoring/detection/counts.py): the bucket, the sum of the
-  last hour and the sum of the last six hours are counts X with expected
-  value M (the sum of E, or of S alone for the six hours: a story that builds
-  over hours is absorbed by the short-term level). Per window the detector
-  learns, from its own clipped residuals, a calibration factor c (observed /
-  expected, slow) and the over-dispersion alpha (method of moments:
-  E[(X - cM)^2] = cM + alpha (cM)^2). A window fires when
-  -log2 P(X' >= X) >= surprise_bits for X' ~ NegBin(mean cM, alpha), X is at
-  least min_ratio x cM and min_excess_mentions above it. The bits threshold
-  is also at least peak_factor x the brand's usual daily peak surprise (75th
-  percentile of the daily maxima over two weeks, capped at the threshold
-  before it is remembered): the empirical calibration of a model that is
-  never exact. No absolute volume floor: the same settings serve a brand at
-  0.5 and at 500 mentions per bucket.
+* Seasonal profile S(t): for each completed hour we store its mean of capped
+  counts (a bucket counts at most cap_sd standard deviations, or 4x, above
+  its expected value, so a spike is not learned as normal). S(t) is the median
+  of the same hour-of-week over the last weeks plus, as one extra vote, the
+  median of the same hour-of-day over the last days, smoothed with the
+  neighbouring hours (1/4, 1/2, 1/4). A regular weekly peak becomes part of
+  the baseline once seen; one-off spikes never do.
+* Short-term level: the ratio of EWMAs of capped counts and of S, shrunk to 1
+  by a pseudo-count of one bucket at the brand's mean, not learned while any
+  window is halfway to its alert. Expected E(t) = S(t) x level, never below
+  expected_floor x the brand's running mean.
+* Count model (monitoring/detection/counts.py): the bucket and the sums of the
+  last half hour, hour and six hours are counts X with expected value M (the
+  sum of E; of S alone for the six hours, which the short-term level would
+  have absorbed). Per window the detector learns a slow calibration factor c
+  (observed / expected, bounded to 1/2..2) and the over-dispersion alpha from
+  the robust spread of its residuals in square-root space (Var sqrt X ~
+  (1 + alpha M) / 4). A window fires when its surprise -log2 P(X' >= X), X' ~
+  NegBin(mean cM, alpha), reaches the threshold, and X is at least min_ratio x
+  cM and min_excess_mentions above it. The threshold is surprise_bits, or more
+  where the brand's own daily maxima of the surprise (last peak_days days,
+  capped at the threshold, fitted with a Gumbel distribution) reach it more
+  often than once in false_alarm_days: the empirical calibration of a model
+  that is never exact. No absolute volume floor: the same settings serve a
+  brand at 0.5 and at 500 mentions per bucket.
+* A zero bucket the model calls impossible (dozens expected) is treated as a
+  gap: neither learned nor alerted on.
 * Negative share: negatives of the last half hour against a binomial at the
   brand's long-run share, the same surprise threshold and a minimum increase.
   Velocity (off by default) compares the growth of the last few buckets with
@@ -36,7 +39,8 @@ Model
 * Warm-up and cooldown are per brand: one alert, then quiet for
   cooldown_minutes (signals are still returned, with fires=False). Every
   window learns for warm_up_buckets before it may fire, also after a state of
-  an older model was loaded (its seasonal profile is kept).
+  an older model was loaded (its seasonal profile is kept). An alert after an
+  earlier one is marked realert (an open incident escalates on it).
 """
 
 from __future__ import annotations

@@ -122,7 +122,7 @@ class StepAndRampTests(unittest.TestCase):
             self.assertGreater(signal.window_minutes, 5)  # a window, not one bucket
             self.assertGreaterEqual(signal.observed, 1.5 * signal.baseline)
             self.assertGreaterEqual(signal.surprise, DetectorConfig().surprise_bits)
-            self.assertLess(signal.probability, 1e-6)
+            self.assertLess(signal.probability, 2**-15)
 
 
 class SeasonalityTests(unittest.TestCase):

@@ -181,7 +181,7 @@ def test_admins_edit_detector_settings_validated_against_the_detector(client, al
     assert client.get(url).status_code == 403
     client.force_login(alice)
     page = client.get(url)
-    assert page.status_code == 200 and "Default: 20.0" in page.content.decode()
+    assert page.status_code == 200 and "Default: 15.0" in page.content.decode()
     assert client.post(url, {"surprise_bits": "24", "cooldown_minutes": "60"}).status_code == 302
     brand.refresh_from_db()
     assert brand.detector_settings == {"surprise_bits": 24.0, "cooldown_minutes": 60}
