@@ -198,7 +198,9 @@ def describe_signal(signal: Signal) -> str:
         "threshold": signal_value(signal.kind, signal.threshold),
     }
     sentence = signal_sentence(signal)
-    return f"{text}. {sentence}" if sentence else text
+    if not sentence:
+        return text
+    return _("%(description)s. %(explanation)s") % {"description": text, "explanation": sentence}
 
 
 @transaction.atomic
