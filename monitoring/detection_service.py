@@ -30,6 +30,7 @@ from monitoring.models import (
     Source,
     bucket_start,
 )
+from monitoring.signal_explain import explain
 
 logger = logging.getLogger(__name__)
 
@@ -196,7 +197,14 @@ def _detect_volume(
                     "observed": found.observed,
                     "magnitude": found.magnitude,
                     "fires": found.fires,
-                    "detail": {"reach": bucket.reach, "count": bucket.count},
+                    # what the count model saw over the signal's window, and the
+                    # sentence that says so in every UI language
+                    "detail": {
+                        "reach": bucket.reach,
+                        "count": bucket.count,
+                        **explain(found.kind, found.at, found),
+                        "realert": found.realert,
+                    },
                 },
             )
             if created and found.fires:

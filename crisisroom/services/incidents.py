@@ -94,6 +94,11 @@ def incident_take_signal(*, signal: Signal) -> Incident:
     severity = severity_suggest(signal=signal)
     if incident is not None:
         _attach_signal(incident, signal)
+        if (signal.detail or {}).get("realert"):
+            # the detector alerting again after its cooldown while the incident
+            # is still open: the crisis goes on, one step more severe
+            step = max(SEVERITY_ORDER.index(severity), SEVERITY_ORDER.index(incident.severity) + 1)
+            severity = SEVERITY_ORDER[min(step, len(SEVERITY_ORDER) - 1)]
         # No new page for every signal: only when it makes the incident more severe.
         if SEVERITY_ORDER.index(severity) > SEVERITY_ORDER.index(incident.severity):
             incident.severity = severity

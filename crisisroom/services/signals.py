@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from crisisroom.choices import Severity
 from monitoring.choices import SignalKind
 from monitoring.models import Mention, Signal
+from monitoring.signal_explain import signal_sentence
 
 SEVERITY_ORDER = [Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL]
 # Combined followers of the authors behind the last hour's mentions from which the
@@ -53,7 +54,7 @@ def signal_value(kind: str, value: float) -> str:
 
 
 def describe_signal(signal: Signal) -> str:
-    return _(
+    text = _(
         "%(label)s: observed %(observed)s against a baseline of %(baseline)s (threshold %(threshold)s)"
     ) % {
         "label": SignalKind(signal.kind).label,
@@ -61,3 +62,7 @@ def describe_signal(signal: Signal) -> str:
         "baseline": signal_value(signal.kind, signal.baseline),
         "threshold": signal_value(signal.kind, signal.threshold),
     }
+    sentence = signal_sentence(signal)
+    if not sentence:
+        return text
+    return _("%(description)s. %(explanation)s") % {"description": text, "explanation": sentence}

@@ -20,6 +20,14 @@ from .types import BUCKET_SECONDS, Bucket, DetectorConfig
 
 def _parse_ts(text: str) -> datetime:
     text = text.strip()
+    try:  # the common NAB form, "2015-02-26 21:42:53(.000000)", parsed in C
+        dt = datetime.fromisoformat(text)
+    except ValueError:
+        dt = None
+    if dt is not None:
+        if dt.tzinfo is None:  # NAB timestamps are naive UTC
+            dt = dt.replace(tzinfo=UTC)
+        return dt.astimezone(UTC)
     for fmt in (
         "%Y-%m-%d %H:%M:%S.%f",
         "%Y-%m-%d %H:%M:%S",

@@ -5,32 +5,42 @@ JSON-serialisable, and restoring it continues exactly as if never interrupted.
 
 Model
 -----
-* Seasonal profile S(t): for each completed hour we store a robust hourly
-  level (mean of the hour's buckets without its two largest, so a short spike
-  is not learned). S(t) is the median of the same hour-of-week over the last
-  weeks plus, as one extra vote, the median of the same hour-of-day over the
-  last days. A regular weekly peak therefore becomes part of the baseline
-  after it has been seen, while one-off spikes never are.
-* Short-term level: an EWMA of log((x+1)/(S+1)) with clipped innovations
-  follows slow trends (a slow ramp is absorbed, a step is not).
-* Baseline E(t) = (S+1)*exp(level) - 1. Spread: EWMA of |sqrt(x) - sqrt(E)|
-  (clipped), i.e. in variance-stabilised space for counts.
-* Volume fires when x >= (sqrt(E) + k*sigma)^2, x >= min_ratio*E and
-  x >= min_volume, where k is at least volume_threshold and at least
-  peak_factor x the brand's usual daily peak z-score (75th percentile of the
-  daily maxima over the last two weeks; z capped at the threshold before it is
-  remembered): a brand that is spiky every day is not alerted on its
-  everyday spikes. The same test runs on the last hour (trimmed of its two
-  largest buckets) to catch sustained rises, and on the last six hours
-  against the seasonal profile alone (broad_buckets): a story that builds over
-  hours is absorbed by the short-term level, so that window skips it (its
-  own threshold and minimum ratio, default 3x the seasonal volume).
-  Velocity compares the growth of the last few buckets against the growth
-  the seasonal profile expects. Negative share compares
-  the share of negative mentions in the last half hour with its long-run
-  share (binomial spread, minimum increase, minimum volume).
+* Seasonal profile S(t): for each completed hour we store its mean of capped
+  counts (a bucket counts at most cap_sd standard deviations, or 4x, above
+  its expected value, so a spike is not learned as normal). S(t) is the median
+  of the same hour-of-week over the last weeks plus, as one extra vote, the
+  median of the same hour-of-day over the last days, smoothed with the
+  neighbouring hours (1/4, 1/2, 1/4). A regular weekly peak becomes part of
+  the baseline once seen; one-off spikes never do.
+* Short-term level: the ratio of EWMAs of capped counts and of S, shrunk to 1
+  by a pseudo-count of one bucket at the brand's mean, not learned while any
+  window is halfway to its alert. Expected E(t) = S(t) x level, never below
+  expected_floor x the brand's running mean.
+* Count model (monitoring/detection/counts.py): the bucket and the sums of the
+  last half hour, hour and six hours are counts X with expected value M (the
+  sum of E; of S alone for the six hours, which the short-term level would
+  have absorbed). Per window the detector learns a slow calibration factor c
+  (observed / expected, bounded to 1/2..2) and the over-dispersion alpha from
+  the robust spread of its residuals in square-root space (Var sqrt X ~
+  (1 + alpha M) / 4). A window fires when its surprise -log2 P(X' >= X), X' ~
+  NegBin(mean cM, alpha), reaches the threshold, and X is at least min_ratio x
+  cM and min_excess_mentions above it. The threshold is surprise_bits, or more
+  where the brand's own daily maxima of the surprise (last peak_days days,
+  capped at the threshold, fitted with a Gumbel distribution) reach it more
+  often than once in false_alarm_days: the empirical calibration of a model
+  that is never exact. No absolute volume floor: the same settings serve a
+  brand at 0.5 and at 500 mentions per bucket.
+* A zero bucket the model calls impossible (dozens expected) is treated as a
+  gap: neither learned nor alerted on.
+* Negative share: negatives of the last half hour against a binomial at the
+  brand's long-run share, the same surprise threshold and a minimum increase.
+  Velocity (off by default) compares the growth of the last few buckets with
+  the growth the seasonal profile expects.
 * Warm-up and cooldown are per brand: one alert, then quiet for
-  cooldown_minutes (signals are still returned, with fires=False).
+  cooldown_minutes (signals are still returned, with fires=False). Every
+  window learns for warm_up_buckets before it may fire, also after a state of
+  an older model was loaded (its seasonal profile is kept). An alert after an
+  earlier one is marked realert (an open incident escalates on it).
 """
 
 from __future__ import annotations
@@ -38,7 +48,9 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 
+from .counts import binomial_surprise, nb_log_pmf, nb_surprise
 from .types import (
+    BUCKET_MINUTES,
     BUCKET_SECONDS,
     NEGATIVE_SHARE,
     VELOCITY,
@@ -48,12 +60,25 @@ from .types import (
     Signal,
 )
 
-STATE_VERSION = 1
+# 2: the count model (per-window calibration and dispersion). States of
+# version 1 load: the seasonal profile, level and negative share carry over,
+# the windows learn again for a day.
+STATE_VERSION = 2
+COMPATIBLE_VERSIONS = (1, 2)
 BUCKETS_PER_HOUR = 3600 // BUCKET_SECONDS
 # Holes longer than this (one week) are not replayed bucket by bucket.
 MAX_FILL_BUCKETS = 2016
 _EPOCH_MONDAY = 4 * 24  # 1970-01-01 was a Thursday: hour-of-week offset
-_ANSCOMBE = 0.375
+# Residuals beyond this many standard deviations are clipped before learning.
+_CLIP_SD = 4.0
+# ... and never below this multiple of its expected value (a legitimate weekly
+# peak of a big, steady brand is learned, not cut).
+CAP_RATIO = 4.0
+# Days of daily peaks needed before they calibrate the threshold.
+MIN_PEAK_DAYS = 5
+_LN2 = math.log(2.0)
+# Below this z-score the exact tail is not computed (it is far below any threshold).
+_PREFILTER_Z = 2.0
 
 
 def _alpha(halflife: float) -> float:
@@ -69,14 +94,6 @@ def _median(values):
     return float(s[m]) if n % 2 else (s[m - 1] + s[m]) / 2.0
 
 
-def _quantile(values, q):
-    s = sorted(values)
-    pos = q * (len(s) - 1)
-    lo = int(pos)
-    hi = min(lo + 1, len(s) - 1)
-    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
-
-
 def _bucket_index(start: datetime) -> int:
     if start.tzinfo is None:
         raise ValueError("Bucket.start must be timezone-aware (UTC)")
@@ -87,11 +104,30 @@ def _index_to_dt(index: int) -> datetime:
     return datetime.fromtimestamp(index * BUCKET_SECONDS, tz=UTC)
 
 
+def _smallest(test, lo: int, hi: int) -> int:
+    """Smallest integer in [lo, hi] for which test holds (test(hi) must hold)."""
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if test(mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    return hi
+
+
 class StreamDetector:
     def __init__(self, config: DetectorConfig | None = None, state: dict | None = None):
         self.config = config or DetectorConfig()
+        cfg = self.config
+        self._seasonal_cache = (None, 0.0)
+        # (derived from the settings, once: the step runs for every bucket)
+        self._a_level = _alpha(cfg.level_halflife_buckets)
+        self._a_disp = _alpha(cfg.dispersion_halflife_buckets)
+        self._a_mean = _alpha(288)
+        self._a_neg = _alpha(cfg.negative_halflife_buckets)
+        self._recent_max = self._recent_len()
         if state:
-            if state.get("version") != STATE_VERSION:
+            if state.get("version") not in COMPATIBLE_VERSIONS:
                 raise ValueError("incompatible detector state version")
             self._load(state)
         else:
@@ -107,19 +143,24 @@ class StreamDetector:
         self.hour_values = []  # non-gap counts of the current hour
         self.week_slots = {}  # hour-of-week -> recent hourly levels (oldest first)
         self.day_slots = {}  # hour-of-day -> recent hourly levels
-        self.mean = None  # running EWMA of counts, used before any hour completed
-        self.level = 0.0
-        # per volume scale: robust spread and daily maxima of the z-score
-        # (how spiky this brand normally is)
+        self.mean = None  # running EWMA of counts (before any hour completed, and the floor)
+        # short-term level: EWMAs of the (capped) counts and of the profile;
+        # their ratio scales the profile (1 until learned)
+        self.level_x = None
+        self.level_s = None
+        # per volume window: running sums, calibration, dispersion and daily
+        # maxima of the surprise (how spiky this brand normally is)
         self.scales = [self._new_scale(w, broad) for w, broad in self._scales()]
-        self.vel = {"day_peak": None, "peaks": []}
+        self.vel = {"day_peak": None, "peaks": [], "thr": 0.0}
         self.peak_day = None
-        # recent buckets for velocity: [count or None (gap), expected]
+        # recent buckets: [count or None (gap), expected, seasonal, capped count]
         self.recent = []
         # negative share
         self.neg_recent = []  # [count, negative] or None (gap)
         self.neg_ewma = 0.0
         self.cnt_ewma = 0.0
+
+    _SCALE_KEYS = ("w", "broad", "n", "sx", "se", "ok", "cx", "cm", "dev", "m1")
 
     def to_state(self) -> dict:
         return {
@@ -132,15 +173,13 @@ class StreamDetector:
             "week_slots": {str(k): list(v) for k, v in self.week_slots.items()},
             "day_slots": {str(k): list(v) for k, v in self.day_slots.items()},
             "mean": self.mean,
-            "level": self.level,
+            "level_x": self.level_x,
+            "level_s": self.level_s,
             "scales": [
                 {
-                    "spread": sc["spread"],
+                    **{k: sc[k] for k in self._SCALE_KEYS},
                     "day_peak": sc["day_peak"],
                     "peaks": list(sc["peaks"]),
-                    "n": sc["n"],
-                    "w": sc["w"],
-                    "broad": sc["broad"],
                 }
                 for sc in self.scales
             ],
@@ -161,47 +200,77 @@ class StreamDetector:
         self.week_slots = {int(k): list(v) for k, v in s["week_slots"].items()}
         self.day_slots = {int(k): list(v) for k, v in s["day_slots"].items()}
         self.mean = s["mean"]
-        self.level = s["level"]
-        # Scales are matched by (length, broad), so a brand's settings may add,
-        # drop or resize windows: kept ones continue, new ones learn their spread
-        # before they may fire. States saved before scales carried these keys
-        # held the windows in the current order.
-        saved = s["scales"]
-        if all("w" in sc for sc in saved):
-            by_key = {(sc["w"], sc.get("broad", False)): sc for sc in saved}
-        else:
-            by_key = dict(zip(self._scales(), saved, strict=False))
+        # (a version-1 state kept a log level instead: it starts again at 1)
+        self.level_x = s.get("level_x")
+        self.level_s = s.get("level_s")
+        # recent buckets saved as [count, expected] get their seasonal part
+        # recent buckets saved as [count, expected] get their seasonal part, and
+        # those saved without one their capped count (the count itself)
+        self.recent = [list(r) if len(r) > 2 else [*r, r[1]] for r in s["recent"]]
+        self.recent = [r if len(r) > 3 else [*r, r[0]] for r in self.recent]
+        # Windows are matched by (length, broad), so a brand's settings may add,
+        # drop or resize them: kept ones continue, new ones learn for a day
+        # before they may fire. Windows of a version-1 state (square-root
+        # spreads, no count model) are all new: only the profile carries over.
+        by_key = {}
+        if s["version"] == STATE_VERSION:
+            by_key = {(sc["w"], sc["broad"]): sc for sc in s["scales"]}
         self.scales = []
         for key in self._scales():
-            sc = self._new_scale(*key)
             old = by_key.get(key)
             if old is not None:
-                sc.update(
-                    spread=old["spread"],
-                    day_peak=old["day_peak"],
-                    peaks=list(old["peaks"]),
-                    n=old.get("n", self.config.warm_up_buckets),
-                )
+                sc = {k: old[k] for k in self._SCALE_KEYS}
+                sc.update(day_peak=old["day_peak"], peaks=list(old["peaks"]), thr=0.0)
+            else:
+                sc = self._new_scale(*key)
+                self._fill_sums(sc)
             self.scales.append(sc)
-        # recent buckets saved as [count, expected] get their seasonal part
-        self.recent = [list(r) if len(r) > 2 else [*r, r[1]] for r in s["recent"]]
         self.neg_recent = [list(r) if r is not None else None for r in s["neg_recent"]]
         self.neg_ewma = s["neg_ewma"]
         self.cnt_ewma = s["cnt_ewma"]
         self.peak_day = s["peak_day"]
         self.vel = {"day_peak": s["vel"]["day_peak"], "peaks": list(s["vel"]["peaks"])}
+        for sc in [*self.scales, self.vel]:
+            sc["thr"] = self._peak_threshold(sc["peaks"])
 
     @staticmethod
     def _new_scale(w: int, broad: bool) -> dict:
-        return {"spread": None, "day_peak": None, "peaks": [], "n": 0, "w": w, "broad": broad}
+        return {
+            "w": w,
+            "broad": broad,
+            "n": 0,  # buckets learned from
+            # running sums over the window's non-gap buckets
+            "sx": 0,
+            "se": 0.0,
+            "ok": 0,
+            # calibration: EWMAs of the clipped observed and of the expected sum
+            "cx": None,
+            "cm": None,
+            # dispersion: EWMAs of the absolute residual in square-root space
+            # (clipped) and of the expected count
+            "dev": None,
+            "m1": None,
+            "day_peak": None,
+            "peaks": [],
+            "thr": 0.0,  # (derived from peaks: not saved)
+        }
+
+    def _fill_sums(self, sc):
+        """Running sums of a new window from the recent buckets already kept."""
+        col = 2 if sc["broad"] else 1
+        window = [r for r in self.recent[-sc["w"] :] if r[0] is not None]
+        sc["sx"] = sum(r[0 if sc["w"] == 1 else 3] for r in window)
+        sc["se"] = float(sum(r[col] for r in window))
+        sc["ok"] = len(window)
 
     def _scales(self) -> list[tuple[int, bool]]:
         """(length, broad) of each volume window: the bucket, the last hour, and
         (if broad_buckets > 1) the last hours against the seasonal profile alone."""
         cfg = self.config
         scales = [(1, False)]
-        if cfg.sustained_buckets > 1:
-            scales.append((cfg.sustained_buckets, False))
+        for w in (cfg.short_buckets, cfg.sustained_buckets):
+            if w > 1 and (w, False) not in scales:
+                scales.append((w, False))
         if cfg.broad_buckets > 1:
             scales.append((cfg.broad_buckets, True))
         return scales
@@ -210,8 +279,10 @@ class StreamDetector:
         cfg = self.config
         return max(
             cfg.velocity_recent_buckets + cfg.velocity_previous_buckets,
+            cfg.short_buckets,
             cfg.sustained_buckets,
             cfg.broad_buckets,
+            1,
         )
 
     # ------------------------------------------------------------- public API
@@ -234,24 +305,43 @@ class StreamDetector:
         return self._step(index, bucket.count, bucket.negative, bucket.gap)
 
     # -------------------------------------------------------------- internals
-    def _seasonal(self, index: int) -> float:
-        hour = index // BUCKETS_PER_HOUR
+    def _slot(self, hour: int):
+        """The profile's level for one hour: the median of the same hour-of-week
+        over the last weeks and, as one more vote, of the same hour-of-day."""
         votes = list(self.week_slots.get((hour + _EPOCH_MONDAY) % 168, ()))
         day = _median(self.day_slots.get(hour % 24, ()))
         if day is not None:
             votes.append(day)
-        if votes:
-            return _median(votes)
-        return self.mean if self.mean is not None else 0.0
+        return _median(votes)
+
+    def _seasonal(self, index: int) -> float:
+        hour = index // BUCKETS_PER_HOUR
+        cached_hour, value = self._seasonal_cache
+        if cached_hour == hour:
+            return value
+        centre = self._slot(hour)
+        if centre is None:
+            return self.mean if self.mean is not None else 0.0
+        # smoothed with the neighbouring hours (1/4, 1/2, 1/4): a brand with a
+        # few mentions an hour has a noisy profile hour by hour
+        total, weight = 0.5 * centre, 0.5
+        for neighbour in (hour - 1, hour + 1):
+            level = self._slot(neighbour)
+            if level is not None:
+                total += 0.25 * level
+                weight += 0.25
+        value = total / weight
+        # (the profile only changes when an hour closes: cache it for the hour)
+        self._seasonal_cache = (hour, value)
+        return value
 
     def _flush_hour(self, new_hour):
         """Close the hour being accumulated and store its robust level."""
         cfg = self.config
         if self.hour is not None and len(self.hour_values) >= BUCKETS_PER_HOUR // 2:
-            vals = sorted(self.hour_values)
-            drop = 2 if len(vals) >= 8 else 1
-            vals = vals[: len(vals) - drop]
-            level = sum(vals) / len(vals)
+            # the hour's mean of capped counts: a spike counts only up to its
+            # bucket's ceiling, so it is not learned as normal
+            level = sum(self.hour_values) / len(self.hour_values)
             w = self.week_slots.setdefault((self.hour + _EPOCH_MONDAY) % 168, [])
             w.append(level)
             del w[: max(0, len(w) - cfg.seasonal_weeks)]
@@ -260,6 +350,59 @@ class StreamDetector:
             del d[: max(0, len(d) - cfg.daily_days)]
         self.hour = new_hour
         self.hour_values = []
+        self._seasonal_cache = (None, 0.0)
+
+    def _slide(self, entry):
+        """Append a bucket to the recent window and move every running sum."""
+        recent = self.recent
+        recent.append(entry)
+        size = len(recent)
+        for sc in self.scales:
+            w = sc["w"]
+            col = 2 if sc["broad"] else 1
+            xcol = 0 if w == 1 else 3
+            if entry[0] is not None:
+                sc["sx"] += entry[xcol]
+                sc["se"] += entry[col]
+                sc["ok"] += 1
+            if size > w:
+                old = recent[-w - 1]
+                if old[0] is not None:
+                    sc["sx"] -= old[xcol]
+                    sc["se"] -= old[col]
+                    sc["ok"] -= 1
+            if sc["ok"] == 0:
+                sc["se"] = 0.0  # (no float residue in an empty window)
+        excess = len(recent) - self._recent_max
+        if excess > 0:
+            del recent[:excess]
+
+    def _level_ratio(self) -> float:
+        """Recent counts over the recent profile, shrunk towards 1 by a pseudo-count
+        of one bucket at the brand's mean (a quiet brand's few posts are noisy),
+        and kept within 1/4 to 4."""
+        if self.level_x is None:
+            return 1.0
+        k = max(self.mean or 0.0, 1e-3)
+        return min(4.0, max(0.25, (self.level_x + k) / (self.level_s + k)))
+
+    def _dispersion(self, sc) -> float:
+        """The window's over-dispersion alpha (kept in sc["alpha"] as it learns)."""
+        alpha = sc.get("alpha")
+        if alpha is None:
+            alpha = sc["alpha"] = self._estimate_dispersion(sc)
+        return alpha
+
+    def _estimate_dispersion(self, sc) -> float:
+        cfg = self.config
+        if sc["dev"] is None or sc["m1"] <= 0:
+            return max(cfg.dispersion_prior, cfg.dispersion_min)
+        # Var(sqrt X) ~ (1 + alpha * M) / 4 for a negative binomial; the robust
+        # spread (1.25 x mean absolute deviation) keeps the brand's rare big
+        # spikes out of its everyday dispersion (the daily-peak calibration
+        # deals with those)
+        spread = 1.25 * sc["dev"]
+        return max(cfg.dispersion_min, (4.0 * spread * spread - 1.0) / sc["m1"])
 
     def _step(self, index: int, count: int, negative: int, gap: bool) -> list[Signal]:
         cfg = self.config
@@ -267,163 +410,291 @@ class StreamDetector:
         if hour != self.hour:
             self._flush_hour(hour)
         self.last_index = index
-        at = _index_to_dt(index)
         x = max(0, int(count))
         neg = min(max(0, int(negative)), x)
 
         seasonal = self._seasonal(index)
-        expected = max(0.0, (seasonal + 1.0) * math.exp(self.level) - 1.0)
+        floor = cfg.expected_floor * self.mean if self.mean is not None else 0.0
+        expected = max(floor, seasonal * self._level_ratio())
+        seasonal = max(floor, seasonal)
 
-        # keep the windows used by velocity and negative share
-        self.recent.append([None if gap else x, expected, seasonal])
-        del self.recent[: max(0, len(self.recent) - self._recent_len())]
+        # keep the windows used by the volume tests, velocity and negative share
+        # Windows longer than a bucket count each bucket at most up to its own
+        # ceiling (expected + cap_sd standard deviations of the bucket's count
+        # model), so one spike does not look like a sustained rise; the
+        # bucket's own test sees the spike in full.
+        disp = self._dispersion(self.scales[0])
+        sd = math.sqrt(expected + disp * expected * expected)
+        cap = max(expected + cfg.cap_sd * sd, CAP_RATIO * expected)
+        capped = min(x, math.floor(cap) + 1)
+        # A silence the count model calls impossible (no post at all where
+        # dozens were expected) is a hole in the data, not news: it is neither
+        # learned nor alerted on, like a flagged gap.
+        if x == 0 and not gap and self.learned >= cfg.warm_up_buckets:
+            gap = nb_log_pmf(0, max(expected, 1e-9), disp) < -cfg.surprise_bits * _LN2
+        self._slide([None if gap else x, expected, seasonal, capped])
         self.neg_recent.append(None if gap else [x, neg])
         del self.neg_recent[: max(0, len(self.neg_recent) - cfg.negative_window_buckets)]
 
         if gap:
             return []
 
+        self._roll_day(index)
+        at = None
         signals = []
         warm = self.learned >= cfg.warm_up_buckets
         can_fire = warm and (self.cooldown_until is None or index >= self.cooldown_until)
 
-        # ---- volume: the bucket itself, and the last `sustained_buckets`
-        # together (a rise over an hour that no single bucket shows)
-        scale_z = []
-        best = None
-        for k, sc in enumerate(self.scales):
-            w, is_broad = sc["w"], sc["broad"]
-            window = [r for r in self.recent[-w:] if r[0] is not None]
-            if len(window) * 2 < w:
-                scale_z.append(None)
+        # ---- volume: the bucket, the last hour, the last six hours as counts
+        learn = []
+        best, best_ready = None, False
+        # how close the most surprising window came to its threshold
+        alarm = 0.0
+        base_bits = cfg.surprise_bits
+        warm_up = cfg.warm_up_buckets
+        for sc in self.scales:
+            n = sc["ok"]
+            if n * 2 < sc["w"]:
+                learn.append(None)
                 continue
-            if k > 0:
-                # trimmed: the largest buckets are left out, so one spike does
-                # not make the hour look like a sustained rise
-                window = sorted(window)[: max(1, len(window) - w // 6)]
-            n = len(window)
-            obs = float(sum(r[0] for r in window))
-            # the broad window is measured against the seasonal profile alone:
-            # the short-term level would have absorbed a rise lasting hours
-            exp = float(sum(r[2 if is_broad else 1] for r in window))
-            root_e = math.sqrt(exp + _ANSCOMBE)
-            sigma = max(0.5, 1.25 * sc["spread"]) if sc["spread"] is not None else 0.5
-            z = (math.sqrt(obs + _ANSCOMBE) - root_e) / sigma
-            z_threshold = cfg.broad_threshold if is_broad else cfg.volume_threshold
-            if sc["peaks"]:
-                z_threshold = max(
-                    z_threshold, cfg.peak_factor * _quantile(sc["peaks"], cfg.peak_quantile)
-                )
-            # (z capped at the threshold for the daily peaks: anomalies are not learned)
-            scale_z.append((min(z, z_threshold), abs(math.sqrt(obs + _ANSCOMBE) - root_e)))
+            obs = sc["sx"]
+            raw = sc["se"]
+            if raw < 1e-6:
+                raw = 1e-6
+            # (a bias correction, bounded: never more than a factor of two)
+            cm = sc["cm"]
+            if cm:
+                calib = sc["cx"] / cm
+                calib = 2.0 if calib > 2.0 else 0.5 if calib < 0.5 else calib
+                mean = raw * calib
+            else:
+                mean = raw
+            disp = sc.get("alpha")
+            if disp is None:
+                disp = self._dispersion(sc)
+            sd = math.sqrt(mean + disp * mean * mean)
+            learn.append((obs, raw, mean, sd))
+            bits_threshold = sc["thr"] if sc["thr"] > base_bits else base_bits
+            # (daily peaks only once the window has learnt: the first day's
+            # surprises measure the model's start, not the brand)
+            warm_window = sc["n"] >= warm_up
+            if obs - mean < _PREFILTER_Z * sd:
+                # far below any threshold: nothing to compute or remember
+                if warm_window and sc["day_peak"] is None:
+                    sc["day_peak"] = 0.0
+                continue
+            bits = nb_surprise(obs, mean, disp)
+            if bits / bits_threshold > alarm:
+                alarm = bits / bits_threshold
+            # (capped at the threshold for the daily peaks: anomalies are not learned)
+            if warm_window:
+                self._peak(sc, bits if bits < bits_threshold else bits_threshold)
+            if bits < bits_threshold:
+                continue
+            ratio = cfg.broad_min_ratio if sc["broad"] else cfg.volume_min_ratio
+            need = max(ratio * mean, mean + cfg.min_excess_mentions)
+            if obs < need:
+                continue
             threshold = max(
-                (root_e + z_threshold * sigma) ** 2 - _ANSCOMBE,
-                (cfg.broad_min_ratio if is_broad else cfg.volume_min_ratio) * exp,
-                float(cfg.min_volume) * (n if k == 0 else cfg.sustained_min_volume_factor),
+                need,
+                _smallest(
+                    lambda k, m=mean, a=disp, b=bits_threshold: nb_surprise(k, m, a) >= b,
+                    math.floor(mean),
+                    obs,
+                ),
             )
-            # a scale added to a saved state learns its spread before it may alert
-            if obs >= threshold and (k == 0 or sc["n"] >= cfg.warm_up_buckets):
-                # reported per 5-minute bucket (averaged over the window)
-                sig = self._signal(VOLUME, at, exp / n, threshold / n, obs / n)
-                if best is None or sig.magnitude > best.magnitude:
-                    best = sig
+            at = at or _index_to_dt(index)
+            sig = self._signal(
+                VOLUME,
+                at,
+                mean / n,
+                threshold / n,
+                obs / n,
+                window_minutes=sc["w"] * BUCKET_MINUTES,
+                buckets=n,
+                surprise=bits,
+            )
+            # a window new to this state learns for a day before it may alert
+            # (its signal is still returned, like one during the warm-up)
+            ready = sc["n"] >= cfg.warm_up_buckets
+            if best is None or (ready, sig.magnitude) > (best_ready, best.magnitude):
+                best, best_ready = sig, ready
         if best is not None:
             signals.append(best)
+        blocked = best if best is not None and not best_ready else None
 
         # ---- velocity: growth of the last buckets vs the hour before, relative
         # to the growth the seasonal profile expects (night -> morning is normal)
-        nr, npv = cfg.velocity_recent_buckets, cfg.velocity_previous_buckets
-        vel = self.recent[-(nr + npv) :]
         vel_score = None
-        if len(vel) == nr + npv and all(r[0] is not None for r in vel):
-            prev, rec = vel[:npv], vel[npv:]
-            rec_sum = sum(r[0] for r in rec)
-            growth = (rec_sum / nr + 1.0) / (sum(r[0] for r in prev) / npv + 1.0)
-            exp_growth = (sum(r[1] for r in rec) / nr + 1.0) / (sum(r[1] for r in prev) / npv + 1.0)
-            vel_score = math.log(growth / exp_growth)
-            log_threshold = math.log(cfg.velocity_threshold)
-            if self.vel["peaks"]:
-                log_threshold = max(
-                    log_threshold, cfg.peak_factor * _quantile(self.vel["peaks"], cfg.peak_quantile)
-                )
-            vel_score = min(vel_score, log_threshold)
-            v_threshold = exp_growth * math.exp(log_threshold)
-            if rec_sum >= cfg.velocity_min_volume and growth >= v_threshold:
-                signals.append(self._signal(VELOCITY, at, exp_growth, v_threshold, growth))
+        if cfg.velocity_threshold > 0:
+            vel_score, vel_signal = self._velocity(index)
+            if vel_signal is not None:
+                signals.append(vel_signal)
 
-        # ---- negative share
+        # ---- negative share: negatives of the last half hour against a binomial
         window = [r for r in self.neg_recent if r is not None]
         n_win = sum(r[0] for r in window)
         neg_high_share = None
-        if self.cnt_ewma > 0 and n_win >= cfg.negative_min_volume:
+        if self.cnt_ewma > 0 and n_win >= max(1, cfg.negative_min_volume):
             base = self.neg_ewma / self.cnt_ewma
-            p = min(max(base, 0.02), 0.98)
-            share_threshold = min(
-                1.0,
-                base
-                + max(cfg.negative_min_increase, cfg.negative_z * math.sqrt(p * (1 - p) / n_win)),
-            )
-            share = sum(r[1] for r in window) / n_win
-            if share >= share_threshold and share > base:
-                signals.append(self._signal(NEGATIVE_SHARE, at, base, share_threshold, share))
-                neg_high_share = share_threshold
+            k_neg = sum(r[1] for r in window)
+            share = k_neg / n_win
+            min_share = min(1.0, base + cfg.negative_min_increase)
+            if share >= min_share:
+                bits = binomial_surprise(k_neg, n_win, base)
+                if bits >= cfg.surprise_bits:
+                    k_thr = _smallest(
+                        lambda k: binomial_surprise(k, n_win, base) >= cfg.surprise_bits,
+                        math.floor(n_win * base),
+                        k_neg,
+                    )
+                    share_threshold = max(min_share, k_thr / n_win)
+                    at = at or _index_to_dt(index)
+                    signals.append(
+                        self._signal(
+                            NEGATIVE_SHARE,
+                            at,
+                            base,
+                            share_threshold,
+                            share,
+                            window_minutes=cfg.negative_window_buckets * BUCKET_MINUTES,
+                            buckets=len(window),
+                            surprise=bits,
+                        )
+                    )
+                    neg_high_share = share_threshold
 
-        if can_fire and signals:
-            signals = [self._fired(s) for s in signals]
+        if can_fire and any(s is not blocked for s in signals):
+            realert = self.cooldown_until is not None
+            signals = [s if s is blocked else self._fired(s, realert) for s in signals]
             self.cooldown_until = index + max(1, cfg.cooldown_minutes * 60 // BUCKET_SECONDS)
 
         # ---- learn (robustly) from this bucket
-        self._learn(x, neg, seasonal, expected, neg_high_share, scale_z)
-        self._track_peaks(
-            index,
-            list(zip(self.scales, [zr and zr[0] for zr in scale_z], strict=True))
-            + [(self.vel, vel_score)],
-        )
+        self._learn(x, neg, seasonal, neg_high_share, learn, alarm)
+        if vel_score is not None:
+            self._peak(self.vel, vel_score)
         return signals
 
-    def _learn(self, x, neg, seasonal, expected, neg_cap_share, scale_z):
+    def _velocity(self, index):
+        cfg = self.config
+        nr, npv = cfg.velocity_recent_buckets, cfg.velocity_previous_buckets
+        vel = self.recent[-(nr + npv) :]
+        if len(vel) < nr + npv or any(r[0] is None for r in vel) or nr < 1 or npv < 1:
+            return None, None
+        prev, rec = vel[:npv], vel[npv:]
+        rec_sum = sum(r[0] for r in rec)
+        growth = (rec_sum / nr + 1.0) / (sum(r[0] for r in prev) / npv + 1.0)
+        exp_growth = (sum(r[1] for r in rec) / nr + 1.0) / (sum(r[1] for r in prev) / npv + 1.0)
+        score = math.log(growth / exp_growth)
+        log_threshold = max(math.log(cfg.velocity_threshold), self.vel["thr"])
+        v_threshold = exp_growth * math.exp(log_threshold)
+        signal = None
+        if growth >= v_threshold:
+            # recent buckets against the previous hour's rate grown as expected
+            mean = max(1e-6, nr * (sum(r[0] for r in prev) / npv) * exp_growth)
+            bits = nb_surprise(rec_sum, mean, self._dispersion(self.scales[0]))
+            if bits >= cfg.surprise_bits and rec_sum >= mean + cfg.min_excess_mentions:
+                signal = self._signal(
+                    VELOCITY,
+                    _index_to_dt(index),
+                    exp_growth,
+                    v_threshold,
+                    growth,
+                    window_minutes=nr * BUCKET_MINUTES,
+                    buckets=nr,
+                    surprise=bits,
+                )
+        return min(score, log_threshold), signal
+
+    def _learn(self, x, neg, seasonal, neg_cap_share, learn, alarm):
         cfg = self.config
         self.learned += 1
-        self.hour_values.append(x)
-        self.mean = x if self.mean is None else self.mean + _alpha(288) * (x - self.mean)
-        # level: clipped innovation, so a spike moves it by a bounded amount
-        innov = math.log((x + 1.0) / (seasonal + 1.0)) - self.level
-        innov = max(-1.0, min(1.0, innov))
-        self.level += _alpha(cfg.level_halflife_buckets) * innov
-        # spread in sqrt space per scale, outliers clipped at 3x the current spread
-        a_s = _alpha(cfg.spread_halflife_buckets)
-        for sc, zr in zip(self.scales, scale_z, strict=True):
-            if zr is None:
-                continue
-            resid = zr[1]
-            if sc["spread"] is None:
-                sc["spread"] = max(resid, 0.4)
+        self.hour_values.append(self.recent[-1][3])
+        self.mean = x if self.mean is None else self.mean + self._a_mean * (x - self.mean)
+        # level: no learning while a window is halfway to its alert (a crisis
+        # building up must not become the new normal)
+        if alarm < 0.5:
+            a = self._a_level
+            capped = self.recent[-1][3]
+            if self.level_x is None:
+                self.level_x, self.level_s = float(capped), seasonal
             else:
-                sc["spread"] += a_s * (min(resid, 3.0 * sc["spread"]) - sc["spread"])
-            sc["n"] += 1
+                self.level_x += a * (capped - self.level_x)
+                self.level_s += a * (seasonal - self.level_s)
+        # count model per window: calibration and dispersion from clipped
+        # residuals (a running mean at first, then an EWMA)
+        a_min = self._a_disp
+        d_min = cfg.dispersion_min
+        sqrt = math.sqrt
+        for sc, obs_model in zip(self.scales, learn, strict=True):
+            if obs_model is None:
+                continue
+            obs, raw, mean, sd = obs_model
+            clipped = mean + _CLIP_SD * sd
+            if obs < clipped:
+                clipped = float(obs)
+            n = sc["n"]
+            a = 1.0 / (n + 2)
+            if a < a_min:
+                a = a_min
+            dev = sqrt(obs + 0.375) - sqrt(mean + 0.375)
+            if dev < 0:
+                dev = -dev
+            if sc["cx"] is None:
+                sc["cx"], sc["cm"], sc["m1"] = clipped, raw, mean
+                prior = max(cfg.dispersion_prior, d_min)
+                sc["dev"] = sqrt((1.0 + prior * mean) / 4.0) / 1.25
+            else:
+                sc["cx"] += a * (clipped - sc["cx"])
+                sc["cm"] += a * (raw - sc["cm"])
+                sc["m1"] += a * (mean - sc["m1"])
+                old = sc["dev"]
+                sc["dev"] = old + a * ((dev if dev < 3.0 * old else 3.0 * old) - old)
+            sc["n"] = n + 1
+            # (the same as _estimate_dispersion, inline: this runs for every bucket)
+            m1 = sc["m1"]
+            spread = 1.25 * sc["dev"]
+            alpha = (4.0 * spread * spread - 1.0) / m1 if m1 > 0 else d_min
+            sc["alpha"] = alpha if alpha > d_min else d_min
         # negative share: during a negative-share anomaly learn at most the threshold
         if neg_cap_share is not None:
             neg = min(neg, neg_cap_share * x)
-        a = _alpha(cfg.negative_halflife_buckets)
+        a = self._a_neg
         self.neg_ewma += a * (neg - self.neg_ewma)
         self.cnt_ewma += a * (x - self.cnt_ewma)
 
-    def _track_peaks(self, index, tracked):
-        """Keep, per score, the daily maxima of the last peak_days days."""
+    def _roll_day(self, index):
+        """On a new day, remember each score's maximum of the day before (peak_days kept)."""
         day = index // 288
-        new_day = day != self.peak_day
+        if day == self.peak_day:
+            return
         self.peak_day = day
-        for sc, z in tracked:
-            if new_day:
-                if sc["day_peak"] is not None:
-                    sc["peaks"].append(sc["day_peak"])
-                    del sc["peaks"][: max(0, len(sc["peaks"]) - self.config.peak_days)]
-                sc["day_peak"] = None
-            if z is not None and (sc["day_peak"] is None or z > sc["day_peak"]):
-                sc["day_peak"] = z
+        for sc in [*self.scales, self.vel]:
+            if sc["day_peak"] is not None:
+                sc["peaks"].append(sc["day_peak"])
+                del sc["peaks"][: max(0, len(sc["peaks"]) - self.config.peak_days)]
+            sc["day_peak"] = None
+            sc["thr"] = self._peak_threshold(sc["peaks"])
+
+    def _peak_threshold(self, peaks) -> float:
+        """The level the daily maxima exceed once in false_alarm_days days (Gumbel
+        fit by moments); nothing (the model's own surprise_bits) while fewer than
+        MIN_PEAK_DAYS days are known."""
+        days = self.config.false_alarm_days
+        if days <= 0 or len(peaks) < MIN_PEAK_DAYS:
+            return 0.0
+        mu = sum(peaks) / len(peaks)
+        sd = math.sqrt(sum((p - mu) ** 2 for p in peaks) / (len(peaks) - 1))
+        beta = sd * math.sqrt(6.0) / math.pi
+        return mu - 0.5772 * beta - beta * math.log(-math.log(1.0 - 1.0 / max(days, 1.0001)))
 
     @staticmethod
-    def _signal(kind, at, baseline, threshold, observed) -> Signal:
+    def _peak(sc, z):
+        if z is not None and (sc["day_peak"] is None or z > sc["day_peak"]):
+            sc["day_peak"] = z
+
+    @staticmethod
+    def _signal(kind, at, baseline, threshold, observed, **extra) -> Signal:
         span = threshold - baseline
         magnitude = (observed - baseline) / span if span > 0 else float(observed > threshold) + 1.0
         return Signal(
@@ -434,8 +705,23 @@ class StreamDetector:
             observed=float(observed),
             magnitude=round(float(magnitude), 6),
             fires=False,
+            window_minutes=extra.get("window_minutes", BUCKET_MINUTES),
+            buckets=extra.get("buckets", 1),
+            surprise=round(float(extra.get("surprise", 0.0)), 3),
         )
 
     @staticmethod
-    def _fired(s: Signal) -> Signal:
-        return Signal(s.kind, s.at, s.baseline, s.threshold, s.observed, s.magnitude, True)
+    def _fired(s: Signal, realert: bool) -> Signal:
+        return Signal(
+            s.kind,
+            s.at,
+            s.baseline,
+            s.threshold,
+            s.observed,
+            s.magnitude,
+            True,
+            s.window_minutes,
+            s.buckets,
+            s.surprise,
+            realert,
+        )

@@ -66,12 +66,52 @@ def test_a_failing_source_raises_a_health_warning_and_no_incident(brand):
     assert warning.detail["sources"][0]["last_error"] == "HTTP 503"
 
 
-def test_the_same_hole_without_a_failing_source_looks_like_a_spike(brand):
-    """The control for the test above: the gap marking is what keeps it quiet."""
+def test_the_same_hole_without_a_failing_source_is_not_learned_either(brand):
+    """The control for the test above: without a failing source there is no
+    warning, but six hours of nothing where 30 a bucket were expected are
+    impossible under the count model, so they are a hole (not learned as a quiet
+    spell) and the return to 30 a bucket is not a spike either."""
     fired = outage_then_recovery(brand, source_failing=False)
-    assert fired
-    assert Incident.objects.filter(brand=brand).count() == 1
+    assert fired == []
+    assert not Incident.objects.exists()
     assert not Signal.objects.filter(kind="source_health").exists()
+
+
+def test_a_firing_signal_explains_itself_and_a_realert_escalates(brand):
+    """Two days of 30 mentions per 5 minutes, then a burst of 90: the signal
+    stores the window's expected and observed counts, the probability and the
+    sentence in both languages; the same burst after the cooldown, with the
+    incident still open, joins it and raises its severity."""
+    start = bucket_start(timezone.now()) - timedelta(days=3)
+    spike = start + timedelta(days=2)
+    steady(brand, start, spike)
+    Rollup.objects.create(brand=brand, bucket=spike, platform="twitter", count=90)
+    steady(brand, spike + BUCKET, spike + timedelta(hours=13))
+    Rollup.objects.create(
+        brand=brand, bucket=spike + timedelta(hours=13), platform="twitter", count=90
+    )
+    fired = brand_detect(brand_id=brand.pk, now=spike + BUCKET + timedelta(minutes=1))
+    assert [s.kind for s in fired] == ["volume"]
+    signal = fired[0]
+    detail = signal.detail
+    assert detail["window_minutes"] == 5 and detail["observed"] == 90
+    assert 20 < detail["expected"] < 40 and detail["probability"] < 1e-6
+    assert detail["surprise_bits"] >= 20 and detail["realert"] is False
+    english = detail["explanation"]["en"]
+    assert english.startswith("90 posts in the last 5 minutes; about "), english
+    assert f"{detail['expected']:.0f} expected at this time on a " in english
+    assert "(a chance of about 1 in " in english
+    chinese = detail["explanation"]["zh-hant"]
+    assert "90 則貼文" in chinese and "星期" in chinese, chinese
+    incident = Incident.objects.get(brand=brand)
+    severity = incident.severity
+    again = brand_detect(brand_id=brand.pk, now=spike + timedelta(hours=13, minutes=6))
+    assert [s.detail["realert"] for s in again] == [True]
+    incident.refresh_from_db()
+    assert Incident.objects.filter(brand=brand).count() == 1
+    assert incident.signals.count() == 2
+    order = ["low", "medium", "high", "critical"]
+    assert order.index(incident.severity) == min(3, order.index(severity) + 1)
 
 
 def item(n, text, **extra):  # type: ignore[no-untyped-def]
@@ -141,14 +181,14 @@ def test_admins_edit_detector_settings_validated_against_the_detector(client, al
     assert client.get(url).status_code == 403
     client.force_login(alice)
     page = client.get(url)
-    assert page.status_code == 200 and "Default: 7.0" in page.content.decode()
-    assert client.post(url, {"volume_threshold": "9", "cooldown_minutes": "60"}).status_code == 302
+    assert page.status_code == 200 and "Default: 15.0" in page.content.decode()
+    assert client.post(url, {"surprise_bits": "24", "cooldown_minutes": "60"}).status_code == 302
     brand.refresh_from_db()
-    assert brand.detector_settings == {"volume_threshold": 9.0, "cooldown_minutes": 60}
-    bad = client.post(url, {"volume_threshold": "-1", "min_volume": "1.5"})
+    assert brand.detector_settings == {"surprise_bits": 24.0, "cooldown_minutes": 60}
+    bad = client.post(url, {"surprise_bits": "-1", "min_excess_mentions": "1.5"})
     assert bad.status_code == 200
     brand.refresh_from_db()
-    assert brand.detector_settings == {"volume_threshold": 9.0, "cooldown_minutes": 60}
+    assert brand.detector_settings == {"surprise_bits": 24.0, "cooldown_minutes": 60}
     # clearing every field goes back to the defaults
     client.post(url, {})
     brand.refresh_from_db()
