@@ -8,8 +8,12 @@ from collections.abc import Iterator
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -21,6 +25,7 @@ from crisisroom.permissions import can_view_incidents, can_work_incidents, is_or
 from monitoring import selectors, services
 from monitoring.forms import BrandForm, LabelForm, MentionFilterForm, check_query_lines
 from monitoring.models import Brand, Mention
+from monitoring.pagination import CursorError, capped_count, decode_cursor, keyset_page
 
 PAGE_SIZE = 50
 EXPORT_FIELDS = (
@@ -60,14 +65,20 @@ def _get_brand_for_user(request: HttpRequest, pk: int | None) -> Brand | None:
 def mentions_explorer(request: HttpRequest) -> HttpResponse:
     require(can_view_incidents(request.user), _("Your account has no organisation role yet."))
     form = MentionFilterForm(request.GET or None)
-    page = Paginator(selectors.mentions_explore(filters=form.filters()), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    try:
+        cursor = decode_cursor(request.GET["cursor"]) if request.GET.get("cursor") else None
+    except CursorError as exc:
+        return HttpResponseBadRequest(str(exc))
+    rows = selectors.mentions_explore(filters=form.filters())
+    count, capped = capped_count(rows)
     query = request.GET.copy()
-    query.pop("page", None)
+    query.pop("cursor", None)
+    query.pop("page", None)  # the old OFFSET pager's parameter, from bookmarks
     context = {
         "form": form,
-        "page": page,
+        "page": keyset_page(rows, cursor=cursor, size=PAGE_SIZE),
+        "count": count,
+        "count_capped": capped,
         "query": query.urlencode(),
         "platforms": selectors.mention_platforms(),
         "can_correct": can_work_incidents(request.user),

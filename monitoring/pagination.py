@@ -1,0 +1,116 @@
+"""Keyset ("cursor") pagination and capped counts for mention listings.
+
+OFFSET paging reads and throws away every row before the page, and an exact
+``COUNT(*)`` reads every row that matches: both grow with the table. A keyset page
+instead starts where the previous one stopped, at the last row's
+(``published_at``, ``id``), and reads its rows straight off an index in that order
+(``Mention.Meta.indexes``). A page is stable under inserts: new mentions arrive at
+the top and never shift the rows of a page already handed out. Counts stop at
+``COUNT_CAP`` ("10,000+").
+
+A cursor is opaque to callers: url-safe base64 of ``<direction><ISO time>|<id>``,
+direction ``o`` (older: the page after this row) or ``n`` (newer: the page before).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+COUNT_CAP = 10_000
+
+
+class CursorError(ValueError):
+    """A cursor that was not made by ``encode_cursor`` (or was cut short)."""
+
+
+@dataclass(frozen=True)
+class Cursor:
+    published_at: datetime
+    pk: int
+    older: bool = True
+
+
+def encode_cursor(published_at: datetime, pk: int, *, older: bool = True) -> str:
+    raw = f"{'o' if older else 'n'}{published_at.isoformat()}|{pk}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(value: str) -> Cursor:
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+        direction, rest = raw[0], raw[1:]
+        moment, _, pk = rest.rpartition("|")
+        published_at = datetime.fromisoformat(moment)
+        if direction not in "on" or published_at.tzinfo is None:
+            raise ValueError(raw)
+        return Cursor(published_at=published_at, pk=int(pk), older=direction == "o")
+    except (binascii.Error, UnicodeDecodeError, ValueError, IndexError) as exc:
+        raise CursorError("That cursor is not valid; start again from the first page.") from exc
+
+
+@dataclass
+class KeysetPage:
+    """One page of rows, newest first, with the cursors to its neighbours."""
+
+    rows: list[Any]
+    next_cursor: str | None  # older rows
+    previous_cursor: str | None  # newer rows
+    is_first: bool
+
+    @property
+    def has_other_pages(self) -> bool:
+        return bool(self.next_cursor or self.previous_cursor)
+
+
+def keyset_page(queryset: QuerySet, *, cursor: Cursor | None, size: int) -> KeysetPage:
+    """``size`` rows of ``queryset`` (any filters; ordered here by -published_at, -pk)
+    after (or, for a "newer" cursor, before) ``cursor``. One query: it reads
+    ``size + 1`` rows to know whether there is a further page."""
+    if cursor is None or cursor.older:
+        rows = queryset
+        if cursor is not None:
+            # "published_at <= t" is the index range; the OR only breaks ties at t.
+            rows = rows.filter(published_at__lte=cursor.published_at).filter(
+                Q(published_at__lt=cursor.published_at) | Q(pk__lt=cursor.pk)
+            )
+        found = list(rows.order_by("-published_at", "-pk")[: size + 1])
+        more = len(found) > size
+        found = found[:size]
+        next_cursor = _cursor_after(found) if more else None
+        previous_cursor = _cursor_before(found) if cursor is not None and found else None
+        return KeysetPage(found, next_cursor, previous_cursor, is_first=cursor is None)
+    rows = queryset.filter(published_at__gte=cursor.published_at).filter(
+        Q(published_at__gt=cursor.published_at) | Q(pk__gt=cursor.pk)
+    )
+    found = list(rows.order_by("published_at", "pk")[: size + 1])
+    more = len(found) > size
+    found = list(reversed(found[:size]))
+    return KeysetPage(
+        found,
+        next_cursor=_cursor_after(found) if found else None,
+        previous_cursor=_cursor_before(found) if more else None,
+        is_first=not more,
+    )
+
+
+def _cursor_after(rows: list[Any]) -> str:
+    last = rows[-1]
+    return encode_cursor(last.published_at, last.pk, older=True)
+
+
+def _cursor_before(rows: list[Any]) -> str:
+    first = rows[0]
+    return encode_cursor(first.published_at, first.pk, older=False)
+
+
+def capped_count(queryset: QuerySet, cap: int = COUNT_CAP) -> tuple[int, bool]:
+    """(count, capped): the exact count up to ``cap``; past it, (cap, True). Reads at
+    most ``cap + 1`` index entries instead of every matching row."""
+    count = queryset.order_by().values("pk")[: cap + 1].count()
+    return (cap, True) if count > cap else (count, False)
