@@ -6,7 +6,8 @@ instead starts where the previous one stopped, at the last row's
 (``published_at``, ``id``), and reads its rows straight off an index in that order
 (``Mention.Meta.indexes``). A page is stable under inserts: new mentions arrive at
 the top and never shift the rows of a page already handed out. Counts stop at
-``COUNT_CAP`` ("10,000+").
+``COUNT_CAP`` ("10,000+") and get a time budget, past which the planner's estimate
+is shown ("about 12,000").
 
 A cursor is opaque to callers: url-safe base64 of ``<direction><ISO time>|<id>``,
 direction ``o`` (older: the page after this row) or ``n`` (newer: the page before).
@@ -16,13 +17,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.db import OperationalError, connection, transaction
 from django.db.models import Q, QuerySet
 
 COUNT_CAP = 10_000
+COUNT_BUDGET_MS = 60
 
 
 class CursorError(ValueError):
@@ -109,8 +113,40 @@ def _cursor_before(rows: list[Any]) -> str:
     return encode_cursor(first.published_at, first.pk, older=False)
 
 
-def capped_count(queryset: QuerySet, cap: int = COUNT_CAP) -> tuple[int, bool]:
-    """(count, capped): the exact count up to ``cap``; past it, (cap, True). Reads at
-    most ``cap + 1`` index entries instead of every matching row."""
-    count = queryset.order_by().values("pk")[: cap + 1].count()
-    return (cap, True) if count > cap else (count, False)
+@dataclass(frozen=True)
+class ListCount:
+    """How many rows a listing has: exact, at least ``value`` (capped), or about
+    ``value`` (the planner's estimate, when even the capped count ran out of time)."""
+
+    value: int
+    kind: str  # "exact" | "capped" | "estimated"
+
+
+def capped_count(queryset: QuerySet, cap: int | None = None) -> ListCount:
+    """The exact count up to ``cap`` (default COUNT_CAP); past it, "cap+". Reads at
+    most ``cap + 1`` index entries instead of every matching row. On PostgreSQL the
+    count gets COUNT_BUDGET_MS: a filter that matches few rows far apart (a rare
+    search word) would otherwise read the whole table to find cap+1 of them; then
+    the planner's estimate is shown instead ("about N")."""
+    cap = COUNT_CAP if cap is None else cap
+    rows = queryset.order_by().values("pk")
+    if connection.vendor != "postgresql":
+        count = rows[: cap + 1].count()
+    else:
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL statement_timeout = {int(COUNT_BUDGET_MS)}")
+                count = rows[: cap + 1].count()
+        except OperationalError:  # canceled by the timeout
+            return ListCount(_estimate(rows), "estimated")
+    return ListCount(cap, "capped") if count > cap else ListCount(count, "exact")
+
+
+def _estimate(rows: QuerySet) -> int:
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])

@@ -70,15 +70,13 @@ def mentions_explorer(request: HttpRequest) -> HttpResponse:
     except CursorError as exc:
         return HttpResponseBadRequest(str(exc))
     rows = selectors.mentions_explore(filters=form.filters())
-    count, capped = capped_count(rows)
     query = request.GET.copy()
     query.pop("cursor", None)
     query.pop("page", None)  # the old OFFSET pager's parameter, from bookmarks
     context = {
         "form": form,
         "page": keyset_page(rows, cursor=cursor, size=PAGE_SIZE),
-        "count": count,
-        "count_capped": capped,
+        "count": capped_count(rows),
         "query": query.urlencode(),
         "platforms": selectors.mention_platforms(),
         "can_correct": can_work_incidents(request.user),
