@@ -6,6 +6,7 @@ from smtplib import SMTPException
 from celery import shared_task
 
 from crisisroom.notifiers import WebhookRejected, WebhookTemporaryError
+from crisisroom.retention import mentions_retention_apply
 from crisisroom.services import alert_send, alerts_escalate, chat_notify
 
 logger = logging.getLogger(__name__)
@@ -48,3 +49,9 @@ def drills_tick_task() -> int:
 
     ids = list(Drill.objects.filter(status=Drill.Status.RUNNING).values_list("pk", flat=True))
     return sum(drill_tick(drill_id=pk) for pk in ids)
+
+
+@shared_task
+def mentions_retention_apply_task() -> int:
+    """Periodic: delete raw mentions past MENTION_RETENTION_DAYS, in batches."""
+    return mentions_retention_apply()
