@@ -209,15 +209,20 @@ def main() -> None:
     deep = first["next_cursor"]
     for _ in range(99):  # the 100th page, walked by cursor as a client would
         deep = api.get("/api/v1/mentions", {"limit": 100, "cursor": deep}).json()["next_cursor"]
-    explorer_deep = client.get("/mentions/").content.decode()
-    cursor = (
-        explorer_deep.split("cursor=", 1)[1].split('"', 1)[0] if "cursor=" in explorer_deep else ""
-    )
+
+    def older(html: str) -> str:
+        return html.split('rel="next"', 1)[0].rsplit("cursor=", 1)[1].split('"', 1)[0]
+
+    cursor = older(client.get("/mentions/").content.decode())
+    deep_page = cursor
+    for _ in range(98):  # the explorer's 100th page, clicking "Older"
+        deep_page = older(client.get("/mentions/", {"cursor": deep_page}).content.decode())
     brand = data["brand"].slug
     pages = {
         "explorer": (client, "/mentions/", {}),
         "explorer, brand": (client, "/mentions/", {"brand": brand}),
         "explorer, next page": (client, "/mentions/", {"cursor": cursor}),
+        "explorer, page 100": (client, "/mentions/", {"cursor": deep_page}),
         "explorer, sentiment": (client, "/mentions/", {"sentiment": "positive"}),
         "explorer, brand + sentiment": (
             client,

@@ -29,6 +29,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
@@ -112,6 +113,7 @@ class Command(BaseCommand):
         get_analyzer("zh").analyze("熱身")
         gc.collect()
         rss_start = peak_rss_mib()
+        backend_start = self._backend_cpu()
         cpu_start = time.process_time()
         load = os.getloadavg()[0]
         totals = {"accepted": 0, "duplicates": 0, "rejected": 0}
@@ -138,6 +140,7 @@ class Command(BaseCommand):
                 done += len(batch)
             elapsed = time.perf_counter() - began
             cpu = time.process_time() - cpu_start
+            backend = self._backend_cpu() - backend_start if backend_start >= 0 else -1.0
             peak = peak_rss_mib()
             copies = {}
             if connection.vendor == "postgresql" and not options["no_copy"]:
@@ -155,8 +158,21 @@ class Command(BaseCommand):
             f"peak RSS {peak:.0f} MiB (after warm-up {rss_start:.0f} MiB, "
             f"growth {peak - rss_start:.0f} MiB)"
         )
+        if backend >= 0:
+            self.stdout.write(
+                f"the database server process used {backend:.1f} CPU s; both together "
+                f"{n / (cpu + backend):,.0f} mentions per CPU second"
+            )
         rate = n / elapsed
         for label, seconds in copies.items():
+            if label.endswith("database CPU"):
+                both = cpu + backend
+                self.stdout.write(
+                    f"{label}: {seconds:.1f} CPU s, {totals['accepted'] / seconds:,.0f} rows per "
+                    f"CPU second; ingest per CPU second (both processes) is "
+                    f"{(n / both) / (totals['accepted'] / seconds):.2f}x of it"
+                )
+                continue
             self.stdout.write(
                 f"{label}: {totals['accepted']:,} rows in {seconds:.1f} s, "
                 f"{totals['accepted'] / seconds:,.0f} rows/s; "
@@ -168,6 +184,20 @@ class Command(BaseCommand):
         totals["accepted"] += result.accepted
         totals["duplicates"] += result.duplicates
         totals["rejected"] += len(result.rejected)
+
+    def _backend_cpu(self) -> float:
+        """CPU seconds of this connection's PostgreSQL process, when it runs on this
+        machine (-1 otherwise): on a shared machine wall time says little."""
+        if connection.vendor != "postgresql":
+            return -1.0
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return -1.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def _copy_baseline(self, run: str, *, measure_fts: bool) -> dict[str, float]:
         """Seconds to COPY the rows ingest stored (read out to a temporary file first,
@@ -199,9 +229,11 @@ class Command(BaseCommand):
                 with transaction.atomic():
                     if drop_fts:
                         cursor.execute(f"DROP INDEX IF EXISTS {FTS_INDEX}")
-                    began = time.perf_counter()
+                    began, backend = time.perf_counter(), self._backend_cpu()
                     raw.copy_expert(target, spool)
                     out[label] = time.perf_counter() - began
+                    if backend >= 0:
+                        out[f"{label}, database CPU"] = self._backend_cpu() - backend
                     # Keep nothing: the ingest rows are the ones the run measured.
                     transaction.set_rollback(True)
         twin.delete()
