@@ -1,10 +1,12 @@
 """The explorer's CSV export at database speed, memory flat.
 
-On PostgreSQL the database writes each CSV line itself (formula-injection escaping
-and CSV quoting as SQL expressions over the explorer's own filtered query) and the
-lines stream from a server-side cursor, EXPORT_CHUNK_ROWS at a time: no model
-object, no Python per cell. Elsewhere (SQLite, embedded mode) Python's csv writer
-does the same job over a chunked iterator.
+On PostgreSQL the database writes the CSV itself: ``COPY (the explorer's own
+filtered query) TO STDOUT WITH (FORMAT csv)``, with the formula-injection escaping
+as SQL over each cell, streamed in chunks of EXPORT_CHUNK_BYTES: no model object,
+no Python per row. (Building each CSV line with SQL string functions instead, read
+through a server-side cursor, measured 44 s of database time for 1M rows against
+5 s for the plain query: quoting belongs to COPY's C code.) Elsewhere (SQLite,
+embedded mode) Python's csv writer does the same job over a chunked iterator.
 
 Under ASGI (Daphne) Django would first collect a synchronous iterator into a list,
 the whole export in memory: ``streaming_chunks`` hands it an asynchronous iterator
@@ -13,14 +15,19 @@ that pulls one chunk at a time from the same generator, on the request's thread.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import queue
+import threading
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC
 
 from asgiref.sync import sync_to_async
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import QuerySet
 
-EXPORT_CHUNK_ROWS = 5000
+EXPORT_CHUNK_ROWS = 5000  # the Python path (SQLite)
+EXPORT_CHUNK_BYTES = 256 * 1024
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 EXPORT_FIELDS = (
     "id",
@@ -68,7 +75,14 @@ class _Echo:
         return value
 
 
+NUMERIC_FIELDS = frozenset(
+    {"id", "author_followers", "amplified_reach", "repost_count", "sentiment_score"}
+)
+
+
 def safe_cell(value: object) -> str:
+    if isinstance(value, int | float):
+        return str(value)
     text = "" if value is None else str(value)
     # A cell starting with = + - @ is a formula to spreadsheet programs: defuse it.
     return "'" + text if text[:1] in FORMULA_STARTS else text
@@ -79,15 +93,12 @@ def _header() -> str:
 
 
 def _sql_cell(column: str) -> str:
-    """SQL for one cell: text, formula-defused, quoted as Python's csv.QUOTE_MINIMAL."""
-    text = f"COALESCE({column}::text, '')"
-    defused = (
-        f"CASE WHEN left({text}, 1) IN ('=', '+', '-', '@', E'\\t', E'\\r') "
-        f"THEN '''' || {text} ELSE {text} END"
-    )
+    """SQL for one text cell, formula-defused (ascii() reads only the first character:
+    the cheapest test measured); COPY's CSV writer quotes it."""
+    quote = "''''"  # SQL for a single quote
     return (
-        f"CASE WHEN {column}::text ~ '[\",\\r\\n]' "
-        f"THEN '\"' || replace({defused}, '\"', '\"\"') || '\"' ELSE {defused} END"
+        f"CASE WHEN ascii({column}) IN (61, 43, 45, 64, 9, 13) "
+        f"THEN {quote} || {column} ELSE {column} END"
     )
 
 
@@ -95,31 +106,98 @@ def _csv_sql(queryset: QuerySet) -> tuple[str, tuple]:
     rows = queryset.values_list(*_COLUMNS)
     inner, params = rows.query.sql_with_params()
     aliases = [f"c{i}" for i in range(len(_COLUMNS))]
-    # Python's isoformat() of a UTC datetime, as the ORM path writes it.
-    aliases_sql = list(aliases)
-    aliases_sql[1] = (
-        "(to_char(c1 AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
-        "CASE WHEN mod(extract(microseconds FROM c1)::int, 1000000) = 0 THEN '' "
-        "ELSE to_char(c1 AT TIME ZONE 'UTC', '.US') END || '+00:00')"
+    # Numbers cannot hold a formula (a negative score is just a number): only the
+    # text columns are defused, here and in the Python path.
+    cells = [
+        alias if name in NUMERIC_FIELDS else _sql_cell(alias)
+        for alias, name in zip(aliases, EXPORT_FIELDS, strict=True)
+    ]
+    # ISO 8601 in UTC with microseconds, as the Python path writes it: one to_char.
+    cells[1] = "to_char(c1 AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"')"
+    columns = ", ".join(
+        f'{cell} AS "{name}"' for cell, name in zip(cells, EXPORT_FIELDS, strict=True)
     )
-    line = " || ',' || ".join(_sql_cell(c) for c in aliases_sql)
-    sql = f"SELECT {line} || E'\\r\\n' FROM ({inner}) AS r({', '.join(aliases)})"
-    return sql, params
+    return f"SELECT {columns} FROM ({inner}) AS r({', '.join(aliases)})", params
+
+
+class _Cancelled(Exception):
+    pass
+
+
+class _Spool:
+    """COPY's output, in pieces of about EXPORT_CHUNK_BYTES, into a bounded queue."""
+
+    def __init__(self, out: queue.Queue, cancelled: threading.Event) -> None:
+        self.out, self.cancelled = out, cancelled
+        self.buffer: list[bytes] = []
+        self.size = 0
+
+    def write(self, data: bytes | memoryview) -> int:
+        if self.cancelled.is_set():
+            raise _Cancelled  # aborts the COPY: the reader went away
+        self.buffer.append(bytes(data))
+        self.size += len(data)
+        if self.size >= EXPORT_CHUNK_BYTES:
+            self.flush()
+        return len(data)
+
+    def flush(self) -> None:
+        if not self.buffer:
+            return
+        chunk = b"".join(self.buffer)
+        self.buffer, self.size = [], 0
+        while not self.cancelled.is_set():
+            try:
+                self.out.put(chunk, timeout=0.5)
+                return
+            except queue.Full:
+                continue
 
 
 def mentions_csv(queryset: QuerySet) -> Iterator[bytes]:
     """The rows of ``queryset`` (the explorer's filters and order) as CSV, in chunks."""
-    yield _header().encode()
     if connection.vendor != "postgresql":
+        yield _header().encode()
         yield from _python_rows(queryset)
         return
     sql, params = _csv_sql(queryset)
-    # A named cursor needs a transaction (or WITH HOLD, which would have PostgreSQL
-    # build the whole result before the first row): held only while streaming.
-    with transaction.atomic(), connection.chunked_cursor() as cursor:
-        cursor.execute(sql, params)
-        while chunk := cursor.fetchmany(EXPORT_CHUNK_ROWS):
-            yield "".join(line for (line,) in chunk).encode()
+    connection.ensure_connection()
+    raw = connection.connection
+    with raw.cursor() as cursor:
+        copy = cursor.mogrify(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER)", params)
+    # COPY writes the CSV in C at the database's speed. It runs on a helper thread
+    # (a psycopg2 connection may be used from another thread; this one waits) that
+    # hands its output over through a small bounded queue: memory stays flat.
+    out: queue.Queue = queue.Queue(maxsize=4)
+    cancelled = threading.Event()
+    done = object()
+
+    def produce() -> None:
+        spool = _Spool(out, cancelled)
+        try:
+            with raw.cursor() as cursor:
+                cursor.copy_expert(copy.decode(), spool)
+            spool.flush()
+        except _Cancelled:
+            pass
+        except Exception as exc:  # handed to the reader, raised there
+            out.put(exc)
+        finally:
+            out.put(done)
+
+    worker = threading.Thread(target=produce, name="csv-export", daemon=True)
+    worker.start()
+    try:
+        while (item := out.get()) is not done:
+            if isinstance(item, Exception):
+                raise item
+            yield item
+    finally:
+        cancelled.set()
+        while worker.is_alive():  # the COPY stops before the connection is used again
+            with contextlib.suppress(queue.Empty):
+                out.get(timeout=0.1)
+        worker.join()
 
 
 def _python_rows(queryset: QuerySet) -> Iterator[bytes]:
@@ -127,7 +205,7 @@ def _python_rows(queryset: QuerySet) -> Iterator[bytes]:
     lines = []
     for row in queryset.values_list(*_COLUMNS).iterator(chunk_size=EXPORT_CHUNK_ROWS):
         cells = list(row)
-        cells[1] = cells[1].isoformat()
+        cells[1] = cells[1].astimezone(UTC).isoformat(timespec="microseconds")
         lines.append(writer.writerow([safe_cell(v) for v in cells]))
         if len(lines) == EXPORT_CHUNK_ROWS:
             yield "".join(lines).encode()

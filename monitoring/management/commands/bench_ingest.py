@@ -165,6 +165,8 @@ class Command(BaseCommand):
             )
         rate = n / elapsed
         for label, seconds in copies.items():
+            if seconds <= 0:  # below the clock's resolution (a tiny run)
+                continue
             if label.endswith("database CPU"):
                 both = cpu + backend
                 self.stdout.write(
