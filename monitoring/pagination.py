@@ -133,13 +133,45 @@ def capped_count(queryset: QuerySet, cap: int | None = None) -> ListCount:
     if connection.vendor != "postgresql":
         count = rows[: cap + 1].count()
     else:
-        try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(f"SET LOCAL statement_timeout = {int(COUNT_BUDGET_MS)}")
-                count = rows[: cap + 1].count()
-        except OperationalError:  # canceled by the timeout
+        count = _count_within_budget(rows, cap)
+        if count is None:
             return ListCount(_estimate(rows), "estimated")
     return ListCount(cap, "capped") if count > cap else ListCount(count, "exact")
+
+
+def _count_within_budget(rows: QuerySet, cap: int) -> int | None:
+    """The capped count under statement_timeout = COUNT_BUDGET_MS; None if cancelled.
+    Only the count runs under the budget: the setting is put back right after it
+    (inside a transaction, a savepoint undoes it if the count is cancelled)."""
+    budget = f"{int(COUNT_BUDGET_MS)}ms"
+    if connection.in_atomic_block:
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SET LOCAL statement_timeout = %s", [budget])
+                count = rows[: cap + 1].count()
+                _reset_timeout(cursor)
+                return count
+        except OperationalError:
+            return None
+    with connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = %s", [budget])
+        try:
+            return rows[: cap + 1].count()
+        except OperationalError:
+            return None
+        finally:
+            _reset_timeout(cursor)
+
+
+def _reset_timeout(cursor) -> None:  # type: ignore[no-untyped-def]
+    # RESET itself runs under the budget: on a machine that busy, try again.
+    for attempt in range(3):
+        try:
+            cursor.execute("RESET statement_timeout")
+            return
+        except OperationalError:
+            if attempt == 2:
+                raise
 
 
 def _estimate(rows: QuerySet) -> int:

@@ -153,5 +153,22 @@ def test_a_count_out_of_time_shows_the_planners_estimate(charlie, brand, monkeyp
     count = pagination.capped_count(slow)
     assert count.kind == "estimated"
     assert count.value >= 1
-    # The transaction the test runs in is still usable after the cancelled count.
+    # The transaction the test runs in is still usable after the cancelled count,
+    # and without the budget: a slow query afterwards is not cancelled.
     assert Mention.objects.count() == 7
+    assert slow.count() == 7
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_budget_is_reset_too(brand, monkeypatch):
+    from django.db import connection
+
+    mentions_ingest(items=items(range(1, 4)))
+    monkeypatch.setattr(pagination, "COUNT_BUDGET_MS", 1)
+    slow = Mention.objects.extra(where=["pg_sleep(0.01) IS NOT NULL"])  # noqa: S610
+    assert not connection.in_atomic_block
+    assert pagination.capped_count(slow).kind == "estimated"
+    assert slow.count() == 3
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == "0"
