@@ -29,6 +29,7 @@ from crisisroom.services import incidents as incidents_services
 from crisisroom.services import users
 from monitoring.ingest import ItemError, mentions_ingest, parse_timestamp
 from monitoring.models import Mention
+from monitoring.pagination import CursorError, decode_cursor, keyset_page
 from monitoring.services import brand_get_or_create
 
 
@@ -145,8 +146,15 @@ def mentions(request: HttpRequest) -> JsonResponse:
         if sentiment not in {"negative", "neutral", "positive"}:
             raise ApiError(400, "sentiment must be negative, neutral or positive.")
         queryset = queryset.filter(sentiment_label=sentiment)
-    rows = [mention_json(m) for m in queryset.order_by("-published_at", "-pk")[: _limit(request)]]
-    return JsonResponse({"mentions": rows, "count": len(rows)})
+    try:
+        cursor = decode_cursor(request.GET["cursor"]) if request.GET.get("cursor") else None
+    except CursorError as exc:
+        raise ApiError(400, str(exc)) from exc
+    # Keyset pages (an extension of the contract): ?cursor=<next_cursor> reads the
+    # next older page off the (published_at, id) indexes, stable under inserts.
+    page = keyset_page(queryset, cursor=cursor, size=_limit(request))
+    rows = [mention_json(m) for m in page.rows]
+    return JsonResponse({"mentions": rows, "count": len(rows), "next_cursor": page.next_cursor})
 
 
 def _mentions_post(request: HttpRequest) -> JsonResponse:

@@ -108,11 +108,18 @@ def _users_by_id(ids: set[int]) -> dict[int, User]:
     return {user.pk: user for user in User.objects.filter(pk__in=ids)}
 
 
+SEND_CONCURRENCY = 100  # sockets written per slice before the loop serves others
+
+
 class _Ticker:
     """One per event loop: every FLUSH_INTERVAL, ONE query re-checks the users of
     every socket with something to send, then each of those sockets flushes. A
     crowded room costs one permission query a tick, not one per socket; and the
-    sockets flush the same events together, so they share renders."""
+    sockets flush the same events together, so they share renders and the encoded
+    JSON frames (one encoding per batch of events, language and time zone; see
+    CoalescingConsumer.frames). The sends go out concurrently in slices, and the
+    loop is handed back between slices, so a room of 1,000 sockets never holds the
+    event loop that also serves the API for a whole tick."""
 
     def __init__(self) -> None:
         self.waiting: set[CoalescingConsumer] = set()
@@ -128,11 +135,26 @@ class _Ticker:
             started = time.monotonic()
             batch, self.waiting = self.waiting, set()
             users = await _users_by_id({consumer.user_id for consumer in batch})
+            encoded: dict[tuple, list[str]] = {}
+            ready: list[tuple[CoalescingConsumer, list[str]]] = []
             for consumer in batch:
                 try:
-                    await consumer.flush(users.get(consumer.user_id))
+                    frames = await consumer.frames(users.get(consumer.user_id), encoded)
                 except Exception:  # one broken socket must not stall the room
                     logger.exception("war room flush failed")
+                    continue
+                if frames:
+                    ready.append((consumer, frames))
+            for start in range(0, len(ready), SEND_CONCURRENCY):
+                chunk = ready[start : start + SEND_CONCURRENCY]
+                results = await asyncio.gather(
+                    *(consumer.send_frames(frames) for consumer, frames in chunk),
+                    return_exceptions=True,
+                )
+                for result in results:
+                    if isinstance(result, BaseException):
+                        logger.error("war room send failed", exc_info=result)
+                await asyncio.sleep(0)
             await asyncio.sleep(max(0.0, FLUSH_INTERVAL - (time.monotonic() - started)))
 
 
@@ -164,14 +186,35 @@ class CoalescingConsumer(AsyncJsonWebsocketConsumer):
         _ticker().want(self)
 
     async def flush(self, user: User | None) -> None:
+        await self.send_frames(await self.frames(user, {}))
+
+    async def frames(self, user: User | None, encoded: dict[tuple, list[str]]) -> list[str]:
+        """This socket's pending events as JSON text frames, after the permission
+        re-check. ``encoded`` is shared by the sockets of one tick: sockets with the
+        same events, language and time zone get the same frames, rendered and
+        encoded once."""
         batch, self.pending = self.pending, []
         if not batch:
-            return
+            return []
         if not can_view_incidents(user):
             await self.close(code=CLOSE_FORBIDDEN)
-            return
-        for payload in await self.render_batch(batch, user):
-            await self.send_json(payload)
+            return []
+        ids = tuple(p.get("event_id") for p in batch)
+        key: tuple | None = None
+        if all(ids):
+            # A chat message is marked for the people it mentions: per user then.
+            who = user.pk if any(p["type"] == "chat.new" for p in batch) else 0
+            key = (type(self).__name__, ids, user.language or "", user.time_zone, who)
+            if key in encoded:
+                return encoded[key]
+        frames = [await self.encode_json(p) for p in await self.render_batch(batch, user)]
+        if key is not None:
+            encoded[key] = frames
+        return frames
+
+    async def send_frames(self, frames: list[str]) -> None:
+        for frame in frames:
+            await self.send(text_data=frame)
 
     async def render_batch(self, batch: list[dict[str, Any]], user: User) -> list[dict[str, Any]]:
         raise NotImplementedError

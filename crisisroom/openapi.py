@@ -158,11 +158,44 @@ OPENAPI: dict[str, Any] = {
             },
             "get": {
                 "summary": "List mentions, newest first.",
+                "description": "Pages by keyset: pass the answer's next_cursor as "
+                "?cursor= (with the same filters) for the next older page. Pages are "
+                "stable while mentions arrive; next_cursor is null on the last page.",
                 "parameters": [
                     {"name": n, "in": "query", "schema": {"type": "string"}}
-                    for n in ("brand", "since", "until", "sentiment", "limit")
+                    for n in ("brand", "since", "until", "sentiment")
+                ]
+                + [
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
+                    },
+                    {
+                        "name": "cursor",
+                        "in": "query",
+                        "description": "next_cursor from the previous page (opaque).",
+                        "schema": {"type": "string"},
+                    },
                 ],
-                "responses": {"200": _json({"type": "object"}, "Mentions."), **ERRORS},
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["mentions", "count", "next_cursor"],
+                            "properties": {
+                                "mentions": {"type": "array", "items": {"type": "object"}},
+                                "count": {
+                                    "type": "integer",
+                                    "description": "Mentions on this page.",
+                                },
+                                "next_cursor": {"type": ["string", "null"]},
+                            },
+                        },
+                        "Mentions.",
+                    ),
+                    **ERRORS,
+                },
             },
         },
         "/incidents": {

@@ -177,7 +177,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "crisisroom.tasks.alerts_escalate_task",
         "schedule": float(envint("ESCALATE_CHECK_SECONDS", 60)),
     },
+    "prune-old-mentions": {
+        "task": "crisisroom.tasks.mentions_retention_apply_task",
+        "schedule": float(envint("MENTION_RETENTION_CHECK_SECONDS", 3600)),
+    },
 }
+# Raw mentions older than this many days are deleted (0: never), in batches, keeping
+# rollups, incidents and every incident's mentions (crisisroom/retention.py).
+MENTION_RETENTION_DAYS = envint("MENTION_RETENTION_DAYS", 0)
+MENTION_RETENTION_BATCH = envint("MENTION_RETENTION_BATCH", 5000)
+MENTION_RETENTION_MAX_BATCHES = envint("MENTION_RETENTION_MAX_BATCHES", 200)
 EMBEDDED_SCHEDULER = envbool("CRISISROOM_EMBEDDED_SCHEDULER", EMBEDDED)
 
 # --- Auth and security --------------------------------------------------------

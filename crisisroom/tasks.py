@@ -8,6 +8,7 @@ from celery import shared_task
 from crisisroom.drills import drill_tick
 from crisisroom.models import Drill
 from crisisroom.notifiers import WebhookRejected, WebhookTemporaryError
+from crisisroom.retention import mentions_retention_apply
 from crisisroom.services.alerts import alert_send, alerts_escalate
 from crisisroom.services.chat import chat_notify
 
@@ -48,3 +49,9 @@ def drills_tick_task() -> int:
     """Periodic: every running drill delivers what has come due."""
     ids = list(Drill.objects.filter(status=Drill.Status.RUNNING).values_list("pk", flat=True))
     return sum(drill_tick(drill_id=pk) for pk in ids)
+
+
+@shared_task
+def mentions_retention_apply_task() -> int:
+    """Periodic: delete raw mentions past MENTION_RETENTION_DAYS, in batches."""
+    return mentions_retention_apply()

@@ -228,7 +228,15 @@ class Mention(models.Model):
             )
         ]
         indexes = [
-            models.Index(fields=["brand", "-published_at"]),
+            # Listings page by keyset on (published_at, id), newest first (see
+            # monitoring/pagination.py): one index per order the explorer and the API
+            # use, so a page reads its 50 rows off the index instead of sorting the table.
+            models.Index(fields=["-published_at", "-id"], name="mention_newest_idx"),
+            models.Index(fields=["brand", "-published_at", "-id"], name="mention_brand_newest_idx"),
+            models.Index(
+                fields=["brand", "sentiment_label", "-published_at", "-id"],
+                name="mention_brand_sentiment_idx",
+            ),
             # Partial indexes: most rows have no text key / competitor / original.
             models.Index(
                 fields=["text_key", "published_at"],

@@ -3,13 +3,15 @@ and the brand settings admins edit (brands, watch terms, trigger phrases)."""
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterator
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.core.handlers.asgi import ASGIRequest
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -24,29 +26,12 @@ from crisisroom.platform.permissions import (
     require,
 )
 from monitoring import selectors, services
+from monitoring.exports import mentions_csv, streaming_chunks
 from monitoring.forms import BrandForm, LabelForm, MentionFilterForm, check_query_lines
 from monitoring.models import Brand, Mention
+from monitoring.pagination import CursorError, capped_count, decode_cursor, keyset_page
 
 PAGE_SIZE = 50
-EXPORT_FIELDS = (
-    "id",
-    "published_at",
-    "brand",
-    "competitor_of",
-    "platform",
-    "source",
-    "external_id",
-    "author",
-    "author_followers",
-    "amplified_reach",
-    "repost_count",
-    "lang",
-    "sentiment_label",
-    "sentiment_score",
-    "triggers",
-    "url",
-    "text",
-)
 
 
 def _get_mention_for_user(request: HttpRequest, pk: int) -> Mention:
@@ -65,14 +50,18 @@ def _get_brand_for_user(request: HttpRequest, pk: int | None) -> Brand | None:
 def mentions_explorer(request: HttpRequest) -> HttpResponse:
     require(can_view_incidents(request.user), _("Your account has no organisation role yet."))
     form = MentionFilterForm(request.GET or None)
-    page = Paginator(selectors.mentions_explore(filters=form.filters()), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    try:
+        cursor = decode_cursor(request.GET["cursor"]) if request.GET.get("cursor") else None
+    except CursorError as exc:
+        return HttpResponseBadRequest(str(exc))
+    rows = selectors.mentions_explore(filters=form.filters())
     query = request.GET.copy()
-    query.pop("page", None)
+    query.pop("cursor", None)
+    query.pop("page", None)  # the old OFFSET pager's parameter, from bookmarks
     context = {
         "form": form,
-        "page": page,
+        "page": keyset_page(rows, cursor=cursor, size=PAGE_SIZE),
+        "count": capped_count(rows),
         "query": query.urlencode(),
         "platforms": selectors.mention_platforms(),
         "can_correct": can_work_incidents(request.user),
@@ -84,55 +73,17 @@ def mentions_explorer(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _safe_cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    # A cell starting with = + - @ is a formula to spreadsheet programs: defuse it.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def _csv_rows(rows: Iterator[Mention]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow(EXPORT_FIELDS)
-    for m in rows:
-        yield writer.writerow(
-            [
-                _safe_cell(v)
-                for v in (
-                    m.pk,
-                    m.published_at.isoformat(),
-                    m.brand.slug if m.brand else "",
-                    m.competitor_of.slug if m.competitor_of else "",
-                    m.platform,
-                    m.source.key,
-                    m.external_id,
-                    m.author,
-                    m.author_followers,
-                    m.amplified_reach,
-                    m.repost_count,
-                    m.lang,
-                    m.sentiment_label,
-                    m.sentiment_score,
-                    m.triggers,
-                    m.url,
-                    m.text,
-                )
-            ]
-        )
-
-
 @login_required
 @require_GET
 def mentions_export(request: HttpRequest) -> StreamingHttpResponse:
     """The explorer's current filter as CSV, streamed (any number of rows)."""
     require(can_view_incidents(request.user), _("Your account has no organisation role yet."))
     form = MentionFilterForm(request.GET or None)
-    rows = selectors.mentions_explore(filters=form.filters()).iterator(chunk_size=2000)
-    response = StreamingHttpResponse(_csv_rows(rows), content_type="text/csv; charset=utf-8")
+    chunks = mentions_csv(selectors.mentions_explore(filters=form.filters()))
+    response = StreamingHttpResponse(
+        streaming_chunks(chunks, asynchronous=isinstance(request, ASGIRequest)),
+        content_type="text/csv; charset=utf-8",
+    )
     response["Content-Disposition"] = 'attachment; filename="mentions.csv"'
     return response
 

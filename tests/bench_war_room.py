@@ -3,7 +3,14 @@ through the HTTP API at a steady rate. Reports p50/p95/max latency from the comm
 (the event's sent_at, stamped right after the ingest transaction commits) to client
 receipt, events lost, and the server's memory.
 
-    python tests/bench_war_room.py [--clients 200] [--rate 100] [--seconds 30] [--json]
+    python tests/bench_war_room.py [--clients 200] [--rate 100] [--seconds 30]
+                                   [--servers 1] [--json]
+
+--servers N starts N Daphne processes sharing PostgreSQL and Redis (as several
+processes or hosts behind one address would): sockets are spread over them round
+robin and the poster sends to them in turn, so every delivery to a socket on another
+process crosses the Redis channel layer. "achieved_rate_per_s" is what the poster
+got accepted; when the servers starve the API, it falls below the requested rate.
 
 Services mode: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/crisisroom_bench,
 created if missing) and REDIS_URL (default redis://127.0.0.1:6379/6). Starts its own
@@ -117,9 +124,15 @@ async def client(
 
 
 def poster(
-    base: str, token: str, rate: int, seconds: float, sent: list[str], stop: threading.Event
+    bases: list[str],
+    token: str,
+    rate: int,
+    seconds: float,
+    sent: list[str],
+    stop: threading.Event,
 ) -> None:
-    """Ten requests a second, rate/10 mentions each, for the given time."""
+    """Ten requests a second, rate/10 mentions each, for the given time, to each
+    server in turn."""
     per_request = max(1, rate // 10)
     start = time.monotonic()
     tick = 0
@@ -138,7 +151,7 @@ def poster(
                 }
             )
         request = urllib.request.Request(
-            f"{base}/api/v1/mentions",
+            f"{bases[tick % len(bases)]}/api/v1/mentions",
             data=json.dumps(items).encode(),
             method="POST",
             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
@@ -153,71 +166,79 @@ def poster(
 async def run(args: argparse.Namespace, incident_id: int, token: str, sessions: list[str]) -> dict:
     from tests.conftest import free_port
 
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
+    ports = [free_port() for _ in range(args.servers)]
+    bases = [f"http://127.0.0.1:{port}" for port in ports]
+    base = bases[0]
     queue = f"bench-{uuid.uuid4().hex[:6]}"
     env = {**os.environ, "CELERY_QUEUE": queue, "SITE_URL": base}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "crisisroom.asgi:application",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    servers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "daphne",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "crisisroom.asgi:application",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for port in ports
+    ]
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=2)
-                break
-            except OSError:
-                await asyncio.sleep(0.3)
-        ws_url = f"ws://127.0.0.1:{port}/ws/incidents/{incident_id}/"
+        for url in bases:
+            for _ in range(100):
+                try:
+                    urllib.request.urlopen(f"{url}/healthz", timeout=2)
+                    break
+                except OSError:
+                    await asyncio.sleep(0.3)
+        ws_urls = [f"ws://127.0.0.1:{port}/ws/incidents/{incident_id}/" for port in ports]
         done = asyncio.Event()
         connected: list[int] = []
         per_client = [([], set()) for _ in sessions]
         tasks = []
-        for session, (lat, seen) in zip(sessions, per_client, strict=True):
+        for n, (session, (lat, seen)) in enumerate(zip(sessions, per_client, strict=True)):
             ready = asyncio.Event()
+            ws_url = ws_urls[n % len(ws_urls)]
             tasks.append(
                 asyncio.create_task(
                     client(ws_url, base, session, lat, seen, ready, done, connected)
                 )
             )
             await asyncio.wait_for(ready.wait(), timeout=60)
-        memory = [rss_mb(server.pid)]
+        memory = [sum(rss_mb(server.pid) for server in servers)]
         sent: list[str] = []
         stop = threading.Event()
         thread = threading.Thread(
-            target=poster, args=(base, token, args.rate, args.seconds, sent, stop)
+            target=poster, args=(bases, token, args.rate, args.seconds, sent, stop)
         )
         thread.start()
         while thread.is_alive():
             await asyncio.sleep(1)
-            memory.append(rss_mb(server.pid))
+            memory.append(sum(rss_mb(server.pid) for server in servers))
         # Let the last pushes arrive (bounded).
         deadline = time.monotonic() + 15
         expected = set(sent)
         while time.monotonic() < deadline and any(not expected <= seen for _, seen in per_client):
             await asyncio.sleep(0.2)
-        memory.append(rss_mb(server.pid))
+        memory.append(sum(rss_mb(server.pid) for server in servers))
         done.set()
         await asyncio.gather(*tasks, return_exceptions=True)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:  # open sockets can hold Daphne's graceful stop
-            server.kill()
-            server.wait()
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:  # open sockets can hold Daphne's graceful stop
+                server.kill()
+                server.wait()
         import redis
 
         redis.Redis.from_url(os.environ["REDIS_URL"]).delete(queue)
@@ -227,7 +248,9 @@ async def run(args: argparse.Namespace, incident_id: int, token: str, sessions: 
     return {
         "clients": args.clients,
         "connected": len(connected),
+        "servers": args.servers,
         "rate_per_s": args.rate,
+        "achieved_rate_per_s": round(len(sent) / args.seconds, 1),
         "seconds": args.seconds,
         "mentions_sent": len(sent),
         "deliveries": len(latencies),
@@ -235,7 +258,7 @@ async def run(args: argparse.Namespace, incident_id: int, token: str, sessions: 
         "p50_ms": round(q[49] * 1000, 1),
         "p95_ms": round(q[94] * 1000, 1),
         "max_ms": round(latencies[-1] * 1000, 1) if latencies else None,
-        "server_rss_mb": {
+        "server_rss_mb": {  # all servers together
             "start": round(memory[0], 1),
             "peak": round(max(memory), 1),
             "end": round(memory[-1], 1),
@@ -252,6 +275,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--rate", type=int, default=100, help="mentions per second through the API")
     parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--servers", type=int, default=1, help="Daphne processes")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/crisisroom_bench")
