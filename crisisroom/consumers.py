@@ -24,6 +24,7 @@ from django.utils import timezone, translation
 
 from crisisroom import events, services
 from crisisroom.choices import IncidentStatus, Severity
+from crisisroom.layer_watch import LayerWatchMixin
 from crisisroom.models import Incident, User
 from crisisroom.permissions import can_view_incidents
 
@@ -125,12 +126,21 @@ class _Ticker:
         while self.waiting:
             started = time.monotonic()
             batch, self.waiting = self.waiting, set()
-            users = await _users_by_id({consumer.user_id for consumer in batch})
+            try:
+                users = await _users_by_id({consumer.user_id for consumer in batch})
+            except Exception:  # the database is down: these events are lost here
+                logger.exception("war room: cannot load users; sockets will resync")
+                users = None
             for consumer in batch:
                 try:
+                    if users is None:
+                        consumer.pending = []
+                        consumer.missed_events()
+                        continue
                     await consumer.flush(users.get(consumer.user_id))
                 except Exception:  # one broken socket must not stall the room
                     logger.exception("war room flush failed")
+                    consumer.missed_events()
             await asyncio.sleep(max(0.0, FLUSH_INTERVAL - (time.monotonic() - started)))
 
 
@@ -147,7 +157,7 @@ def _ticker() -> _Ticker:
     return ticker
 
 
-class CoalescingConsumer(AsyncJsonWebsocketConsumer):
+class CoalescingConsumer(LayerWatchMixin, AsyncJsonWebsocketConsumer):
     """Collects group events and pushes them at most every FLUSH_INTERVAL, after
     re-checking that the user may still see them."""
 
@@ -183,6 +193,7 @@ class CoalescingConsumer(AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         self.pending = []
+        self.watch_stop()
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
@@ -245,7 +256,8 @@ class IncidentConsumer(CoalescingConsumer):
         self.group = f"incident-{self.incident_id}"
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        await self.send_json({"type": "hello", "incident": self.incident_id})
+        await self.send_json({"type": "hello", "incident": self.incident_id, **self.watch_hello()})
+        await self.watch_start()
         await database_sync_to_async(services.presence_join)(
             incident_id=self.incident_id, user=user, channel_name=self.channel_name
         )

@@ -16,9 +16,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from crisisroom import events
+from crisisroom.aftercommit import on_commit_soft
 from crisisroom.choices import (
     ACTIVE_STATUSES,
-    AlertStatus,
     IncidentStatus,
     OrgRole,
     Severity,
@@ -473,8 +473,8 @@ def alerts_queue(*, incident: Incident, reason: str) -> list[Alert]:
         )
         if created:
             alerts.append(alert)
-    for alert in alerts:
-        transaction.on_commit(lambda pk=alert.pk: alert_send_task.delay(pk))
+    for alert in alerts:  # the row is due now: if this queueing fails, the sweep sends it
+        on_commit_soft(lambda pk=alert.pk: alert_send_task.delay(pk), what="queue an alert")
     return alerts
 
 
@@ -534,63 +534,9 @@ def alerts_escalate(*, now: datetime | None = None) -> list[Alert]:
                 message=_("Not acknowledged after %(minutes)s minutes: paging %(user)s")
                 % {"minutes": settings.ALERT_ESCALATE_AFTER_MINUTES, "user": user.get_username()},
             )
-            transaction.on_commit(lambda pk=alert.pk: alert_send_task.delay(pk))
+            on_commit_soft(lambda pk=alert.pk: alert_send_task.delay(pk), what="queue an alert")
             queued.append(alert)
     return queued
-
-
-def alert_send(*, alert_id: int) -> bool:
-    """Send one alert (email or team webhook); a sent alert is never sent again.
-
-    Returns True when sent now. A failure is recorded on the alert (shown on the
-    incident's alerts page), logged, and re-raised so the task can retry it."""
-    from crisisroom.notifiers import WebhookError, notifier_for
-
-    with transaction.atomic():
-        alert = (
-            Alert.objects.select_for_update(of=("self",))
-            .select_related("incident__brand", "recipient", "webhook")
-            .filter(pk=alert_id)
-            .first()
-        )
-        if alert is None:
-            logger.info("alert %s is gone; skipping", alert_id)
-            return False
-        if alert.status == AlertStatus.SENT:
-            return False
-        alert.attempts += 1
-        alert.save(update_fields=["attempts"])
-    try:
-        if alert.webhook_id is not None:
-            with translation.override(settings.LANGUAGE_CODE):
-                summary = alert_summary(incident=alert.incident)
-            notifier_for(alert.webhook.kind, alert.webhook.url).send(summary)
-        else:
-            _alert_email(alert).send()
-    except (OSError, WebhookError) as exc:
-        logger.warning("alert %s (attempt %s) failed: %s", alert.pk, alert.attempts, exc)
-        with transaction.atomic():
-            Alert.objects.filter(pk=alert.pk).update(
-                status=AlertStatus.FAILED, error=str(exc)[:1000]
-            )
-            if alert.attempts == 1:  # once on the timeline; the alerts page has every try
-                timeline_add(
-                    incident=alert.incident,
-                    kind=TimelineKind.ALERT,
-                    message=_("Alert to %(to)s failed (%(error)s); retrying")
-                    % {"to": _alert_target(alert), "error": str(exc)[:200]},
-                )
-        raise
-    with transaction.atomic():
-        Alert.objects.filter(pk=alert.pk).update(
-            status=AlertStatus.SENT, sent_at=timezone.now(), error=""
-        )
-        timeline_add(
-            incident=alert.incident,
-            kind=TimelineKind.ALERT,
-            message=_("Alert sent to %(to)s") % {"to": _alert_target(alert)},
-        )
-    return True
 
 
 def _alert_target(alert: Alert) -> str:
@@ -752,7 +698,7 @@ def chat_post(*, incident: Incident, author: User, body: str) -> ChatMessage:
     if mentioned:
         from crisisroom.tasks import chat_notify_task
 
-        transaction.on_commit(lambda: chat_notify_task.delay(message.pk))
+        on_commit_soft(lambda: chat_notify_task.delay(message.pk), what="queue chat emails")
     return message
 
 

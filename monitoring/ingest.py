@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from crisisroom.aftercommit import run_soft
 from monitoring.choices import SentimentLabel, SourceKind, TermKind
 from monitoring.language import detect_language
 from monitoring.matching import (
@@ -857,5 +858,13 @@ def _after_commit(mention_ids: list[int], brand_ids: set[int]) -> None:
     from crisisroom.services import mentions_push_to_war_rooms
     from monitoring.tasks import brands_detect_queue
 
-    mentions_push_to_war_rooms(mention_ids=mention_ids, brand_ids=brand_ids)
-    brands_detect_queue(brand_ids)
+    # The batch is committed: neither step may turn the caller's answer into an
+    # error. A lost push is caught up by the war room's resync, lost detection by
+    # the periodic detect-all-brands run.
+    run_soft(
+        mentions_push_to_war_rooms,
+        mention_ids=mention_ids,
+        brand_ids=brand_ids,
+        what="push mentions to war rooms",
+    )
+    run_soft(brands_detect_queue, brand_ids, what="queue detection")

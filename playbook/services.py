@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crisisroom import events
+from crisisroom.aftercommit import on_commit_soft
 from crisisroom.choices import TimelineKind
 from crisisroom.models import CrisisRole, Incident, IncidentMember, User
 from crisisroom.permissions import can_view_incidents, require
@@ -237,7 +238,7 @@ def team_member_add(
     if not existed and user.email:
         from playbook.tasks import member_notify_task
 
-        transaction.on_commit(lambda: member_notify_task.delay(member.pk))
+        on_commit_soft(lambda: member_notify_task.delay(member.pk), what="queue a team email")
     return member
 
 
@@ -734,7 +735,9 @@ def statement_publish(
 def _queue_retry(publication_id: int) -> None:
     from playbook.tasks import publication_retry_task
 
-    transaction.on_commit(lambda: publication_retry_task.delay(publication_id))
+    on_commit_soft(
+        lambda: publication_retry_task.delay(publication_id), what="queue a publish retry"
+    )
 
 
 def _mark_published(statement: Statement, by: User | None, publications: list[Publication]) -> None:
