@@ -33,6 +33,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from email.utils import make_msgid, parseaddr
 
@@ -65,7 +66,9 @@ def _message_id(alert: Alert) -> str:
     return make_msgid(idstring=f"alert-{alert.pk}", domain=domain)
 
 
-def alert_claim(*, alert_id: int | None = None, now: datetime | None = None) -> Alert | None:
+def alert_claim(
+    *, alert_id: int | None = None, now: datetime | None = None, skip: Iterable[int] = ()
+) -> Alert | None:
     """Take one alert to send: the given one (if it is pending or failed and not given
     up), else the oldest due one. Returns it in "sending", or None."""
     now = now or timezone.now()
@@ -76,7 +79,11 @@ def alert_claim(*, alert_id: int | None = None, now: datetime | None = None) -> 
         if alert_id is not None:
             rows = rows.filter(pk=alert_id)
         else:
-            rows = rows.filter(next_attempt_at__lte=now).order_by("next_attempt_at", "pk")
+            rows = (
+                rows.filter(next_attempt_at__lte=now)
+                .exclude(pk__in=list(skip))
+                .order_by("next_attempt_at", "pk")
+            )
         alert = rows.first()
         if alert is None:
             return None
@@ -92,7 +99,7 @@ def alert_claim(*, alert_id: int | None = None, now: datetime | None = None) -> 
     return Alert.objects.select_related("incident__brand", "recipient", "webhook").get(pk=alert.pk)
 
 
-def alert_deliver(*, alert: Alert) -> bool:
+def alert_deliver(*, alert: Alert, now: datetime | None = None) -> bool:
     """Send a claimed ("sending") alert and record what happened. True when sent."""
     try:
         if alert.webhook_id is not None:
@@ -105,15 +112,15 @@ def alert_deliver(*, alert: Alert) -> bool:
             message.send()
     except WebhookRejected as exc:
         logger.warning("webhook refused alert %s; not retrying: %s", alert.pk, exc)
-        _record_failure(alert, exc, retry=False)
+        _record_failure(alert, exc, retry=False, now=now)
         return False
     except (OSError, WebhookError) as exc:  # SMTPException is an OSError
         logger.warning("alert %s (attempt %s) failed: %s", alert.pk, alert.attempts, exc)
-        _record_failure(alert, exc, retry=True)
+        _record_failure(alert, exc, retry=True, now=now)
         return False
     except Exception as exc:  # a bug must not leave the row "sending" until it is stale
         logger.exception("alert %s (attempt %s) failed", alert.pk, alert.attempts)
-        _record_failure(alert, exc, retry=True)
+        _record_failure(alert, exc, retry=True, now=now)
         return False
     with transaction.atomic():
         Alert.objects.filter(pk=alert.pk, status=AlertStatus.SENDING).update(
@@ -136,8 +143,10 @@ def alert_send(*, alert_id: int) -> bool:
     return alert_deliver(alert=alert)
 
 
-def _record_failure(alert: Alert, exc: BaseException, *, retry: bool) -> None:
-    now = timezone.now()
+def _record_failure(
+    alert: Alert, exc: BaseException, *, retry: bool, now: datetime | None = None
+) -> None:
+    now = now or timezone.now()
     give_up = not retry or now - alert.created_at >= timedelta(
         seconds=settings.ALERT_RETRY_FOR_SECONDS
     )
@@ -275,9 +284,11 @@ def alerts_sweep(*, now: datetime | None = None) -> int:
     alerts_recover_stale(now=now)
     deadline = time.monotonic() + settings.ALERT_SWEEP_BUDGET_SECONDS
     sent = 0
+    tried: set[int] = set()  # one try per alert per sweep, whatever its back-off
     while time.monotonic() < deadline:
-        alert = alert_claim(now=now)
+        alert = alert_claim(now=now, skip=tried)
         if alert is None:
             break
-        sent += alert_deliver(alert=alert)
+        tried.add(alert.pk)
+        sent += alert_deliver(alert=alert, now=now)
     return sent
