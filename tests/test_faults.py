@@ -23,6 +23,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -118,60 +119,53 @@ class SmtpSink:
 
 
 class Postgres:
-    """A throwaway PostgreSQL 15 cluster (initdb + pg_ctl) on a spare port."""
+    """A throwaway PostgreSQL 15 cluster (initdb + pg_ctl) on a spare port. The server
+    refuses to run as root: as root, it runs as the system's postgres user, in a
+    directory of its own."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self) -> None:
         self.port = free_port()
-        self.data = workdir / "pgdata"
-        self.log = workdir / "postgres.log"
+        self.root = Path(tempfile.mkdtemp(prefix="crisisroom-faults-pg-"))
+        self.data = self.root / "data"
+        self.log = self.root / "postgres.log"
+        self.as_owner: list[str] = []
+        if os.geteuid() == 0:
+            shutil.chown(self.root, user="postgres", group="postgres")
+            self.as_owner = ["runuser", "-u", "postgres", "--"]
 
     @property
     def url(self) -> str:
         return f"postgres://postgres@127.0.0.1:{self.port}/crisisroom"
 
+    def _run(self, *command: str) -> None:
+        subprocess.run([*self.as_owner, *command], check=True, stdout=subprocess.DEVNULL)
+
     def _ctl(self, *args: str) -> None:
-        subprocess.run(
-            [str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), *args],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+        self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), *args)
 
     def create(self) -> None:
-        subprocess.run(
-            [str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust"],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+        self._run(str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust")
         self.start()
-        subprocess.run(
-            [
-                str(PG_BIN / "createdb"),
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "-U",
-                "postgres",
-                "crisisroom",
-            ],
-            check=True,
-        )
+        self._run(
+            str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
+            "crisisroom",
+        )  # fmt: skip
 
     def start(self) -> None:
-        self._ctl(
-            "-o", f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1", "-w", "start"
-        )
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._ctl("-o", options, "-w", "start")
 
     def stop(self) -> None:
         self._ctl("-m", "immediate", "-w", "stop")
 
     def destroy(self) -> None:
         subprocess.run(
-            [str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"],
+            [*self.as_owner, str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate",
+             "stop"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-        )
-        shutil.rmtree(self.data, ignore_errors=True)
+        )  # fmt: skip
+        shutil.rmtree(self.root, ignore_errors=True)
 
 
 # --- the application's processes ------------------------------------------------------
@@ -542,7 +536,7 @@ def own_postgres_stack(redis_server, smtp, tmp_path) -> Iterator[tuple[Services,
     """Daphne, a worker and beat on a PostgreSQL cluster of this test's own."""
     if not (PG_BIN / "initdb").exists():
         pytest.skip("the PostgreSQL 15 server binaries are not installed here")
-    postgres = Postgres(tmp_path)
+    postgres = Postgres()
     postgres.create()
     port = free_port()
     env = services_env(database_url=postgres.url, redis=redis_server, smtp=smtp, web_port=port)
