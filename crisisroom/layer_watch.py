@@ -6,12 +6,14 @@ database fails while a batch is rendered. Each consumer therefore runs a watch:
 every WAR_ROOM_HEARTBEAT_SECONDS it sends a ping to its own channel *through the
 channel layer* and waits for it to come back.
 
-- A ping that comes back proves the layer works end to end for this socket; the
-  page gets ``{"type": "heartbeat"}``.
-- A ping that fails or does not come back marks the socket as having missed
-  events (no heartbeat is sent, so the page sees the silence too).
-- The first good round after that sends ``{"type": "resync"}`` (once the database
-  answers as well): the page reloads its live part, exactly as a fresh load shows it.
+- A ping that comes back (and a database that answers: checked once per interval
+  per process, not per socket) proves the socket's events can flow; the page gets
+  ``{"type": "heartbeat"}``.
+- A ping that fails or does not come back, or a database that does not answer,
+  marks the socket as having missed events (no heartbeat is sent, so the page sees
+  the silence too and says it is offline).
+- The first good round after that sends ``{"type": "resync"}``: the page reloads
+  its live part, exactly as a fresh load shows it.
 
 The page (static/js/app.js) also resyncs by itself when no heartbeat came for
 WAR_ROOM_HEARTBEAT_MISSED_SECONDS and reconnects when the silence goes on, so a
@@ -24,6 +26,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import time
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -41,6 +44,20 @@ def _database_answers() -> bool:
     except Exception:
         return False
     return True
+
+
+_database_state = {"checked": 0.0, "ok": True}
+
+
+async def database_answers(max_age: float) -> bool:
+    """Whether the database answers, asked at most once per ``max_age`` per process
+    (sockets checking meanwhile get the last answer)."""
+    now = time.monotonic()
+    if now - _database_state["checked"] < max_age:
+        return bool(_database_state["ok"])
+    _database_state["checked"] = now
+    _database_state["ok"] = await _database_answers()
+    return bool(_database_state["ok"])
 
 
 class LayerWatchMixin:
@@ -96,11 +113,12 @@ class LayerWatchMixin:
         interval = float(settings.WAR_ROOM_HEARTBEAT_SECONDS)
         while True:
             await asyncio.sleep(interval)
-            if not await self._round_trip(timeout=interval):
+            layer_ok = await self._round_trip(timeout=interval)
+            if not (layer_ok and await database_answers(max_age=interval)):
                 self._missed = True
                 continue
             with contextlib.suppress(Exception):  # a closed socket ends with disconnect
-                if self._missed and await _database_answers():
+                if self._missed:
                     self._missed = False
                     await self.send_json({"type": "resync"})  # type: ignore[attr-defined]
                 await self.send_json({"type": "heartbeat"})  # type: ignore[attr-defined]

@@ -203,3 +203,49 @@ def test_the_alerts_page_shows_the_next_attempt_and_the_message_id(alice, smtp_d
     assert "Failed" in page and "Next attempt" in page
     assert alert.message_id.replace("<", "&lt;").replace(">", "&gt;") in page
     assert timezone.localtime(alert.next_attempt_at).strftime("%Y-%m-%d %H:%M:%S") in page
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("language", ["en", "zh-hant"])
+def test_the_alerts_page_reads_at_desktop_and_phone_width(
+    live_server, alice, bob, smtp_down, language, tmp_path, monkeypatch
+):
+    from playwright.sync_api import sync_playwright
+
+    from tests import chromium
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    alice.language = language
+    alice.save(update_fields=["language"])
+    smtp_down.ALERT_FAILOVER_AFTER_ATTEMPTS = 1
+    OnCallEntry.objects.create(user=alice, position=0)
+    OnCallEntry.objects.create(user=bob, position=1)
+    incident = open_incident("Acme: Volume spike")  # alice's email fails, bob is paged
+    Alert.objects.filter(recipient=bob).update(
+        status=AlertStatus.UNCONFIRMED, error="The worker stopped while handing this email"
+    )
+    words = {"en": ("Failed", "Next attempt"), "zh-hant": ("失敗", "下次嘗試")}[language]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium.EXECUTABLE, args=chromium.ARGS)
+        for width in (1400, 390):
+            page = browser.new_page(viewport={"width": width, "height": 800})
+            page.goto(f"{live_server.url}/accounts/login/")
+            page.fill("#id_username", "alice")
+            page.fill("#id_password", "pw-alice")
+            page.click("button[type=submit].primary")
+            page.wait_for_url(f"{live_server.url}/")
+            page.goto(f"{live_server.url}/incidents/{incident.pk}/alerts/")
+            table = page.locator("table")
+            assert words[0] in table.inner_text()  # the status, in the reader's language
+            # Each cell names its column (the header at desktop width, a label on a phone).
+            assert page.locator(f'td[data-label="{words[1]}"]').count() == 2
+            assert "Message-ID" in table.inner_text()
+            assert page.locator("tr.alert-unconfirmed").count() == 1
+            page.screenshot(path=str(tmp_path / f"alerts-{language}-{width}.png"), full_page=True)
+            # Nothing is cut off: no sideways scrolling, every cell inside the window.
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+            for cell in page.locator("tr.alert-failed td").all():
+                box = cell.bounding_box()
+                assert box is not None and box["x"] + box["width"] <= width + 1
+            page.close()
+        browser.close()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -326,6 +327,16 @@ def api(base: str, token: str, method: str, path: str, body: Any = None, **heade
         return exc.code, dict(exc.headers), json.loads(exc.read())
 
 
+# How long the mail server stays down in the first test (the issue's case is 300 s:
+# FAULTS_SMTP_DOWN_SECONDS=300 make test PYTEST_ARGS=tests/test_faults.py).
+SMTP_DOWN_SECONDS = int(os.environ.get("FAULTS_SMTP_DOWN_SECONDS", "45"))
+
+
+def figure(what: str, seconds: float) -> None:
+    """A measured figure, printed for the README (run with -s to see them)."""
+    print(f"\nFAULTS {what}: {seconds:.1f} s", flush=True)
+
+
 def now_iso() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
@@ -337,7 +348,7 @@ def alert_of(incident_id: int) -> Alert:
 # --- an alert always reaches a person -------------------------------------------------
 
 
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(200 + SMTP_DOWN_SECONDS)
 def test_an_alert_raised_while_smtp_is_down_is_sent_exactly_once_when_it_returns(
     stack, smtp, alice
 ):
@@ -346,16 +357,20 @@ def test_an_alert_raised_while_smtp_is_down_is_sent_exactly_once_when_it_returns
         stack.base_url, token, "POST", "/api/v1/incidents", {"title": "Outage", "brand": "acme"}
     )
     assert status == 201, body
+    down_since = time.monotonic()
     # The mail server stays down well past the old task's whole retry budget (~30 s).
     wait_until(lambda: alert_of(body["id"]).attempts >= 4, 60, "several failed tries")
-    time.sleep(30)
+    time.sleep(max(0.0, SMTP_DOWN_SECONDS - (time.monotonic() - down_since)))
     alert = alert_of(body["id"])
     assert alert.status in (AlertStatus.FAILED, AlertStatus.SENDING)
     assert alert.next_attempt_at is not None, "never given up while within 24 h"
     tries_while_down = alert.attempts
+    figure(f"SMTP down, {tries_while_down} tries", time.monotonic() - down_since)
     smtp.start()
+    up = time.monotonic()
     messages = smtp.inbox.wait_for(1, timeout=60)
     assert len(messages) == 1, stack.tail()
+    figure("SMTP back -> the one email", time.monotonic() - up)
     time.sleep(8)  # several more sweeps: nothing is sent again
     assert len(smtp.inbox.messages) == 1
     alert = alert_of(body["id"])
@@ -383,6 +398,7 @@ def test_a_worker_killed_during_the_retry_wait_sends_exactly_one_email_after_res
     stack.start("worker")
     smtp.inbox.wait_for(1, timeout=120)
     assert time.monotonic() - restarted < 120
+    figure("worker restarted (incl. its start-up) -> the one email", time.monotonic() - restarted)
     time.sleep(8)
     assert len(smtp.inbox.messages) == 1
     assert alert_of(body["id"]).status == AlertStatus.SENT
@@ -395,16 +411,20 @@ def test_an_incident_raised_while_redis_is_down_is_stored_and_its_alert_sent_aft
     smtp.start()
     token = api_token_create(user=alice)
     redis_server.stop()
+    started = time.monotonic()
     status, _, body = api(
         stack.base_url, token, "POST", "/api/v1/incidents", {"title": "Breach", "brand": "acme"}
     )
+    figure("POST /api/v1/incidents with Redis down", time.monotonic() - started)
     assert status == 201, body  # the database committed: the answer says so
     assert Incident.objects.filter(pk=body["id"], title="Breach").exists()
     assert alert_of(body["id"]).status == AlertStatus.PENDING
     time.sleep(3)
     assert smtp.inbox.messages == []
     redis_server.start()  # empty: the queued send is gone for good
+    up = time.monotonic()
     smtp.inbox.wait_for(1, timeout=90)
+    figure("Redis back -> the alert email", time.monotonic() - up)
     time.sleep(6)
     assert len(smtp.inbox.messages) == 1, stack.tail()
     assert alert_of(body["id"]).status == AlertStatus.SENT
@@ -433,16 +453,20 @@ def test_mentions_posted_while_redis_is_down_get_the_true_counts_and_are_detecte
     wait_until(lambda: DetectorState.objects.filter(brand=brand).exists(), 30, "a first detection")
     DetectorState.objects.filter(brand=brand).delete()
     redis_server.stop()
+    started = time.monotonic()
     status, _, body = api(stack.base_url, token, "POST", "/api/v1/mentions", items)
+    figure("POST /api/v1/mentions (45 items) with Redis down", time.monotonic() - started)
     assert status == 200, body
     stored = Mention.objects.filter(source__key="faults").count()
     assert (body["accepted"], body["duplicates"], stored) == (40, 5, 40)
     time.sleep(4)
     assert not DetectorState.objects.filter(brand=brand).exists()  # nothing ran meanwhile
     redis_server.start()
+    up = time.monotonic()
     wait_until(
         lambda: DetectorState.objects.filter(brand=brand).exists(), 90, "detection after Redis"
     )
+    figure("Redis back -> detection ran", time.monotonic() - up)
 
 
 # --- the war room never silently misses events --------------------------------------
@@ -518,8 +542,10 @@ def test_the_war_room_catches_up_after_a_redis_outage(stack, redis_server, alice
         expect(page.locator("#connection-banner")).to_be_visible(timeout=15000)
         time.sleep(3)
         redis_server.start()
+        up = time.monotonic()
         # Heartbeats come back through the layer: the page resyncs and is live again.
-        expect(live).not_to_have_class(__import__("re").compile(r"\boffline\b"), timeout=60000)
+        expect(live).not_to_have_class(re.compile(r"\boffline\b"), timeout=60000)
+        figure("Redis back -> war room live again", time.monotonic() - up)
         expect(page.locator("#feed-items")).to_contain_text("during report 3", timeout=15000)
         status, _, body = api(
             stack.base_url, token, "POST", "/api/v1/mentions", mentions_batch("after", 2)
@@ -594,7 +620,11 @@ def test_a_database_outage_answers_json_503_and_the_war_room_catches_up(
         page.evaluate("window.__notReloaded = true")
 
         postgres.stop()
-        # Nothing can be stored: the API says so in JSON, with when to retry.
+        down = time.monotonic()
+        # The page notices (no heartbeat while the database does not answer) ...
+        expect(page.locator("#connection-banner")).to_be_visible(timeout=20000)
+        figure("database down -> the page says so", time.monotonic() - down)
+        # ... and nothing can be stored: the API says so in JSON, with when to retry.
         for method, path, body in (
             ("POST", "/api/v1/mentions", mentions_batch("during", 3)),
             ("GET", "/api/v1/incidents", None),
@@ -612,9 +642,11 @@ def test_a_database_outage_answers_json_503_and_the_war_room_catches_up(
             "the API after the database returned",
         )  # fmt: skip
         assert body["accepted"] == 3
+        up = time.monotonic()
         expect(page.locator("#feed-items")).to_contain_text("during report 2", timeout=30000)
+        figure("database back, batch stored -> on the page", time.monotonic() - up)
         expect(live).to_have_attribute("data-connected", "true", timeout=30000)
-        expect(live).not_to_have_class(__import__("re").compile(r"\boffline\b"), timeout=30000)
+        expect(live).not_to_have_class(re.compile(r"\boffline\b"), timeout=30000)
         assert page.evaluate("window.__notReloaded") is True
         page.wait_for_timeout(1500)
         assert_equals_a_fresh_load(page, room)
