@@ -94,6 +94,11 @@
         }
       }
       if (m.type === "resync") resync();
+      // An event pushed while a resync is in flight may be wiped by its swap (the
+      // answer was rendered before the event): fetch once more after it.
+      if (resyncing && ["hello", "heartbeat", "pong", "resync", "presence"].indexOf(m.type) < 0) {
+        resyncAgain = true;
+      }
     });
     setInterval(function () {
       if (!missedMs || room.dataset.connected !== "true") return;
@@ -139,7 +144,19 @@
         document.title = "● " + document.title.replace(/^● /, "");
       }
     });
+    // A push that lands just after a resync already showed its event: keep one.
+    function dedupe(list) {
+      if (!list) return;
+      var seen = {};
+      Array.prototype.slice.call(list.children).forEach(function (item) {
+        if (!item.id) return;
+        if (seen[item.id]) { item.remove(); return; }
+        seen[item.id] = true;
+      });
+    }
     room.addEventListener("htmx:wsAfterMessage", function () {
+      dedupe(document.getElementById("timeline"));
+      dedupe(document.getElementById("chat"));
       var list = feed();
       if (!list) return;
       tidyFeed(list);
