@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from crisisroom import selectors
 from crisisroom.choices import IncidentStatus, Severity
+from crisisroom.idempotency import idempotent
 from crisisroom.models import Incident
 from crisisroom.openapi import OPENAPI
 from crisisroom.platform.permissions import (
@@ -232,6 +233,7 @@ def incidents(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"incidents": rows, "count": len(rows)})
 
 
+@idempotent
 def _incident_post(request: HttpRequest) -> JsonResponse:
     body = read_json(request)
     if not isinstance(body, dict):

@@ -44,6 +44,12 @@ class TimelineKind(models.TextChoices):
 
 
 class AlertStatus(models.TextChoices):
+    """pending → sending → sent, or → failed (tried again at next_attempt_at; no
+    next attempt means given up). An email whose worker died mid-send is
+    "unconfirmed": it is not sent again (see crisisroom/services/alert_delivery.py)."""
+
     PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
+    UNCONFIRMED = "unconfirmed", _("Not confirmed")

@@ -24,6 +24,7 @@ from django.utils import timezone, translation
 
 from crisisroom import events, views
 from crisisroom.choices import IncidentStatus, Severity
+from crisisroom.layer_watch import LayerWatchMixin
 from crisisroom.models import Incident, User
 from crisisroom.platform.permissions import can_view_incidents
 from crisisroom.platform.timezones import zone_named
@@ -134,7 +135,15 @@ class _Ticker:
         while self.waiting:
             started = time.monotonic()
             batch, self.waiting = self.waiting, set()
-            users = await _users_by_id({consumer.user_id for consumer in batch})
+            try:
+                users = await _users_by_id({consumer.user_id for consumer in batch})
+            except Exception:  # the database is down: these events are lost here
+                logger.exception("war room: cannot load users; sockets will resync")
+                for consumer in batch:
+                    consumer.pending = []
+                    consumer.missed_events()
+                await asyncio.sleep(FLUSH_INTERVAL)
+                continue
             encoded: dict[tuple, list[str]] = {}
             ready: list[tuple[CoalescingConsumer, list[str]]] = []
             for consumer in batch:
@@ -142,6 +151,7 @@ class _Ticker:
                     frames = await consumer.frames(users.get(consumer.user_id), encoded)
                 except Exception:  # one broken socket must not stall the room
                     logger.exception("war room flush failed")
+                    consumer.missed_events()
                     continue
                 if frames:
                     ready.append((consumer, frames))
@@ -171,7 +181,7 @@ def _ticker() -> _Ticker:
     return ticker
 
 
-class CoalescingConsumer(AsyncJsonWebsocketConsumer):
+class CoalescingConsumer(LayerWatchMixin, AsyncJsonWebsocketConsumer):
     """Collects group events and pushes them at most every FLUSH_INTERVAL, after
     re-checking that the user may still see them."""
 
@@ -228,6 +238,7 @@ class CoalescingConsumer(AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         self.pending = []
+        self.watch_stop()
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
@@ -285,7 +296,8 @@ class IncidentConsumer(CoalescingConsumer):
         self.group = f"incident-{self.incident_id}"
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        await self.send_json({"type": "hello", "incident": self.incident_id})
+        await self.send_json({"type": "hello", "incident": self.incident_id, **self.watch_hello()})
+        await self.watch_start()
         await database_sync_to_async(chat.presence_join)(
             incident_id=self.incident_id, user=user, channel_name=self.channel_name
         )

@@ -220,7 +220,10 @@ class Webhook(models.Model):
 
 class Alert(models.Model):
     """One alert to one person (email) or one team webhook for one incident and one
-    reason ("opened", "signal-<id>", "escalation-<level>"); sent at most once."""
+    reason ("opened", "signal-<id>", "escalation-<level>", "failover-<id>").
+
+    The row is the truth about delivery (crisisroom/services/alert_delivery.py): the sweep
+    claims due rows (next_attempt_at in the past) and retries with back-off."""
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="alerts")
     recipient = models.ForeignKey(
@@ -244,9 +247,18 @@ class Alert(models.Model):
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # When the sweep may try (again); null once sent or given up.
+    next_attempt_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
+    # When a worker took it ("sending"); a stale claim means that worker died.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    # The email's Message-ID, recorded before it is handed to the mail server.
+    message_id = models.CharField(max_length=255, blank=True)
+    # When the next person was paged because this alert kept failing.
+    escalated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="alert_due_idx")]
         constraints = [
             models.UniqueConstraint(
                 fields=["incident", "recipient", "reason"],
@@ -336,3 +348,27 @@ class Drill(models.Model):
 
     def __str__(self) -> str:
         return f"drill {self.scenario} ×{self.speed:g} ({self.status})"
+
+
+class IdempotencyKey(models.Model):
+    """The first answer to a write sent with an ``Idempotency-Key`` header, kept per
+    API token for IDEMPOTENCY_KEY_HOURS so a retry gets it back and changes nothing
+    (crisisroom/idempotency.py)."""
+
+    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="idempotency_keys")
+    key = models.CharField(max_length=255)
+    # What was asked (method, path and a hash of the body): a key reused for another
+    # request is refused rather than answered with the wrong stored response.
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    body = models.BinaryField()
+    content_type = models.CharField(max_length=100, default="application/json")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["token", "key"], name="uniq_idempotency_key_per_token")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.status_code})"

@@ -17,6 +17,32 @@ ERRORS = {
     "400": _json(_ref("Error"), "The request is malformed; the message says how."),
     "401": _json(_ref("Error"), "No token or an invalid token."),
     "403": _json(_ref("Error"), "The token's user may not do this."),
+    "500": _json(_ref("Error"), "An unexpected error (logged); still JSON."),
+    "503": {
+        **_json(_ref("Error"), "The database or the queue (Redis) is briefly unavailable."),
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds to wait before retrying.",
+                "schema": {"type": "integer"},
+            }
+        },
+    },
+}
+
+# Writes that create accept an Idempotency-Key (crisisroom/idempotency.py).
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Any unique string (say a UUID) per intended write. The same key from "
+    "the same token within 24 hours returns the first answer (with the header "
+    "Idempotent-Replayed: true) and does nothing again, so a timed-out request can "
+    "be retried safely. The same key with a different request is refused with 422. "
+    "Answers of 500 and above are not kept.",
+    "schema": {"type": "string", "maxLength": 255},
+}
+IDEMPOTENT_RESPONSES = {
+    "422": _json(_ref("Error"), "This Idempotency-Key was used for a different request.")
 }
 
 _ID_PARAM = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
@@ -28,6 +54,7 @@ OPENAPI: dict[str, Any] = {
     "security": [{"bearer": []}],
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "parameters": {"IdempotencyKey": IDEMPOTENCY_KEY},
         "schemas": {
             "Error": {
                 "type": "object",
@@ -206,6 +233,7 @@ OPENAPI: dict[str, Any] = {
             },
             "post": {
                 "summary": "Raise an incident by hand.",
+                "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}],
                 "requestBody": {
                     "required": True,
                     "content": {
@@ -223,7 +251,11 @@ OPENAPI: dict[str, Any] = {
                         }
                     },
                 },
-                "responses": {"201": _json(_ref("Incident"), "The new incident."), **ERRORS},
+                "responses": {
+                    "201": _json(_ref("Incident"), "The new incident."),
+                    **IDEMPOTENT_RESPONSES,
+                    **ERRORS,
+                },
             },
         },
         "/incidents/{id}": {

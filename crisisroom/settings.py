@@ -66,6 +66,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every /api/v1 failure below it (a database outage in any layer too)
+    # is answered as JSON.
+    "crisisroom.platform.api_errors.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "crisisroom.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -153,6 +156,15 @@ CELERY_TASK_ALWAYS_EAGER = EMBEDDED
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", "crisisroom")
 CELERY_TASK_ACKS_LATE = False
+# A publish while Redis is down fails within seconds (the caller logs it and a sweep
+# recovers the work) instead of holding a request.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 1,
+}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 3}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -180,6 +192,16 @@ CELERY_BEAT_SCHEDULE = {
     "prune-old-mentions": {
         "task": "crisisroom.tasks.mentions_retention_apply_task",
         "schedule": float(envint("MENTION_RETENTION_CHECK_SECONDS", 3600)),
+    },
+    # The alert rows are the truth: this sends what is due and retries what failed
+    # (crisisroom/services/alert_delivery.py), whatever happened to the queued task.
+    "sweep-alerts": {
+        "task": "crisisroom.tasks.alerts_sweep_task",
+        "schedule": float(envint("ALERT_SWEEP_SECONDS", 60)),
+    },
+    "purge-idempotency-keys": {
+        "task": "crisisroom.tasks.idempotency_keys_purge_task",
+        "schedule": 3600.0,
     },
 }
 # Raw mentions older than this many days are deleted (0: never), in batches, keeping
@@ -279,6 +301,28 @@ ALERT_ESCALATE_AFTER_MINUTES = envint("ALERT_ESCALATE_AFTER_MINUTES", 15)
 # The one-click acknowledge link in alert emails stops working after this long.
 ALERT_ACK_LINK_MAX_AGE_MINUTES = envint("ALERT_ACK_LINK_MAX_AGE_MINUTES", 24 * 60)
 WEBHOOK_TIMEOUT_SECONDS = envint("WEBHOOK_TIMEOUT_SECONDS", 10)
+# Durable alerts (crisisroom/services/alert_delivery.py): a failed try waits
+# ALERT_RETRY_BASE_SECONDS, doubling up to ALERT_RETRY_MAX_SECONDS, and tries go on
+# for ALERT_RETRY_FOR_SECONDS (24 h) before the alert is given up. After
+# ALERT_FAILOVER_AFTER_ATTEMPTS failed tries of an email the next person is paged.
+ALERT_RETRY_BASE_SECONDS = envint("ALERT_RETRY_BASE_SECONDS", 30)
+ALERT_RETRY_MAX_SECONDS = envint("ALERT_RETRY_MAX_SECONDS", 15 * 60)
+ALERT_RETRY_FOR_SECONDS = envint("ALERT_RETRY_FOR_SECONDS", 24 * 3600)
+ALERT_FAILOVER_AFTER_ATTEMPTS = envint("ALERT_FAILOVER_AFTER_ATTEMPTS", 3)
+# A "sending" claim older than this means its worker died mid-send.
+ALERT_SENDING_STALE_SECONDS = envint("ALERT_SENDING_STALE_SECONDS", 10 * 60)
+# One sweep stops claiming after this long (the next one goes on).
+ALERT_SWEEP_BUDGET_SECONDS = envint("ALERT_SWEEP_BUDGET_SECONDS", 45)
+# Idempotency-Key answers are kept this long per API token.
+IDEMPOTENCY_KEY_HOURS = envint("IDEMPOTENCY_KEY_HOURS", 24)
+# /api/v1 answers 503 with this Retry-After when the database or broker is down.
+API_RETRY_AFTER_SECONDS = envint("API_RETRY_AFTER_SECONDS", 5)
+# War room: the server pings its socket through the channel layer this often; a
+# ping that does not come back marks the layer down, and when one does again the
+# page is told to resync. The page resyncs itself when no heartbeat came for
+# WAR_ROOM_HEARTBEAT_MISSED_SECONDS.
+WAR_ROOM_HEARTBEAT_SECONDS = envint("WAR_ROOM_HEARTBEAT_SECONDS", 5)
+WAR_ROOM_HEARTBEAT_MISSED_SECONDS = envint("WAR_ROOM_HEARTBEAT_MISSED_SECONDS", 15)
 
 LOGGING = {
     "version": 1,

@@ -6,29 +6,35 @@ from smtplib import SMTPException
 from celery import shared_task
 
 from crisisroom.drills import drill_tick
+from crisisroom.idempotency import idempotency_keys_purge
 from crisisroom.models import Drill
-from crisisroom.notifiers import WebhookRejected, WebhookTemporaryError
 from crisisroom.retention import mentions_retention_apply
-from crisisroom.services.alerts import alert_send, alerts_escalate
+from crisisroom.services.alert_delivery import alert_send, alerts_sweep
+from crisisroom.services.alerts import alerts_escalate
 from crisisroom.services.chat import chat_notify
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(
-    autoretry_for=(SMTPException, OSError, WebhookTemporaryError),
-    retry_backoff=True,
-    retry_jitter=True,
-    max_retries=5,
-)
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def alert_send_task(alert_id: int) -> bool:
-    """Idempotent: a sent alert is never sent again. A refused webhook is not retried
-    (the failure stays on the alert for the incident's alerts page)."""
-    try:
-        return alert_send(alert_id=alert_id)
-    except WebhookRejected:
-        logger.warning("webhook refused alert %s; not retrying", alert_id)
-        return False
+    """The first try right after commit. Idempotent: the row is claimed before
+    sending, so a redelivered message finds it sent (or sending) and does nothing.
+    No Celery retries: a failure is recorded on the row with its next attempt, and
+    alerts_sweep_task does the retries (they survive a worker or broker restart)."""
+    return alert_send(alert_id=alert_id)
+
+
+@shared_task(acks_late=True)
+def alerts_sweep_task() -> int:
+    """Periodic (every minute): send every due alert, settle stale claims."""
+    return alerts_sweep()
+
+
+@shared_task
+def idempotency_keys_purge_task() -> int:
+    """Periodic: forget Idempotency-Key answers older than IDEMPOTENCY_KEY_HOURS."""
+    return idempotency_keys_purge()
 
 
 @shared_task

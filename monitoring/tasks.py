@@ -41,7 +41,12 @@ def brands_detect_queue(brand_ids: Iterable[int]) -> int:
     queued = 0
     for brand_id in sorted(set(brand_ids)):
         if cache.add(_detect_queued_key(brand_id), 1, timeout=DETECT_QUEUED_SECONDS):
-            brand_detect_task.delay(brand_id)
+            try:
+                brand_detect_task.delay(brand_id)
+            except Exception:
+                # Not queued: drop the marker so the next batch or round queues it.
+                cache.delete(_detect_queued_key(brand_id))
+                raise
             queued += 1
     return queued
 

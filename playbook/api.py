@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, JsonResponse
 
 from crisisroom import selectors as incident_selectors
 from crisisroom.api import ApiError, api_view, read_json
+from crisisroom.idempotency import idempotent
 from crisisroom.models import User
 from crisisroom.platform.permissions import require
 from playbook import selectors
@@ -70,6 +71,7 @@ def incident_members(request: HttpRequest, pk: int) -> JsonResponse:
 
 
 @api_view("POST")
+@idempotent
 @_translate_errors
 def incident_statements(request: HttpRequest, pk: int) -> JsonResponse:
     incident = incident_selectors.incident_get_for_user(user=request.user, pk=pk)
@@ -116,6 +118,7 @@ def statement_detail(request: HttpRequest, pk: int) -> JsonResponse:
 
 
 @api_view("POST")
+@idempotent
 @_translate_errors
 def statement_submit(request: HttpRequest, pk: int) -> JsonResponse:
     statement = _get_statement_for_user(request, pk)
@@ -124,6 +127,7 @@ def statement_submit(request: HttpRequest, pk: int) -> JsonResponse:
 
 
 @api_view("POST")
+@idempotent
 @_translate_errors
 def statement_approve(request: HttpRequest, pk: int) -> JsonResponse:
     statement = _get_statement_for_user(request, pk)
@@ -136,6 +140,7 @@ def statement_approve(request: HttpRequest, pk: int) -> JsonResponse:
 
 
 @api_view("POST")
+@idempotent
 @_translate_errors
 def statement_reject(request: HttpRequest, pk: int) -> JsonResponse:
     statement = _get_statement_for_user(request, pk)
@@ -148,6 +153,7 @@ def statement_reject(request: HttpRequest, pk: int) -> JsonResponse:
 
 
 @api_view("POST")
+@idempotent
 @_translate_errors
 def statement_publish(request: HttpRequest, pk: int) -> JsonResponse:
     statement = _get_statement_for_user(request, pk)

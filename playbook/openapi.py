@@ -67,6 +67,9 @@ SCHEMAS: dict[str, Any] = {
 }
 
 _statement = _json(_ref("Statement"), "The statement after the transition.")
+# Defined in crisisroom/openapi.py's components: the same key returns the first answer.
+IDEMPOTENCY_KEY = {"$ref": "#/components/parameters/IdempotencyKey"}
+REUSED_KEY = {"422": _json(ERR, "This Idempotency-Key was used for a different request.")}
 
 PATHS: dict[str, Any] = {
     "/incidents/{id}/members": {
@@ -86,7 +89,7 @@ PATHS: dict[str, Any] = {
     "/incidents/{id}/statements": {
         "post": {
             "summary": "Draft a statement for the incident.",
-            "parameters": [ID],
+            "parameters": [ID, IDEMPOTENCY_KEY],
             "requestBody": _body(
                 {
                     "type": "object",
@@ -98,7 +101,11 @@ PATHS: dict[str, Any] = {
                     },
                 }
             ),
-            "responses": {"201": _json(_ref("Statement"), "The new draft."), **RESPONSES},
+            "responses": {
+                "201": _json(_ref("Statement"), "The new draft."),
+                **RESPONSES,
+                **REUSED_KEY,
+            },
         }
     },
     "/statements/{id}": {
@@ -127,22 +134,22 @@ PATHS: dict[str, Any] = {
     "/statements/{id}/submit": {
         "post": {
             "summary": "Submit a draft for approval.",
-            "parameters": [ID],
-            "responses": {"200": _statement, **RESPONSES, **CONFLICT},
+            "parameters": [ID, IDEMPOTENCY_KEY],
+            "responses": {"200": _statement, **RESPONSES, **REUSED_KEY, **CONFLICT},
         }
     },
     "/statements/{id}/approve": {
         "post": {
             "summary": "Approve as a required crisis role held on the incident (never one's own draft).",
-            "parameters": [ID],
+            "parameters": [ID, IDEMPOTENCY_KEY],
             "requestBody": _body({"type": "object", "properties": {"role": ROLE}}, required=False),
-            "responses": {"200": _statement, **RESPONSES, **CONFLICT},
+            "responses": {"200": _statement, **RESPONSES, **REUSED_KEY, **CONFLICT},
         }
     },
     "/statements/{id}/reject": {
         "post": {
             "summary": "Return a statement to draft with a comment.",
-            "parameters": [ID],
+            "parameters": [ID, IDEMPOTENCY_KEY],
             "requestBody": _body(
                 {
                     "type": "object",
@@ -150,14 +157,14 @@ PATHS: dict[str, Any] = {
                     "properties": {"comment": {"type": "string"}},
                 }
             ),
-            "responses": {"200": _statement, **RESPONSES, **CONFLICT},
+            "responses": {"200": _statement, **RESPONSES, **REUSED_KEY, **CONFLICT},
         }
     },
     "/statements/{id}/publish": {
         "post": {
             "summary": "Publish an approved statement to the active targets (or the named ones), "
             "or record where it was published by hand ({url}). Drills go to a sandbox.",
-            "parameters": [ID],
+            "parameters": [ID, IDEMPOTENCY_KEY],
             "requestBody": _body(
                 {
                     "type": "object",
@@ -174,6 +181,7 @@ PATHS: dict[str, Any] = {
                     _ref("Statement"), "Every target failed; the statement stays approved."
                 ),
                 **RESPONSES,
+                **REUSED_KEY,
                 **CONFLICT,
             },
         }

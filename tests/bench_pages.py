@@ -167,7 +167,7 @@ def bench_export(client) -> dict:  # type: ignore[no-untyped-def]
 def user_and_token():  # type: ignore[no-untyped-def]
     from django.contrib.auth import get_user_model
 
-    from crisisroom.choices import OrgRole
+    from crisisroom.platform.roles import OrgRole
     from crisisroom.services.users import api_token_create
 
     user, _ = get_user_model().objects.get_or_create(

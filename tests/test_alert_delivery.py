@@ -13,8 +13,7 @@ import pytest
 
 from crisisroom.choices import AlertStatus
 from crisisroom.models import Alert, OnCallEntry, Webhook
-from crisisroom.notifiers import WebhookTemporaryError
-from crisisroom.services.alerts import alert_send
+from crisisroom.services.alert_delivery import alert_send
 from crisisroom.services.incidents import incident_open
 from crisisroom.tasks import alert_send_task
 from monitoring.models import Brand, Mention, Rollup, Signal, Source, bucket_start
@@ -186,13 +185,14 @@ def test_a_webhook_that_fails_is_recorded_and_retried_then_sent(receiver):
     alert = Alert.objects.get(incident=incident, webhook=webhook)
     assert alert.status == AlertStatus.FAILED
     assert "HTTP 503" in alert.error
-    assert alert.attempts == 6  # the first try and the task's five retries
-    with pytest.raises(WebhookTemporaryError):
-        alert_send(alert_id=alert.pk)
+    assert alert.attempts == 1  # no Celery retries: the sweep retries from the row
+    assert alert.next_attempt_at is not None
+    assert alert_send(alert_id=alert.pk) is False
     receiver.status = 200
     assert alert_send(alert_id=alert.pk) is True
     alert.refresh_from_db()
-    assert (alert.status, alert.error, alert.attempts) == (AlertStatus.SENT, "", 8)
+    assert (alert.status, alert.error, alert.attempts) == (AlertStatus.SENT, "", 3)
+    assert alert.next_attempt_at is None
 
 
 def test_a_refused_webhook_is_not_retried(receiver):
@@ -203,3 +203,4 @@ def test_a_refused_webhook_is_not_retried(receiver):
     assert alert_send_task(alert.pk) is False
     alert.refresh_from_db()
     assert alert.status == AlertStatus.FAILED and "HTTP 404" in alert.error
+    assert alert.next_attempt_at is None  # given up: the sweep leaves it alone

@@ -16,9 +16,8 @@ from django.utils.translation import gettext as _
 
 from crisisroom import events
 from crisisroom.charts import bar_rows, sparkline
-from crisisroom.choices import AlertStatus, IncidentStatus, TimelineKind
+from crisisroom.choices import IncidentStatus, TimelineKind
 from crisisroom.models import Alert, Incident, User, Webhook
-from crisisroom.notifiers import WebhookError, notifier_for
 from crisisroom.platform.roles import OrgRole
 from crisisroom.platform.signals import send_on_commit
 from crisisroom.selectors import (
@@ -125,65 +124,13 @@ def alerts_escalate(*, now: datetime | None = None) -> list[Alert]:
     return queued
 
 
-def alert_send(*, alert_id: int) -> bool:
-    """Send one alert (email or team webhook); a sent alert is never sent again.
-
-    Returns True when sent now. A failure is recorded on the alert (shown on the
-    incident's alerts page), logged, and re-raised so the task can retry it."""
-    with transaction.atomic():
-        alert = (
-            Alert.objects.select_for_update(of=("self",))
-            .select_related("incident__brand", "recipient", "webhook")
-            .filter(pk=alert_id)
-            .first()
-        )
-        if alert is None:
-            logger.info("alert %s is gone; skipping", alert_id)
-            return False
-        if alert.status == AlertStatus.SENT:
-            return False
-        alert.attempts += 1
-        alert.save(update_fields=["attempts"])
-    try:
-        if alert.webhook_id is not None:
-            with translation.override(settings.LANGUAGE_CODE):
-                summary = alert_summary(incident=alert.incident)
-            notifier_for(alert.webhook.kind, alert.webhook.url).send(summary)
-        else:
-            _alert_email(alert).send()
-    except (OSError, WebhookError) as exc:
-        logger.warning("alert %s (attempt %s) failed: %s", alert.pk, alert.attempts, exc)
-        with transaction.atomic():
-            Alert.objects.filter(pk=alert.pk).update(
-                status=AlertStatus.FAILED, error=str(exc)[:1000]
-            )
-            if alert.attempts == 1:  # once on the timeline; the alerts page has every try
-                timeline_add(
-                    incident=alert.incident,
-                    kind=TimelineKind.ALERT,
-                    message=_("Alert to %(to)s failed (%(error)s); retrying")
-                    % {"to": _alert_target(alert), "error": str(exc)[:200]},
-                )
-        raise
-    with transaction.atomic():
-        Alert.objects.filter(pk=alert.pk).update(
-            status=AlertStatus.SENT, sent_at=timezone.now(), error=""
-        )
-        timeline_add(
-            incident=alert.incident,
-            kind=TimelineKind.ALERT,
-            message=_("Alert sent to %(to)s") % {"to": _alert_target(alert)},
-        )
-    return True
-
-
-def _alert_target(alert: Alert) -> str:
+def alert_target(alert: Alert) -> str:
     if alert.webhook_id is not None:
         return f"{alert.webhook.name} ({alert.webhook.get_kind_display()})"
     return alert.recipient.get_username()
 
 
-def _alert_email(alert: Alert) -> EmailMultiAlternatives:
+def alert_email(alert: Alert) -> EmailMultiAlternatives:
     incident = alert.incident
     with translation.override(alert.recipient.language or settings.LANGUAGE_CODE):
         context = alert_context(incident=incident, recipient=alert.recipient, alert=alert)

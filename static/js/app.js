@@ -50,18 +50,70 @@
     function pill() { return document.getElementById("new-mentions"); }
 
     // --- connection: banner, reconnect, resync ---------------------------------
+    // Whatever happened while we were away, exactly as a fresh load shows it.
+    var resyncing = false;
+    var resyncAgain = false;
+    function resync() {
+      if (resyncing) { resyncAgain = true; return; }
+      resyncing = true;
+      htmx.ajax("GET", room.dataset.liveUrl, { target: "#live", swap: "outerHTML" }).then(function () {
+        resyncing = false;
+        room.dataset.resyncs = String(Number(room.dataset.resyncs || "0") + 1);
+        afterResync();
+        if (resyncAgain) { resyncAgain = false; resync(); return; }
+        setTimeout(function () { if (!lost && !silent) banner.hidden = true; }, 1500);
+      }, function () { resyncing = false; silent = true; /* the next heartbeat tries again */ });
+    }
     room.addEventListener("htmx:wsOpen", function (evt) {
       socket = evt.detail.socketWrapper;
       room.classList.remove("offline");
+      lastBeat = Date.now();
       if (!lost) return;
       lost = false;
       banner.textContent = banner.dataset.back;
-      // Whatever happened while we were away, exactly as a fresh load shows it.
-      htmx.ajax("GET", room.dataset.liveUrl, { target: "#live", swap: "outerHTML" }).then(function () {
-        afterResync();
-        setTimeout(function () { banner.hidden = true; }, 1500);
-      });
+      resync();
     });
+    // The server pings itself through the channel layer and sends a heartbeat when
+    // that works. Heartbeats stop while the layer (Redis) is down and events are
+    // being dropped: after missedMs of silence the page says so and reloads its
+    // live part over HTTP every missedMs until they come back (then once more).
+    var beatMs = 0, missedMs = 0, lastBeat = Date.now(), silent = false;
+    document.addEventListener("crisis:message", function (evt) {
+      var m = evt.detail;
+      if (m.type === "hello" && m.heartbeat) {
+        beatMs = m.heartbeat * 1000;
+        missedMs = (m.heartbeat_missed || 3 * m.heartbeat) * 1000;
+      }
+      if (m.type === "heartbeat" || m.type === "hello") {
+        lastBeat = Date.now();
+        if (silent) {
+          silent = false;
+          room.classList.remove("offline");
+          banner.textContent = banner.dataset.back;
+          resync();
+        }
+      }
+      if (m.type === "resync") resync();
+      // An event pushed while a resync is in flight may be wiped by its swap (the
+      // answer was rendered before the event): fetch once more after it.
+      if (resyncing && ["hello", "heartbeat", "pong", "resync", "presence"].indexOf(m.type) < 0) {
+        resyncAgain = true;
+      }
+    });
+    setInterval(function () {
+      if (!missedMs || room.dataset.connected !== "true") return;
+      var quiet = Date.now() - lastBeat;
+      if (quiet > missedMs) {
+        lastBeat = Date.now() - quiet + missedMs;  // next catch-up after missedMs more
+        if (!silent) {
+          silent = true;
+          banner.textContent = banner.dataset.lost;
+          banner.hidden = false;
+          room.classList.add("offline");
+        }
+        resync();
+      }
+    }, 1000);
     room.addEventListener("htmx:wsClose", function (evt) {
       var code = evt.detail.event.code;
       room.dataset.connected = "false";
@@ -92,7 +144,19 @@
         document.title = "● " + document.title.replace(/^● /, "");
       }
     });
+    // A push that lands just after a resync already showed its event: keep one.
+    function dedupe(list) {
+      if (!list) return;
+      var seen = {};
+      Array.prototype.slice.call(list.children).forEach(function (item) {
+        if (!item.id) return;
+        if (seen[item.id]) { item.remove(); return; }
+        seen[item.id] = true;
+      });
+    }
     room.addEventListener("htmx:wsAfterMessage", function () {
+      dedupe(document.getElementById("timeline"));
+      dedupe(document.getElementById("chat"));
       var list = feed();
       if (!list) return;
       tidyFeed(list);
