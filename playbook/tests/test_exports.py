@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.test import Client
 
 from playbook import exports, services
+from tests.tools import require
 
 
 def test_the_markdown_export_has_metrics_review_and_timeline(cast):
@@ -19,6 +20,7 @@ def test_the_markdown_export_has_metrics_review_and_timeline(cast):
 
 
 def test_the_pdf_export_embeds_a_cjk_font_for_chinese_text(cast):
+    require(exports.CJK_FONTS[0][0], "fonts-noto-cjk")
     services.review_update(
         incident=cast.incident,
         by=cast["incident_lead"],
