@@ -22,7 +22,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from crisisroom import events, services
+from crisisroom import events, observability, services
 from crisisroom.choices import IncidentStatus, Severity
 from crisisroom.models import Incident, User
 from crisisroom.permissions import can_view_incidents
@@ -153,6 +153,12 @@ class CoalescingConsumer(AsyncJsonWebsocketConsumer):
 
     group = ""
     user_id = 0
+    counted = False
+
+    async def accept(self, subprotocol: str | None = None, headers: Any = None) -> None:
+        await super().accept(subprotocol, headers)
+        self.counted = True
+        observability.OPEN_SOCKETS.labels(type(self).__name__).inc()
 
     def init_buffer(self) -> None:
         self.pending: list[dict[str, Any]] = []
@@ -183,6 +189,9 @@ class CoalescingConsumer(AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         self.pending = []
+        if self.counted:
+            self.counted = False
+            observability.OPEN_SOCKETS.labels(type(self).__name__).dec()
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from crisisroom import observability
 from monitoring.choices import SentimentLabel, SignalKind
 from monitoring.detection import Bucket, DetectorConfig, StreamDetector
 from monitoring.models import (
@@ -73,6 +74,7 @@ def brand_detect(*, brand_id: int, now: datetime | None = None) -> list[Signal]:
         )
         for signal in fired:
             incident_take_signal(signal=signal)
+    observability.count(observability.DETECTION_RUNS, outcome="fired" if fired else "quiet")
     return fired
 
 

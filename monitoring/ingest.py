@@ -10,6 +10,7 @@ rest are stored.
 from __future__ import annotations
 
 import io
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -21,6 +22,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from crisisroom import observability
 from monitoring.choices import SentimentLabel, SourceKind, TermKind
 from monitoring.language import detect_language
 from monitoring.matching import (
@@ -352,6 +354,7 @@ def mentions_ingest(
 
     matcher = BrandMatcher.current()
     batch = uuid.uuid4()
+    started = time.monotonic()
     with transaction.atomic():
         if source is not None:
             sources = {item.source_key: source for _, item in valid}
@@ -383,6 +386,7 @@ def mentions_ingest(
         rows = _drop_near_duplicates(rows, result)
         _score(rows)
         stored = _insert(rows, batch)
+        transaction.on_commit(lambda: _count_stored(stored, sources, matcher, started))
         rollups_add(stored)
         result.accepted += len(stored)
         result.duplicates += len(rows) - len(stored)
@@ -395,6 +399,19 @@ def mentions_ingest(
             transaction.on_commit(lambda: _after_commit(mention_ids, brand_ids))
     result.rejected.sort(key=lambda r: r["index"])
     return result
+
+
+def _count_stored(
+    stored: list[dict[str, Any]], sources: Mapping[str, Source], matcher: Any, started: float
+) -> None:
+    """Metrics after commit: mentions stored by source and brand, and the batch's time."""
+    keys = {source.pk: source.key for source in sources.values()}
+    counts: dict[tuple[str, str], float] = defaultdict(float)
+    for row in stored:
+        brand = matcher.by_id.get(row["brand_id"])
+        counts[(keys.get(row["source_id"], ""), brand.slug if brand else "")] += 1
+    observability.count_many(observability.MENTIONS_INGESTED, counts)
+    observability.observe(observability.INGEST_SECONDS, time.monotonic() - started)
 
 
 def _drop_exact_duplicates(
@@ -606,7 +623,15 @@ def _copy_insert(
     return [dict(zip(returning, row, strict=True)) for row in found]
 
 
-_STORED = ("id", "brand_id", "platform", "published_at", "sentiment_label", "author_followers")
+_STORED = (
+    "id",
+    "source_id",
+    "brand_id",
+    "platform",
+    "published_at",
+    "sentiment_label",
+    "author_followers",
+)
 
 
 def _insert(
