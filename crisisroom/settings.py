@@ -195,6 +195,40 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_THROTTLE_ATTEMPTS = envint("LOGIN_THROTTLE_ATTEMPTS", 5)
 LOGIN_THROTTLE_WINDOW_SECONDS = envint("LOGIN_THROTTLE_WINDOW_SECONDS", 900)
 
+
+# Single sign-on (crisisroom/sso.py): OpenID Connect through mozilla-django-oidc when
+# OIDC_ISSUER is set; password login stays for accounts that have a password.
+def _group_map(name: str) -> dict[str, set[str]]:
+    """`role=group,role=group2,…` as {group: {roles}} (roles are checked by crisisroom.sso)."""
+    mapping: dict[str, set[str]] = {}
+    for entry in envlist(name):
+        role, sep, group = (part.strip() for part in entry.partition("="))
+        if not sep or not role or not group:
+            raise ValueError(f"{name}: {entry!r} is not ROLE=GROUP")
+        mapping.setdefault(group, set()).add(role)
+    return mapping
+
+
+OIDC_ISSUER = env("OIDC_ISSUER")
+OIDC_ENABLED = bool(OIDC_ISSUER)
+OIDC_RP_CLIENT_ID = env("OIDC_CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = env("OIDC_CLIENT_SECRET")
+OIDC_RP_SIGN_ALGO = env("OIDC_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = env("OIDC_SCOPES", "openid email profile")
+OIDC_USERNAME_CLAIM = env("OIDC_USERNAME_CLAIM", "preferred_username")
+OIDC_GROUPS_CLAIM = env("OIDC_GROUPS_CLAIM", "groups")
+OIDC_ORG_ROLE_GROUPS = _group_map("OIDC_ORG_ROLE_GROUPS")
+OIDC_CRISIS_ROLE_GROUPS = _group_map("OIDC_CRISIS_ROLE_GROUPS")
+OIDC_TIMEOUT = envint("OIDC_TIMEOUT_SECONDS", 10)
+OIDC_USE_PKCE = True
+OIDC_AUTHENTICATE_CLASS = "crisisroom.sso.AuthenticateView"
+OIDC_CALLBACK_CLASS = "crisisroom.sso.CallbackView"
+LOGIN_REDIRECT_URL_FAILURE = LOGIN_URL
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "crisisroom.sso.Backend",
+]
+
 HTTPS = envbool("HTTPS", False)
 SECURE_SSL_REDIRECT = HTTPS
 SESSION_COOKIE_SECURE = HTTPS

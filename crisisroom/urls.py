@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("playbook.urls")),
     path("accounts/login/", views.ThrottledLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("oidc/", include("mozilla_django_oidc.urls")),
     path("sources/", include("monitoring.urls_sources")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
