@@ -322,8 +322,6 @@ LOG_FORMAT = env("LOG_FORMAT", "plain")
 if LOG_FORMAT not in {"plain", "json"}:
     raise ValueError(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
 LOGGING = observability.logging_config(level=env("LOG_LEVEL", "INFO"), json=LOG_FORMAT == "json")
-# With JSON logs the worker keeps Django's LOGGING instead of installing its own format.
-CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
 
 SENTRY_DSN = env("SENTRY_DSN")
 if SENTRY_DSN:

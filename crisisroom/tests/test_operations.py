@@ -227,3 +227,27 @@ def test_an_unknown_log_format_is_refused():
     done = _django("", LOG_FORMAT="xml")
     assert done.returncode != 0
     assert "LOG_FORMAT must be plain or json" in done.stderr
+
+
+def test_log_format_json_also_applies_to_the_celery_worker():
+    queue = f"json-logs-{os.getpid()}"
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "crisisroom", "worker", "-P", "solo"]
+        + ["--queues", queue, "-n", f"{queue}@%h", "--without-gossip", "--without-mingle"],
+        cwd=ROOT,
+        env={**os.environ, "LOG_FORMAT": "json", "CELERY_QUEUE": queue},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        for line in worker.stdout:  # type: ignore[union-attr]
+            if line.startswith("{") and "ready." in line:
+                record = json.loads(line)
+                break
+        else:
+            pytest.fail("the worker ended without a JSON 'ready.' line")
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    assert record["logger"] == "celery.apps.worker" and record["level"] == "INFO"
