@@ -95,32 +95,37 @@ class _Store:
         raw = client.hgetall(self.key(name))
         return {k.decode(): float(v) for k, v in raw.items()}
 
-    def clear(self) -> None:
-        client = self.client()
-        with self.lock:
-            self.local.clear()
-        if client is not None:
-            client.delete(*(self.key(n) for n in [*COUNTERS, *HISTOGRAMS]))
-
 
 store = _Store()
 
 
 def count(name: str, by: float = 1, **labels: str) -> None:
     """Add to one of COUNTERS; labels are the metric's label names."""
-    count_many(name, {tuple(str(labels[n]) for n in COUNTERS[name][1]): by})
-
-
-def count_many(name: str, values: dict[tuple[str, ...], float]) -> None:
-    store.add([(name, SEP.join(key), by) for key, by in values.items() if by])
+    record(counts={name: {tuple(str(labels[n]) for n in COUNTERS[name][1]): by}})
 
 
 def observe(name: str, value: float) -> None:
     """One observation of a histogram (cumulative buckets, as Prometheus wants them)."""
-    buckets = HISTOGRAMS[name][1]
-    changes = [(name, f"le{bound}", 1.0) for bound in buckets if value <= bound]
-    changes += [(name, "count", 1.0), (name, "sum", value)]
-    store.add(changes)
+    record(observations={name: value})
+
+
+def record(
+    *,
+    counts: dict[str, dict[tuple[str, ...], float]] | None = None,
+    observations: dict[str, float] | None = None,
+) -> None:
+    """Counter additions and histogram observations in one Redis round trip."""
+    changes = [
+        (name, SEP.join(key), by)
+        for name, values in (counts or {}).items()
+        for key, by in values.items()
+        if by
+    ]
+    for name, value in (observations or {}).items():
+        changes += [(name, f"le{bound}", 1.0) for bound in HISTOGRAMS[name][1] if value <= bound]
+        changes += [(name, "count", 1.0), (name, "sum", value)]
+    if changes:
+        store.add(changes)
 
 
 class SharedCollector(Collector):

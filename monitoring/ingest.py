@@ -410,8 +410,10 @@ def _count_stored(
     for row in stored:
         brand = matcher.by_id.get(row["brand_id"])
         counts[(keys.get(row["source_id"], ""), brand.slug if brand else "")] += 1
-    observability.count_many(observability.MENTIONS_INGESTED, counts)
-    observability.observe(observability.INGEST_SECONDS, time.monotonic() - started)
+    observability.record(
+        counts={observability.MENTIONS_INGESTED: counts},
+        observations={observability.INGEST_SECONDS: time.monotonic() - started},
+    )
 
 
 def _drop_exact_duplicates(
