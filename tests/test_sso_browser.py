@@ -62,7 +62,13 @@ def test_a_person_signs_in_with_sso_in_both_languages_and_widths(sso_idp, live_s
                 page.screenshot(path=str(shots / f"login-{lang}-{width}.png"), full_page=True)
                 sso.click()
                 page.get_by_role("button", name="Continue as erin").click()
-                page.wait_for_url(f"{base}/")
+                try:
+                    # The callback makes three requests to the provider: slow on a busy machine.
+                    page.wait_for_url(f"{base}/", timeout=90000)
+                except Exception:
+                    print(f"stuck at {page.url}; provider saw {sso_idp.requests}")
+                    print(live_stack.log_tail())
+                    raise
                 expect(page.locator(".top .who")).to_have_text("erin")
                 expect(page.get_by_role("heading", name=heading).first).to_be_visible()
                 page.screenshot(path=str(shots / f"signed-in-{lang}-{width}.png"))
