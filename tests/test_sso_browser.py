@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from crisisroom.choices import OrgRole
-from crisisroom.models import User
+from crisisroom.choices import CrisisRoleSlug, OrgRole
+from crisisroom.models import CrisisRole, User
 from tests import chromium
 from tests.oidc_provider import OidcProvider
 
@@ -44,6 +44,9 @@ def sso_idp(monkeypatch, tmp_path) -> Iterator[OidcProvider]:  # type: ignore[no
 def test_a_person_signs_in_with_sso_in_both_languages_and_widths(sso_idp, live_stack, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
+    # Transactional tests flush the crisis roles the migration seeds.
+    for position, slug in enumerate(CrisisRoleSlug.values):
+        CrisisRole.objects.get_or_create(slug=slug, defaults={"position": position})
     base = live_stack.base_url
     shots = tmp_path / "screenshots"
     shots.mkdir()
