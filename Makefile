@@ -2,11 +2,13 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-# Tests run in services mode against PostgreSQL and Redis on this machine.
+# Tests run in services mode against PostgreSQL and Redis. tests/services.py installs
+# what is missing from Debian, and starts throw-away servers on spare ports when
+# nothing answers at these URLs (stopped again afterwards).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: demo serve test lint check messages venv clean
+.PHONY: demo serve test test-system lint check messages venv clean
 
 $(BIN)/.installed-dev: pyproject.toml requirements/dev.lock
 	$(PYTHON) -m venv $(VENV)
@@ -30,9 +32,14 @@ serve: $(BIN)/.installed
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/daphne -b 127.0.0.1 -p 8000 crisisroom.asgi:application
 
-test: $(BIN)/.installed-dev
+# Debian packages first: the virtualenv itself needs python3.11-venv.
+test-system:
+	@DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+		$(PYTHON) tests/services.py install
+
+test: test-system $(BIN)/.installed-dev
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-		$(BIN)/python -m pytest $(PYTEST_ARGS)
+		$(PYTHON) tests/services.py run -- $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(BIN)/.installed-dev
 	$(BIN)/ruff check .

@@ -10,3 +10,5 @@ class CrisisroomConfig(AppConfig):
         from crisisroom import receivers
 
         receivers.connect()
+        # Registers the single sign-on settings check.
+        from crisisroom import sso  # noqa: F401

@@ -26,6 +26,7 @@ from crisisroom import events, views
 from crisisroom.choices import IncidentStatus, Severity
 from crisisroom.layer_watch import LayerWatchMixin
 from crisisroom.models import Incident, User
+from crisisroom.platform import observability
 from crisisroom.platform.permissions import can_view_incidents
 from crisisroom.platform.timezones import zone_named
 from crisisroom.services import chat
@@ -187,6 +188,12 @@ class CoalescingConsumer(LayerWatchMixin, AsyncJsonWebsocketConsumer):
 
     group = ""
     user_id = 0
+    counted = False
+
+    async def accept(self, subprotocol: str | None = None, headers: Any = None) -> None:
+        await super().accept(subprotocol, headers)
+        self.counted = True
+        observability.OPEN_SOCKETS.labels(type(self).__name__).inc()
 
     def init_buffer(self) -> None:
         self.pending: list[dict[str, Any]] = []
@@ -239,6 +246,9 @@ class CoalescingConsumer(LayerWatchMixin, AsyncJsonWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         self.pending = []
         self.watch_stop()
+        if self.counted:
+            self.counted = False
+            observability.OPEN_SOCKETS.labels(type(self).__name__).dec()
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 

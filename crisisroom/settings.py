@@ -17,6 +17,7 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
+from crisisroom.platform import observability
 from crisisroom.platform.env import env, envbool, envint, envlist
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -60,6 +61,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "django_celery_beat",
+    "django_prometheus",
+    "mozilla_django_oidc",
     "crisisroom",
     "monitoring",
     "playbook",
@@ -69,6 +72,7 @@ MIDDLEWARE = [
     # First, so every /api/v1 failure below it (a database outage in any layer too)
     # is answered as JSON.
     "crisisroom.platform.api_errors.ApiErrorMiddleware",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "crisisroom.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -82,6 +86,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "crisisroom.urls"
@@ -221,6 +226,40 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_THROTTLE_ATTEMPTS = envint("LOGIN_THROTTLE_ATTEMPTS", 5)
 LOGIN_THROTTLE_WINDOW_SECONDS = envint("LOGIN_THROTTLE_WINDOW_SECONDS", 900)
 
+
+# Single sign-on (crisisroom/sso.py): OpenID Connect through mozilla-django-oidc when
+# OIDC_ISSUER is set; password login stays for accounts that have a password.
+def _group_map(name: str) -> dict[str, set[str]]:
+    """`role=group,role=group2,…` as {group: {roles}} (roles are checked by crisisroom.sso)."""
+    mapping: dict[str, set[str]] = {}
+    for entry in envlist(name):
+        role, sep, group = (part.strip() for part in entry.partition("="))
+        if not sep or not role or not group:
+            raise ValueError(f"{name}: {entry!r} is not ROLE=GROUP")
+        mapping.setdefault(group, set()).add(role)
+    return mapping
+
+
+OIDC_ISSUER = env("OIDC_ISSUER")
+OIDC_ENABLED = bool(OIDC_ISSUER)
+OIDC_RP_CLIENT_ID = env("OIDC_CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = env("OIDC_CLIENT_SECRET")
+OIDC_RP_SIGN_ALGO = env("OIDC_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = env("OIDC_SCOPES", "openid email profile")
+OIDC_USERNAME_CLAIM = env("OIDC_USERNAME_CLAIM", "preferred_username")
+OIDC_GROUPS_CLAIM = env("OIDC_GROUPS_CLAIM", "groups")
+OIDC_ORG_ROLE_GROUPS = _group_map("OIDC_ORG_ROLE_GROUPS")
+OIDC_CRISIS_ROLE_GROUPS = _group_map("OIDC_CRISIS_ROLE_GROUPS")
+OIDC_TIMEOUT = envint("OIDC_TIMEOUT_SECONDS", 10)
+OIDC_USE_PKCE = True
+OIDC_AUTHENTICATE_CLASS = "crisisroom.sso.AuthenticateView"
+OIDC_CALLBACK_CLASS = "crisisroom.sso.CallbackView"
+LOGIN_REDIRECT_URL_FAILURE = LOGIN_URL
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "crisisroom.sso.Backend",
+]
+
 HTTPS = envbool("HTTPS", False)
 SECURE_SSL_REDIRECT = HTTPS
 SESSION_COOKIE_SECURE = HTTPS
@@ -324,11 +363,23 @@ API_RETRY_AFTER_SECONDS = envint("API_RETRY_AFTER_SECONDS", 5)
 WAR_ROOM_HEARTBEAT_SECONDS = envint("WAR_ROOM_HEARTBEAT_SECONDS", 5)
 WAR_ROOM_HEARTBEAT_MISSED_SECONDS = envint("WAR_ROOM_HEARTBEAT_MISSED_SECONDS", 15)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
-}
+# --- Operations -----------------------------------------------------------------
+# /metrics (Prometheus): with METRICS_TOKEN set, a scraper sends it as a bearer token;
+# without one, only addresses in METRICS_ALLOWED_NETWORKS are answered.
+METRICS_TOKEN = env("METRICS_TOKEN")
+METRICS_ALLOWED_NETWORKS = envlist("METRICS_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128")
+METRICS_KEY_PREFIX = f"{env('CACHE_KEY_PREFIX', 'crisisroom')}:metrics"
+PROMETHEUS_EXPORT_MIGRATIONS = False
+
+LOG_FORMAT = env("LOG_FORMAT", "plain")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ValueError(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
+LOGGING = observability.logging_config(level=env("LOG_LEVEL", "INFO"), json=LOG_FORMAT == "json")
+
+SENTRY_DSN = env("SENTRY_DSN")
+if SENTRY_DSN:
+    observability.sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env("SENTRY_ENVIRONMENT"),
+        traces_sample_rate=float(env("SENTRY_TRACES_SAMPLE_RATE", "0") or 0),
+    )

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from crisisroom import views
+from crisisroom import metrics, views
 
 urlpatterns = [
     path("", include("crisisroom.app_urls")),
@@ -12,9 +12,11 @@ urlpatterns = [
     path("", include("playbook.urls")),
     path("accounts/login/", views.ThrottledLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("oidc/", include("mozilla_django_oidc.urls")),
     path("sources/", include("monitoring.urls_sources")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
 ]
 
 handler403 = "crisisroom.views.permission_denied_view"

@@ -68,6 +68,9 @@ class ThrottledLoginView(auth_views.LoginView):
         cache.delete(self._key())
         return super().form_valid(form)
 
+    def get_context_data(self, **kwargs):  # type: ignore[no-untyped-def]
+        return {**super().get_context_data(**kwargs), "sso_enabled": settings.OIDC_ENABLED}
+
 
 @login_required
 @require_GET

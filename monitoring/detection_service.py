@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from crisisroom.platform import observability
 from crisisroom.platform.permissions import is_org_admin, require
 from monitoring import events
 from monitoring.choices import SentimentLabel, SignalKind
@@ -75,6 +76,7 @@ def brand_detect(*, brand_id: int, now: datetime | None = None) -> list[Signal]:
         )
         for signal in fired:
             events.signal_raised.send(sender=Signal, detected=signal)
+    observability.count(observability.DETECTION_RUNS, outcome="fired" if fired else "quiet")
     return fired
 
 

@@ -10,6 +10,7 @@ rest are stored.
 from __future__ import annotations
 
 import io
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -21,6 +22,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from crisisroom.platform import observability
 from crisisroom.platform.signals import send_on_commit
 from monitoring import events
 from monitoring.choices import SentimentLabel, SourceKind, TermKind
@@ -382,6 +384,7 @@ def mentions_ingest(
 
     matcher = BrandMatcher.current()
     batch = uuid.uuid4()
+    started = time.monotonic()
     with transaction.atomic():
         if source is not None:
             sources = {item.source_key: source for _, item in valid}
@@ -416,6 +419,7 @@ def mentions_ingest(
         _score(rows)
         stored = _insert(rows, batch)
         _link_in_batch_replies(in_batch_parents)
+        transaction.on_commit(lambda: _count_stored(stored, sources, matcher, started))
         rollups_add(stored)
         result.accepted += len(stored)
         result.duplicates += len(rows) - len(stored)
@@ -430,6 +434,21 @@ def mentions_ingest(
             )
     result.rejected.sort(key=lambda r: r["index"])
     return result
+
+
+def _count_stored(
+    stored: list[dict[str, Any]], sources: Mapping[str, Source], matcher: Any, started: float
+) -> None:
+    """Metrics after commit: mentions stored by source and brand, and the batch's time."""
+    keys = {source.pk: source.key for source in sources.values()}
+    counts: dict[tuple[str, str], float] = defaultdict(float)
+    for row in stored:
+        brand = matcher.by_id.get(row["brand_id"])
+        counts[(keys.get(row["source_id"], ""), brand.slug if brand else "")] += 1
+    observability.record(
+        counts={observability.MENTIONS_INGESTED: counts},
+        observations={observability.INGEST_SECONDS: time.monotonic() - started},
+    )
 
 
 def _drop_exact_duplicates(
@@ -753,7 +772,15 @@ def _copy_insert(
     return [dict(zip(returning, row, strict=True)) for row in found]
 
 
-_STORED = ("id", "brand_id", "platform", "published_at", "sentiment_label", "author_followers")
+_STORED = (
+    "id",
+    "source_id",
+    "brand_id",
+    "platform",
+    "published_at",
+    "sentiment_label",
+    "author_followers",
+)
 
 
 def _insert(

@@ -28,6 +28,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from crisisroom.platform import observability
 from monitoring.choices import POLLED_KINDS
 from monitoring.connectors import FetchResult, SourceError, connector_for
 from monitoring.ingest import mentions_ingest
@@ -63,6 +64,7 @@ def sources_due(*, now: datetime | None = None) -> list[int]:
 
 
 def _record_failure(source: Source, exc: SourceError, now: datetime) -> None:
+    observability.count(observability.POLL_ERRORS, source=source.key, kind=source.kind)
     source.consecutive_failures += 1
     source.last_error = str(exc)[:2000]
     source.last_error_at = now

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 
+from tests.tools import require
+
 EXECUTABLE = shutil.which("chromium") or "/usr/bin/chromium"
 # Without the background-networking flags Chromium keeps dialling out, and this
 # machine's closed network refuses it many times over.
@@ -16,3 +18,9 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+def launch(playwright):  # type: ignore[no-untyped-def]
+    """Debian's Chromium through Playwright; a missing browser fails with the install line."""
+    require(EXECUTABLE, "chromium")
+    return playwright.chromium.launch(executable_path=EXECUTABLE, args=ARGS)

@@ -20,7 +20,7 @@ from tests import chromium  # noqa: E402
 def main(base: str, username: str, password: str, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium.EXECUTABLE, args=chromium.ARGS)
+        browser = chromium.launch(p)
         for name, viewport in (
             ("", {"width": 1280, "height": 860}),
             ("-phone", {"width": 390, "height": 844}),

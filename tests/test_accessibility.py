@@ -53,7 +53,7 @@ def test_the_main_pages_pass_axe_and_fit_a_phone(live_stack, bob, monkeypatch):
     pages = ["/accounts/login/", "/", f"/incidents/{incident.pk}/", "/preferences/"]
     problems: dict[str, list[str]] = {}
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium.EXECUTABLE, args=chromium.ARGS)
+        browser = chromium.launch(p)
         for viewport in ({"width": 1280, "height": 900}, {"width": 375, "height": 740}):
             context = browser.new_context(viewport=viewport, bypass_csp=True)  # to inject axe
             page = context.new_page()

@@ -39,7 +39,7 @@ def test_mentions_appear_live_in_the_war_room(live_stack, bob):
     base = live_stack.base_url
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium.EXECUTABLE, args=chromium.ARGS)
+        browser = chromium.launch(p)
         page = browser.new_page()
         page.goto(f"{base}/accounts/login/")
         page.get_by_label("Username").fill("bob")

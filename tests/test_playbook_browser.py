@@ -55,7 +55,7 @@ def test_a_viewer_sees_the_playbook_move_live(live_stack, bob, charlie):
     base = live_stack.base_url
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium.EXECUTABLE, args=chromium.ARGS)
+        browser = chromium.launch(p)
         viewer = _log_in(browser, base, "charlie")
         viewer.goto(f"{base}/incidents/{incident.pk}/")
         expect(viewer.locator(".war-room")).to_have_attribute(

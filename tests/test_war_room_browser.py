@@ -59,7 +59,7 @@ def test_two_users_see_each_other_live_and_catch_up_after_a_dropped_connection(
     statement_page = f"{playbook_page}statements/{statement.pk}/"
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium.EXECUTABLE, args=chromium.ARGS)
+        browser = chromium.launch(p)
         a, b = login(browser, base, "pam"), login(browser, base, "bob")
         for page in (a, b):
             page.goto(room)

@@ -9,6 +9,8 @@ import sys
 import pytest
 from django.conf import settings
 
+from tests.tools import require
+
 PO = settings.BASE_DIR / "locale" / "zh_Hant" / "LC_MESSAGES" / "django.po"
 MO = PO.with_suffix(".mo")
 
@@ -76,8 +78,7 @@ def test_the_catalog_covers_every_string_in_the_code():
 
 
 def test_the_compiled_catalog_matches_the_source(tmp_path):
-    if not shutil.which("msgfmt"):
-        pytest.fail("gettext is needed (apt-get install gettext)")
+    require("msgfmt", "gettext")
     fresh = tmp_path / "django.mo"
     subprocess.run(["msgfmt", "--check-format", "-o", str(fresh), str(PO)], check=True)
     assert fresh.read_bytes() == MO.read_bytes(), "run `make messages` to recompile"

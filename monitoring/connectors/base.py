@@ -10,11 +10,11 @@ it is worth retrying (network, 5xx, 429) or not (bad credentials, gone, refused)
 
 from __future__ import annotations
 
-import html
 import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from crisisroom.platform.env import env
@@ -147,16 +147,45 @@ def rate_limit_wait(response: Response, *, now: float | None = None) -> float | 
     return None
 
 
-_TAG = re.compile(r"<[^>]+>")
-_BLOCK = re.compile(r"(?i)<\s*(br|/p|/div|/li|/h[1-6])\s*/?>")
 _SPACE = re.compile(r"[ \t\r\f\v]+")
+
+
+class _TextExtractor(HTMLParser):
+    """The standard library's HTML parser, keeping text only: it copes with comments,
+    `>` inside attributes, unclosed tags and a bare `<` in plain text, which a
+    tag-stripping regex does not; script and style bodies are dropped."""
+
+    BLOCKS = frozenset({"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6"})
+    HIDDEN = frozenset({"script", "style", "template"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        if tag in self.HIDDEN:
+            self.hidden += 1
+        elif tag == "br":
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.HIDDEN:
+            self.hidden = max(0, self.hidden - 1)
+        elif tag in self.BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden:
+            self.parts.append(data)
 
 
 def html_to_text(value: str) -> str:
     """Plain text from an HTML fragment: tags dropped, entities decoded, space squeezed."""
-    text = _BLOCK.sub("\n", value or "")
-    text = html.unescape(_TAG.sub("", text))
-    lines = [_SPACE.sub(" ", line).strip() for line in text.splitlines()]
+    parser = _TextExtractor()
+    parser.feed(value or "")
+    parser.close()
+    lines = [_SPACE.sub(" ", line).strip() for line in "".join(parser.parts).splitlines()]
     return "\n".join(line for line in lines if line)
 
 

@@ -6,6 +6,7 @@ from django.test import Client
 
 from playbook import exports
 from playbook.services import review
+from tests.tools import require
 
 
 def test_the_markdown_export_has_metrics_review_and_timeline(cast):
@@ -20,6 +21,7 @@ def test_the_markdown_export_has_metrics_review_and_timeline(cast):
 
 
 def test_the_pdf_export_embeds_a_cjk_font_for_chinese_text(cast):
+    require(exports.CJK_FONTS[0][0], "fonts-noto-cjk")
     review.review_update(
         incident=cast.incident,
         by=cast["incident_lead"],
