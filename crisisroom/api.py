@@ -136,8 +136,8 @@ def mentions(request: HttpRequest) -> JsonResponse:
     if until := _time_param(request, "until"):
         queryset = queryset.filter(published_at__lt=until)
     if sentiment := request.GET.get("sentiment"):
-        if sentiment not in {"negative", "neutral", "positive"}:
-            raise ApiError(400, "sentiment must be negative, neutral or positive.")
+        if sentiment not in {"negative", "neutral", "positive", "unscored"}:
+            raise ApiError(400, "sentiment must be negative, neutral, positive or unscored.")
         queryset = queryset.filter(sentiment_label=sentiment)
     rows = [mention_json(m) for m in queryset.order_by("-published_at", "-pk")[: _limit(request)]]
     return JsonResponse({"mentions": rows, "count": len(rows)})
