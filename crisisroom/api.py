@@ -144,8 +144,8 @@ def mentions(request: HttpRequest) -> JsonResponse:
     if until := _time_param(request, "until"):
         queryset = queryset.filter(published_at__lt=until)
     if sentiment := request.GET.get("sentiment"):
-        if sentiment not in {"negative", "neutral", "positive"}:
-            raise ApiError(400, "sentiment must be negative, neutral or positive.")
+        if sentiment not in {"negative", "neutral", "positive", "unscored"}:
+            raise ApiError(400, "sentiment must be negative, neutral, positive or unscored.")
         queryset = queryset.filter(sentiment_label=sentiment)
     try:
         cursor = decode_cursor(request.GET["cursor"]) if request.GET.get("cursor") else None

@@ -8,6 +8,9 @@ class SentimentLabel(models.TextChoices):
     NEGATIVE = "negative", _("Negative")
     NEUTRAL = "neutral", _("Neutral")
     POSITIVE = "positive", _("Positive")
+    # A language no sentiment model covers (Spanish, Japanese, Korean, ...): shown as
+    # "—", counted apart from the three sentiment columns in rollups.
+    UNSCORED = "unscored", _("Unscored")
 
 
 class SourceKind(models.TextChoices):

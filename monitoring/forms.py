@@ -75,7 +75,10 @@ class MentionFilterForm(forms.Form):
 
 
 class LabelForm(forms.Form):
-    label = forms.ChoiceField(choices=SentimentLabel.choices)
+    # A person corrects to a sentiment; "unscored" is only ever the analyzers' verdict.
+    label = forms.ChoiceField(
+        choices=[c for c in SentimentLabel.choices if c[0] != SentimentLabel.UNSCORED]
+    )
 
 
 def check_query_lines(text: str) -> tuple[list[str], list[str]]:

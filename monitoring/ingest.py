@@ -961,8 +961,14 @@ def _score(rows: list[Mention]) -> None:
 
 def rollups_add(stored: Iterable[Mapping[str, Any]]) -> None:
     """Add freshly stored mentions (new voices) to their brand × bucket × platform rollups."""
-    totals: dict[tuple[int, datetime, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
-    column = {SentimentLabel.NEGATIVE: 1, SentimentLabel.NEUTRAL: 2, SentimentLabel.POSITIVE: 3}
+    totals: dict[tuple[int, datetime, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0])
+    # [count, negative, neutral, positive, reach, unscored]
+    column = {
+        SentimentLabel.NEGATIVE: 1,
+        SentimentLabel.NEUTRAL: 2,
+        SentimentLabel.POSITIVE: 3,
+        SentimentLabel.UNSCORED: 5,
+    }
     for row in stored:
         if not row["brand_id"]:
             continue
@@ -977,7 +983,7 @@ def rollups_add(stored: Iterable[Mapping[str, Any]]) -> None:
 def rollups_add_reach(entries: Iterable[tuple[int, datetime, str, int]]) -> None:
     """Add amplification (brand_id, original's published_at, platform, reach) to rollups'
     reach only: reposts count as reach for the original's bucket, never as mentions."""
-    totals: dict[tuple[int, datetime, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    totals: dict[tuple[int, datetime, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0])
     for brand_id, published_at, platform, reach in entries:
         totals[(brand_id, bucket_start(published_at), platform)][4] += reach
     _rollups_upsert(totals)
@@ -993,6 +999,7 @@ def rollups_move_label(
         SentimentLabel.NEGATIVE: "negative",
         SentimentLabel.NEUTRAL: "neutral",
         SentimentLabel.POSITIVE: "positive",
+        SentimentLabel.UNSCORED: "unscored",
     }
     Rollup.objects.filter(
         brand_id=brand_id, bucket=bucket_start(published_at), platform=platform
@@ -1004,12 +1011,13 @@ def _rollups_upsert(totals: Mapping[tuple[int, datetime, str], list[int]]) -> No
         return
     table = connection.ops.quote_name(Rollup._meta.db_table)
     sql = (
-        f"INSERT INTO {table} (brand_id, bucket, platform, count, negative, neutral, positive, reach) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
+        f"INSERT INTO {table} "
+        "(brand_id, bucket, platform, count, negative, neutral, positive, reach, unscored) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
         "ON CONFLICT (brand_id, bucket, platform) DO UPDATE SET "
         f"count = {table}.count + excluded.count, negative = {table}.negative + excluded.negative, "
         f"neutral = {table}.neutral + excluded.neutral, positive = {table}.positive + excluded.positive, "
-        f"reach = {table}.reach + excluded.reach"
+        f"reach = {table}.reach + excluded.reach, unscored = {table}.unscored + excluded.unscored"
     )
     # Sorted so that concurrent ingests lock rollup rows in the same order.
     params = [
@@ -1021,7 +1029,7 @@ def _rollups_upsert(totals: Mapping[tuple[int, datetime, str], list[int]]) -> No
             from psycopg2.extras import execute_values
 
             execute_values(
-                cursor.cursor, sql.replace("(%s, %s, %s, %s, %s, %s, %s, %s)", "%s"), params
+                cursor.cursor, sql.replace("(%s, %s, %s, %s, %s, %s, %s, %s, %s)", "%s"), params
             )
         else:
             cursor.executemany(sql, params)

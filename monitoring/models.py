@@ -292,6 +292,9 @@ class Rollup(models.Model):
     negative = models.PositiveIntegerField(default=0)
     neutral = models.PositiveIntegerField(default=0)
     positive = models.PositiveIntegerField(default=0)
+    # Mentions in a language no sentiment model covers: in ``count``, in none of the
+    # three sentiment columns.
+    unscored = models.PositiveIntegerField(default=0)
     reach = models.PositiveBigIntegerField(default=0)
 
     class Meta:

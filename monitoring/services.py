@@ -89,8 +89,9 @@ def mention_label_correct(*, user: Any, mention: Mention, label: str) -> LabelCo
     and detection stay exact. Returns None when the label is unchanged.
     """
     require(can_work_incidents(user), "Only responders and admins correct labels.")
-    if label not in SentimentLabel.values:
-        raise ValueError(f"label must be one of {', '.join(SentimentLabel.values)}")
+    allowed = [v for v in SentimentLabel.values if v != SentimentLabel.UNSCORED]
+    if label not in allowed:
+        raise ValueError(f"label must be one of {', '.join(allowed)}")
     with transaction.atomic():
         mention = Mention.objects.select_for_update().get(pk=mention.pk)
         old = mention.sentiment_label

@@ -9,6 +9,7 @@ Which class serves a language is configurable::
     SENTIMENT_ANALYZERS = {
         "en": "monitoring.sentiment.linear.EnglishLinearAnalyzer",
         "zh": "monitoring.sentiment.linear.ChineseLinearAnalyzer",
+        "other": "monitoring.sentiment.unscored.UnscoredAnalyzer",
     }
 
 The setting is read lazily (first use) through ``django.conf.settings``; when it is
@@ -18,9 +19,11 @@ cached per dotted path, so model files load once per process;
 ``reset_analyzers()`` forgets them (it runs by itself when a test overrides the
 setting with ``override_settings``).
 
-Languages: "zh-hant" / "zh-hans" (or "zh") use the "zh" analyzer; every other
-label ("en", "other", unknown) uses the "en" analyzer.  Inference is pure Python
-(standard library only).
+Languages: "zh-hant" / "zh-hans" (or "zh") use the "zh" analyzer, "en" the "en"
+analyzer, and every other label ("other", unknown) the "other" analyzer, which
+answers ``"unscored"`` for text in a language no model covers and hands text with no
+letters (emoji, emoticons) to the "en" analyzer.  Inference is pure Python (the
+``opencc`` and ``vaderSentiment`` packages for script conversion and VADER's lexicon).
 """
 
 from __future__ import annotations
@@ -29,10 +32,11 @@ import importlib
 import threading
 
 from monitoring.language import detect_language
-from monitoring.sentiment.base import LABELS, Analyzer, SentimentResult
+from monitoring.sentiment.base import LABELS, UNSCORED, Analyzer, SentimentResult
 
 __all__ = [
     "LABELS",
+    "UNSCORED",
     "Analyzer",
     "SentimentResult",
     "DEFAULT_ANALYZERS",
@@ -44,6 +48,7 @@ __all__ = [
 DEFAULT_ANALYZERS = {
     "en": "monitoring.sentiment.linear.EnglishLinearAnalyzer",
     "zh": "monitoring.sentiment.linear.ChineseLinearAnalyzer",
+    "other": "monitoring.sentiment.unscored.UnscoredAnalyzer",
 }
 
 _instances: dict[str, Analyzer] = {}
@@ -70,7 +75,10 @@ def _import(dotted: str):
 
 
 def _family(lang: str | None) -> str:
-    return "zh" if lang and lang.lower().startswith("zh") else "en"
+    lang = (lang or "").lower()
+    if lang.startswith("zh"):
+        return "zh"
+    return "en" if lang.startswith("en") else "other"
 
 
 _by_family: dict[str, Analyzer] = {}

@@ -10,7 +10,10 @@ which is the per-core rate even on a busy, shared machine.
 Two-class files (only "negative" and "positive" labels) are scored as two-class:
 a "neutral" prediction is mapped to the side of its score (score < 0 -> negative,
 otherwise positive), so accuracy, F1 and the confusion matrix use two classes.
-Three-class files are scored on all three classes as predicted.
+Three-class files are scored on all three classes as predicted.  An "unscored"
+prediction (a text detected as a language no model covers) counts as neutral on a
+three-class file and follows the same sign rule (score 0 -> positive) on a two-class
+file; ``unscored`` in the report says how many there were.
 
 Metrics: accuracy, macro-F1 (mean F1 over the gold file's classes), per-class
 precision / recall / F1, and the confusion matrix as ``{gold: {predicted: n}}``.
@@ -24,7 +27,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from monitoring.sentiment import analyze, get_analyzer
-from monitoring.sentiment.base import LABELS, SentimentResult
+from monitoring.sentiment.base import LABELS, UNSCORED, SentimentResult
 
 LANG_CHOICES = ("auto", "en", "zh")
 
@@ -65,6 +68,8 @@ def gold_labels(gold: Iterable[str]) -> list[str]:
 def to_scored_label(result: SentimentResult, labels: Sequence[str]) -> str:
     if result.label in labels:
         return result.label
+    if result.label == UNSCORED and "neutral" in labels:
+        return "neutral"
     # neutral prediction on a two-class file: follow the sign of the score
     return "negative" if result.score < 0 else "positive"
 
@@ -133,6 +138,7 @@ def evaluate(
     report["texts_per_second"] = round(len(texts) / elapsed, 1) if elapsed > 0 else None
     report["cpu_texts_per_second"] = round(len(texts) / cpu, 1) if cpu > 0 else None
     report["two_class"] = len(labels) == 2
+    report["unscored"] = sum(r.label == UNSCORED for r in results)
     return report
 
 
@@ -153,6 +159,8 @@ def format_report(report: dict) -> str:
         else "three-class"
     )
     lines.append(f"texts: {report['n']}  scoring: {kind}")
+    if report.get("unscored"):
+        lines.append(f"unscored (language no model covers): {report['unscored']}")
     lines.append(f"accuracy: {report['accuracy']:.4f}")
     lines.append(f"macro-F1: {report['macro_f1']:.4f}")
     lines.append("")

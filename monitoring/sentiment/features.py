@@ -1,4 +1,4 @@
-"""Feature extraction shared by training and inference (pure Python, stdlib only).
+"""Feature extraction shared by training and inference (pure Python at run time).
 
 Training (monitoring/sentiment/training.py) and the analyzers call exactly these
 functions, so the shipped weights always see the same features they were trained on.
@@ -8,28 +8,34 @@ English
     ``w:`` word unigrams (after a negator such as "not"/"never"/"n't" the words up
     to the next punctuation get a ``NOT_`` prefix, so "not good" -> ``w:NOT_good``),
     ``b:`` word bigrams (no negation marking), ``c:`` character 4-grams inside
-    words, and dense ``v:`` features from the vendored VADER scorer (compound,
-    pos, neg and a binned compound) plus a few surface cues (``s:`` exclamation,
-    question, all-caps) and ``x:cmp``, the number of hits (at most 3) of a small
-    hand-written complaint/crisis lexicon (``EN_COMPLAINT_TERMS``: boycott, scam,
-    refund, "hung up", "still waiting", ...).  The dev tweets barely contain such
-    phrasing, so training adds a fixed prior to this feature's weight (see
+    words, dense ``v:`` features from VADER's word lexicon (the ``vaderSentiment``
+    package's valences summed over the tokens, a valence after a negator flipped
+    and damped as VADER does; squashed like VADER's compound, plus the positive and
+    negative sums and a binned compound) -- one dictionary look-up per token, not
+    VADER's full rule set -- a few surface cues (``s:`` all-caps) and ``x:cmp``, the
+    number of hits (at most 3) of a small hand-written complaint/crisis lexicon
+    (``EN_COMPLAINT_TERMS``: boycott, scam, refund, "hung up", "still waiting", ...).
+    Training adds a fixed prior to this feature's weight (see
     ``training.CONFIG[lang]["lexicon_prior"]``).
 Chinese
-    Text is normalised Traditional -> Simplified (OpenCC table) and full-width
-    forms -> ASCII; features are character unigrams ``u:``, bigrams ``b:`` and
-    trigrams ``t:`` over runs of Han characters, plus negation-marked unigrams
-    after 不/没/无/别/未/非 (``n:``), and ``x:cmp``, hits of the Chinese complaint
-    lexicon ``ZH_COMPLAINT_TERMS`` (抵制, 退钱, 诈骗, 难喝, 投诉, ...; written in
-    Simplified because it is matched on normalised text).
+    Text is normalised with OpenCC (``opencc`` package, ``t2s``: Traditional ->
+    Simplified, phrase-aware) after NFKC (full-width forms -> ASCII); features are
+    character unigrams ``u:``, bigrams ``b:`` and trigrams ``t:`` over runs of Han
+    characters, negation-marked unigrams after 不/没/无/别/未/非 (``n:``), Latin
+    words ``w:`` and ``x:cmp``, hits of the Chinese complaint lexicon
+    ``ZH_COMPLAINT_TERMS`` (抵制, 退钱, 诈骗, 难喝, 投诉, ...; written in Simplified
+    because it is matched on normalised text).
 """
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 
-from monitoring.zh_script_tables import T2S_FROM, T2S_TO
+import opencc
+
+from monitoring.sentiment.vader_analyzer import vader_lexicon
 
 # ---------------------------------------------------------------------------
 # English
@@ -106,6 +112,7 @@ _NEGATORS = frozenset(
     ]
 )
 _CLAUSE_END = frozenset(".,;:!?")
+_LOWER_RE = re.compile(r"[a-z]")
 
 # Hand-written (licence-clean) complaint / crisis vocabulary of posts addressed to
 # brands.  Matched as whole words on the lower-cased token stream.
@@ -236,6 +243,24 @@ EN_COMPLAINT_TERMS = [
     "terrible service",
     "horrible service",
     "worst service",
+    # money, law, broken promises
+    "garbage",
+    "trash",
+    "shameless",
+    "price hike",
+    "price gouging",
+    "hidden fees",
+    "lawyer",
+    "attorney",
+    "legal action",
+    "class-action",
+    "nobody picked up",
+    "no one picked up",
+    "nobody answered",
+    "hasn't arrived",
+    "still hasn't",
+    "behind our backs",
+    "bait and switch",
 ]
 _EN_CMP_RE = re.compile(
     r"(?<![\w'])(?:"
@@ -258,12 +283,32 @@ def en_tokens(text: str) -> list[str]:
     return _TOKEN_RE.findall(text)
 
 
-def en_features(text: str, vader_scores: dict[str, float] | None) -> dict[str, float]:
+# Character 4-grams per word, memoised (words repeat: most texts hit the cache).
+_CHAR_GRAMS: dict[str, dict[str, float]] = {}
+_CHAR_GRAMS_MAX = 200_000
+
+
+def _char_grams(tok: str) -> dict[str, float]:
+    w = "<" + tok + ">"
+    grams = {"c:" + w[i : i + 4]: 1.0 for i in range(len(w) - 3)}
+    if len(_CHAR_GRAMS) >= _CHAR_GRAMS_MAX:
+        _CHAR_GRAMS.clear()
+    _CHAR_GRAMS[tok] = grams
+    return grams
+
+
+_LEX: dict[str, float] = vader_lexicon()
+_NEG_DAMP = -0.74  # VADER's factor for a valence after a negator
+
+
+def en_features(text: str) -> dict[str, float]:
     """Sparse features of one English (or other Latin-script) text."""
+    lex = _LEX
     toks = en_tokens(text)
     feats: dict[str, float] = {}
     negated = False
     prev = "<s>"
+    pos_sum = neg_sum = 0.0
     for tok in toks:
         if _is_punct_token(tok):
             negated = False
@@ -271,6 +316,14 @@ def en_features(text: str, vader_scores: dict[str, float] | None) -> dict[str, f
                 feats["w:" + tok[:2]] = 1.0
             prev = "<p>"
             continue
+        valence = lex.get(tok)
+        if valence is not None:
+            if negated:
+                valence *= _NEG_DAMP
+            if valence > 0:
+                pos_sum += valence
+            else:
+                neg_sum -= valence
         name = "w:NOT_" + tok if negated else "w:" + tok
         feats[name] = feats.get(name, 0.0) + 1.0
         if tok[0] == "#" and len(tok) > 1:
@@ -282,26 +335,30 @@ def en_features(text: str, vader_scores: dict[str, float] | None) -> dict[str, f
         if tok in _NEGATORS or tok.endswith("n't"):
             negated = True
         if len(tok) >= 4 and tok[0].isalpha():
-            w = "<" + tok + ">"
-            for i in range(len(w) - 3):
-                feats["c:" + w[i : i + 4]] = 1.0
+            grams = _CHAR_GRAMS.get(tok)
+            if grams is None:
+                grams = _char_grams(tok)
+            feats.update(grams)
     if prev not in ("<s>", "<p>"):
         feats["b:" + prev + " </s>"] = 1.0
     # surface cues on the raw text
-    letters = [c for c in text if c.isalpha()]
-    if len(letters) >= 6 and sum(c.isupper() for c in letters) > 0.6 * len(letters):
-        feats["s:allcaps"] = 1.0
+    # (exact shortcut: with 40% of the characters lower-case ASCII letters, more than
+    # 60% of the letters cannot be capitals)
+    if text != text.lower() and len(_LOWER_RE.findall(text)) < 0.4 * len(text):
+        n_letters = sum(map(str.isalpha, text))
+        if n_letters >= 6 and sum(map(str.isupper, text)) > 0.6 * n_letters:
+            feats["s:allcaps"] = 1.0
     n_cmp = len(_EN_CMP_RE.findall(" ".join(toks)))
     if n_cmp:
         feats["x:cmp"] = float(min(n_cmp, 3))
-    if vader_scores is not None:
-        comp = vader_scores["compound"]
-        feats["v:compound"] = comp
-        feats["v:pos"] = vader_scores["pos"]
-        feats["v:neg"] = vader_scores["neg"]
-        feats[f"v:bin{int((comp + 1.0) * 4.999)}"] = 1.0
-        if comp == 0.0:
-            feats["v:zero"] = 1.0
+    total = pos_sum - neg_sum
+    comp = total / math.sqrt(total * total + 15.0)  # VADER's normalisation
+    feats["v:compound"] = comp
+    feats["v:pos"] = min(pos_sum, 8.0) / 4.0
+    feats["v:neg"] = min(neg_sum, 8.0) / 4.0
+    feats[f"v:bin{int((comp + 1.0) * 4.999)}"] = 1.0
+    if total == 0.0:
+        feats["v:zero"] = 1.0
     return feats
 
 
@@ -309,7 +366,7 @@ def en_features(text: str, vader_scores: dict[str, float] | None) -> dict[str, f
 # Chinese
 # ---------------------------------------------------------------------------
 
-_T2S = str.maketrans(T2S_FROM, T2S_TO)
+_T2S = opencc.OpenCC("t2s")
 _ZH_NEG = frozenset("不没沒无無别別未非莫")
 
 # Hand-written complaint / crisis vocabulary (Simplified: matched after
@@ -401,13 +458,31 @@ ZH_COMPLAINT_TERMS = [
     "不理",
     "没回应",
     "不回",
+    # law, money, waiting (short complaints as posted)
+    "诉讼",
+    "告上法院",
+    "提告",
+    "律师",
+    "退费",
+    "退货",
+    "吃相难看",
+    "涨价",
+    "偷改",
+    "没人接",
+    "打不通",
+    "还没到",
+    "还没送",
+    "还没来",
+    "等了",
+    "烂透",
+    "太烂",
 ]
 _ZH_CMP_RE = re.compile("|".join(sorted(set(ZH_COMPLAINT_TERMS), key=len, reverse=True)))
 
 
 def zh_normalise(text: str) -> str:
-    """Full-width -> ASCII (NFKC), Traditional -> Simplified, lower-case."""
-    return unicodedata.normalize("NFKC", text).translate(_T2S).lower()
+    """Full-width -> ASCII (NFKC), Traditional -> Simplified (OpenCC), lower-case."""
+    return _T2S.convert(unicodedata.normalize("NFKC", text)).lower()
 
 
 def _is_han(ch: str) -> bool:

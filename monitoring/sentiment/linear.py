@@ -2,7 +2,7 @@
 
 A model file is gzip-compressed JSON written by ``monitoring.sentiment.training``::
 
-    {"format": "crisisroom-linear-v1", "lang": "en", "classes": ["negative", ...],
+    {"format": "crisisroom-linear-v2", "lang": "en", "classes": ["negative", ...],
      "intercept": [...], "class_bias": [...], "neutral_threshold": 0.5,
      "weights": {"w:good": [-0.8, 0.1, 0.7], ...}, "meta": {...}}
 
@@ -16,8 +16,13 @@ negative class (crisis work wants negative recall).
 
 Two optional flags (absent = false) change how ``x`` is formed from the extracted
 features, exactly as in training: ``"binary": true`` sets every present feature to
-1, and ``"normalize": true`` divides ``x`` by its Euclidean norm over the features
-that have weights (the model's vocabulary), so long texts do not swamp short ones.
+1, and ``"normalize": true`` divides ``x`` by the Euclidean norm of *all* extracted
+features (in the model's vocabulary or not), so long texts do not swamp short ones
+and pruning small weights from the file does not change the scale.
+
+The features themselves come from ``monitoring.sentiment.features``; numpy is not
+needed at run time (a dictionary look-up per feature is faster than building
+arrays for one short text).
 """
 
 from __future__ import annotations
@@ -30,10 +35,9 @@ from pathlib import Path
 
 from monitoring.sentiment.base import SentimentResult
 from monitoring.sentiment.features import en_features, zh_features
-from monitoring.sentiment.vader import SentimentIntensityAnalyzer
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
-FORMAT = "crisisroom-linear-v1"
+FORMAT = "crisisroom-linear-v2"
 
 
 class LinearModel:
@@ -97,16 +101,25 @@ class LinearModel:
         get = self.weights.get
         k = self.k
         binary = self.binary
-        sq = 0.0
+        sq = float(len(feats)) if binary else sum(v * v for v in feats.values())
+        scale = 1.0 / math.sqrt(sq) if self.normalize and sq > 0.0 else 1.0
         if k == 2 and binary:  # unrolled for the Chinese model
             a0 = a1 = 0.0
             for name in feats:
                 w = get(name)
                 if w is not None:
-                    sq += 1.0
                     a0 += w[0]
                     a1 += w[1]
             acc = [a0, a1]
+        elif k == 3 and binary:
+            a0 = a1 = a2 = 0.0
+            for name in feats:
+                w = get(name)
+                if w is not None:
+                    a0 += w[0]
+                    a1 += w[1]
+                    a2 += w[2]
+            acc = [a0, a1, a2]
         else:
             acc = [0.0] * k
             for name, value in feats.items():
@@ -115,10 +128,8 @@ class LinearModel:
                     continue
                 if binary:
                     value = 1.0
-                sq += value * value
                 for c in range(k):
                     acc[c] += value * w[c]
-        scale = 1.0 / math.sqrt(sq) if self.normalize and sq > 0.0 else 1.0
         return _softmax([o + a * scale for o, a in zip(self.offset, acc, strict=True)])
 
     def result(self, probs: list[float]) -> SentimentResult:
@@ -159,18 +170,13 @@ class _LinearAnalyzer:
 
 
 class EnglishLinearAnalyzer(_LinearAnalyzer):
-    """English tweets/posts: words, bigrams, negation, char 4-grams, VADER cues."""
+    """English tweets/posts: words, bigrams, negation, char 4-grams, VADER-lexicon cues."""
 
     name = "en-linear"
     model_file = "en_linear.json.gz"
 
-    def __init__(self, model_path: str | Path | None = None):
-        super().__init__(model_path)
-
-        self.vader = SentimentIntensityAnalyzer()
-
     def features(self, text: str) -> dict[str, float]:
-        return en_features(text, self.vader.polarity_scores(text))
+        return en_features(text)
 
 
 class ChineseLinearAnalyzer(_LinearAnalyzer):

@@ -7,7 +7,6 @@ import time
 import pytest
 
 from monitoring.language import LANGUAGES, detect_language
-from monitoring.zh_script_tables import SIMP_ONLY, T2S_FROM, T2S_TO, TRAD_ONLY
 
 
 @pytest.mark.parametrize(
@@ -80,17 +79,13 @@ def test_result_is_always_a_known_label():
         assert detect_language(s) in LANGUAGES
 
 
-def test_script_tables_are_consistent():
-    trad, simp = set(TRAD_ONLY), set(SIMP_ONLY)
-    assert not trad & simp
-    assert {"國", "愛", "這", "說", "們", "體", "髒"} <= trad
-    assert {"国", "爱", "这", "说", "们", "体", "脏"} <= simp
-    # characters shared by both scripts are in neither table
-    assert not {"好", "我", "人", "的", "了", "很"} & (trad | simp)
-    assert len(T2S_FROM) == len(T2S_TO)
-    mapping = dict(zip(T2S_FROM, T2S_TO, strict=True))
-    assert mapping["國"] == "国"
-    assert mapping["髒"] == "脏"
+def test_script_decided_by_opencc():
+    # one script-specific character is enough either way; shared ones decide nothing
+    assert detect_language("國") == "zh-hant"
+    assert detect_language("国") == "zh-hans"
+    assert detect_language("我很好") == "zh-hans"  # shared characters only: the tie
+    assert detect_language("臺灣的髒亂") == "zh-hant"
+    assert detect_language("台湾的脏乱") == "zh-hans"
 
 
 def test_fast_enough():

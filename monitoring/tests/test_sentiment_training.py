@@ -1,0 +1,132 @@
+"""train_sentiment: leave-one-file-out, the bias chosen on held-out files, corrections."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from monitoring.sentiment.linear import ChineseLinearAnalyzer, EnglishLinearAnalyzer, LinearModel
+
+pytest.importorskip("sklearn")
+
+EN_NEG = ["this is awful", "terrible service", "I hate it", "worst day ever", "so bad", "broken"]
+EN_POS = ["this is great", "lovely service", "I love it", "best day ever", "so good", "amazing"]
+EN_NEU = ["it is tuesday", "the store opens at nine", "a new version is out", "see you"]
+ZH_NEG = ["很差", "太差了", "又髒又吵", "失望", "不好", "難吃"]
+ZH_POS = ["很好", "乾淨", "推薦", "滿意", "熱情", "好吃"]
+
+
+def _write(path: Path, rows: list[tuple[str, str]]) -> None:
+    path.write_text("".join(f"{label}\t{text}\n" for label, text in rows), encoding="utf-8")
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    d = tmp_path / "data"
+    d.mkdir()
+    for i in range(3):  # three English files, one two-class
+        rows = [("negative", f"{t} {i}") for t in EN_NEG] + [
+            ("positive", f"{t} {i}") for t in EN_POS
+        ]
+        if i != 2:
+            rows += [("neutral", f"{t} {i}") for t in EN_NEU]
+        _write(d / f"en_part{i}.tsv", rows * 2)
+    for i in range(2):
+        rows = [("negative", t + "！" * i) for t in ZH_NEG] + [
+            ("positive", t + "！" * i) for t in ZH_POS
+        ]
+        _write(d / f"zh_part{i}.tsv", rows * 3)
+    (d / "README.md").write_text("not a data file")
+    return d
+
+
+def test_leave_one_file_out_scores_every_file_with_a_bias_tuned_elsewhere(data_dir):
+    from monitoring.sentiment.training import train
+
+    lines: list[str] = []
+    summary = train(data_dirs=[data_dir], langs=["en", "zh"], write=False, log=lines.append)
+    table = summary["en"]["lofo"]
+    assert set(table) == {"en_part0.tsv", "en_part1.tsv", "en_part2.tsv"}
+    assert table["en_part2.tsv"]["classes"] == 2  # two-class file scored two-class
+    assert table["en_part0.tsv"]["classes"] == 3
+    for row in table.values():
+        assert 0.0 <= row["macro_f1"] <= 1.0 and 0.0 <= row["negative_recall"] <= 1.0
+    lofo = summary["en"]["lofo_summary"]
+    assert lofo["macro_f1"]["worst"] == min(r["macro_f1"] for r in table.values())
+    assert set(summary["zh"]["lofo"]) == {"zh_part0.tsv", "zh_part1.tsv"}
+    assert any(line.strip().startswith("worst") for line in lines)
+
+
+def test_choose_bias_ignores_the_file_it_scores():
+    from monitoring.sentiment.training import choose_bias
+
+    model = LinearModel(
+        {
+            "format": "crisisroom-linear-v2",
+            "lang": "en",
+            "classes": ["negative", "positive"],
+            "intercept": [0.0, 0.0],
+            "weights": {},
+        }
+    )
+    # file a: every text leans slightly positive but is negative -> wants a big bias;
+    # file b: texts are what they look like -> wants none
+    a = {"model": model, "gold": ["negative"] * 4 + ["positive"], "probs": [[0.4, 0.6]] * 5}
+    b = {
+        "model": model,
+        "gold": ["negative", "positive"] * 3,
+        "probs": [[0.9, 0.1], [0.3, 0.7]] * 3,
+    }
+    held = {"a": a, "b": b}
+    grid = [0.0, 0.5, 1.0]
+    assert choose_bias(held, grid, exclude="b") == 0.5  # tuned on a alone
+    assert choose_bias(held, grid, exclude="a") == 0.0  # tuned on b alone
+
+
+@pytest.mark.django_db
+def test_train_command_writes_models_and_includes_corrections(data_dir, tmp_path, bob, brand):
+    from monitoring.ingest import mentions_ingest
+    from monitoring.models import Mention
+    from monitoring.services import mention_label_correct
+
+    now = datetime.now(UTC).replace(microsecond=0).isoformat()
+    mentions_ingest(
+        items=[
+            {
+                "source": "x",
+                "external_id": f"c{i}",
+                "text": f"Acme Coffee zorbly {i}",
+                "published_at": now,
+            }
+            for i in range(3)
+        ]
+    )
+    for m in Mention.objects.all():
+        mention_label_correct(user=bob, mention=m, label="negative")
+    out_dir = tmp_path / "models"
+    out = io.StringIO()
+    call_command(
+        "train_sentiment", str(data_dir), "--out", str(out_dir), "--include-corrections", stdout=out
+    )
+    text = out.getvalue()
+    assert "label corrections: en 3, zh 0" in text
+    assert "leave-one-file-out" in text
+    en = LinearModel.load(out_dir / "en_linear.json.gz")
+    assert "corrections" in en.meta["trained_on_files"]
+    assert len(en.meta["trained_on_files"]) == 4
+    # the corrected brand word was learnt as negative
+    assert EnglishLinearAnalyzer(out_dir / "en_linear.json.gz").analyze("zorbly").score < 0
+    zh = ChineseLinearAnalyzer(out_dir / "zh_linear.json.gz")
+    assert zh.analyze("很差，失望").label == "negative"
+    assert zh.analyze("很好，推薦").label == "positive"
+
+
+def test_train_command_reports_a_missing_directory(tmp_path):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="no such data directory"):
+        call_command("train_sentiment", str(tmp_path / "nowhere"), "--lofo-only")
