@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from monitoring.connectors import POLLED_KINDS
 from monitoring.models import Source
+from monitoring.secrets import secret_name_problem
 
 SECRETISH = ("password", "token", "secret", "key")
 
@@ -27,7 +28,8 @@ class SourceForm(forms.ModelForm):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_(
             'JSON, e.g. {"query": "acme"} or {"hashtag": "acme"}. Put secrets in the '
-            'environment and name the variable: {"secret_env": "BLUESKY_APP_PASSWORD"}.'
+            'environment and name the variable: {"secret_env": "CRISISROOM_SOURCE_BLUESKY_PASSWORD"} (only names starting with '
+            "CRISISROOM_SOURCE_)."
         ),
     )
 
@@ -60,6 +62,13 @@ class SourceForm(forms.ModelForm):
                 raise forms.ValidationError(
                     _("Do not store secrets here; name an environment variable in secret_env.")
                 )
+        if "secret_env" in config:
+            name = config["secret_env"]
+            if not isinstance(name, str):
+                raise forms.ValidationError(_("secret_env must be the name of a variable."))
+            if problem := secret_name_problem(name.strip()):
+                raise forms.ValidationError(problem)
+            config["secret_env"] = name.strip()
         return config
 
     def clean_url(self) -> str:

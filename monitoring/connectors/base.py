@@ -65,13 +65,17 @@ class Connector:
 
     @staticmethod
     def secret(source: Source) -> str:
-        """The secret named by config["secret_env"] (NAME_FILE accepted); never stored in the row."""
-        from crisisroom.env import env
+        """The secret named by config["secret_env"]; never stored in the row. Only names
+        from the operator's allow-list (``source_secret``) can be read."""
+        from monitoring.secrets import SecretRefused, source_secret
 
         name = str((source.config or {}).get("secret_env", "") or "").strip()
         if not name:
             raise SourceError("the source's config needs 'secret_env'", retry=False)
-        value = env(name)
+        try:
+            value = source_secret(name)
+        except SecretRefused as exc:
+            raise SourceError(str(exc), retry=False) from exc
         if not value:
             raise SourceError(f"the environment variable {name} is not set", retry=False)
         return value
@@ -84,7 +88,7 @@ class Connector:
         status = response.status
         if status < 400:
             return
-        label = what or response.url
+        label = what or url_origin(response.url)
         if status == 429 or status == 503:
             wait = parse_retry_after(response.header("retry-after")) or rate_limit_wait(response)
             raise SourceError(
@@ -95,6 +99,24 @@ class Connector:
         if status in {401, 403}:
             raise SourceError(f"{label}: HTTP {status}: credentials refused", retry=False)
         raise SourceError(f"{label}: HTTP {status}", retry=False)
+
+
+def url_origin(url: str) -> str:
+    """Scheme, host and port of a URL, nothing else: what errors and logs may show. A
+    webhook's or feed's path and query can be its credential (Slack, Teams, tokens)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(str(url))
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "(bad URL)"
+    if not host:
+        return "(bad URL)"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{parts.scheme}://{host}{port}" if parts.scheme else host
 
 
 def rate_limit_wait(response: Response, *, now: float | None = None) -> float | None:
