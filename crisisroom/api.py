@@ -4,7 +4,6 @@ a bad body is a 4xx, never a 500."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -15,12 +14,12 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from crisisroom import selectors, services
+from crisisroom import jsonio, selectors, services, validation
 from crisisroom.choices import IncidentStatus, Severity
 from crisisroom.models import Incident
 from crisisroom.openapi import OPENAPI
 from crisisroom.permissions import PermissionDenied, can_ingest, can_view_incidents, require
-from monitoring.ingest import ItemError, mentions_ingest, parse_timestamp
+from monitoring.ingest import mentions_ingest
 from monitoring.models import Mention
 from monitoring.services import brand_get_or_create
 from playbook import selectors as playbook_selectors
@@ -63,6 +62,8 @@ def api_view(*methods: str) -> Callable:
                 return error(403, str(exc))
             except Http404 as exc:
                 return error(404, str(exc) or "Not found.")
+            except validation.FieldError as exc:
+                return error(400, str(exc))
 
         return wrapper
 
@@ -82,8 +83,8 @@ def read_json(request: HttpRequest) -> Any:
     if not body.strip():
         raise ApiError(400, "The body is empty; send JSON.")
     try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return jsonio.loads(body)
+    except jsonio.JSONInputError as exc:
         raise ApiError(400, f"The body is not valid JSON: {exc}") from exc
 
 
@@ -91,7 +92,7 @@ def _limit(request: HttpRequest, default: int = 100, most: int = 1000) -> int:
     raw = request.GET.get("limit", "")
     if not raw:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= most:
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6) or not 1 <= int(raw) <= most:
         raise ApiError(400, f"limit must be a whole number from 1 to {most}.")
     return int(raw)
 
@@ -101,8 +102,8 @@ def _time_param(request: HttpRequest, name: str):  # type: ignore[no-untyped-def
     if not raw:
         return None
     try:
-        return parse_timestamp(raw, name)
-    except ItemError as exc:
+        return validation.timestamp(raw, name)
+    except validation.FieldError as exc:
         raise ApiError(400, str(exc)) from exc
 
 
@@ -130,6 +131,7 @@ def mentions(request: HttpRequest) -> JsonResponse:
     require(can_view_incidents(request.user))
     queryset = Mention.objects.select_related("source", "brand")
     if brand := request.GET.get("brand"):
+        validation.check_text(brand, "brand")
         queryset = queryset.filter(brand__slug=brand)
     if since := _time_param(request, "since"):
         queryset = queryset.filter(published_at__gte=since)
@@ -217,11 +219,8 @@ def _incident_post(request: HttpRequest) -> JsonResponse:
     body = read_json(request)
     if not isinstance(body, dict):
         raise ApiError(400, "Send a JSON object: {title, brand, severity?, is_drill?}.")
-    title, brand_slug = body.get("title"), body.get("brand")
-    if not isinstance(title, str) or not title.strip():
-        raise ApiError(400, "title is required.")
-    if not isinstance(brand_slug, str) or not brand_slug.strip():
-        raise ApiError(400, "brand (a slug) is required.")
+    title = validation.text(body, "title", required=True, max_length=200)
+    brand_slug = validation.text(body, "brand", required=True, max_length=60)
     severity = body.get("severity", Severity.MEDIUM)
     if severity not in Severity.values:
         raise ApiError(400, f"severity must be one of {', '.join(Severity.values)}.")
@@ -266,7 +265,9 @@ def incident_dismiss(request: HttpRequest, pk: int) -> JsonResponse:
     incident = selectors.incident_get_for_user(user=request.user, pk=pk)
     try:
         incident = services.incident_dismiss(
-            incident=incident, user=request.user, reason=body.get("reason", "")
+            incident=incident,
+            user=request.user,
+            reason=validation.text(body, "reason", max_length=2000),
         )
     except services.IncidentStateError as exc:
         raise ApiError(409, str(exc)) from exc

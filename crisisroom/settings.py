@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
+    "axes",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
@@ -79,6 +81,15 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as its docs say: turns a refused login (either login page) into the 429 page.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # First: refuses before the password is checked while a throttle budget is spent.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    "crisisroom.admin_access.OrgAdminPermissionBackend",
 ]
 
 ROOT_URLCONF = "crisisroom.urls"
@@ -189,6 +200,21 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_THROTTLE_ATTEMPTS = envint("LOGIN_THROTTLE_ATTEMPTS", 5)
 LOGIN_THROTTLE_WINDOW_SECONDS = envint("LOGIN_THROTTLE_WINDOW_SECONDS", 900)
+# Per client address, across all usernames: larger, so colleagues behind one proxy are
+# not locked out by one person's typos, but one password cannot be tried everywhere.
+LOGIN_THROTTLE_IP_ATTEMPTS = envint("LOGIN_THROTTLE_IP_ATTEMPTS", 50)
+# django-axes (crisisroom/login_throttle.py): budgets per account and per address.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = "crisisroom.login_throttle.failure_limit"
+AXES_COOLOFF_TIME = timedelta(seconds=LOGIN_THROTTLE_WINDOW_SECONDS)
+AXES_USERNAME_CALLABLE = "crisisroom.login_throttle.normalised_username"
+AXES_HANDLER = "crisisroom.login_throttle.LoginThrottleHandler"
+AXES_LOCKOUT_CALLABLE = "crisisroom.login_throttle.lockout_response"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# A fixed window: trying on while locked out does not extend it (no endless lockout).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = False  # a success must not wipe the address's count
+AXES_VERBOSE = False
 
 HTTPS = envbool("HTTPS", False)
 SECURE_SSL_REDIRECT = HTTPS

@@ -20,6 +20,7 @@ from crisisroom.choices import TimelineKind
 from crisisroom.models import CrisisRole, Incident, IncidentMember, User
 from crisisroom.permissions import can_view_incidents, require
 from crisisroom.services import member_assign, timeline_add
+from crisisroom.validation import is_web_url
 from playbook import selectors
 from playbook.choices import (
     Channel,
@@ -56,6 +57,7 @@ from playbook.models import (
 )
 from playbook.permissions import (
     can_assemble_team,
+    can_pause_outbound,
     incident_roles,
     require_act,
     require_admin,
@@ -321,8 +323,16 @@ def claim_record(
         raise InvalidInput(_("Unknown claim status."))
     if not claim.strip():
         raise InvalidInput(_("Write the claim."))
+    if correction_url and not is_web_url(correction_url):
+        raise InvalidInput(_("The correction's link must start with http:// or https://."))
     if claim_id is not None:
-        row = MisinformationClaim.objects.select_for_update().get(pk=claim_id, incident=incident)
+        row = (
+            MisinformationClaim.objects.select_for_update()
+            .filter(pk=claim_id, incident=incident)
+            .first()
+        )
+        if row is None:
+            raise InvalidInput(_("No such claim on this incident."))
     else:
         row = MisinformationClaim(incident=incident)
     row.claim, row.status, row.evidence = claim.strip(), status, evidence
@@ -657,6 +667,8 @@ def statement_publish(
     if targets is None:
         targets = list(PublishTarget.objects.filter(active=True))
     publications: list[Publication] = []
+    if manual_url and not is_web_url(manual_url):
+        raise InvalidInput(_("The link must start with http:// or https://."))
     if manual_url:
         publications.append(
             Publication.objects.create(
@@ -833,10 +845,10 @@ def _publication_sent(publication: Publication, statement: Statement, result: An
 @transaction.atomic
 def outbound_pause(*, by: User, reason: str, incident: Incident | None = None) -> OutboundPause:
     """Pause the organisation's scheduled posts (one pause at a time), logged."""
-    if incident is not None:
-        require_act(by, incident)
-    else:
-        require_admin(by)
+    require(
+        can_pause_outbound(by, incident),
+        "Only an admin or the incident lead of an active incident may pause posting.",
+    )
     if not reason.strip():
         raise InvalidInput(_("Give a reason for pausing."))
     current = OutboundPause.objects.select_for_update().filter(resumed_at__isnull=True).first()
@@ -856,10 +868,12 @@ def outbound_pause(*, by: User, reason: str, incident: Incident | None = None) -
 
 @transaction.atomic
 def outbound_resume(*, by: User, incident: Incident | None = None) -> OutboundPause:
-    if incident is not None:
-        require_act(by, incident)
-    else:
-        require_admin(by)
+    """Lift the organisation-wide pause; both the pausing and the lifting incident's
+    timelines say who lifted it and from where."""
+    require(
+        can_pause_outbound(by, incident),
+        "Only an admin or the incident lead of an active incident may resume posting.",
+    )
     pause = OutboundPause.objects.select_for_update().filter(resumed_at__isnull=True).first()
     if pause is None:
         raise TransitionRefused(_("Scheduled posts are not paused."))
@@ -867,13 +881,15 @@ def outbound_resume(*, by: User, incident: Incident | None = None) -> OutboundPa
     pause.resumed_by = by
     pause.save(update_fields=["resumed_at", "resumed_by"])
     logger.info("outbound posts resumed by %s", by)
+    if incident is not None:
+        message = _("Scheduled posts resumed by %(user)s from incident #%(id)s") % {
+            "user": by.get_username(),
+            "id": incident.pk,
+        }
+    else:
+        message = _("Scheduled posts resumed by %(user)s") % {"user": by.get_username()}
     for target in {incident, pause.incident} - {None}:
-        timeline_add(
-            incident=target,
-            kind=TimelineKind.PLAYBOOK,
-            message=_("Scheduled posts resumed"),
-            actor=by,
-        )
+        timeline_add(incident=target, kind=TimelineKind.PLAYBOOK, message=message, actor=by)
     return pause
 
 

@@ -185,7 +185,7 @@ ACTIONS: dict[str, Action] = {
         ),
     ),
     "pause": Action(
-        TEAM,
+        {"admin", "incident_lead"},
         setup=lambda c: None,
         service=lambda c, _, u: services.outbound_pause(by=u, reason="Crisis", incident=c.incident),
         done=lambda c, _: OutboundPause.objects.filter(resumed_at__isnull=True).exists(),
