@@ -12,12 +12,11 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
 
 from crisisroom import jsonio, selectors, services, validation
 from crisisroom.choices import IncidentStatus, Severity
 from crisisroom.models import Incident
-from crisisroom.openapi import OPENAPI
+from crisisroom.openapi import document as openapi_document
 from crisisroom.permissions import PermissionDenied, can_ingest, can_view_incidents, require
 from monitoring.ingest import mentions_ingest
 from monitoring.models import Mention
@@ -41,9 +40,12 @@ def api_view(*methods: str) -> Callable:
 
     def decorate(view: Callable) -> Callable:
         @csrf_exempt
-        @require_http_methods(list(methods))
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+            if request.method not in methods:
+                response = error(405, f"Use {' or '.join(methods)} here.")
+                response["Allow"] = ", ".join(methods)
+                return response
             header = request.headers.get("Authorization", "")
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
@@ -151,6 +153,8 @@ def _mentions_post(request: HttpRequest) -> JsonResponse:
     items = body.get("mentions") if isinstance(body, dict) else body
     if not isinstance(items, list):
         raise ApiError(400, 'Send a JSON array of mentions, or {"mentions": [...]}.')
+    if not items:
+        raise ApiError(400, "Send at least one mention.")
     if len(items) > settings.API_MAX_ITEMS:
         raise ApiError(
             413, f"At most {settings.API_MAX_ITEMS} mentions per request; this had {len(items)}."
@@ -274,5 +278,11 @@ def incident_dismiss(request: HttpRequest, pk: int) -> JsonResponse:
     return JsonResponse(incident_json(incident, detail=True))
 
 
+@csrf_exempt
+def not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
+    """Anything under /api/v1/ no route matched (also /incidents/abc): a JSON 404."""
+    return error(404, "No such API endpoint or object.")
+
+
 def openapi(request: HttpRequest) -> JsonResponse:
-    return JsonResponse(OPENAPI)
+    return JsonResponse(openapi_document())

@@ -84,7 +84,15 @@ def bad_text(value: str) -> str | None:
 
 def bad_text_path(value: Any, path: str = "") -> tuple[str, str] | None:
     """The first place in parsed JSON (keys included) holding text that cannot be
-    stored, as (path, reason), or None."""
+    stored, as (path, reason), or None. The path itself is made printable."""
+    found = _bad_text_path(value, path)
+    if found is None:
+        return None
+    where = found[0].encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+    return where, found[1]
+
+
+def _bad_text_path(value: Any, path: str = "") -> tuple[str, str] | None:
     if isinstance(value, str):
         reason = bad_text(value)
         return (path or "(value)", reason) if reason else None
@@ -93,10 +101,10 @@ def bad_text_path(value: Any, path: str = "") -> tuple[str, str] | None:
             where = f"{path}.{key}" if path else str(key)
             if isinstance(key, str) and (reason := bad_text(key)):
                 return where, reason
-            if found := bad_text_path(item, where):
+            if found := _bad_text_path(item, where):
                 return found
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            if found := bad_text_path(item, f"{path}[{index}]"):
+            if found := _bad_text_path(item, f"{path}[{index}]"):
                 return found
     return None

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
+from crisisroom.choices import IncidentStatus, Severity
+from crisisroom.validation import MAX_BIGINT, NO_NUL_PATTERN, NON_BLANK_PATTERN
 from playbook import openapi as playbook_openapi
+
+# A string the server takes as given: at least one non-space character, no NUL
+# (what crisisroom.validation.text(required=True) accepts).
+NON_BLANK = NON_BLANK_PATTERN
+NO_NUL = NO_NUL_PATTERN
+SENTIMENTS = ["negative", "neutral", "positive"]
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -19,7 +28,9 @@ ERRORS = {
     "400": _json(_ref("Error"), "The request is malformed; the message says how."),
     "401": _json(_ref("Error"), "No token or an invalid token."),
     "403": _json(_ref("Error"), "The token's user may not do this."),
+    "405": _json(_ref("Error"), "This method is not allowed here."),
 }
+TOO_LARGE = {"413": _json(_ref("Error"), "The body is larger than the server accepts.")}
 
 _ID_PARAM = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
 
@@ -46,7 +57,11 @@ OPENAPI: dict[str, Any] = {
                     "published_at": {"type": "string", "format": "date-time"},
                     "url": {"type": "string", "format": "uri"},
                     "author": {"type": "string"},
-                    "author_followers": {"type": "integer", "minimum": 0},
+                    "author_followers": {
+                        "type": "integer",
+                        "minimum": 0,
+                        "maximum": MAX_BIGINT,
+                    },
                     "lang": {"type": "string"},
                     "brand": {
                         "type": "string",
@@ -93,11 +108,8 @@ OPENAPI: dict[str, Any] = {
                     "id": {"type": "integer"},
                     "title": {"type": "string"},
                     "brand": {"type": "string"},
-                    "status": {
-                        "type": "string",
-                        "enum": ["open", "acknowledged", "resolved", "dismissed"],
-                    },
-                    "severity": {"type": "string", "enum": ["low", "medium", "high", "critical"]},
+                    "status": {"type": "string", "enum": list(IncidentStatus.values)},
+                    "severity": {"type": "string", "enum": list(Severity.values)},
                     "category": {"type": "string"},
                     "is_drill": {"type": "boolean"},
                     "started_at": {"type": "string", "format": "date-time"},
@@ -119,12 +131,19 @@ OPENAPI: dict[str, Any] = {
                         "application/json": {
                             "schema": {
                                 "oneOf": [
-                                    {"type": "array", "maxItems": 1000, "items": _ref("MentionIn")},
+                                    {
+                                        "type": "array",
+                                        "minItems": 1,
+                                        "maxItems": 1000,
+                                        "items": _ref("MentionIn"),
+                                    },
                                     {
                                         "type": "object",
+                                        "required": ["mentions"],
                                         "properties": {
                                             "mentions": {
                                                 "type": "array",
+                                                "minItems": 1,
                                                 "maxItems": 1000,
                                                 "items": _ref("MentionIn"),
                                             }
@@ -144,8 +163,31 @@ OPENAPI: dict[str, Any] = {
             "get": {
                 "summary": "List mentions, newest first.",
                 "parameters": [
-                    {"name": n, "in": "query", "schema": {"type": "string"}}
-                    for n in ("brand", "since", "until", "sentiment", "limit")
+                    {
+                        "name": "brand",
+                        "in": "query",
+                        "schema": {"type": "string", "pattern": NO_NUL},
+                    },
+                    {
+                        "name": "since",
+                        "in": "query",
+                        "schema": {"type": "string", "format": "date-time"},
+                    },
+                    {
+                        "name": "until",
+                        "in": "query",
+                        "schema": {"type": "string", "format": "date-time"},
+                    },
+                    {
+                        "name": "sentiment",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": SENTIMENTS},
+                    },
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
+                    },
                 ],
                 "responses": {"200": _json({"type": "object"}, "Mentions."), **ERRORS},
             },
@@ -153,7 +195,18 @@ OPENAPI: dict[str, Any] = {
         "/incidents": {
             "get": {
                 "summary": "List incidents.",
-                "parameters": [{"name": "status", "in": "query", "schema": {"type": "string"}}],
+                "parameters": [
+                    {
+                        "name": "status",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": list(IncidentStatus.values)},
+                    },
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
+                    },
+                ],
                 "responses": {"200": _json({"type": "object"}, "Incidents."), **ERRORS},
             },
             "post": {
@@ -166,16 +219,30 @@ OPENAPI: dict[str, Any] = {
                                 "type": "object",
                                 "required": ["title", "brand"],
                                 "properties": {
-                                    "title": {"type": "string"},
-                                    "brand": {"type": "string"},
-                                    "severity": {"type": "string"},
+                                    "title": {
+                                        "type": "string",
+                                        "minLength": 1,
+                                        "maxLength": 200,
+                                        "pattern": NON_BLANK,
+                                    },
+                                    "brand": {
+                                        "type": "string",
+                                        "description": "A slug (letters, digits, hyphens); "
+                                        "created if new.",
+                                        "pattern": "^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$",
+                                    },
+                                    "severity": {"type": "string", "enum": list(Severity.values)},
                                     "is_drill": {"type": "boolean"},
                                 },
                             }
                         }
                     },
                 },
-                "responses": {"201": _json(_ref("Incident"), "The new incident."), **ERRORS},
+                "responses": {
+                    "201": _json(_ref("Incident"), "The new incident."),
+                    **ERRORS,
+                    **TOO_LARGE,
+                },
             },
         },
         "/incidents/{id}": {
@@ -213,7 +280,13 @@ OPENAPI: dict[str, Any] = {
                         "application/json": {
                             "schema": {
                                 "type": "object",
-                                "properties": {"reason": {"type": "string"}},
+                                "properties": {
+                                    "reason": {
+                                        "type": "string",
+                                        "maxLength": 2000,
+                                        "pattern": NO_NUL,
+                                    }
+                                },
                             }
                         }
                     },
@@ -223,6 +296,7 @@ OPENAPI: dict[str, Any] = {
                     "404": _json(_ref("Error"), "No such incident."),
                     "409": _json(_ref("Error"), "The incident is no longer active."),
                     **ERRORS,
+                    **TOO_LARGE,
                 },
             }
         },
@@ -232,3 +306,19 @@ OPENAPI: dict[str, Any] = {
 # The playbook's statement and team endpoints.
 OPENAPI["components"]["schemas"].update(playbook_openapi.SCHEMAS)
 OPENAPI["paths"].update(playbook_openapi.PATHS)
+
+
+def document() -> dict[str, Any]:
+    """The document as served: the publish endpoint's target names are the active
+    targets' (the server refuses any other name, so the schema must too)."""
+    from playbook.models import PublishTarget
+
+    doc = copy.deepcopy(OPENAPI)
+    publish = doc["paths"]["/statements/{id}/publish"]["post"]["requestBody"]
+    targets = publish["content"]["application/json"]["schema"]["properties"]["targets"]
+    names = sorted(PublishTarget.objects.filter(active=True).values_list("name", flat=True))
+    if names:
+        targets["items"] = {"type": "string", "enum": names}
+    else:
+        targets["maxItems"] = 0
+    return doc

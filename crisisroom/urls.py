@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 
-from crisisroom import views
+from crisisroom import api, views
 
 urlpatterns = [
     path("", include("crisisroom.app_urls")),
@@ -15,6 +15,8 @@ urlpatterns = [
     path("sources/", include("monitoring.urls_sources")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
+    # Last: an /api/v1 path no route matched (a non-integer id too) answers JSON, not HTML.
+    re_path(r"^api/(?P<rest>.*)$", api.not_found, name="api-not-found"),
 ]
 
 handler403 = "crisisroom.views.permission_denied_view"

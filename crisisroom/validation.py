@@ -22,6 +22,12 @@ LATEST_SUPPORTED = datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
 EARLIEST_POST = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+# The same rules as JSON Schema patterns, for the OpenAPI document: at least one
+# character that is not a space and no NUL (what ``text(required=True)`` accepts).
+NON_BLANK_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
+NO_NUL_PATTERN = r"^[^\x00]*$"
+
+
 class FieldError(ValueError):
     """A field's value is refused; ``str()`` names the field and says why."""
 

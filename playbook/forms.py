@@ -52,7 +52,7 @@ class AssessmentForm(forms.Form):
 
 class ClaimForm(forms.Form):
     claim = _text()  # empty: the service says "Write the claim."
-    status = forms.ChoiceField(choices=ClaimStatus.choices, initial=ClaimStatus.UNVERIFIED)
+    status = forms.ChoiceField(choices=ClaimStatus.choices, required=False)
     evidence = _text()
     correction = _text()
     correction_url = _link(200)
