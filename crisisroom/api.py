@@ -35,8 +35,10 @@ def error(status: int, message: str) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
 
 
-def api_view(*methods: str) -> Callable:
-    """Token auth, allowed methods, JSON errors for every failure the caller caused."""
+def api_view(*methods: str, query: tuple[str, ...] = ()) -> Callable:
+    """Token auth, allowed methods, JSON errors for every failure the caller caused.
+    ``query``: the query parameters the view reads (the OpenAPI document lists the
+    same); any other is a 400, so a misspelt filter is not silently ignored."""
 
     def decorate(view: Callable) -> Callable:
         @csrf_exempt
@@ -56,6 +58,13 @@ def api_view(*methods: str) -> Callable:
             if user is None:
                 return error(401, "That API token is not valid.")
             request.user = user
+            unknown = sorted(set(request.GET) - set(query))
+            if unknown:
+                allowed = ", ".join(query) or "none"
+                return error(
+                    400,
+                    f"Unknown query parameter {unknown[0][:40]!r} (allowed: {allowed}).",
+                )
             try:
                 return view(request, *args, **kwargs)
             except ApiError as exc:
@@ -126,7 +135,7 @@ def mention_json(mention: Mention) -> dict[str, Any]:
     }
 
 
-@api_view("GET", "POST")
+@api_view("GET", "POST", query=("brand", "since", "until", "sentiment", "limit"))
 def mentions(request: HttpRequest) -> JsonResponse:
     if request.method == "POST":
         return _mentions_post(request)
@@ -205,7 +214,7 @@ def incident_json(incident: Incident, *, detail: bool = False) -> dict[str, Any]
     return data
 
 
-@api_view("GET", "POST")
+@api_view("GET", "POST", query=("status", "limit"))
 def incidents(request: HttpRequest) -> JsonResponse:
     if request.method == "POST":
         return _incident_post(request)

@@ -184,7 +184,7 @@ PATHS: dict[str, Any] = {
                             "type": "string",
                             "format": "uri",
                             "maxLength": 500,
-                            "pattern": "^https?://[^\\s/?#]+",
+                            "pattern": "^https?://[A-Za-z0-9][A-Za-z0-9.-]*(:[0-9]{1,5})?([/?#]\\S*)?$",
                         },
                     },
                 },
