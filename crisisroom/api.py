@@ -4,7 +4,6 @@ a bad body is a 4xx, never a 500."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -13,13 +12,13 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
 
 from crisisroom import selectors
 from crisisroom.choices import IncidentStatus, Severity
 from crisisroom.idempotency import idempotent
 from crisisroom.models import Incident
-from crisisroom.openapi import OPENAPI
+from crisisroom.openapi import document as openapi_document
+from crisisroom.platform import jsonio, validation
 from crisisroom.platform.permissions import (
     PermissionDenied,
     can_ingest,
@@ -28,7 +27,7 @@ from crisisroom.platform.permissions import (
 )
 from crisisroom.services import incidents as incidents_services
 from crisisroom.services import users
-from monitoring.ingest import ItemError, mentions_ingest, parse_timestamp
+from monitoring.ingest import mentions_ingest
 from monitoring.models import Mention
 from monitoring.pagination import CursorError, decode_cursor, keyset_page
 from monitoring.services import brand_get_or_create
@@ -45,14 +44,19 @@ def error(status: int, message: str) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
 
 
-def api_view(*methods: str) -> Callable:
-    """Token auth, allowed methods, JSON errors for every failure the caller caused."""
+def api_view(*methods: str, query: tuple[str, ...] = ()) -> Callable:
+    """Token auth, allowed methods, JSON errors for every failure the caller caused.
+    ``query``: the query parameters the view reads (the OpenAPI document lists the
+    same); any other is a 400, so a misspelt filter is not silently ignored."""
 
     def decorate(view: Callable) -> Callable:
         @csrf_exempt
-        @require_http_methods(list(methods))
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+            if request.method not in methods:
+                response = error(405, f"Use {' or '.join(methods)} here.")
+                response["Allow"] = ", ".join(methods)
+                return response
             header = request.headers.get("Authorization", "")
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
@@ -63,6 +67,13 @@ def api_view(*methods: str) -> Callable:
             if user is None:
                 return error(401, "That API token is not valid.")
             request.user = user
+            unknown = sorted(set(request.GET) - set(query))
+            if unknown:
+                allowed = ", ".join(query) or "none"
+                return error(
+                    400,
+                    f"Unknown query parameter {unknown[0][:40]!r} (allowed: {allowed}).",
+                )
             try:
                 return view(request, *args, **kwargs)
             except ApiError as exc:
@@ -71,6 +82,8 @@ def api_view(*methods: str) -> Callable:
                 return error(403, str(exc))
             except Http404 as exc:
                 return error(404, str(exc) or "Not found.")
+            except validation.FieldError as exc:
+                return error(400, str(exc))
 
         return wrapper
 
@@ -90,8 +103,8 @@ def read_json(request: HttpRequest) -> Any:
     if not body.strip():
         raise ApiError(400, "The body is empty; send JSON.")
     try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return jsonio.loads(body)
+    except jsonio.JSONInputError as exc:
         raise ApiError(400, f"The body is not valid JSON: {exc}") from exc
 
 
@@ -99,7 +112,7 @@ def _limit(request: HttpRequest, default: int = 100, most: int = 1000) -> int:
     raw = request.GET.get("limit", "")
     if not raw:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= most:
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6) or not 1 <= int(raw) <= most:
         raise ApiError(400, f"limit must be a whole number from 1 to {most}.")
     return int(raw)
 
@@ -109,8 +122,8 @@ def _time_param(request: HttpRequest, name: str):  # type: ignore[no-untyped-def
     if not raw:
         return None
     try:
-        return parse_timestamp(raw, name)
-    except ItemError as exc:
+        return validation.timestamp(raw, name)
+    except validation.FieldError as exc:
         raise ApiError(400, str(exc)) from exc
 
 
@@ -131,13 +144,14 @@ def mention_json(mention: Mention) -> dict[str, Any]:
     }
 
 
-@api_view("GET", "POST")
+@api_view("GET", "POST", query=("brand", "since", "until", "sentiment", "limit"))
 def mentions(request: HttpRequest) -> JsonResponse:
     if request.method == "POST":
         return _mentions_post(request)
     require(can_view_incidents(request.user))
     queryset = Mention.objects.select_related("source", "brand")
     if brand := request.GET.get("brand"):
+        validation.check_text(brand, "brand")
         queryset = queryset.filter(brand__slug=brand)
     if since := _time_param(request, "since"):
         queryset = queryset.filter(published_at__gte=since)
@@ -164,6 +178,8 @@ def _mentions_post(request: HttpRequest) -> JsonResponse:
     items = body.get("mentions") if isinstance(body, dict) else body
     if not isinstance(items, list):
         raise ApiError(400, 'Send a JSON array of mentions, or {"mentions": [...]}.')
+    if not items:
+        raise ApiError(400, "Send at least one mention.")
     if len(items) > settings.API_MAX_ITEMS:
         raise ApiError(
             413, f"At most {settings.API_MAX_ITEMS} mentions per request; this had {len(items)}."
@@ -219,7 +235,7 @@ def incident_json(incident: Incident, *, detail: bool = False) -> dict[str, Any]
     return data
 
 
-@api_view("GET", "POST")
+@api_view("GET", "POST", query=("status", "limit"))
 def incidents(request: HttpRequest) -> JsonResponse:
     if request.method == "POST":
         return _incident_post(request)
@@ -238,11 +254,8 @@ def _incident_post(request: HttpRequest) -> JsonResponse:
     body = read_json(request)
     if not isinstance(body, dict):
         raise ApiError(400, "Send a JSON object: {title, brand, severity?, is_drill?}.")
-    title, brand_slug = body.get("title"), body.get("brand")
-    if not isinstance(title, str) or not title.strip():
-        raise ApiError(400, "title is required.")
-    if not isinstance(brand_slug, str) or not brand_slug.strip():
-        raise ApiError(400, "brand (a slug) is required.")
+    title = validation.text(body, "title", required=True, max_length=200)
+    brand_slug = validation.text(body, "brand", required=True, max_length=60)
     severity = body.get("severity", Severity.MEDIUM)
     if severity not in Severity.values:
         raise ApiError(400, f"severity must be one of {', '.join(Severity.values)}.")
@@ -287,12 +300,20 @@ def incident_dismiss(request: HttpRequest, pk: int) -> JsonResponse:
     incident = selectors.incident_get_for_user(user=request.user, pk=pk)
     try:
         incident = incidents_services.incident_dismiss(
-            incident=incident, user=request.user, reason=body.get("reason", "")
+            incident=incident,
+            user=request.user,
+            reason=validation.text(body, "reason", max_length=2000),
         )
     except incidents_services.IncidentStateError as exc:
         raise ApiError(409, str(exc)) from exc
     return JsonResponse(incident_json(incident, detail=True))
 
 
+@csrf_exempt
+def not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
+    """Anything under /api/v1/ no route matched (also /incidents/abc): a JSON 404."""
+    return error(404, "No such API endpoint or object.")
+
+
 def openapi(request: HttpRequest) -> JsonResponse:
-    return JsonResponse(OPENAPI)
+    return JsonResponse(openapi_document())

@@ -26,7 +26,7 @@ from crisisroom import events, views
 from crisisroom.choices import IncidentStatus, Severity
 from crisisroom.layer_watch import LayerWatchMixin
 from crisisroom.models import Incident, User
-from crisisroom.platform import observability
+from crisisroom.platform import jsonio, observability
 from crisisroom.platform.permissions import can_view_incidents
 from crisisroom.platform.timezones import zone_named
 from crisisroom.services import chat
@@ -182,6 +182,10 @@ def _ticker() -> _Ticker:
     return ticker
 
 
+# Browsers send only small control messages ({"type": "ping"}).
+MAX_FRAME_CHARS = 4096
+
+
 class CoalescingConsumer(LayerWatchMixin, AsyncJsonWebsocketConsumer):
     """Collects group events and pushes them at most every FLUSH_INTERVAL, after
     re-checking that the user may still see them."""
@@ -197,6 +201,24 @@ class CoalescingConsumer(LayerWatchMixin, AsyncJsonWebsocketConsumer):
 
     def init_buffer(self) -> None:
         self.pending: list[dict[str, Any]] = []
+
+    async def receive(self, text_data: str | None = None, bytes_data=None, **kwargs: Any) -> None:  # type: ignore[no-untyped-def]
+        """Frames from the browser: JSON through the one reader (depth and size limits).
+        Anything else gets an error message back; the socket stays open (no 1011)."""
+        if not text_data:
+            await self.send_json({"type": "error", "error": "Send JSON text frames."})
+            return
+        if len(text_data) > MAX_FRAME_CHARS:
+            await self.send_json({"type": "error", "error": "The message is too large."})
+            return
+        try:
+            content = jsonio.loads(text_data, max_depth=8)
+        except jsonio.JSONInputError as exc:
+            await self.send_json(
+                {"type": "error", "error": f"The message is not valid JSON: {exc}"}
+            )
+            return
+        await self.receive_json(content, **kwargs)
 
     async def room_event(self, message: dict[str, Any]) -> None:
         self.pending.append(message["payload"])

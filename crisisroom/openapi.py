@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
 from typing import Any
+
+from crisisroom.choices import IncidentStatus, Severity
+from crisisroom.platform.validation import MAX_BIGINT, NO_NUL_PATTERN, NON_BLANK_PATTERN
+from monitoring.choices import SentimentLabel
+
+# A string the server takes as given: at least one non-space character, no NUL
+# (what crisisroom.platform.validation.text(required=True) accepts).
+NON_BLANK = NON_BLANK_PATTERN
+NO_NUL = NO_NUL_PATTERN
+SENTIMENTS = list(SentimentLabel.values)
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -17,6 +29,7 @@ ERRORS = {
     "400": _json(_ref("Error"), "The request is malformed; the message says how."),
     "401": _json(_ref("Error"), "No token or an invalid token."),
     "403": _json(_ref("Error"), "The token's user may not do this."),
+    "405": _json(_ref("Error"), "This method is not allowed here."),
     "500": _json(_ref("Error"), "An unexpected error (logged); still JSON."),
     "503": {
         **_json(_ref("Error"), "The database or the queue (Redis) is briefly unavailable."),
@@ -44,6 +57,7 @@ IDEMPOTENCY_KEY = {
 IDEMPOTENT_RESPONSES = {
     "422": _json(_ref("Error"), "This Idempotency-Key was used for a different request.")
 }
+TOO_LARGE = {"413": _json(_ref("Error"), "The body is larger than the server accepts.")}
 
 _ID_PARAM = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
 
@@ -71,7 +85,11 @@ OPENAPI: dict[str, Any] = {
                     "published_at": {"type": "string", "format": "date-time"},
                     "url": {"type": "string", "format": "uri"},
                     "author": {"type": "string"},
-                    "author_followers": {"type": "integer", "minimum": 0},
+                    "author_followers": {
+                        "type": "integer",
+                        "minimum": 0,
+                        "maximum": MAX_BIGINT,
+                    },
                     "lang": {"type": "string"},
                     "brand": {
                         "type": "string",
@@ -135,11 +153,8 @@ OPENAPI: dict[str, Any] = {
                     "id": {"type": "integer"},
                     "title": {"type": "string"},
                     "brand": {"type": "string"},
-                    "status": {
-                        "type": "string",
-                        "enum": ["open", "acknowledged", "resolved", "dismissed"],
-                    },
-                    "severity": {"type": "string", "enum": ["low", "medium", "high", "critical"]},
+                    "status": {"type": "string", "enum": list(IncidentStatus.values)},
+                    "severity": {"type": "string", "enum": list(Severity.values)},
                     "category": {"type": "string"},
                     "is_drill": {"type": "boolean"},
                     "started_at": {"type": "string", "format": "date-time"},
@@ -161,12 +176,19 @@ OPENAPI: dict[str, Any] = {
                         "application/json": {
                             "schema": {
                                 "oneOf": [
-                                    {"type": "array", "maxItems": 1000, "items": _ref("MentionIn")},
+                                    {
+                                        "type": "array",
+                                        "minItems": 1,
+                                        "maxItems": 1000,
+                                        "items": _ref("MentionIn"),
+                                    },
                                     {
                                         "type": "object",
+                                        "required": ["mentions"],
                                         "properties": {
                                             "mentions": {
                                                 "type": "array",
+                                                "minItems": 1,
                                                 "maxItems": 1000,
                                                 "items": _ref("MentionIn"),
                                             }
@@ -189,10 +211,26 @@ OPENAPI: dict[str, Any] = {
                 "?cursor= (with the same filters) for the next older page. Pages are "
                 "stable while mentions arrive; next_cursor is null on the last page.",
                 "parameters": [
-                    {"name": n, "in": "query", "schema": {"type": "string"}}
-                    for n in ("brand", "since", "until", "sentiment")
-                ]
-                + [
+                    {
+                        "name": "brand",
+                        "in": "query",
+                        "schema": {"type": "string", "pattern": NO_NUL},
+                    },
+                    {
+                        "name": "since",
+                        "in": "query",
+                        "schema": {"type": "string", "format": "date-time"},
+                    },
+                    {
+                        "name": "until",
+                        "in": "query",
+                        "schema": {"type": "string", "format": "date-time"},
+                    },
+                    {
+                        "name": "sentiment",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": SENTIMENTS},
+                    },
                     {
                         "name": "limit",
                         "in": "query",
@@ -228,7 +266,18 @@ OPENAPI: dict[str, Any] = {
         "/incidents": {
             "get": {
                 "summary": "List incidents.",
-                "parameters": [{"name": "status", "in": "query", "schema": {"type": "string"}}],
+                "parameters": [
+                    {
+                        "name": "status",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": list(IncidentStatus.values)},
+                    },
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
+                    },
+                ],
                 "responses": {"200": _json({"type": "object"}, "Incidents."), **ERRORS},
             },
             "post": {
@@ -242,9 +291,19 @@ OPENAPI: dict[str, Any] = {
                                 "type": "object",
                                 "required": ["title", "brand"],
                                 "properties": {
-                                    "title": {"type": "string"},
-                                    "brand": {"type": "string"},
-                                    "severity": {"type": "string"},
+                                    "title": {
+                                        "type": "string",
+                                        "minLength": 1,
+                                        "maxLength": 200,
+                                        "pattern": NON_BLANK,
+                                    },
+                                    "brand": {
+                                        "type": "string",
+                                        "description": "A slug (letters, digits, hyphens); "
+                                        "created if new.",
+                                        "pattern": "^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$",
+                                    },
+                                    "severity": {"type": "string", "enum": list(Severity.values)},
                                     "is_drill": {"type": "boolean"},
                                 },
                             }
@@ -255,6 +314,7 @@ OPENAPI: dict[str, Any] = {
                     "201": _json(_ref("Incident"), "The new incident."),
                     **IDEMPOTENT_RESPONSES,
                     **ERRORS,
+                    **TOO_LARGE,
                 },
             },
         },
@@ -293,7 +353,13 @@ OPENAPI: dict[str, Any] = {
                         "application/json": {
                             "schema": {
                                 "type": "object",
-                                "properties": {"reason": {"type": "string"}},
+                                "properties": {
+                                    "reason": {
+                                        "type": "string",
+                                        "maxLength": 2000,
+                                        "pattern": NO_NUL,
+                                    }
+                                },
                             }
                         }
                     },
@@ -303,6 +369,7 @@ OPENAPI: dict[str, Any] = {
                     "404": _json(_ref("Error"), "No such incident."),
                     "409": _json(_ref("Error"), "The incident is no longer active."),
                     **ERRORS,
+                    **TOO_LARGE,
                 },
             }
         },
@@ -310,8 +377,27 @@ OPENAPI: dict[str, Any] = {
 }
 
 
-def openapi_extend(*, schemas: dict[str, Any], paths: dict[str, Any]) -> None:
-    """A floor above adds its endpoints (the playbook's statements and team, from
-    PlaybookConfig.ready), so this document never imports it."""
+# What floors above add (the playbook's statements and team, from PlaybookConfig.ready),
+# so this document never imports them: static parts, and hooks that fill in what the
+# database decides (the publish endpoint's target names) each time it is served.
+DOCUMENT_HOOKS: list[Callable[[dict[str, Any]], None]] = []
+
+
+def openapi_extend(
+    *,
+    schemas: dict[str, Any],
+    paths: dict[str, Any],
+    hook: Callable[[dict[str, Any]], None] | None = None,
+) -> None:
     OPENAPI["components"]["schemas"].update(schemas)
     OPENAPI["paths"].update(paths)
+    if hook is not None and hook not in DOCUMENT_HOOKS:
+        DOCUMENT_HOOKS.append(hook)
+
+
+def document() -> dict[str, Any]:
+    """The document as served, with every hook applied to a copy."""
+    doc = copy.deepcopy(OPENAPI)
+    for hook in DOCUMENT_HOOKS:
+        hook(doc)
+    return doc

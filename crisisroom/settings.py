@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
+    "axes",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
@@ -87,6 +89,17 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
+    # Last, as its docs say: turns a refused login (either login page) into the 429 page.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # First: refuses before the password is checked while a throttle budget is spent.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    # Single sign-on (OpenID Connect), when OIDC_ISSUER is set (crisisroom/sso.py).
+    "crisisroom.sso.Backend",
+    "crisisroom.admin_access.OrgAdminPermissionBackend",
 ]
 
 ROOT_URLCONF = "crisisroom.urls"
@@ -225,6 +238,21 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_THROTTLE_ATTEMPTS = envint("LOGIN_THROTTLE_ATTEMPTS", 5)
 LOGIN_THROTTLE_WINDOW_SECONDS = envint("LOGIN_THROTTLE_WINDOW_SECONDS", 900)
+# Per client address, across all usernames: larger, so colleagues behind one proxy are
+# not locked out by one person's typos, but one password cannot be tried everywhere.
+LOGIN_THROTTLE_IP_ATTEMPTS = envint("LOGIN_THROTTLE_IP_ATTEMPTS", 50)
+# django-axes (crisisroom/login_throttle.py): budgets per account and per address.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = "crisisroom.login_throttle.failure_limit"
+AXES_COOLOFF_TIME = timedelta(seconds=LOGIN_THROTTLE_WINDOW_SECONDS)
+AXES_USERNAME_CALLABLE = "crisisroom.login_throttle.normalised_username"
+AXES_HANDLER = "crisisroom.login_throttle.LoginThrottleHandler"
+AXES_LOCKOUT_CALLABLE = "crisisroom.login_throttle.lockout_response"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# A fixed window: trying on while locked out does not extend it (no endless lockout).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = False  # a success must not wipe the address's count
+AXES_VERBOSE = False
 
 
 # Single sign-on (crisisroom/sso.py): OpenID Connect through mozilla-django-oidc when
@@ -255,10 +283,6 @@ OIDC_USE_PKCE = True
 OIDC_AUTHENTICATE_CLASS = "crisisroom.sso.AuthenticateView"
 OIDC_CALLBACK_CLASS = "crisisroom.sso.CallbackView"
 LOGIN_REDIRECT_URL_FAILURE = LOGIN_URL
-AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "crisisroom.sso.Backend",
-]
 
 HTTPS = envbool("HTTPS", False)
 SECURE_SSL_REDIRECT = HTTPS
@@ -327,6 +351,8 @@ WAR_ROOM_FEED_SIZE = envint("WAR_ROOM_FEED_SIZE", 50)
 # link-local address is refused unless this is on (tests reach 127.0.0.1 with it).
 SOURCES_ALLOW_PRIVATE_ADDRESSES = envbool("SOURCES_ALLOW_PRIVATE_ADDRESSES", False)
 SOURCES_ALLOWED_NETWORKS = envlist("SOURCES_ALLOWED_NETWORKS")  # e.g. "10.1.2.0/24"
+# The one folder a source's CRISISROOM_SOURCE_*_FILE secret may be read from.
+SOURCES_SECRETS_DIR = env("SOURCES_SECRETS_DIR", "/run/secrets")
 SOURCES_HTTP_TIMEOUT_SECONDS = envint("SOURCES_HTTP_TIMEOUT_SECONDS", 20)
 SOURCES_MAX_RESPONSE_BYTES = envint("SOURCES_MAX_RESPONSE_BYTES", 5 * 1024 * 1024)
 SOURCES_MAX_BACKOFF_SECONDS = envint("SOURCES_MAX_BACKOFF_SECONDS", 6 * 3600)

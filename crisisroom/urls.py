@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 
-from crisisroom import metrics, views
+from crisisroom import api, metrics, views
 
 urlpatterns = [
     path("", include("crisisroom.app_urls")),
@@ -17,6 +17,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("metrics", metrics.metrics_view, name="metrics"),
+    # Last: an /api/v1 path no route matched (a non-integer id too) answers JSON, not HTML.
+    re_path(r"^api/(?P<rest>.*)$", api.not_found, name="api-not-found"),
 ]
 
 handler403 = "crisisroom.views.permission_denied_view"

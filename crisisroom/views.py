@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -37,36 +36,10 @@ def _get_incident_for_user(request: HttpRequest, pk: int):  # type: ignore[no-un
 
 
 class ThrottledLoginView(auth_views.LoginView):
-    """Django's login form, refusing further tries after repeated failures."""
+    """Django's login form; django-axes throttles it (crisisroom/login_throttle.py)."""
 
     template_name = "registration/login.html"
     redirect_authenticated_user = True
-
-    def _key(self) -> str:
-        ip = self.request.META.get("REMOTE_ADDR", "")
-        username = self.request.POST.get("username", "").strip().lower()[:150]
-        return f"login-failures:{ip}:{username}"
-
-    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:  # type: ignore[no-untyped-def]
-        if cache.get(self._key(), 0) >= settings.LOGIN_THROTTLE_ATTEMPTS:
-            form = self.get_form()
-            form.errors.clear()
-            form.add_error(None, _("Too many failed attempts. Wait a few minutes, then try again."))
-            return self.render_to_response(self.get_context_data(form=form), status=429)
-        return super().post(request, *args, **kwargs)
-
-    def form_invalid(self, form):  # type: ignore[no-untyped-def]
-        key = self._key()
-        cache.add(key, 0, settings.LOGIN_THROTTLE_WINDOW_SECONDS)
-        try:
-            cache.incr(key)
-        except ValueError:
-            cache.set(key, 1, settings.LOGIN_THROTTLE_WINDOW_SECONDS)
-        return super().form_invalid(form)
-
-    def form_valid(self, form):  # type: ignore[no-untyped-def]
-        cache.delete(self._key())
-        return super().form_valid(form)
 
     def get_context_data(self, **kwargs):  # type: ignore[no-untyped-def]
         return {**super().get_context_data(**kwargs), "sso_enabled": settings.OIDC_ENABLED}

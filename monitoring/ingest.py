@@ -15,7 +15,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
@@ -23,7 +23,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from crisisroom.platform import observability
+from crisisroom.platform.jsonio import bad_text
 from crisisroom.platform.signals import send_on_commit
+from crisisroom.platform.validation import EARLIEST_POST, MAX_BIGINT, FieldError, timestamp
 from monitoring import events
 from monitoring.choices import SentimentLabel, SourceKind, TermKind
 from monitoring.language import detect_language
@@ -103,6 +105,8 @@ def _string(item: Mapping[str, Any], name: str, *, required: bool, limit: int) -
         raise ItemError(f"{name} must be a string")
     # NUL cannot be stored in PostgreSQL text; it never carries meaning in a post.
     text = str(value).replace("\x00", "").strip()
+    if bad_text(text):  # a lone surrogate ("\ud800" in JSON) cannot be encoded to UTF-8
+        raise ItemError(f"{name} contains an invalid character (a lone surrogate)")
     if required and not text:
         raise ItemError(f"{name} must not be empty")
     if len(text) > limit:
@@ -111,15 +115,11 @@ def _string(item: Mapping[str, Any], name: str, *, required: bool, limit: int) -
 
 
 def parse_timestamp(value: Any, name: str = "published_at") -> datetime:
-    if not isinstance(value, str) or not value.strip():
-        raise ItemError(f"{name} must be an ISO 8601 date-time string")
+    """An ISO 8601 time in UTC (no offset: UTC), from 1970 to the end of year 9999."""
     try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError as exc:
-        raise ItemError(f"{name} is not an ISO 8601 date-time: {value[:40]!r}") from exc
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)  # a time without offset is taken as UTC
-    return moment.astimezone(UTC)
+        return timestamp(value, name, earliest=EARLIEST_POST)
+    except FieldError as exc:
+        raise ItemError(str(exc)) from exc
 
 
 def _reactions(raw: Mapping[str, Any]) -> tuple[int, int, int] | None:
@@ -146,8 +146,12 @@ def validate_item(raw: Any, *, now: datetime, source_given: bool = False) -> _It
     followers = raw.get("author_followers", 0)
     if followers is None:
         followers = 0
-    if isinstance(followers, bool) or not isinstance(followers, int) or followers < 0:
-        raise ItemError("author_followers must be a whole number ≥ 0")
+    if (
+        isinstance(followers, bool)
+        or not isinstance(followers, int)
+        or not 0 <= followers <= MAX_BIGINT
+    ):
+        raise ItemError(f"author_followers must be a whole number from 0 to {MAX_BIGINT}")
     url = _string(raw, "url", required=False, limit=1000)
     if url and not url.lower().startswith(("http://", "https://")):
         raise ItemError("url must start with http:// or https://")

@@ -5,14 +5,52 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.forms.fields import InvalidJSONInput, JSONString
 from django.utils.translation import gettext_lazy as _
 
+from crisisroom.platform import jsonio
 from crisisroom.platform.http import address_allowed
 from monitoring.choices import POLLED_KINDS
 from monitoring.connectors.presets import RSS_PRESETS, preset_for
 from monitoring.models import Source
+from monitoring.secrets import secret_name_problem
 
 SECRETISH = ("password", "token", "secret", "key")
+
+
+class _BoundedJSONField(forms.JSONField):
+    """The config as JSON through the one reader (depth, number, NaN limits) and with
+    no NUL or lone surrogate anywhere (PostgreSQL's jsonb cannot store them)."""
+
+    def to_python(self, value: Any) -> Any:
+        if self.disabled or value in self.empty_values:
+            return super().to_python(value)
+        if isinstance(value, list | dict | int | float | JSONString):
+            return value
+        try:
+            converted = jsonio.loads(str(value), max_depth=8)
+        except jsonio.JSONInputError as exc:
+            raise forms.ValidationError(
+                _("Enter valid JSON (%(reason)s).") % {"reason": exc}, code="invalid"
+            ) from exc
+        if bad := jsonio.bad_text_path(converted):
+            raise forms.ValidationError(
+                _("%(where)s %(reason)s.") % {"where": bad[0], "reason": bad[1]}, code="invalid"
+            )
+        return JSONString(converted) if isinstance(converted, str) else converted
+
+    def bound_data(self, data: Any, initial: Any) -> Any:
+        # Redisplaying what was typed must not parse it with the unbounded json.loads.
+        if self.disabled:
+            return initial
+        if data is None:
+            return None
+        try:
+            value = jsonio.loads(str(data), max_depth=8)
+        except jsonio.JSONInputError:
+            return InvalidJSONInput(data)
+        # Shown back as typed (escapes and all), never as a lone surrogate in the page.
+        return InvalidJSONInput(data) if jsonio.bad_text_path(value) else value
 
 
 class SourceForm(forms.ModelForm):
@@ -23,13 +61,14 @@ class SourceForm(forms.ModelForm):
         label=_("URL"),
         help_text=Source._meta.get_field("url").help_text,
     )
-    config = forms.JSONField(
+    config = _BoundedJSONField(
         required=False,
         initial=dict,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_(
             'JSON, e.g. {"query": "acme"} or {"hashtag": "acme"}. Put secrets in the '
-            'environment and name the variable: {"secret_env": "BLUESKY_APP_PASSWORD"}.'
+            'environment and name the variable: {"secret_env": "CRISISROOM_SOURCE_BLUESKY_PASSWORD"} (only names starting with '
+            "CRISISROOM_SOURCE_)."
         ),
     )
 
@@ -108,6 +147,13 @@ class SourceForm(forms.ModelForm):
                 raise forms.ValidationError(
                     _("Do not store secrets here; name an environment variable in secret_env.")
                 )
+        if "secret_env" in config:
+            name = config["secret_env"]
+            if not isinstance(name, str):
+                raise forms.ValidationError(_("secret_env must be the name of a variable."))
+            if problem := secret_name_problem(name.strip()):
+                raise forms.ValidationError(problem)
+            config["secret_env"] = name.strip()
         return config
 
     def clean_url(self) -> str:

@@ -14,12 +14,17 @@ from crisisroom import selectors as incident_selectors
 from crisisroom.api import ApiError, api_view, read_json
 from crisisroom.idempotency import idempotent
 from crisisroom.models import User
+from crisisroom.platform import validation
 from crisisroom.platform.permissions import require
 from playbook import selectors
+from playbook.choices import Channel
 from playbook.models import PublishTarget, Statement
 from playbook.permissions import can_view_playbook
 from playbook.review import review_statement
 from playbook.services import base, publishing, statements, team
+
+# Longer than any channel allows (the review helper flags the limits per channel).
+MAX_BODY = 20_000
 
 
 def _translate_errors(view: Callable) -> Callable:
@@ -44,6 +49,17 @@ def _body_object(request: HttpRequest, *, optional: bool = False) -> dict[str, A
     return body
 
 
+def _channels(body: dict[str, Any], *, default: list[str] | None) -> list[str] | None:
+    """The optional channels list: absent means the default; null or anything but a
+    list of known channels is a 400 (as the schema says)."""
+    if "channels" not in body:
+        return default
+    channels = body["channels"]
+    if not isinstance(channels, list) or not all(c in Channel.values for c in channels):
+        raise ApiError(400, f"channels must be a list of: {', '.join(Channel.values)}.")
+    return channels
+
+
 def _get_statement_for_user(request: HttpRequest, pk: int) -> Statement:
     statement = Statement.objects.select_related("incident", "created_by").filter(pk=pk).first()
     if statement is None:
@@ -57,9 +73,8 @@ def _get_statement_for_user(request: HttpRequest, pk: int) -> Statement:
 def incident_members(request: HttpRequest, pk: int) -> JsonResponse:
     incident = incident_selectors.incident_get_for_user(user=request.user, pk=pk)
     body = _body_object(request)
-    username, role = body.get("username"), body.get("crisis_role")
-    if not isinstance(username, str) or not isinstance(role, str):
-        raise ApiError(400, "Send {username, crisis_role}.")
+    username = validation.text(body, "username", required=True, max_length=150)
+    role = validation.text(body, "crisis_role", required=True, max_length=40)
     user = User.objects.filter(username=username).first()
     if user is None:
         raise ApiError(400, f"No user called {username!r}.")
@@ -76,18 +91,14 @@ def incident_members(request: HttpRequest, pk: int) -> JsonResponse:
 def incident_statements(request: HttpRequest, pk: int) -> JsonResponse:
     incident = incident_selectors.incident_get_for_user(user=request.user, pk=pk)
     body = _body_object(request)
-    text = body.get("body")
-    if not isinstance(text, str) or not text.strip():
-        raise ApiError(400, "body (the statement's text) is required.")
-    title = body.get("title", "")
-    if not isinstance(title, str):
-        raise ApiError(400, "title must be a string.")
+    text = validation.text(body, "body", required=True, max_length=MAX_BODY, strip=False)
+    title = validation.text(body, "title", max_length=200)
     statement = statements.statement_create(
         incident=incident,
         by=request.user,
         body=text,
         title=title,
-        channels=body.get("channels", []),
+        channels=_channels(body, default=[]),
     )
     return JsonResponse(selectors.statement_json(statement), status=201)
 
@@ -99,19 +110,25 @@ def statement_detail(request: HttpRequest, pk: int) -> JsonResponse:
     if request.method == "PATCH":
         body = _body_object(request)
         variants = body.get("variants")
-        if variants is not None and not (
-            isinstance(variants, dict) and all(isinstance(v, str) for v in variants.values())
+        if "variants" in body and not (
+            isinstance(variants, dict)
+            and set(variants) <= set(Channel.values)
+            and all(isinstance(v, str) for v in variants.values())
         ):
             raise ApiError(400, "variants must be an object {channel: text}.")
+        for channel, text in (variants or {}).items():
+            validation.check_text(text, f"variants.{channel}", max_length=MAX_BODY, strip=False)
         for name in ("body", "title"):
             if name in body and not isinstance(body[name], str):
                 raise ApiError(400, f"{name} must be a string.")
         statement = statements.statement_edit(
             statement=statement,
             by=request.user,
-            body=body.get("body"),
-            title=body.get("title"),
-            channels=body.get("channels"),
+            body=validation.text(body, "body", required=True, max_length=MAX_BODY, strip=False)
+            if "body" in body
+            else None,
+            title=validation.text(body, "title", max_length=200) if "title" in body else None,
+            channels=_channels(body, default=None),
             variants=variants,
         )
     return JsonResponse(selectors.statement_json(statement))
@@ -145,9 +162,7 @@ def statement_approve(request: HttpRequest, pk: int) -> JsonResponse:
 def statement_reject(request: HttpRequest, pk: int) -> JsonResponse:
     statement = _get_statement_for_user(request, pk)
     body = _body_object(request, optional=True)
-    comment = body.get("comment", "")
-    if not isinstance(comment, str) or not comment.strip():
-        raise ApiError(400, "A rejection needs {comment}.")
+    comment = validation.text(body, "comment", required=True, max_length=MAX_BODY)
     statement = statements.statement_reject(statement=statement, by=request.user, comment=comment)
     return JsonResponse(selectors.statement_json(statement))
 
@@ -158,10 +173,10 @@ def statement_reject(request: HttpRequest, pk: int) -> JsonResponse:
 def statement_publish(request: HttpRequest, pk: int) -> JsonResponse:
     statement = _get_statement_for_user(request, pk)
     body = _body_object(request, optional=True)
-    url = body.get("url", "")
+    url = validation.text(body, "url", max_length=500)
+    if url and not validation.is_web_url(url):
+        raise ApiError(400, "url must be an http:// or https:// address.")
     names = body.get("targets")
-    if not isinstance(url, str):
-        raise ApiError(400, "url must be a string.")
     targets = None
     if names is not None:
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):

@@ -14,4 +14,8 @@ class PlaybookConfig(AppConfig):
         receivers.connect()
         if selectors.incident_detail_json not in api.INCIDENT_DETAIL_PARTS:
             api.INCIDENT_DETAIL_PARTS.append(selectors.incident_detail_json)
-        openapi.openapi_extend(schemas=playbook_openapi.SCHEMAS, paths=playbook_openapi.PATHS)
+        openapi.openapi_extend(
+            schemas=playbook_openapi.SCHEMAS,
+            paths=playbook_openapi.PATHS,
+            hook=playbook_openapi.publish_targets_hook,
+        )

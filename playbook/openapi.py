@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from crisisroom.choices import CrisisRoleSlug
+from crisisroom.platform.validation import NO_NUL_PATTERN, NON_BLANK_PATTERN
 from playbook.choices import Channel
+from playbook.models import PublishTarget
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -22,7 +24,17 @@ def _body(schema: dict[str, Any], required: bool = True) -> dict[str, Any]:
 
 
 ROLE = {"type": "string", "enum": list(CrisisRoleSlug.values)}
-CHANNELS = {"type": "array", "items": {"enum": list(Channel.values)}}
+CHANNELS = {"type": "array", "items": {"type": "string", "enum": list(Channel.values)}}
+MAX_BODY = 20_000  # playbook.api.MAX_BODY
+BODY = {"type": "string", "minLength": 1, "maxLength": MAX_BODY, "pattern": NON_BLANK_PATTERN}
+TITLE = {"type": "string", "maxLength": 200, "pattern": NO_NUL_PATTERN}
+VARIANTS = {
+    "type": "object",
+    "propertyNames": {"enum": list(Channel.values)},
+    "additionalProperties": {"type": "string", "maxLength": MAX_BODY, "pattern": NO_NUL_PATTERN},
+}
+# Filled in per request by crisisroom.openapi.document(): the active targets' names.
+TARGET_NAMES: dict[str, Any] = {"type": "string"}
 ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
 ERR = {"$ref": "#/components/schemas/Error"}
 RESPONSES = {
@@ -30,6 +42,8 @@ RESPONSES = {
     "401": _json(ERR, "No token or an invalid token."),
     "403": _json(ERR, "The caller lacks the role (or is outside the incident's team)."),
     "404": _json(ERR, "No such incident or statement."),
+    "405": _json(ERR, "This method is not allowed here."),
+    "413": _json(ERR, "The body is larger than the server accepts."),
 }
 CONFLICT = {"409": _json(ERR, "The statement's state does not allow this; the message says why.")}
 
@@ -80,7 +94,15 @@ PATHS: dict[str, Any] = {
                 {
                     "type": "object",
                     "required": ["username", "crisis_role"],
-                    "properties": {"username": {"type": "string"}, "crisis_role": ROLE},
+                    "properties": {
+                        "username": {
+                            "type": "string",
+                            "minLength": 1,
+                            "maxLength": 150,
+                            "pattern": NON_BLANK_PATTERN,
+                        },
+                        "crisis_role": ROLE,
+                    },
                 }
             ),
             "responses": {"201": _json({"type": "object"}, "The member."), **RESPONSES},
@@ -94,11 +116,7 @@ PATHS: dict[str, Any] = {
                 {
                     "type": "object",
                     "required": ["body"],
-                    "properties": {
-                        "body": {"type": "string"},
-                        "title": {"type": "string"},
-                        "channels": CHANNELS,
-                    },
+                    "properties": {"body": BODY, "title": TITLE, "channels": CHANNELS},
                 }
             ),
             "responses": {
@@ -121,10 +139,10 @@ PATHS: dict[str, Any] = {
                 {
                     "type": "object",
                     "properties": {
-                        "body": {"type": "string"},
-                        "title": {"type": "string"},
+                        "body": BODY,
+                        "title": TITLE,
                         "channels": CHANNELS,
-                        "variants": {"type": "object", "additionalProperties": {"type": "string"}},
+                        "variants": VARIANTS,
                     },
                 }
             ),
@@ -154,7 +172,7 @@ PATHS: dict[str, Any] = {
                 {
                     "type": "object",
                     "required": ["comment"],
-                    "properties": {"comment": {"type": "string"}},
+                    "properties": {"comment": BODY},
                 }
             ),
             "responses": {"200": _statement, **RESPONSES, **REUSED_KEY, **CONFLICT},
@@ -169,8 +187,13 @@ PATHS: dict[str, Any] = {
                 {
                     "type": "object",
                     "properties": {
-                        "targets": {"type": "array", "items": {"type": "string"}},
-                        "url": {"type": "string", "format": "uri"},
+                        "targets": {"type": "array", "items": TARGET_NAMES},
+                        "url": {
+                            "type": "string",
+                            "format": "uri",
+                            "maxLength": 500,
+                            "pattern": "^https?://[A-Za-z0-9][A-Za-z0-9.-]*(:[0-9]{1,5})?([/?#]\\S*)?$",
+                        },
                     },
                 },
                 required=False,
@@ -194,3 +217,15 @@ PATHS: dict[str, Any] = {
         }
     },
 }
+
+
+def publish_targets_hook(doc: dict[str, Any]) -> None:
+    """The publish endpoint's target names are the active targets' (the server
+    refuses any other name, so the schema must too)."""
+    publish = doc["paths"]["/statements/{id}/publish"]["post"]["requestBody"]
+    targets = publish["content"]["application/json"]["schema"]["properties"]["targets"]
+    names = sorted(PublishTarget.objects.filter(active=True).values_list("name", flat=True))
+    if names:
+        targets["items"] = {"type": "string", "enum": names}
+    else:
+        targets["maxItems"] = 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from crisisroom.choices import CrisisRoleSlug
 from crisisroom.models import Incident, IncidentMember
 from crisisroom.platform.permissions import can_view_incidents, can_work_incidents, require
 
@@ -37,12 +38,31 @@ def can_act_on_playbook(user: Any, incident: Incident) -> bool:
 
 
 def can_assemble_team(user: Any, incident: Incident) -> bool:
-    """Admins, members of the team, or any responder while the team is still empty."""
+    """Admins, members of the team, or, while the team is still empty, a responder on
+    the roster as incident lead (whoever takes charge first; not any responder, who
+    could otherwise open an incident and make themselves its team)."""
     if not can_work_incidents(user):
         return False
     if user.is_org_admin or incident_roles(user, incident):
         return True
-    return not IncidentMember.objects.filter(incident=incident).exists()
+    if IncidentMember.objects.filter(incident=incident).exists():
+        return False
+    return user.crisis_roles.filter(slug=CrisisRoleSlug.INCIDENT_LEAD).exists()
+
+
+def can_pause_outbound(user: Any, incident: Incident | None) -> bool:
+    """The organisation-wide posting pause (and lifting it): an admin, or the incident
+    lead of an active incident. Other team members cannot stop or restart every
+    scheduled post of the organisation."""
+    if not can_work_incidents(user):
+        return False
+    if user.is_org_admin:
+        return True
+    return (
+        incident is not None
+        and incident.is_active
+        and CrisisRoleSlug.INCIDENT_LEAD in incident_roles(user, incident)
+    )
 
 
 def require_act(user: Any, incident: Incident) -> None:

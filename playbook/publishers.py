@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from crisisroom.platform.http import SourceError, post_json
+from crisisroom.platform.http import SourceError, post_json, url_origin
 from monitoring.connectors.base import Connector
 from playbook.choices import CHANNEL_LIMITS, ConnectorKind
 from playbook.models import PublishTarget, Statement
@@ -39,10 +39,10 @@ def _post_json(
     try:
         response = post_json(url, body, headers=headers, timeout=settings.WEBHOOK_TIMEOUT_SECONDS)
     except SourceError as exc:  # unreachable, timed out, or an address the guard refuses
-        raise PublishError(f"could not reach {url}: {exc}", retry=exc.retry) from exc
+        raise PublishError(f"could not reach {url_origin(url)}: {exc}", retry=exc.retry) from exc
     try:
         # The connectors' rule: 408, 429, 5xx transient; 401/403 and other 4xx permanent.
-        Connector.check(response, what=url)
+        Connector.check(response, what=url_origin(url))
     except SourceError as exc:
         detail = response.body[:300].decode(errors="replace")
         raise PublishError(f"{exc}: {detail}", retry=exc.retry) from exc

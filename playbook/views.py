@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from crisisroom import selectors as incident_selectors
 from crisisroom.models import CrisisRole, Incident, User
 from crisisroom.platform.downloads import attachment
-from playbook import exports, selectors
+from playbook import exports, forms, selectors
 from playbook.choices import (
     Channel,
     ClaimStatus,
@@ -35,7 +35,12 @@ from playbook.models import (
     RunChecklistItem,
     Statement,
 )
-from playbook.permissions import can_act_on_playbook, can_assemble_team, incident_roles
+from playbook.permissions import (
+    can_act_on_playbook,
+    can_assemble_team,
+    can_pause_outbound,
+    incident_roles,
+)
 from playbook.review import review_statement
 from playbook.services import assessment, base, publishing, runs, statements, support, team
 from playbook.services import review as review_services
@@ -57,6 +62,22 @@ def _back(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("playbook:page", pk=pk)
 
 
+class FormRejected(base.InvalidInput):
+    """A page POST that did not pass its form: answered 400 with the page and a message
+    naming the field."""
+
+
+def _clean(form_class: type, request: HttpRequest, **kwargs: Any) -> dict[str, Any]:
+    form = form_class(request.POST, **kwargs)
+    if not form.is_valid():
+        raise FormRejected(forms.first_error(form))
+    return {**form.cleaned_data, "_form": form}
+
+
+def _user_named(username: str) -> User | None:
+    return User.objects.filter(username=username).first() if username else None
+
+
 def action(view: Callable) -> Callable:
     """POST only; a refused transition or bad input comes back as a message."""
 
@@ -66,6 +87,11 @@ def action(view: Callable) -> Callable:
     def wrapper(request: HttpRequest, pk: int, **kwargs: Any) -> HttpResponse:
         try:
             return view(request, pk, **kwargs)
+        except FormRejected as exc:
+            messages.error(request, str(exc))
+            if "sid" in kwargs:
+                return _statement_response(request, pk, kwargs["sid"], status=400)
+            return _playbook_response(request, pk, status=400)
         except (base.TransitionRefused, base.InvalidInput) as exc:
             messages.error(request, str(exc))
             if "sid" in kwargs:
@@ -78,6 +104,10 @@ def action(view: Callable) -> Callable:
 @login_required
 @require_GET
 def playbook_page(request: HttpRequest, pk: int) -> HttpResponse:
+    return _playbook_response(request, pk)
+
+
+def _playbook_response(request: HttpRequest, pk: int, status: int = 200) -> HttpResponse:
     incident = _get_incident_for_user(request, pk)
     context = {
         "incident": incident,
@@ -98,11 +128,12 @@ def playbook_page(request: HttpRequest, pk: int) -> HttpResponse:
         "channels": Channel.choices,
         "questions": incident.expected_questions.all(),
         "pause": OutboundPause.objects.filter(resumed_at__isnull=True).first(),
+        "can_pause": can_pause_outbound(request.user, incident),
         "channel_updates": incident.channel_updates.select_related("owner"),
         "update_states": UpdateState.choices,
         "scripts": incident.support_scripts.all(),
     }
-    return render(request, "playbook/playbook.html", context)
+    return render(request, "playbook/playbook.html", context, status=status)
 
 
 @action
@@ -116,12 +147,10 @@ def item_toggle(request: HttpRequest, pk: int, item_id: int) -> HttpResponse:
 @action
 def member_add(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _get_incident_for_user(request, pk)
-    user = get_object_or_404(User, username=request.POST.get("username", ""))
+    data = _clean(forms.MemberForm, request)
+    user = get_object_or_404(User, username=data["username"])
     team.team_member_add(
-        incident=incident,
-        user=user,
-        crisis_role=request.POST.get("crisis_role", ""),
-        by=request.user,
+        incident=incident, user=user, crisis_role=data["crisis_role"], by=request.user
     )
     messages.success(request, _("Team member assigned and notified."))
     return _back(request, pk)
@@ -130,12 +159,12 @@ def member_add(request: HttpRequest, pk: int) -> HttpResponse:
 @action
 def assessment_save(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _get_incident_for_user(request, pk)
-    names = ["classification", "response_level", "original_source", "verified_facts"]
-    names += ["key_voices", "media_coverage"]
+    data = _clean(forms.AssessmentForm, request)
+    # Only the fields the page sent: the panel saves parts of the assessment at a time.
     assessment.assessment_update(
         incident=incident,
         by=request.user,
-        **{n: request.POST[n] for n in names if n in request.POST},
+        **{n: data[n] for n in forms.AssessmentForm.base_fields if n in request.POST},
     )
     return _back(request, pk)
 
@@ -143,16 +172,18 @@ def assessment_save(request: HttpRequest, pk: int) -> HttpResponse:
 @action
 def claim_save(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _get_incident_for_user(request, pk)
-    raw_id = request.POST.get("claim_id", "")
+    data = _clean(forms.ClaimForm, request)
+    if data["claim_id"] is not None:
+        get_object_or_404(incident.claims, pk=data["claim_id"])
     assessment.claim_record(
         incident=incident,
         by=request.user,
-        claim=request.POST.get("claim", ""),
-        status=request.POST.get("status", ClaimStatus.UNVERIFIED),
-        evidence=request.POST.get("evidence", ""),
-        correction=request.POST.get("correction", ""),
-        correction_url=request.POST.get("correction_url", ""),
-        claim_id=int(raw_id) if raw_id.isdigit() else None,
+        claim=data["claim"],
+        status=data["status"] or ClaimStatus.UNVERIFIED,
+        evidence=data["evidence"],
+        correction=data["correction"],
+        correction_url=data["correction_url"],
+        claim_id=data["claim_id"],
     )
     return _back(request, pk)
 
@@ -160,11 +191,9 @@ def claim_save(request: HttpRequest, pk: int) -> HttpResponse:
 @action
 def question_add(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _get_incident_for_user(request, pk)
+    data = _clean(forms.QuestionForm, request)
     statements.question_add(
-        incident=incident,
-        by=request.user,
-        question=request.POST.get("question", ""),
-        answer=request.POST.get("answer", ""),
+        incident=incident, by=request.user, question=data["question"], answer=data["answer"]
     )
     return _back(request, pk)
 
@@ -172,9 +201,8 @@ def question_add(request: HttpRequest, pk: int) -> HttpResponse:
 @action
 def pause(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _get_incident_for_user(request, pk)
-    publishing.outbound_pause(
-        by=request.user, reason=request.POST.get("reason", ""), incident=incident
-    )
+    data = _clean(forms.PauseForm, request)
+    publishing.outbound_pause(by=request.user, reason=data["reason"], incident=incident)
     return _back(request, pk)
 
 
@@ -189,13 +217,13 @@ def resume(request: HttpRequest, pk: int) -> HttpResponse:
 def channel_update(request: HttpRequest, pk: int, update_id: int) -> HttpResponse:
     incident = _get_incident_for_user(request, pk)
     update = get_object_or_404(ChannelUpdate, pk=update_id, incident=incident)
-    owner = User.objects.filter(username=request.POST.get("owner", "")).first()
+    data = _clean(forms.ChannelUpdateForm, request)
     support.channel_update_set(
         update=update,
         by=request.user,
-        state=request.POST.get("state", ""),
-        owner=owner,
-        note=request.POST.get("note", ""),
+        state=data["state"],
+        owner=_user_named(data["owner"]),
+        note=data["note"],
     )
     return _back(request, pk)
 
@@ -203,14 +231,14 @@ def channel_update(request: HttpRequest, pk: int, update_id: int) -> HttpRespons
 @action
 def statement_new(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _get_incident_for_user(request, pk)
-    template = MessageTemplate.objects.filter(pk=request.POST.get("template") or 0).first()
+    data = _clean(forms.StatementNewForm, request)
     statement = statements.statement_create(
         incident=incident,
         by=request.user,
-        body=request.POST.get("body", ""),
-        title=request.POST.get("title", ""),
-        channels=request.POST.getlist("channels"),
-        template=template,
+        body=data["body"],
+        title=data["title"],
+        channels=data["channels"],
+        template=data["template"],
     )
     return redirect("playbook:statement", pk=pk, sid=statement.pk)
 
@@ -218,6 +246,10 @@ def statement_new(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def statement_page(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
+    return _statement_response(request, pk, sid)
+
+
+def _statement_response(request: HttpRequest, pk: int, sid: int, status: int = 200) -> HttpResponse:
     statement = _get_statement_for_user(request, pk, sid)
     incident = statement.incident
     data = selectors.statement_json(statement)
@@ -236,20 +268,20 @@ def statement_page(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
         "can_approve": bool(held & set(data["required_roles"])),
         "targets": PublishTarget.objects.filter(active=True),
     }
-    return render(request, "playbook/statement.html", context)
+    return render(request, "playbook/statement.html", context, status=status)
 
 
 @action
 def statement_edit(request: HttpRequest, pk: int, sid: int) -> HttpResponse:
     statement = _get_statement_for_user(request, pk, sid)
-    variants = {c: request.POST.get(f"variant_{c}", "") for c in Channel.values}
+    data = _clean(forms.StatementEditForm, request)
     statements.statement_edit(
         statement=statement,
         by=request.user,
-        body=request.POST.get("body"),
-        title=request.POST.get("title"),
-        channels=request.POST.getlist("channels"),
-        variants=variants,
+        body=data["body"] if "body" in request.POST else None,
+        title=data["title"] if "title" in request.POST else None,
+        channels=data["channels"],
+        variants=data["_form"].variants(),
     )
     return redirect("playbook:statement", pk=pk, sid=sid)
 
@@ -262,17 +294,17 @@ def statement_action(request: HttpRequest, pk: int, sid: int, action: str) -> Ht
     elif action == "approve":
         statements.statement_approve(statement=statement, by=request.user)
     elif action == "reject":
-        statements.statement_reject(
-            statement=statement, by=request.user, comment=request.POST.get("comment", "")
-        )
+        data = _clean(forms.RejectForm, request)
+        statements.statement_reject(statement=statement, by=request.user, comment=data["comment"])
     elif action == "publish":
-        names = request.POST.getlist("targets")
-        targets = list(PublishTarget.objects.filter(name__in=names, active=True)) if names else None
+        active = list(PublishTarget.objects.filter(active=True))
+        data = _clean(forms.PublishForm, request, targets=active)
+        names = set(data["targets"])
         statement, pubs = publishing.statement_publish(
             statement=statement,
             by=request.user,
-            targets=targets,
-            manual_url=request.POST.get("url", ""),
+            targets=[t for t in active if t.name in names] if names else None,
+            manual_url=data["url"],
         )
         for p in pubs:
             if p.error:
@@ -303,11 +335,9 @@ def review_page(request: HttpRequest, pk: int) -> HttpResponse:
 @action
 def review_save(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _get_incident_for_user(request, pk)
+    data = _clean(forms.ReviewForm, request)
     review_services.review_update(
-        incident=incident,
-        by=request.user,
-        root_cause=request.POST.get("root_cause", ""),
-        lessons=request.POST.get("lessons", ""),
+        incident=incident, by=request.user, root_cause=data["root_cause"], lessons=data["lessons"]
     )
     return redirect("playbook:review", pk=pk)
 
@@ -315,9 +345,9 @@ def review_save(request: HttpRequest, pk: int) -> HttpResponse:
 @action
 def policy_action_add(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _get_incident_for_user(request, pk)
-    owner = User.objects.filter(username=request.POST.get("owner", "")).first()
+    data = _clean(forms.PolicyActionForm, request)
     review_services.policy_action_add(
-        incident=incident, by=request.user, text=request.POST.get("text", ""), owner=owner
+        incident=incident, by=request.user, text=data["text"], owner=_user_named(data["owner"])
     )
     return redirect("playbook:review", pk=pk)
 

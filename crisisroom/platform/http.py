@@ -33,6 +33,22 @@ class SourceError(Exception):
         self.retry_after = retry_after
 
 
+def url_origin(url: str) -> str:
+    """Scheme, host and port of a URL, nothing else: what errors and logs may show. A
+    webhook's or feed's path and query can be its credential (Slack, Teams, tokens)."""
+    try:
+        parts = urlsplit(str(url))
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "(bad URL)"
+    if not host:
+        return "(bad URL)"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{parts.scheme}://{host}{port}" if parts.scheme else host
+
+
 MAX_REDIRECTS = 5
 USER_AGENT = "CrisisRoom/0.1 (+self-hosted social listening)"
 # Credentials that must not follow a redirect to another origin.
@@ -41,20 +57,49 @@ _CREDENTIAL_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization
 _SSL_CONTEXT = ssl.create_default_context()
 
 
+# IPv6 forms that carry an IPv4 address inside: checked as that IPv4 address too.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv4-mapped, IPv4-compatible, NAT64 or 6to4 address reaches."""
+    if ip.ipv4_mapped:
+        return ip.ipv4_mapped
+    if ip.sixtofour:
+        return ip.sixtofour
+    if ip in _NAT64 or ip in _IPV4_COMPATIBLE:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
+def _public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    return ip.is_global and not ip.is_multicast
+
+
 def address_allowed(address: str) -> bool:
     """Whether sources may connect to this IP address (ValueError if it is not one)."""
     ip = ipaddress.ip_address(address.split("%")[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    if ip.is_global and not ip.is_multicast:
+    candidates: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = [ip]
+    if isinstance(ip, ipaddress.IPv6Address):
+        inner = _embedded_ipv4(ip)
+        if inner is not None:
+            # Both must be public: 64:ff9b::a00:1 reaches 10.0.0.1 through a NAT64 gateway,
+            # ::ffff:127.0.0.1 and ::127.0.0.1 are loopback, 2002:a00:1:: is 6to4 to 10.0.0.1.
+            candidates = [inner] if ip.ipv4_mapped else [ip, inner]
+        elif ip in _NAT64_LOCAL:
+            candidates = [ip, ipaddress.IPv4Address(0)]  # local-use NAT64: never public
+    if all(_public(one) for one in candidates):
         return True
     if getattr(settings, "SOURCES_ALLOW_PRIVATE_ADDRESSES", False):
         return True
     # Narrower than the switch above: only these private networks (e.g. an intranet feed).
-    return any(
-        ip in ipaddress.ip_network(net, strict=False)
+    networks = [
+        ipaddress.ip_network(net, strict=False)
         for net in getattr(settings, "SOURCES_ALLOWED_NETWORKS", [])
-    )
+    ]
+    return all(any(one in net for net in networks) for one in candidates if not _public(one))
 
 
 def resolve_checked(host: str, port: int) -> list[tuple]:
@@ -114,7 +159,9 @@ class Response:
         try:
             return json.loads(self.body)
         except ValueError as exc:
-            raise SourceError(f"{self.url}: the response is not JSON", retry=True) from exc
+            raise SourceError(
+                f"{url_origin(self.url)}: the response is not JSON", retry=True
+            ) from exc
 
 
 def parse_retry_after(value: str, *, now: float | None = None) -> float | None:
@@ -134,6 +181,7 @@ def parse_retry_after(value: str, *, now: float | None = None) -> float | None:
 
 
 def _read_capped(response: http.client.HTTPResponse, cap: int, deadline: float, url: str) -> bytes:
+    url = url_origin(url)
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -150,6 +198,7 @@ def _read_capped(response: http.client.HTTPResponse, cap: int, deadline: float, 
 
 
 def _decode(body: bytes, encoding: str, cap: int, url: str) -> bytes:
+    url = url_origin(url)
     encoding = encoding.strip().lower()
     if encoding not in {"gzip", "x-gzip", "deflate"}:
         return body
@@ -211,7 +260,7 @@ def request(
     for _hop in range(MAX_REDIRECTS + 1):
         parts = urlsplit(url)
         if parts.scheme not in {"http", "https"} or not parts.hostname:
-            raise SourceError(f"refused: {url!r} is not an http(s) URL", retry=False)
+            raise SourceError(f"refused: {url_origin(url)} is not an http(s) URL", retry=False)
         port = parts.port or (443 if parts.scheme == "https" else 80)
         if parts.scheme == "https":
             conn: http.client.HTTPConnection = _GuardedHTTPSConnection(
@@ -247,12 +296,16 @@ def request(
         except SourceError:
             raise
         except TimeoutError as exc:
-            raise SourceError(f"{url}: timed out after {timeout:g}s", retry=True) from exc
+            raise SourceError(
+                f"{url_origin(url)}: timed out after {timeout:g}s", retry=True
+            ) from exc
         except (OSError, http.client.HTTPException) as exc:
-            raise SourceError(f"{url}: {exc.__class__.__name__}: {exc}", retry=True) from exc
+            raise SourceError(
+                f"{url_origin(url)}: {exc.__class__.__name__}: {exc}", retry=True
+            ) from exc
         finally:
             conn.close()
-    raise SourceError(f"{url}: more than {MAX_REDIRECTS} redirects", retry=True)
+    raise SourceError(f"{url_origin(url)}: more than {MAX_REDIRECTS} redirects", retry=True)
 
 
 def post_json(

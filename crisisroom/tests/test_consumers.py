@@ -163,3 +163,26 @@ def test_json_messages_carry_a_type(charlie):
         await communicator.disconnect()
 
     async_to_sync(run)()
+
+
+@pytest.mark.parametrize(
+    "frame",
+    ["not json", "[" * 1000 + "]" * 1000, "1" * 5000, "{" + '"a":' * 10 + "}", "x" * 10_000],
+)
+def test_a_frame_that_is_not_json_gets_an_error_message_and_the_socket_stays_open(charlie, frame):
+    _, incident = _incident()
+    communicator = _communicator(incident.pk, charlie)
+
+    async def run() -> None:
+        connected, _ = await communicator.connect()
+        assert connected
+        await receive_type(communicator, "hello")
+        await communicator.send_to(text_data=frame)
+        error = await receive_type(communicator, "error")
+        assert error["error"]
+        # Still open and answering.
+        await communicator.send_json_to({"type": "ping"})
+        assert (await receive_type(communicator, "pong"))["type"] == "pong"
+        await communicator.disconnect()
+
+    async_to_sync(run)()

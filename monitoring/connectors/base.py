@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from crisisroom.platform.env import env
-from crisisroom.platform.http import SourceError, parse_retry_after
+from crisisroom.platform.http import SourceError, parse_retry_after, url_origin
+from monitoring.secrets import SecretRefused, source_secret
 
 if TYPE_CHECKING:
     from crisisroom.platform.http import Response
@@ -69,11 +69,15 @@ class Connector:
 
     @staticmethod
     def secret(source: Source) -> str:
-        """The secret named by config["secret_env"] (NAME_FILE accepted); never stored in the row."""
+        """The secret named by config["secret_env"]; never stored in the row. Only names
+        from the operator's allow-list (``source_secret``) can be read."""
         name = str((source.config or {}).get("secret_env", "") or "").strip()
         if not name:
             raise SourceError("the source's config needs 'secret_env'", retry=False)
-        value = env(name)
+        try:
+            value = source_secret(name)
+        except SecretRefused as exc:
+            raise SourceError(str(exc), retry=False) from exc
         if not value:
             raise SourceError(f"the environment variable {name} is not set", retry=False)
         return value
@@ -84,7 +88,7 @@ class Connector:
         status = response.status
         if status < 400:
             return
-        label = what or response.url
+        label = what or url_origin(response.url)
         if status == 429 or status == 503:
             wait = parse_retry_after(response.header("retry-after")) or rate_limit_wait(response)
             raise SourceError(

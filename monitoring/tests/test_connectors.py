@@ -383,8 +383,8 @@ def test_mastodon_search_needs_a_token_and_sends_it(feed_server, allow_private, 
         connector_for("mastodon").fetch(source)
     assert not caught.value.retry
 
-    monkeypatch.setenv("MASTO_TOKEN", "tok-123")
-    source.config["secret_env"] = "MASTO_TOKEN"
+    monkeypatch.setenv("CRISISROOM_SOURCE_MASTO_TOKEN", "tok-123")
+    source.config["secret_env"] = "CRISISROOM_SOURCE_MASTO_TOKEN"
     feed_server.routes["/api/v2/search"] = Reply(
         body=json.dumps({"accounts": [], "hashtags": [], "statuses": MASTODON_STATUSES[1:]})
     )
@@ -479,7 +479,7 @@ BSKY_POSTS = {
 def test_bluesky_logs_in_with_the_app_password_and_searches(
     feed_server, allow_private, monkeypatch
 ):
-    monkeypatch.setenv("BSKY_PW", "abcd-efgh-ijkl-mnop")
+    monkeypatch.setenv("CRISISROOM_SOURCE_BSKY_PW", "abcd-efgh-ijkl-mnop")
     feed_server.routes["/xrpc/com.atproto.server.createSession"] = Reply(
         body=json.dumps(
             {
@@ -494,7 +494,11 @@ def test_bluesky_logs_in_with_the_app_password_and_searches(
     source = _source(
         "bluesky",
         feed_server.base_url,
-        config={"query": "acme coffee", "handle": "me.bsky.social", "secret_env": "BSKY_PW"},
+        config={
+            "query": "acme coffee",
+            "handle": "me.bsky.social",
+            "secret_env": "CRISISROOM_SOURCE_BSKY_PW",
+        },
     )
     result = connector_for("bluesky").fetch(source)
     (item,) = result.items
@@ -512,7 +516,7 @@ def test_bluesky_logs_in_with_the_app_password_and_searches(
 def test_bluesky_reuses_its_session_and_renews_an_expired_one(
     feed_server, allow_private, monkeypatch
 ):
-    monkeypatch.setenv("BSKY_PW", "abcd-efgh-ijkl-mnop")
+    monkeypatch.setenv("CRISISROOM_SOURCE_BSKY_PW", "abcd-efgh-ijkl-mnop")
     login = "/xrpc/com.atproto.server.createSession"
     feed_server.routes[login] = [
         Reply(body=json.dumps({"accessJwt": "jwt-1"})),
@@ -526,7 +530,11 @@ def test_bluesky_reuses_its_session_and_renews_an_expired_one(
     source = _source(
         "bluesky",
         feed_server.base_url,
-        config={"query": "acme coffee", "handle": "me.bsky.social", "secret_env": "BSKY_PW"},
+        config={
+            "query": "acme coffee",
+            "handle": "me.bsky.social",
+            "secret_env": "CRISISROOM_SOURCE_BSKY_PW",
+        },
     )
     source.pk = 4242  # the session is cached per source, server and handle (a fresh port here)
     connector_for("bluesky").fetch(source)
@@ -538,7 +546,7 @@ def test_bluesky_reuses_its_session_and_renews_an_expired_one(
 
 
 def test_bluesky_refused_password_is_permanent(feed_server, allow_private, monkeypatch):
-    monkeypatch.setenv("BSKY_PW", "wrong")
+    monkeypatch.setenv("CRISISROOM_SOURCE_BSKY_PW", "wrong")
     feed_server.routes["/xrpc/com.atproto.server.createSession"] = Reply(
         401,
         json.dumps(
@@ -548,7 +556,7 @@ def test_bluesky_refused_password_is_permanent(feed_server, allow_private, monke
     source = _source(
         "bluesky",
         feed_server.base_url,
-        config={"query": "q", "handle": "me", "secret_env": "BSKY_PW"},
+        config={"query": "q", "handle": "me", "secret_env": "CRISISROOM_SOURCE_BSKY_PW"},
     )
     with pytest.raises(SourceError, match="refused") as caught:
         connector_for("bluesky").fetch(source)

@@ -125,13 +125,13 @@ def test_a_success_after_failures_resets_the_count(rss, feed_server):
 def test_refused_credentials_pause_the_source_with_the_message(
     feed_server, allow_private, monkeypatch
 ):
-    monkeypatch.setenv("BSKY_PW", "wrong")
+    monkeypatch.setenv("CRISISROOM_SOURCE_BSKY_PW", "wrong")
     feed_server.routes["/xrpc/com.atproto.server.createSession"] = Reply(401, "{}")
     source = Source.objects.create(
         kind="bluesky",
         key="bsky",
         url=feed_server.base_url,
-        config={"query": "acme", "handle": "me", "secret_env": "BSKY_PW"},
+        config={"query": "acme", "handle": "me", "secret_env": "CRISISROOM_SOURCE_BSKY_PW"},
     )
     source_poll(source_id=source.pk)
     source.refresh_from_db()

@@ -32,7 +32,7 @@ def failing() -> Source:
         last_error_at=timezone.now(),
         last_success_at=timezone.now() - timedelta(hours=2),
         next_poll_at=timezone.now() + timedelta(minutes=40),
-        config={"query": "acme", "secret_env": "NEWS_TOKEN"},
+        config={"query": "acme", "secret_env": "CRISISROOM_SOURCE_NEWS_TOKEN"},
     )
 
 

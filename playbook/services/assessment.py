@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from crisisroom.choices import TimelineKind
 from crisisroom.models import Incident, User
+from crisisroom.platform.validation import is_web_url
 from crisisroom.services.timeline import timeline_add
 from playbook.choices import ClaimStatus, Classification, ResponseLevel
 from playbook.models import Assessment, MisinformationClaim
@@ -65,8 +66,16 @@ def claim_record(
         raise InvalidInput(_("Unknown claim status."))
     if not claim.strip():
         raise InvalidInput(_("Write the claim."))
+    if correction_url and not is_web_url(correction_url):
+        raise InvalidInput(_("The correction's link must start with http:// or https://."))
     if claim_id is not None:
-        row = MisinformationClaim.objects.select_for_update().get(pk=claim_id, incident=incident)
+        row = (
+            MisinformationClaim.objects.select_for_update()
+            .filter(pk=claim_id, incident=incident)
+            .first()
+        )
+        if row is None:
+            raise InvalidInput(_("No such claim on this incident."))
     else:
         row = MisinformationClaim(incident=incident)
     row.claim, row.status, row.evidence = claim.strip(), status, evidence

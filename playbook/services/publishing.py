@@ -12,13 +12,15 @@ from django.utils.translation import gettext as _
 
 from crisisroom.choices import TimelineKind
 from crisisroom.models import Incident, User
+from crisisroom.platform.permissions import require
 from crisisroom.platform.signals import send_on_commit
+from crisisroom.platform.validation import is_web_url
 from crisisroom.services.timeline import timeline_add
 from playbook import events as playbook_events
 from playbook import selectors
 from playbook.choices import PublicationState, StatementState
 from playbook.models import OutboundPause, Publication, PublishTarget, Statement
-from playbook.permissions import require_act, require_admin
+from playbook.permissions import can_pause_outbound, require_act
 from playbook.publishers import PublishError, publisher_for
 from playbook.services.base import InvalidInput, TransitionRefused, push_statement
 from playbook.services.runs import approval_steps_refresh
@@ -54,6 +56,8 @@ def statement_publish(
     if targets is None:
         targets = list(PublishTarget.objects.filter(active=True))
     publications: list[Publication] = []
+    if manual_url and not is_web_url(manual_url):
+        raise InvalidInput(_("The link must start with http:// or https://."))
     if manual_url:
         publications.append(
             Publication.objects.create(
@@ -230,10 +234,10 @@ def publication_sent(publication: Publication, statement: Statement, result: Any
 @transaction.atomic
 def outbound_pause(*, by: User, reason: str, incident: Incident | None = None) -> OutboundPause:
     """Pause the organisation's scheduled posts (one pause at a time), logged."""
-    if incident is not None:
-        require_act(by, incident)
-    else:
-        require_admin(by)
+    require(
+        can_pause_outbound(by, incident),
+        "Only an admin or the incident lead of an active incident may pause posting.",
+    )
     if not reason.strip():
         raise InvalidInput(_("Give a reason for pausing."))
     current = OutboundPause.objects.select_for_update().filter(resumed_at__isnull=True).first()
@@ -253,10 +257,12 @@ def outbound_pause(*, by: User, reason: str, incident: Incident | None = None) -
 
 @transaction.atomic
 def outbound_resume(*, by: User, incident: Incident | None = None) -> OutboundPause:
-    if incident is not None:
-        require_act(by, incident)
-    else:
-        require_admin(by)
+    """Lift the organisation-wide pause; both the pausing and the lifting incident's
+    timelines say who lifted it and from where."""
+    require(
+        can_pause_outbound(by, incident),
+        "Only an admin or the incident lead of an active incident may resume posting.",
+    )
     pause = OutboundPause.objects.select_for_update().filter(resumed_at__isnull=True).first()
     if pause is None:
         raise TransitionRefused(_("Scheduled posts are not paused."))
@@ -264,11 +270,13 @@ def outbound_resume(*, by: User, incident: Incident | None = None) -> OutboundPa
     pause.resumed_by = by
     pause.save(update_fields=["resumed_at", "resumed_by"])
     logger.info("outbound posts resumed by %s", by)
+    if incident is not None:
+        message = _("Scheduled posts resumed by %(user)s from incident #%(id)s") % {
+            "user": by.get_username(),
+            "id": incident.pk,
+        }
+    else:
+        message = _("Scheduled posts resumed by %(user)s") % {"user": by.get_username()}
     for target in {incident, pause.incident} - {None}:
-        timeline_add(
-            incident=target,
-            kind=TimelineKind.PLAYBOOK,
-            message=_("Scheduled posts resumed"),
-            actor=by,
-        )
+        timeline_add(incident=target, kind=TimelineKind.PLAYBOOK, message=message, actor=by)
     return pause

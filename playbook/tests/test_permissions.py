@@ -185,7 +185,7 @@ ACTIONS: dict[str, Action] = {
         ),
     ),
     "pause": Action(
-        TEAM,
+        {"admin", "incident_lead"},
         setup=lambda c: None,
         service=lambda c, _, u: publishing.outbound_pause(
             by=u, reason="Crisis", incident=c.incident

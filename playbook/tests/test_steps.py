@@ -135,18 +135,14 @@ def test_classifying_the_crisis_sets_the_incident_category(cast):
 
 
 def test_pausing_and_resuming_scheduled_posts_are_both_logged(cast):
-    publishing.outbound_pause(
-        by=cast["social_media_manager"], reason="Crisis", incident=cast.incident
-    )
+    publishing.outbound_pause(by=cast["incident_lead"], reason="Crisis", incident=cast.incident)
     with pytest.raises(base.TransitionRefused):
-        publishing.outbound_pause(
-            by=cast["social_media_manager"], reason="x", incident=cast.incident
-        )
-    pause = publishing.outbound_resume(by=cast["social_media_manager"], incident=cast.incident)
+        publishing.outbound_pause(by=cast["incident_lead"], reason="x", incident=cast.incident)
+    pause = publishing.outbound_resume(by=cast["incident_lead"], incident=cast.incident)
     assert pause.resumed_at is not None
     messages = list(cast.incident.timeline.values_list("message", flat=True))
     assert "Scheduled posts paused: Crisis" in messages
-    assert "Scheduled posts resumed" in messages
+    assert f"Scheduled posts resumed by incident-lead from incident #{cast.incident.pk}" in messages
 
 
 def test_support_scripts_come_only_from_an_approved_statement(cast):

@@ -1,0 +1,118 @@
+"""Forms for every playbook page POST: the one input boundary between the browser
+and playbook.services. Django's CharField already refuses NUL characters; these add
+the choices, lengths, http(s) links and ids the services and PostgreSQL expect."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.validators import URLValidator
+from django.utils.translation import gettext_lazy as _
+
+from crisisroom.choices import CrisisRoleSlug
+from playbook.choices import Channel, ClaimStatus, Classification, ResponseLevel, UpdateState
+from playbook.models import MessageTemplate
+
+TEXT = 20_000  # a long statement or assessment; far below what a request may carry
+WEB_URL = URLValidator(schemes=["http", "https"])
+
+
+def _text(max_length: int = TEXT, required: bool = False) -> forms.CharField:
+    return forms.CharField(max_length=max_length, required=required, strip=True)
+
+
+def _link(max_length: int) -> forms.URLField:
+    return forms.URLField(
+        max_length=max_length, required=False, assume_scheme="https", validators=[WEB_URL]
+    )
+
+
+def first_error(form: forms.Form) -> str:
+    """One line naming the field and the problem, for the page's message."""
+    for name, errors in form.errors.items():
+        if name == "__all__":
+            return str(errors[0])
+        label = form.fields[name].label or name.replace("_", " ")
+        return f"{label}: {errors[0]}"
+    return str(_("The form is not valid."))
+
+
+class MemberForm(forms.Form):
+    username = forms.CharField(max_length=150)
+    crisis_role = forms.ChoiceField(choices=CrisisRoleSlug.choices)
+
+
+class AssessmentForm(forms.Form):
+    classification = forms.ChoiceField(choices=[("", "-"), *Classification.choices], required=False)
+    response_level = forms.ChoiceField(choices=ResponseLevel.choices, required=False)
+    original_source = _text()
+    verified_facts = _text()
+    key_voices = _text()
+    media_coverage = _text()
+
+
+class ClaimForm(forms.Form):
+    claim = _text()  # empty: the service says "Write the claim."
+    status = forms.ChoiceField(choices=ClaimStatus.choices, required=False)
+    evidence = _text()
+    correction = _text()
+    correction_url = _link(200)
+    claim_id = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+
+
+class QuestionForm(forms.Form):
+    question = _text()
+    answer = _text()
+
+
+class PauseForm(forms.Form):
+    reason = _text(2000)
+
+
+class ChannelUpdateForm(forms.Form):
+    state = forms.ChoiceField(choices=UpdateState.choices)
+    owner = forms.CharField(max_length=150, required=False)
+    note = _text(300)
+
+
+class StatementNewForm(forms.Form):
+    title = _text(200)
+    body = _text()
+    channels = forms.MultipleChoiceField(choices=Channel.choices, required=False)
+    template = forms.ModelChoiceField(MessageTemplate.objects.all(), required=False)
+
+
+class StatementEditForm(forms.Form):
+    title = _text(200)
+    body = _text()
+    channels = forms.MultipleChoiceField(choices=Channel.choices, required=False)
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        for channel in Channel.values:
+            self.fields[f"variant_{channel}"] = _text()
+
+    def variants(self) -> dict[str, str]:
+        return {c: self.cleaned_data.get(f"variant_{c}", "") for c in Channel.values}
+
+
+class RejectForm(forms.Form):
+    comment = _text()
+
+
+class PublishForm(forms.Form):
+    targets = forms.MultipleChoiceField(choices=[], required=False)
+    url = _link(500)
+
+    def __init__(self, *args, targets=(), **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["targets"].choices = [(t.name, t.name) for t in targets]
+
+
+class ReviewForm(forms.Form):
+    root_cause = _text()
+    lessons = _text()
+
+
+class PolicyActionForm(forms.Form):
+    text = _text(300)
+    owner = forms.CharField(max_length=150, required=False)

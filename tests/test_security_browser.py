@@ -1,0 +1,75 @@
+"""In Chromium, in English and 繁體中文 at 1400 and 390 px: the login lockout page says
+why (a lookalike username spends the same account's budget), and /admin/ works for an
+organisation admin under the same strict CSP as every other page."""
+
+from __future__ import annotations
+
+import pytest
+
+from crisisroom.platform.roles import OrgRole
+from crisisroom.services.users import user_add
+from tests import chromium
+
+pytestmark = [pytest.mark.flow, pytest.mark.browser]
+
+SHOTS = "var/screenshots/security"
+
+
+@pytest.mark.timeout(900)
+def test_lockout_page_and_admin_under_csp(live_stack, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    combos = [(lang, width) for lang in ("en", "zh-hant") for width in (1400, 390)]
+    for n, _ in enumerate(combos):
+        user_add(username=f"lock{n}", org_role=OrgRole.RESPONDER, password="right-pass")
+    user_add(username="boss", org_role=OrgRole.ADMIN, password="boss-pass")
+    base = live_stack.base_url
+    problems: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium.EXECUTABLE, args=chromium.ARGS)
+        for n, (language, width) in enumerate(combos):
+            context = browser.new_context(viewport={"width": width, "height": 900})
+            page = context.new_page()
+            csp_errors: list[str] = []
+            page.on(
+                "console",
+                lambda m, errors=csp_errors: (
+                    errors.append(m.text) if "Content Security Policy" in m.text else None
+                ),
+            )
+            page.goto(f"{base}/accounts/login/")
+            page.select_option("#lang-select", language)
+            page.locator("form.lang button").click()
+            page.wait_for_load_state()
+            # Five wrong passwords in lookalike spellings of one account, then the right one.
+            for spelling in [f"ｌock{n}", f"𝐥ock{n}", f"𝕝ock{n}", f"LOCK{n}", f"lock{n}"]:
+                page.fill("#id_username", spelling)
+                page.fill("#id_password", "wrong")
+                page.locator("button[type=submit].primary").click()
+                page.wait_for_load_state()
+            page.fill("#id_username", f"𝕝ock{n}")
+            page.fill("#id_password", "right-pass")
+            page.locator("button[type=submit].primary").click()
+            page.wait_for_load_state()
+            alert = page.locator('[role="alert"]').first.inner_text()
+            expected = "失敗次數過多" if language == "zh-hant" else "Too many failed attempts"
+            if expected not in alert:
+                problems.append(f"{language} {width}: lockout says {alert!r}")
+            page.screenshot(path=f"{SHOTS}/lockout-{language}-{width}.png", full_page=True)
+            if "/accounts/login/" not in page.url:
+                problems.append(f"{language} {width}: got in at {page.url}")
+
+            page.goto(f"{base}/admin/login/")
+            page.fill("#id_username", "boss")
+            page.fill("#id_password", "boss-pass")
+            page.locator("input[type=submit]").click()
+            page.wait_for_url(f"{base}/admin/")
+            page.goto(f"{base}/admin/crisisroom/webhook/add/")
+            if page.locator("#id_name").count() != 1:
+                problems.append(f"{language} {width}: the admin's add form did not render")
+            page.screenshot(path=f"{SHOTS}/admin-{language}-{width}.png", full_page=True)
+            if csp_errors:
+                problems.append(f"{language} {width}: CSP refused {csp_errors[:2]}")
+            context.close()
+        browser.close()
+    assert problems == [], "\n".join(problems)
