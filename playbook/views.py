@@ -22,7 +22,9 @@ from playbook.choices import (
     Channel,
     ClaimStatus,
     Classification,
+    PublicationState,
     ResponseLevel,
+    StatementState,
     UpdateState,
 )
 from playbook.models import (
@@ -275,8 +277,10 @@ def statement_action(request: HttpRequest, pk: int, sid: int, action: str) -> Ht
             manual_url=request.POST.get("url", ""),
         )
         for p in pubs:
-            if p.error:
-                messages.error(request, p.error)
+            if p.state == PublicationState.FAILED:
+                messages.error(request, publishing.publication_failure_message(p))
+        if statement.state == StatementState.PUBLISHED:
+            messages.success(request, _("Statement published."))
     elif action == "script":
         support.support_script_create(statement=statement, by=request.user)
     else:

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crisisroom.choices import TimelineKind
+from crisisroom.choices import CrisisRoleSlug, TimelineKind
 from crisisroom.models import Incident, User
 from crisisroom.platform.signals import send_on_commit
 from crisisroom.services.timeline import timeline_add
@@ -49,7 +49,7 @@ def statement_publish(
         missing = selectors.missing_roles(statement)
         raise TransitionRefused(
             _("Not approved yet: publishing needs every required approval (missing: %(roles)s).")
-            % {"roles": ", ".join(missing) or "-"}
+            % {"roles": ", ".join(str(CrisisRoleSlug(r).label) for r in missing) or "-"}
         )
     if targets is None:
         targets = list(PublishTarget.objects.filter(active=True))
@@ -86,7 +86,7 @@ def statement_publish(
             publisher = publisher_for(target)
             text = selectors.channel_text(statement, publisher.channel)
             try:
-                result = publisher.publish(text=text, statement=statement)
+                result = _publish_one(publisher, text=text, statement=statement)
             except PublishError as exc:
                 publications.append(
                     Publication.objects.create(
@@ -128,6 +128,26 @@ def statement_publish(
     return statement, publications
 
 
+def _publish_one(publisher: Any, *, text: str, statement: Statement) -> Any:
+    """One target's call; whatever goes wrong there becomes a PublishError, never a 500."""
+    try:
+        return publisher.publish(text=text, statement=statement)
+    except PublishError:
+        raise
+    except Exception as exc:  # a connector's bug must not take the page down
+        logger.exception("publishing statement %s to %s crashed", statement.pk, publisher.target)
+        raise PublishError(f"unexpected error: {exc}", retry=False) from exc
+
+
+def publication_failure_message(publication: Publication) -> str:
+    """What the page says when a target failed: which one, why, and what to do next."""
+    name = publication.target.name if publication.target else publication.channel
+    return _(
+        "Publishing to %(target)s failed: %(error)s. The statement is still approved: "
+        "try again, or publish it by hand and give the link."
+    ) % {"target": name, "error": publication.error}
+
+
 def publication_retry_queue(publication_id: int) -> None:
     send_on_commit(
         playbook_events.publication_retry_wanted, sender=Publication, publication_id=publication_id
@@ -147,8 +167,9 @@ def statement_mark_published(
             first_response_at=now
         )
         incident.first_response_at = now
+    # str(): a choice label is a lazy translation proxy, which str.join refuses.
     where = ", ".join(
-        p.url or (p.target.name if p.target else "") or PublicationState(p.state).label
+        p.url or (p.target.name if p.target else "") or str(PublicationState(p.state).label)
         for p in publications
         if p.state != PublicationState.FAILED
     )
