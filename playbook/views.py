@@ -109,9 +109,16 @@ def playbook_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 @action
 def item_toggle(request: HttpRequest, pk: int, item_id: int) -> HttpResponse:
+    """The checkbox: ``set`` with ``done`` (checked) or without (unchecked); a bare
+    POST toggles. htmx gets the item back in place, the room gets it over the socket."""
     incident = _get_incident_for_user(request, pk)
     item = get_object_or_404(RunChecklistItem, pk=item_id, step__run__incident=incident)
-    runs.checklist_item_set(item=item, done=not item.done, by=request.user)
+    done = "done" in request.POST if "set" in request.POST else not item.done
+    item = runs.checklist_item_set(item=item, done=done, by=request.user)
+    if request.htmx:
+        step = item.step
+        context = {"item": runs.item_payload(item, step=step, step_state=step.state)}
+        return render(request, "playbook/partials/panel.html#item", context)
     return _back(request, pk)
 
 

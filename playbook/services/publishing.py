@@ -16,7 +16,8 @@ from crisisroom.platform.signals import send_on_commit
 from crisisroom.services.timeline import timeline_add
 from playbook import events as playbook_events
 from playbook import selectors
-from playbook.choices import PublicationState, StatementState
+from playbook.choices import PublicationState, StatementState, WorkEvent
+from playbook.events import work_record
 from playbook.models import OutboundPause, Publication, PublishTarget, Statement
 from playbook.permissions import require_act, require_admin
 from playbook.publishers import PublishError, publisher_for
@@ -186,6 +187,7 @@ def statement_mark_published(
         data={"statement": statement.pk, "publications": [p.pk for p in publications]},
     )
     push_statement(statement)
+    work_record(incident=incident, event=WorkEvent.STATEMENT_PUBLISHED, by=by)
     approval_steps_refresh(incident)
 
 
@@ -269,6 +271,7 @@ def outbound_pause(*, by: User, reason: str, incident: Incident | None = None) -
             message=_("Scheduled posts paused: %(reason)s") % {"reason": pause.reason},
             actor=by,
         )
+        work_record(incident=incident, event=WorkEvent.PAUSE_SET, by=by)
     return pause
 
 
@@ -292,4 +295,5 @@ def outbound_resume(*, by: User, incident: Incident | None = None) -> OutboundPa
             message=_("Scheduled posts resumed"),
             actor=by,
         )
+        work_record(incident=target, event=WorkEvent.PAUSE_LIFTED, by=by)
     return pause
