@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from crisisroom.services.incidents import incident_open, member_assign
 from playbook.choices import PublicationState, StatementState
@@ -15,6 +16,13 @@ from playbook.tests.conftest import ROLES, approved
 from playbook.tests.fakesocial import serve
 
 LANGS = ["en", "zh-hant"]
+
+
+@pytest.fixture(autouse=True)
+def _english_after():  # type: ignore[no-untyped-def]
+    """A zh-Hant request leaves its language active in this thread; the next test starts in English."""
+    yield
+    translation.activate("en")
 
 
 @pytest.fixture
