@@ -26,7 +26,7 @@ from crisisroom.platform.permissions import (
     require,
 )
 from crisisroom.services import incidents as incidents_services
-from crisisroom.services import users
+from crisisroom.services import lifecycle, users
 from monitoring.ingest import mentions_ingest
 from monitoring.models import Mention
 from monitoring.pagination import CursorError, decode_cursor, keyset_page
@@ -144,7 +144,7 @@ def mention_json(mention: Mention) -> dict[str, Any]:
     }
 
 
-@api_view("GET", "POST", query=("brand", "since", "until", "sentiment", "limit"))
+@api_view("GET", "POST", query=("brand", "since", "until", "sentiment", "limit", "cursor"))
 def mentions(request: HttpRequest) -> JsonResponse:
     if request.method == "POST":
         return _mentions_post(request)
@@ -210,7 +210,9 @@ def incident_json(incident: Incident, *, detail: bool = False) -> dict[str, Any]
         "first_response_at": incident.first_response_at.isoformat()
         if incident.first_response_at
         else None,
+        "monitoring_at": incident.monitoring_at.isoformat() if incident.monitoring_at else None,
         "resolved_at": incident.resolved_at.isoformat() if incident.resolved_at else None,
+        "resolution_summary": incident.resolution_summary,
         "dismissed_at": incident.dismissed_at.isoformat() if incident.dismissed_at else None,
         "dismiss_reason": incident.dismiss_reason,
         "url": f"{settings.SITE_URL}/incidents/{incident.pk}/",
@@ -313,6 +315,53 @@ def incident_dismiss(request: HttpRequest, pk: int) -> JsonResponse:
 def not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
     """Anything under /api/v1/ no route matched (also /incidents/abc): a JSON 404."""
     return error(404, "No such API endpoint or object.")
+
+
+def _text_field(request: HttpRequest, name: str) -> str:
+    body = read_json(request) if request.body else {}
+    if not isinstance(body, dict):
+        raise ApiError(400, f"Send a JSON object: {{{name}: string}}.")
+    # The service says what is missing or too long; this refuses NUL and lone surrogates.
+    return validation.text(body, name, max_length=2000)
+
+
+@api_view("POST")
+def incident_monitor(request: HttpRequest, pk: int) -> JsonResponse:
+    """The response is out; watching the aftermath. 409 when the incident is closed."""
+    incident = selectors.incident_get_for_user(user=request.user, pk=pk)
+    try:
+        incident = lifecycle.incident_monitor(incident=incident, user=request.user)
+    except incidents_services.IncidentStateError as exc:
+        raise ApiError(409, str(exc)) from exc
+    return JsonResponse(incident_json(incident, detail=True))
+
+
+@api_view("POST")
+def incident_resolve(request: HttpRequest, pk: int) -> JsonResponse:
+    """Resolve: {summary} (one line). Incident lead on the incident or admin; else 403."""
+    summary = _text_field(request, "summary")
+    incident = selectors.incident_get_for_user(user=request.user, pk=pk)
+    try:
+        incident = lifecycle.incident_resolve(incident=incident, user=request.user, summary=summary)
+    except lifecycle.LifecycleInputError as exc:
+        raise ApiError(400, str(exc)) from exc
+    except incidents_services.IncidentStateError as exc:
+        raise ApiError(409, str(exc)) from exc
+    return JsonResponse(incident_json(incident, detail=True))
+
+
+@api_view("POST")
+def incident_reopen(request: HttpRequest, pk: int) -> JsonResponse:
+    """Reopen a resolved or dismissed incident: {reason}. Same permission as resolve."""
+    reason = _text_field(request, "reason")
+    incident = selectors.incident_get_for_user(user=request.user, pk=pk)
+    try:
+        incident = lifecycle.incident_reopen(incident=incident, user=request.user, reason=reason)
+    except lifecycle.LifecycleInputError as exc:
+        raise ApiError(400, str(exc)) from exc
+    except incidents_services.IncidentStateError as exc:
+        raise ApiError(409, str(exc)) from exc
+    return JsonResponse(incident_json(incident, detail=True))
 
 
 def openapi(request: HttpRequest) -> JsonResponse:

@@ -21,6 +21,9 @@ urlpatterns = [
     path("drills/<int:pk>/stop/", views.drill_stop, name="drill-stop"),
     path("incidents/new/", views.incident_raise, name="incident-raise"),
     path("incidents/<int:pk>/dismiss/", views.incident_dismiss, name="incident-dismiss"),
+    path("incidents/<int:pk>/monitor/", views.incident_monitor, name="incident-monitor"),
+    path("incidents/<int:pk>/resolve/", views.incident_resolve, name="incident-resolve"),
+    path("incidents/<int:pk>/reopen/", views.incident_reopen, name="incident-reopen"),
     path("incidents/<int:pk>/alerts/", views.incident_alerts, name="incident-alerts"),
     path("alerts/ack/<str:token>/", views.alert_acknowledge, name="alert-acknowledge"),
     path("on-call/", views.on_call, name="on-call"),
@@ -41,4 +44,7 @@ urlpatterns = [
         name="api-incident-acknowledge",
     ),
     path("api/v1/incidents/<int:pk>/dismiss", api.incident_dismiss, name="api-incident-dismiss"),
+    path("api/v1/incidents/<int:pk>/resolve", api.incident_resolve, name="api-incident-resolve"),
+    path("api/v1/incidents/<int:pk>/reopen", api.incident_reopen, name="api-incident-reopen"),
+    path("api/v1/incidents/<int:pk>/monitor", api.incident_monitor, name="api-incident-monitor"),
 ]

@@ -16,11 +16,15 @@ class CrisisRoleSlug(models.TextChoices):
 class IncidentStatus(models.TextChoices):
     OPEN = "open", _("Open")
     ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    MONITORING = "monitoring", _("Monitoring")
     RESOLVED = "resolved", _("Resolved")
     DISMISSED = "dismissed", _("Dismissed as false alarm")
 
 
-ACTIVE_STATUSES = (IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED)
+# The lifecycle: open -> acknowledged -> monitoring -> resolved; dismissed (a false
+# alarm) from any active status; a resolved or dismissed incident can be reopened.
+ACTIVE_STATUSES = (IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED, IncidentStatus.MONITORING)
+CLOSED_STATUSES = (IncidentStatus.RESOLVED, IncidentStatus.DISMISSED)
 
 
 class Severity(models.TextChoices):

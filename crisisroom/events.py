@@ -29,6 +29,9 @@ DASHBOARD_GROUP = "dashboard"
 # ``incident_opened``: sent inside the transaction that opened ``incident``, so what
 # a receiver writes (the playbook's run) commits or rolls back with it.
 incident_opened = Signal()
+# ``member_joined``: sent inside the transaction that put ``member`` (an IncidentMember)
+# on an incident's team, by ``by``; the playbook ticks its checklist with it.
+member_joined = Signal()
 # Sent on commit: an alert (``alert_id``) is waiting to be sent.
 alert_queued = Signal()
 # Sent on commit: a chat message (``message_id``) @mentions people to notify.

@@ -116,6 +116,12 @@ class Incident(models.Model):
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     first_response_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolution_summary = models.CharField(max_length=300, blank=True)
+    # Set when the team moves to watching the aftermath (status monitoring).
+    monitoring_at = models.DateTimeField(null=True, blank=True)
     # Dismissed as a false alarm: kept, with its signals, as labelled feedback for
     # the detector's evaluation (see crisisroom/detector_feedback.py).
     dismissed_at = models.DateTimeField(null=True, blank=True)

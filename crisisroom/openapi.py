@@ -61,6 +61,22 @@ TOO_LARGE = {"413": _json(_ref("Error"), "The body is larger than the server acc
 
 _ID_PARAM = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
 
+
+def _text_body(name: str, description: str) -> dict[str, Any]:
+    return {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": [name],
+                    "properties": {name: {"type": "string", "description": description}},
+                }
+            }
+        },
+    }
+
+
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "Crisis Room API", "version": "1.0.0"},
@@ -161,7 +177,10 @@ OPENAPI: dict[str, Any] = {
                     "opened_at": {"type": "string", "format": "date-time"},
                     "acknowledged_at": {"type": ["string", "null"], "format": "date-time"},
                     "first_response_at": {"type": ["string", "null"], "format": "date-time"},
+                    "monitoring_at": {"type": ["string", "null"], "format": "date-time"},
                     "resolved_at": {"type": ["string", "null"], "format": "date-time"},
+                    "resolution_summary": {"type": "string"},
+                    "dismissed_at": {"type": ["string", "null"], "format": "date-time"},
                 },
             },
         },
@@ -370,6 +389,49 @@ OPENAPI: dict[str, Any] = {
                     "409": _json(_ref("Error"), "The incident is no longer active."),
                     **ERRORS,
                     **TOO_LARGE,
+                },
+            }
+        },
+        "/incidents/{id}/monitor": {
+            "post": {
+                "summary": "Move an active incident to monitoring (the response is out). "
+                "Responders and admins.",
+                "parameters": [_ID_PARAM],
+                "responses": {
+                    "200": _json(_ref("Incident"), "The incident, monitoring."),
+                    "404": _json(_ref("Error"), "No such incident."),
+                    "409": _json(_ref("Error"), "The incident is resolved or dismissed."),
+                    **ERRORS,
+                },
+            }
+        },
+        "/incidents/{id}/resolve": {
+            "post": {
+                "summary": "Resolve an active incident with a one-line summary (on the timeline; "
+                "sets resolved_at). The incident lead on that incident, or an admin; 403 otherwise.",
+                "parameters": [_ID_PARAM],
+                "requestBody": _text_body("summary", "One line, at most 300 characters."),
+                "responses": {
+                    **ERRORS,
+                    "200": _json(_ref("Incident"), "The incident, resolved."),
+                    "400": _json(_ref("Error"), "No summary, or longer than one line allows."),
+                    "404": _json(_ref("Error"), "No such incident."),
+                    "409": _json(_ref("Error"), "The incident is not active."),
+                },
+            }
+        },
+        "/incidents/{id}/reopen": {
+            "post": {
+                "summary": "Reopen a resolved or dismissed incident (clears resolved_at). "
+                "The incident lead on that incident, or an admin; 403 otherwise.",
+                "parameters": [_ID_PARAM],
+                "requestBody": _text_body("reason", "Why it is reopened."),
+                "responses": {
+                    **ERRORS,
+                    "200": _json(_ref("Incident"), "The incident, reopened."),
+                    "400": _json(_ref("Error"), "No reason given."),
+                    "404": _json(_ref("Error"), "No such incident."),
+                    "409": _json(_ref("Error"), "The incident is still active."),
                 },
             }
         },

@@ -26,7 +26,7 @@ from crisisroom.health import health_report
 from crisisroom.models import Drill
 from crisisroom.platform.permissions import PermissionDenied, can_view_incidents, can_work_incidents
 from crisisroom.services import alerts as alerts_services
-from crisisroom.services import chat, incidents, signals
+from crisisroom.services import chat, incidents, lifecycle, signals
 from monitoring.selectors import brands_overview, key_voices, sources_health
 from monitoring.services import brand_get_or_create
 
@@ -87,6 +87,7 @@ def war_room(request: HttpRequest, pk: int) -> HttpResponse:
         "platforms": selectors.incident_platform_names(incident=incident),
         "voices": voices,
         "can_work": can_work_incidents(request.user),
+        "can_close": lifecycle.can_close_incident(request.user, incident),
     }
     template = "crisisroom/war_room.html"
     if part == "live":
@@ -135,6 +136,63 @@ def incident_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
     except incidents.IncidentStateError as exc:
         messages.error(request, str(exc))
     return redirect("crisisroom:war-room", pk=incident.pk)
+
+
+def _lifecycle_answer(
+    request: HttpRequest,
+    incident,
+    error: str = "",  # type: ignore[no-untyped-def]
+) -> HttpResponse:
+    """htmx swaps the lifecycle block in place; without JavaScript, back to the room."""
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        return redirect("crisisroom:war-room", pk=incident.pk)
+    incident.refresh_from_db()
+    context = {
+        "incident": incident,
+        "can_work": can_work_incidents(request.user),
+        "can_close": lifecycle.can_close_incident(request.user, incident),
+        "lifecycle_error": error,
+    }
+    return render(request, "crisisroom/partials/lifecycle.html", context)
+
+
+@login_required
+@require_POST
+def incident_monitor(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _get_incident_for_user(request, pk)
+    try:
+        lifecycle.incident_monitor(incident=incident, user=request.user)
+    except incidents.IncidentStateError as exc:
+        return _lifecycle_answer(request, incident, str(exc))
+    return _lifecycle_answer(request, incident)
+
+
+@login_required
+@require_POST
+def incident_resolve(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _get_incident_for_user(request, pk)
+    try:
+        lifecycle.incident_resolve(
+            incident=incident, user=request.user, summary=request.POST.get("summary", "")
+        )
+    except incidents.IncidentStateError as exc:
+        return _lifecycle_answer(request, incident, str(exc))
+    return _lifecycle_answer(request, incident)
+
+
+@login_required
+@require_POST
+def incident_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _get_incident_for_user(request, pk)
+    try:
+        lifecycle.incident_reopen(
+            incident=incident, user=request.user, reason=request.POST.get("reason", "")
+        )
+    except incidents.IncidentStateError as exc:
+        return _lifecycle_answer(request, incident, str(exc))
+    return _lifecycle_answer(request, incident)
 
 
 @login_required

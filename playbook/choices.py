@@ -96,3 +96,18 @@ class UpdateState(models.TextChoices):
     IN_PROGRESS = "in_progress", _("In progress")
     DONE = "done", _("Done")
     NOT_NEEDED = "not_needed", _("Not needed")
+
+
+class WorkEvent(models.TextChoices):
+    """Work a checklist item can be bound to: when it happens, the item ticks itself."""
+
+    MEMBER_ASSIGNED = "member.assigned", _("a member is assigned (in the given role)")
+    ASSESSMENT_SAVED = "assessment.saved", _("the assessment is saved")
+    CLAIM_RECORDED = "claim.recorded", _("a claim is recorded")
+    STATEMENT_SUBMITTED = "statement.submitted", _("a statement is submitted")
+    STATEMENT_APPROVED = "statement.approved", _("a statement is approved")
+    STATEMENT_PUBLISHED = "statement.published", _("a statement is published")
+    PAUSE_SET = "outbound.paused", _("scheduled posts are paused")
+    PAUSE_LIFTED = "outbound.resumed", _("scheduled posts are resumed")
+    CHANNEL_UPDATED = "channel.updated", _("a channel update is done (the given channel)")
+    REVIEW_WRITTEN = "review.written", _("the post-crisis review is written")

@@ -6,24 +6,18 @@ post-crisis review (Markdown, PDF)."""
 from __future__ import annotations
 
 import statistics
-from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crisisroom.drills import drill_incident, scenario_load
 from crisisroom.models import Drill, IncidentMember
+from playbook import metrics
 from playbook.choices import ClaimStatus, StatementState
 from playbook.exports import _duration, markdown_pdf
-from playbook.models import MisinformationClaim, RunChecklistItem, RunStep, Statement
-
-
-def _seconds(start: datetime | None, end: datetime | None) -> int | None:
-    if start is None or end is None:
-        return None
-    return max(0, int((end - start).total_seconds()))
+from playbook.models import MisinformationClaim, RunStep, Statement
 
 
 def drill_after_action(drill: Drill) -> dict[str, Any]:
@@ -52,7 +46,7 @@ def drill_after_action(drill: Drill) -> dict[str, Any]:
     approval_latencies = [
         s
         for s in (
-            _seconds(st.submitted_at, st.last_approval)
+            metrics.seconds_between(st.submitted_at, st.last_approval)
             for st in statements
             if st.state in {StatementState.APPROVED, StatementState.PUBLISHED}
             and st.approvals_count
@@ -60,33 +54,34 @@ def drill_after_action(drill: Drill) -> dict[str, Any]:
         if s is not None
     ]
     published = [st.published_at for st in statements if st.published_at]
-    items = RunChecklistItem.objects.filter(step__run__incident=incident).aggregate(
-        total=Count("pk"), done=Count("pk", filter=Q(done=True))
-    )
+    checklist_done, checklist_total = metrics.checklist_progress(incident)
     wrong = MisinformationClaim.objects.filter(
         incident=incident, status__in=[ClaimStatus.FALSE, ClaimStatus.MISLEADING]
     )
     report.update(
         {
-            "time_to_detect": _seconds(drill.started_at, opened),
-            "time_to_acknowledge": _seconds(opened, incident.acknowledged_at),
-            "time_to_first_member": _seconds(
+            "time_to_detect": metrics.time_to_detect(incident, since=drill.started_at),
+            "time_to_acknowledge": metrics.time_to_acknowledge(incident),
+            "time_to_first_member": metrics.seconds_between(
                 opened, first_member.assigned_at if first_member else None
             ),
-            "time_to_team_assembled": _seconds(opened, step_one.completed_at if step_one else None),
+            "time_to_team_assembled": metrics.seconds_between(
+                opened, step_one.completed_at if step_one else None
+            ),
             "team_size": IncidentMember.objects.filter(incident=incident)
             .values("user")
             .distinct()
             .count(),
-            "time_to_first_statement": _seconds(opened, min(published) if published else None),
+            "time_to_first_statement": metrics.time_to_first_response(incident),
+            "time_to_resolve": metrics.time_to_resolve(incident),
             "statements": len(statements),
             "statements_published": len(published),
             "approval_latency_median": int(statistics.median(approval_latencies))
             if approval_latencies
             else None,
             "approval_latency_max": max(approval_latencies) if approval_latencies else None,
-            "checklist_done": items["done"],
-            "checklist_total": items["total"],
+            "checklist_done": checklist_done,
+            "checklist_total": checklist_total,
             "claims_logged": MisinformationClaim.objects.filter(incident=incident).count(),
             "claims_false_or_misleading": wrong.count(),
             "claims_corrected": wrong.exclude(correction="").count(),
@@ -108,6 +103,7 @@ def report_rows(report: dict[str, Any]) -> list[tuple[str, str]]:
         (_("Time to assemble the team (step 1 done)"), _duration(report["time_to_team_assembled"])),
         (_("Team size"), str(report["team_size"])),
         (_("Time to the first published statement"), _duration(report["time_to_first_statement"])),
+        (_("Time to resolve"), _duration(report["time_to_resolve"])),
         (_("Statements published"), count(report["statements_published"], report["statements"])),
         (_("Approval latency, median"), _duration(report["approval_latency_median"])),
         (_("Approval latency, longest"), _duration(report["approval_latency_max"])),

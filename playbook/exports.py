@@ -31,6 +31,10 @@ def _share(value: float | None) -> str:
     return "—" if value is None else f"{value:.0%}"
 
 
+def _count(done: int, total: int) -> str:
+    return f"{done} / {total}" if total else "—"
+
+
 def metrics_rows(incident: Incident) -> list[tuple[str, str]]:
     m = selectors.review_metrics(incident)
     return [
@@ -38,6 +42,7 @@ def metrics_rows(incident: Incident) -> list[tuple[str, str]]:
         (_("Time to acknowledge"), _duration(m["time_to_acknowledge"])),
         (_("Time to first response"), _duration(m["time_to_first_response"])),
         (_("Time to resolve"), _duration(m["time_to_resolve"])),
+        (_("Checklist items done"), _count(*m["checklist"])),
         (_("Peak volume (mentions per 5 minutes)"), str(m["peak_volume"])),
         (_("Negative share before"), _share(m["negative_share_before"])),
         (_("Negative share during"), _share(m["negative_share_during"])),

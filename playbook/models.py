@@ -20,6 +20,7 @@ from playbook.choices import (
     TemplateKind,
     UpdateChannel,
     UpdateState,
+    WorkEvent,
 )
 
 USER = settings.AUTH_USER_MODEL
@@ -75,6 +76,16 @@ class ChecklistItemTemplate(models.Model):
     step = models.ForeignKey(StepTemplate, on_delete=models.CASCADE, related_name="items")
     position = models.PositiveSmallIntegerField(default=0)
     text = models.CharField(_("text"), max_length=300)
+    # Bound to work: the item ticks itself when that happens on the incident.
+    event = models.CharField(
+        _("ticks itself when"), max_length=40, choices=WorkEvent.choices, blank=True
+    )
+    event_detail = models.CharField(
+        _("only for (role or channel)"),
+        max_length=40,
+        blank=True,
+        help_text=_("A crisis role for a member being assigned, a channel for a channel update."),
+    )
 
     class Meta:
         ordering = ["step", "position", "pk"]
@@ -195,6 +206,8 @@ class RunChecklistItem(models.Model):
     step = models.ForeignKey(RunStep, on_delete=models.CASCADE, related_name="items")
     position = models.PositiveSmallIntegerField(default=0)
     text = models.CharField(max_length=300)
+    event = models.CharField(max_length=40, choices=WorkEvent.choices, blank=True)
+    event_detail = models.CharField(max_length=40, blank=True)
     done = models.BooleanField(default=False)
     done_by = models.ForeignKey(
         USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from crisisroom.events import incident_opened
+from crisisroom.events import incident_opened, member_joined
 from playbook import events as playbook_events
-from playbook.services.runs import playbook_run_start
+from playbook.choices import WorkEvent
+from playbook.services.runs import checklist_items_tick_for, playbook_run_start
 from playbook.tasks import member_notify_task, publication_retry_task
 
 
@@ -23,8 +24,25 @@ def on_publication_retry_wanted(sender: Any, *, publication_id: int, **kwargs: A
     publication_retry_task.delay(publication_id)
 
 
+def on_member_joined(sender: Any, *, member: Any, by: Any, **kwargs: Any) -> None:
+    checklist_items_tick_for(
+        incident=member.incident,
+        event=WorkEvent.MEMBER_ASSIGNED,
+        detail=member.crisis_role.slug,
+        by=by,
+    )
+
+
+def on_work_recorded(
+    sender: Any, *, incident: Any, event: str, detail: str, by: Any, **kwargs: Any
+) -> None:
+    checklist_items_tick_for(incident=incident, event=event, detail=detail, by=by)
+
+
 def connect() -> None:
     incident_opened.connect(on_incident_opened, dispatch_uid="playbook.run")
+    member_joined.connect(on_member_joined, dispatch_uid="playbook.member-checklist")
+    playbook_events.work_recorded.connect(on_work_recorded, dispatch_uid="playbook.checklist")
     playbook_events.member_assigned.connect(
         on_member_assigned, dispatch_uid="playbook.member-notify"
     )

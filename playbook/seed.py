@@ -109,6 +109,36 @@ STEPS: list[tuple[int, str, str, bool, str, list[str]]] = [
     ),
 ]
 
+# Checklist lines the work itself ticks: text -> (event, detail). The others are
+# judgement calls a person ticks (reading the sentiment, agreeing key messages).
+BINDINGS: dict[str, tuple[str, str]] = {
+    "Assign an incident lead": ("member.assigned", "incident_lead"),
+    "Notify everyone assigned": ("member.assigned", ""),
+    "Find the original source and verify the facts": ("assessment.saved", "facts"),
+    "Record claims in the misinformation ledger": ("claim.recorded", ""),
+    "Classify the crisis and choose the response level": ("assessment.saved", "classified"),
+    "Draft the statement and its channel variants": ("statement.submitted", ""),
+    "Get the statement approved": ("statement.approved", ""),
+    "Pause scheduled posts": ("outbound.paused", ""),
+    "Publish the approved statement": ("statement.published", ""),
+    "Update the website and blog": ("channel.updated", "website"),
+    "Update social profiles and pinned posts": ("channel.updated", "social"),
+    "Hold or change ads and email campaigns": ("channel.updated", "ads"),
+    "Update the phone system message and stores": ("channel.updated", "phone"),
+    "Resume scheduled posts": ("outbound.resumed", ""),
+    "Hold the post-crisis review: root cause, lessons, policy changes": ("review.written", ""),
+}
+
+
+def bind_checklists(apps: Any) -> None:
+    """Bind the default checklist lines of every template to their events (a data
+    migration runs this for templates made before bindings existed)."""
+    for model in ("ChecklistItemTemplate", "RunChecklistItem"):
+        items = apps.get_model("playbook", model).objects
+        for text, (event, detail) in BINDINGS.items():
+            items.filter(text=text, event="").update(event=event, event_detail=detail)
+
+
 POLICIES: dict[str, list[str]] = {
     "clarification": ["legal_counsel", "executive_lead"],
     "statement": ["legal_counsel", "executive_lead"],
@@ -193,6 +223,7 @@ def seed_playbook(apps: Any) -> None:
                 needs_approval=needs_approval,
             )
             ChecklistItemTemplate.objects.bulk_create(
+                # Bound by bind_checklists (migration 0003 adds the fields).
                 ChecklistItemTemplate(step=step, position=i, text=text)
                 for i, text in enumerate(items)
             )
@@ -212,3 +243,4 @@ def seed_playbook_now() -> None:
     from django.apps import apps
 
     seed_playbook(apps)
+    bind_checklists(apps)

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from crisisroom.models import Incident
 from monitoring.models import Mention, Rollup
+from playbook import metrics
 from playbook.choices import CHANNEL_LIMITS, StatementState
 from playbook.models import ApprovalPolicy, RunStep, Statement
 
@@ -233,12 +234,6 @@ def assessment_figures(incident: Incident, now: datetime | None = None) -> dict[
 # --- Step 7: metrics -----------------------------------------------------------------
 
 
-def _seconds(a: datetime | None, b: datetime | None) -> int | None:
-    if a is None or b is None:
-        return None
-    return int((b - a).total_seconds())
-
-
 def _share(rows: list[tuple[datetime, int, int]], start: datetime, end: datetime) -> float | None:
     n = sum(c for at, c, _ in rows if start <= at < end)
     neg = sum(x for at, _, x in rows if start <= at < end)
@@ -295,16 +290,17 @@ def review_metrics(incident: Incident, now: datetime | None = None) -> dict[str,
     if before is not None:
         recovered_at = _recovered_at(rows, since, min(end + window, now), before + 0.05)
     return {
-        "time_to_detect": _seconds(incident.started_at, incident.opened_at),
-        "time_to_acknowledge": _seconds(incident.opened_at, incident.acknowledged_at),
-        "time_to_first_response": _seconds(incident.opened_at, incident.first_response_at),
-        "time_to_resolve": _seconds(incident.opened_at, incident.resolved_at),
+        "time_to_detect": metrics.time_to_detect(incident),
+        "time_to_acknowledge": metrics.time_to_acknowledge(incident),
+        "time_to_first_response": metrics.time_to_first_response(incident),
+        "time_to_resolve": metrics.time_to_resolve(incident),
+        "checklist": metrics.checklist_progress(incident),
         "peak_volume": peak[1] if peak else 0,
         "peak_at": peak[0].isoformat() if peak else None,
         "negative_share_before": before,
         "negative_share_during": _share(rows, incident.started_at, end),
         "negative_share_after": _share(rows, end, end + window) if incident.resolved_at else None,
-        "time_to_recover": _seconds(since, recovered_at),
+        "time_to_recover": metrics.seconds_between(since, recovered_at),
     }
 
 

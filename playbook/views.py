@@ -22,7 +22,9 @@ from playbook.choices import (
     Channel,
     ClaimStatus,
     Classification,
+    PublicationState,
     ResponseLevel,
+    StatementState,
     UpdateState,
 )
 from playbook.models import (
@@ -138,9 +140,16 @@ def _playbook_response(request: HttpRequest, pk: int, status: int = 200) -> Http
 
 @action
 def item_toggle(request: HttpRequest, pk: int, item_id: int) -> HttpResponse:
+    """The checkbox: ``set`` with ``done`` (checked) or without (unchecked); a bare
+    POST toggles. htmx gets the item back in place, the room gets it over the socket."""
     incident = _get_incident_for_user(request, pk)
     item = get_object_or_404(RunChecklistItem, pk=item_id, step__run__incident=incident)
-    runs.checklist_item_set(item=item, done=not item.done, by=request.user)
+    done = "done" in request.POST if "set" in request.POST else not item.done
+    item = runs.checklist_item_set(item=item, done=done, by=request.user)
+    if request.htmx:
+        step = item.step
+        context = {"item": runs.item_payload(item, step=step, step_state=step.state)}
+        return render(request, "playbook/partials/panel.html#item", context)
     return _back(request, pk)
 
 
@@ -307,8 +316,10 @@ def statement_action(request: HttpRequest, pk: int, sid: int, action: str) -> Ht
             manual_url=data["url"],
         )
         for p in pubs:
-            if p.error:
-                messages.error(request, p.error)
+            if p.state == PublicationState.FAILED:
+                messages.error(request, publishing.publication_failure_message(p))
+        if statement.state == StatementState.PUBLISHED:
+            messages.success(request, _("Statement published."))
     elif action == "script":
         support.support_script_create(statement=statement, by=request.user)
     else:

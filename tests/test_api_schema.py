@@ -75,6 +75,10 @@ def test_the_api_answers_as_its_schema_says(api_schema, token, mode):  # type: i
         # data, not shape: a well-formed body can still be refused there with a 400.
         if operation.label == "POST /incidents/{id}/members":
             excluded = [positive_data_acceptance]
+        # A cursor is opaque and made by the server (the previous page's next_cursor): any
+        # other string is well-formed for the schema but not a cursor, and gets a 400.
+        if operation.label == "GET /mentions":
+            excluded = [positive_data_acceptance]
 
         @given(case=operation.as_strategy(generation_mode=mode))
         @settings(

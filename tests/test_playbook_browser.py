@@ -48,9 +48,12 @@ def test_a_viewer_sees_the_playbook_move_live(live_stack, bob, charlie):
     statements.statement_submit(statement=statement, by=pam)
     statements.statement_approve(statement=statement, by=eve)
     item = (
-        RunChecklistItem.objects.filter(step__run__incident=incident)
+        RunChecklistItem.objects.filter(step__run__incident=incident, event="")
         .order_by("step__number", "position")
         .first()
+    )
+    notify = RunChecklistItem.objects.get(
+        step__run__incident=incident, text="Notify everyone assigned"
     )
     base = live_stack.base_url
 
@@ -62,16 +65,26 @@ def test_a_viewer_sees_the_playbook_move_live(live_stack, bob, charlie):
             "data-connected", "true", timeout=15000
         )
         viewer.evaluate("window.__notReloaded = true")
-        expect(viewer.locator(f"#pb-item-{item.pk}")).to_contain_text("☐")
+        expect(viewer.locator(f"#pb-check-{item.pk}")).not_to_be_checked()
+        # Assigning the team ticked its bound line by itself, as bob, who assigned them.
+        expect(viewer.locator(f"#pb-check-{notify.pk}")).to_be_checked()
+        expect(viewer.locator(f"#pb-item-{notify.pk}")).to_contain_text("bob")
         expect(viewer.locator(f"#pb-statement-{statement.pk}")).to_contain_text(
             "Legal counsel: waiting"
         )
 
         responder = _log_in(browser, base, "bob")
         responder.goto(f"{base}/incidents/{incident.pk}/playbook/")
-        responder.locator(f"#pb-item-{item.pk} + li button").click()
-        expect(viewer.locator(f"#pb-item-{item.pk}")).to_contain_text("☑", timeout=15000)
+        responder.evaluate("window.__notReloaded = true")
+        # One click on a real checkbox, found by its label; no reload.
+        responder.get_by_label(item.text).first.check()
+        expect(viewer.locator(f"#pb-check-{item.pk}")).to_be_checked(timeout=15000)
         expect(viewer.locator(f"#pb-item-{item.pk}")).to_contain_text("bob")
+        expect(responder.locator(f"#pb-item-{item.pk}")).to_contain_text("bob")
+        assert responder.evaluate("window.__notReloaded") is True
+        for width in (1400, 390):
+            responder.set_viewport_size({"width": width, "height": 900})
+            responder.screenshot(path=f"var/playbook-checklist-{width}.png", full_page=True)
 
         responder.goto(f"{base}/incidents/{incident.pk}/playbook/statements/{statement.pk}/")
         responder.get_by_role("button", name="Approve").click()
@@ -82,3 +95,5 @@ def test_a_viewer_sees_the_playbook_move_live(live_stack, bob, charlie):
         responder.screenshot(path="var/playbook-statement.png", full_page=True)
         viewer.screenshot(path="var/playbook-war-room.png", full_page=True)
         browser.close()
+    item.refresh_from_db()
+    assert item.done and item.done_by.username == "bob"

@@ -199,6 +199,7 @@ def member_assign(*, incident: Incident, user: User, crisis_role: str, by: User)
             % {"user": user.get_username(), "role": role.label},
             actor=by,
         )
+        events.member_joined.send(sender=IncidentMember, member=member, by=by)
     return member
 
 

@@ -9,7 +9,8 @@ from crisisroom.choices import TimelineKind
 from crisisroom.models import Incident, User
 from crisisroom.platform.validation import is_web_url
 from crisisroom.services.timeline import timeline_add
-from playbook.choices import ClaimStatus, Classification, ResponseLevel
+from playbook.choices import ClaimStatus, Classification, ResponseLevel, WorkEvent
+from playbook.events import work_record
 from playbook.models import Assessment, MisinformationClaim
 from playbook.permissions import require_act
 from playbook.services.base import InvalidInput
@@ -46,6 +47,11 @@ def assessment_update(*, incident: Incident, by: User, **fields: str) -> Assessm
         message=_("Assessment updated (%(fields)s)") % {"fields": ", ".join(sorted(fields))},
         actor=by,
     )
+    # What the assessment now holds ticks the matching checklist lines.
+    if assessment.original_source.strip() or assessment.verified_facts.strip():
+        work_record(incident=incident, event=WorkEvent.ASSESSMENT_SAVED, detail="facts", by=by)
+    if assessment.classification and assessment.response_level:
+        work_record(incident=incident, event=WorkEvent.ASSESSMENT_SAVED, detail="classified", by=by)
     return assessment
 
 
@@ -88,4 +94,5 @@ def claim_record(
         % {"claim": row.claim[:80], "status": ClaimStatus(status).label},
         actor=by,
     )
+    work_record(incident=incident, event=WorkEvent.CLAIM_RECORDED, by=by)
     return row

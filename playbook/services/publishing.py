@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crisisroom.choices import TimelineKind
+from crisisroom.choices import CrisisRoleSlug, TimelineKind
 from crisisroom.models import Incident, User
 from crisisroom.platform.permissions import require
 from crisisroom.platform.signals import send_on_commit
@@ -18,7 +18,8 @@ from crisisroom.platform.validation import is_web_url
 from crisisroom.services.timeline import timeline_add
 from playbook import events as playbook_events
 from playbook import selectors
-from playbook.choices import PublicationState, StatementState
+from playbook.choices import PublicationState, StatementState, WorkEvent
+from playbook.events import work_record
 from playbook.models import OutboundPause, Publication, PublishTarget, Statement
 from playbook.permissions import can_pause_outbound, require_act
 from playbook.publishers import PublishError, publisher_for
@@ -51,7 +52,7 @@ def statement_publish(
         missing = selectors.missing_roles(statement)
         raise TransitionRefused(
             _("Not approved yet: publishing needs every required approval (missing: %(roles)s).")
-            % {"roles": ", ".join(missing) or "-"}
+            % {"roles": ", ".join(str(CrisisRoleSlug(r).label) for r in missing) or "-"}
         )
     if targets is None:
         targets = list(PublishTarget.objects.filter(active=True))
@@ -90,7 +91,7 @@ def statement_publish(
             publisher = publisher_for(target)
             text = selectors.channel_text(statement, publisher.channel)
             try:
-                result = publisher.publish(text=text, statement=statement)
+                result = _publish_one(publisher, text=text, statement=statement)
             except PublishError as exc:
                 publications.append(
                     Publication.objects.create(
@@ -132,6 +133,26 @@ def statement_publish(
     return statement, publications
 
 
+def _publish_one(publisher: Any, *, text: str, statement: Statement) -> Any:
+    """One target's call; whatever goes wrong there becomes a PublishError, never a 500."""
+    try:
+        return publisher.publish(text=text, statement=statement)
+    except PublishError:
+        raise
+    except Exception as exc:  # a connector's bug must not take the page down
+        logger.exception("publishing statement %s to %s crashed", statement.pk, publisher.target)
+        raise PublishError(f"unexpected error: {exc}", retry=False) from exc
+
+
+def publication_failure_message(publication: Publication) -> str:
+    """What the page says when a target failed: which one, why, and what to do next."""
+    name = publication.target.name if publication.target else publication.channel
+    return _(
+        "Publishing to %(target)s failed: %(error)s. The statement is still approved: "
+        "try again, or publish it by hand and give the link."
+    ) % {"target": name, "error": publication.error}
+
+
 def publication_retry_queue(publication_id: int) -> None:
     send_on_commit(
         playbook_events.publication_retry_wanted, sender=Publication, publication_id=publication_id
@@ -151,8 +172,9 @@ def statement_mark_published(
             first_response_at=now
         )
         incident.first_response_at = now
+    # str(): a choice label is a lazy translation proxy, which str.join refuses.
     where = ", ".join(
-        p.url or (p.target.name if p.target else "") or PublicationState(p.state).label
+        p.url or (p.target.name if p.target else "") or str(PublicationState(p.state).label)
         for p in publications
         if p.state != PublicationState.FAILED
     )
@@ -169,6 +191,7 @@ def statement_mark_published(
         data={"statement": statement.pk, "publications": [p.pk for p in publications]},
     )
     push_statement(statement)
+    work_record(incident=incident, event=WorkEvent.STATEMENT_PUBLISHED, by=by)
     approval_steps_refresh(incident)
 
 
@@ -252,6 +275,7 @@ def outbound_pause(*, by: User, reason: str, incident: Incident | None = None) -
             message=_("Scheduled posts paused: %(reason)s") % {"reason": pause.reason},
             actor=by,
         )
+        work_record(incident=incident, event=WorkEvent.PAUSE_SET, by=by)
     return pause
 
 
@@ -279,4 +303,5 @@ def outbound_resume(*, by: User, incident: Incident | None = None) -> OutboundPa
         message = _("Scheduled posts resumed by %(user)s") % {"user": by.get_username()}
     for target in {incident, pause.incident} - {None}:
         timeline_add(incident=target, kind=TimelineKind.PLAYBOOK, message=message, actor=by)
+        work_record(incident=target, event=WorkEvent.PAUSE_LIFTED, by=by)
     return pause

@@ -8,6 +8,8 @@ from django.utils.translation import gettext as _
 from crisisroom.choices import TimelineKind
 from crisisroom.models import Incident, User
 from crisisroom.services.timeline import timeline_add
+from playbook.choices import WorkEvent
+from playbook.events import work_record
 from playbook.models import PolicyAction, PostCrisisReview
 from playbook.permissions import require_act
 from playbook.services.base import InvalidInput
@@ -27,6 +29,8 @@ def review_update(
         message=_("Post-crisis review updated"),
         actor=by,
     )
+    if review.root_cause.strip() and review.lessons.strip():
+        work_record(incident=incident, event=WorkEvent.REVIEW_WRITTEN, by=by)
     return review
 
 

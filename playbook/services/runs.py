@@ -48,7 +48,13 @@ def playbook_run_start(*, incident: Incident) -> PlaybookRun | None:
             needs_approval=step_t.needs_approval,
         )
         RunChecklistItem.objects.bulk_create(
-            RunChecklistItem(step=step, position=item.position, text=item.text)
+            RunChecklistItem(
+                step=step,
+                position=item.position,
+                text=item.text,
+                event=item.event,
+                event_detail=item.event_detail,
+            )
             for item in step_t.items.all()
         )
     Assessment.objects.get_or_create(incident=incident)
@@ -99,36 +105,68 @@ def checklist_item_set(*, item: RunChecklistItem, done: bool, by: User) -> RunCh
         .select_related("step__run__incident")
         .get(pk=item.pk)
     )
-    step = item.step
-    incident = step.run.incident
-    require_act(by, incident)
+    require_act(by, item.step.run.incident)
     if item.done == done:
         return item
+    _item_set(item, done=done, by=by)
+    return item
+
+
+@transaction.atomic
+def checklist_items_tick_for(
+    *, incident: Incident, event: str, detail: str = "", by: User | None = None
+) -> list[RunChecklistItem]:
+    """Tick the incident's unticked items bound to ``event`` (and to ``detail``, a role
+    or a channel, when the item names one), as done by ``by`` now. Returns them."""
+    items = list(
+        RunChecklistItem.objects.select_for_update()
+        .select_related("step__run__incident")
+        .filter(step__run__incident=incident, event=event, done=False)
+        .order_by("step__number", "position", "pk")
+    )
+    ticked = [i for i in items if not i.event_detail or i.event_detail == detail]
+    for item in ticked:
+        _item_set(item, done=True, by=by, auto=True)
+    return ticked
+
+
+def _item_set(item: RunChecklistItem, *, done: bool, by: User | None, auto: bool = False) -> None:
+    step = item.step
+    incident = step.run.incident
     item.done = done
     item.done_by = by if done else None
     item.done_at = timezone.now() if done else None
     item.save(update_fields=["done", "done_by", "done_at"])
     state = step_state_refresh(step)
-    message = (
-        _("Step %(n)s: ticked “%(item)s”") if done else _("Step %(n)s: unticked “%(item)s”")
-    ) % {"n": step.number, "item": _(item.text)}
+    if auto:
+        message = _("Step %(n)s: “%(item)s” ticked itself") % {
+            "n": step.number,
+            "item": _(item.text),
+        }
+    elif done:
+        message = _("Step %(n)s: ticked “%(item)s”") % {"n": step.number, "item": _(item.text)}
+    else:
+        message = _("Step %(n)s: unticked “%(item)s”") % {"n": step.number, "item": _(item.text)}
     timeline_add(incident=incident, kind=TimelineKind.PLAYBOOK, message=message, actor=by)
-    push(
-        incident,
-        {
-            "type": "playbook.item",
-            "incident": incident.pk,
-            "item": item.pk,
-            "text": item.text,
-            "done": done,
-            "by": by.get_username() if done else "",
-            "step": step.pk,
-            "step_number": step.number,
-            "step_state": state,
-            "title": step.title,
-        },
-    )
-    return item
+    push(incident, item_payload(item, step=step, step_state=state))
+
+
+def item_payload(item: RunChecklistItem, *, step: RunStep, step_state: str) -> dict:
+    """The live event's shape, which is also what the item partial renders."""
+    return {
+        "type": "playbook.item",
+        "incident": step.run.incident_id,
+        "item": item.pk,
+        "text": item.text,
+        "done": item.done,
+        "by": item.done_by.get_username() if item.done and item.done_by else "",
+        "at": item.done_at.isoformat() if item.done and item.done_at else "",
+        "event": item.event,
+        "step": step.pk,
+        "step_number": step.number,
+        "step_state": step_state,
+        "title": step.title,
+    }
 
 
 def approval_steps_refresh(incident: Incident) -> None:

@@ -13,7 +13,8 @@ from crisisroom.models import CrisisRole, Incident, User
 from crisisroom.platform.permissions import require
 from crisisroom.services.timeline import timeline_add
 from playbook import selectors
-from playbook.choices import Channel, ResponseLevel, StatementState
+from playbook.choices import Channel, ResponseLevel, StatementState, WorkEvent
+from playbook.events import work_record
 from playbook.models import (
     Approval,
     Assessment,
@@ -185,6 +186,7 @@ def statement_submit(*, statement: Statement, by: User) -> Statement:
         data={"statement": statement.pk},
     )
     push_statement(statement)
+    work_record(incident=statement.incident, event=WorkEvent.STATEMENT_SUBMITTED, by=by)
     return statement
 
 
@@ -246,6 +248,7 @@ def statement_approve(*, statement: Statement, by: User, role: str | None = None
             % {"id": statement.pk},
             data={"statement": statement.pk},
         )
+        work_record(incident=incident, event=WorkEvent.STATEMENT_APPROVED, by=by)
         approval_steps_refresh(incident)
     push_statement(statement)
     return statement

@@ -8,7 +8,8 @@ from django.utils.translation import gettext as _
 from crisisroom.choices import TimelineKind
 from crisisroom.models import User
 from crisisroom.services.timeline import timeline_add
-from playbook.choices import StatementState, UpdateChannel, UpdateState
+from playbook.choices import StatementState, UpdateChannel, UpdateState, WorkEvent
+from playbook.events import work_record
 from playbook.models import ChannelUpdate, Statement, SupportScript
 from playbook.permissions import require_act
 from playbook.services.base import InvalidInput, TransitionRefused
@@ -68,4 +69,8 @@ def channel_update_set(
         },
         actor=by,
     )
+    if state in (UpdateState.DONE, UpdateState.NOT_NEEDED):
+        work_record(
+            incident=update.incident, event=WorkEvent.CHANNEL_UPDATED, detail=update.channel, by=by
+        )
     return update

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django import template
@@ -9,7 +10,8 @@ from django import template
 from crisisroom.choices import CrisisRoleSlug
 from crisisroom.models import Incident
 from playbook import selectors
-from playbook.choices import StatementState, StepState
+from playbook.choices import StatementState, StepState, WorkEvent
+from playbook.permissions import can_act_on_playbook
 
 register = template.Library()
 
@@ -52,10 +54,13 @@ def panel_steps(incident: Incident) -> list[dict[str, Any]]:
             "needs_approval": step.needs_approval,
             "items": [
                 {
+                    "incident": incident.pk,
                     "item": item.pk,
                     "text": item.text,
                     "done": item.done,
                     "by": item.done_by.get_username() if item.done_by else "",
+                    "at": item.done_at.isoformat() if item.done and item.done_at else "",
+                    "event": item.event,
                 }
                 for item in step.items.all()
             ],
@@ -73,6 +78,24 @@ def panel_context(incident: Incident) -> dict[str, Any]:
     }
 
 
-@register.inclusion_tag("playbook/partials/panel.html#panel")
-def playbook_panel(incident: Incident) -> dict[str, Any]:
-    return panel_context(incident)
+@register.filter
+def work_event_label(value: str) -> str:
+    try:
+        return str(WorkEvent(value).label)
+    except ValueError:
+        return value
+
+
+@register.filter
+def iso_time(value: str) -> datetime | None:
+    """An ISO 8601 string from a live event back to a datetime the ``time`` filters take."""
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@register.inclusion_tag("playbook/partials/panel.html#panel", takes_context=True)
+def playbook_panel(context: dict[str, Any], incident: Incident) -> dict[str, Any]:
+    user = context.get("user")
+    return {**panel_context(incident), "can_act": can_act_on_playbook(user, incident)}

@@ -37,7 +37,7 @@ def test_it_refuses_to_publish_with_one_approval_of_two(cast, api_for):
         f"/statements/{statement.pk}/publish", {"url": "https://x.test/1"}
     )
     assert response.status_code == 409
-    assert "executive_lead" in response.json()["error"]
+    assert "Executive lead" in response.json()["error"]  # the role by name, not its code
     statement.refresh_from_db()
     assert statement.state == StatementState.SUBMITTED
 

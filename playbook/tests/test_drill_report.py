@@ -34,7 +34,7 @@ def _drill_with_a_response(alice, bob):  # type: ignore[no-untyped-def]
     team.team_member_add(incident=incident, user=bob, crisis_role="legal_counsel", by=alice)
     team.team_member_add(incident=incident, user=erin, crisis_role="executive_lead", by=alice)
     item = (
-        RunChecklistItem.objects.filter(step__run__incident=incident)
+        RunChecklistItem.objects.filter(step__run__incident=incident, event="")
         .order_by("step__number", "position")
         .first()
     )
@@ -71,10 +71,12 @@ def test_the_after_action_report_measures_the_teams_response(mini, alice, bob): 
     assert report["statements_published"] == report["statements"] == 1
     assert report["time_to_first_statement"] is not None
     assert report["approval_latency_median"] is not None and report["approval_latency_median"] >= 0
-    total = RunChecklistItem.objects.filter(
-        step__run=PlaybookRun.objects.get(incident=incident)
-    ).count()
-    assert (report["checklist_done"], report["checklist_total"]) == (1, total)
+    items = RunChecklistItem.objects.filter(step__run=PlaybookRun.objects.get(incident=incident))
+    total = items.count()
+    # One ticked by hand; the others ticked themselves (lead assigned, team notified,
+    # claim recorded, statement submitted, approved, published).
+    assert (report["checklist_done"], report["checklist_total"]) == (7, total)
+    assert items.filter(done=True).count() == 7
     assert (
         report["claims_corrected"],
         report["claims_false_or_misleading"],
@@ -83,7 +85,7 @@ def test_the_after_action_report_measures_the_teams_response(mini, alice, bob): 
     assert (report["curveballs_noted"], report["curveballs"]) == (2, 2)
     markdown = drill_report.report_markdown(drill)
     assert "| False or misleading claims corrected | 1 / 1 |" in markdown
-    assert f"| Checklist items done | 1 / {total} |" in markdown
+    assert f"| Checklist items done | 7 / {total} |" in markdown
     assert "Curveball: A reporter asks when points come back" in markdown
     assert drill_report.report_pdf(drill).startswith(b"%PDF")
 

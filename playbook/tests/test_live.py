@@ -35,7 +35,7 @@ async def _next_of(communicator: WebsocketCommunicator, kind: str) -> dict:
 
 
 def test_a_viewer_sees_a_ticked_item_and_the_steps_state(cast):
-    item = RunChecklistItem.objects.filter(step__run__incident=cast.incident).first()
+    item = RunChecklistItem.objects.filter(step__run__incident=cast.incident, event="").first()
     communicator = _communicator(cast.incident.pk, cast["viewer"])
 
     async def run() -> None:
@@ -46,7 +46,7 @@ def test_a_viewer_sees_a_ticked_item_and_the_steps_state(cast):
         message = await _next_of(communicator, "playbook.item")
         assert message["done"] is True
         assert f'id="pb-item-{item.pk}"' in message["html"]
-        assert "☑" in message["html"]
+        assert f'id="pb-check-{item.pk}" checked' in message["html"]
         assert "incident-lead" in message["html"]
         assert f'id="pb-step-{item.step_id}"' in message["html"]
         assert "In progress" in message["html"]
@@ -108,3 +108,23 @@ def test_the_war_room_shows_the_playbook_panel(cast):
     assert 'id="playbook-h"' in html
     assert "Assemble the team" in html
     assert 'id="pb-statements"' in html
+
+
+def test_the_room_sees_an_item_tick_itself_when_the_work_is_done(cast):
+    from playbook.services import assessment
+
+    communicator = _communicator(cast.incident.pk, cast["viewer"])
+
+    async def run() -> None:
+        assert (await communicator.connect())[0]
+        await database_sync_to_async(assessment.claim_record)(
+            incident=cast.incident, by=cast["pr_lead"], claim="The beans were burnt on purpose"
+        )
+        message = await _next_of(communicator, "playbook.item")
+        assert message["done"] is True
+        assert message["by"] == "pr-lead"
+        assert "checked" in message["html"]
+        assert "Record claims in the misinformation ledger" in message["html"]
+        await communicator.disconnect()
+
+    async_to_sync(run)()

@@ -52,7 +52,7 @@ class Action:
 
 
 def _first_item(cast: Cast) -> RunChecklistItem:
-    return RunChecklistItem.objects.filter(step__run__incident=cast.incident).first()
+    return RunChecklistItem.objects.filter(step__run__incident=cast.incident, event="").first()
 
 
 def _state(s: Statement) -> str:
