@@ -143,7 +143,8 @@ def raw_client(settings) -> Client:  # type: ignore[no-untyped-def]
 def test_unknown_paths_and_methods_answer_json(raw_client, api_for, alice):
     api = api_for(alice)
     missing = raw_client.get("/api/v1/no-such-thing", headers=api.headers)
-    assert missing.status_code == 404 and missing.json() == {"error": "Not Found."}
+    assert missing.status_code == 404
+    assert missing.json() == {"error": "No such API endpoint or object."}
     wrong = raw_client.delete("/api/v1/incidents", headers=api.headers)
     assert wrong.status_code == 405 and "error" in wrong.json()
     assert "GET" in wrong["Allow"]
