@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from crisisroom.choices import IncidentStatus, Severity
-from crisisroom.platform.validation import MAX_BIGINT, NO_NUL_PATTERN, NON_BLANK_PATTERN
+from crisisroom.platform.validation import MAX_BIGINT, MAX_INTEGER, NO_NUL_PATTERN, NON_BLANK_PATTERN
 from monitoring.choices import SentimentLabel
 
 # A string the server takes as given: at least one non-space character, no NUL
@@ -128,9 +128,9 @@ OPENAPI: dict[str, Any] = {
                         "description": "Reaction counts the network shows (PTT 推/噓/→, "
                         "likes); a post sent again updates them.",
                         "properties": {
-                            "positive": {"type": "integer", "minimum": 0},
-                            "negative": {"type": "integer", "minimum": 0},
-                            "neutral": {"type": "integer", "minimum": 0},
+                            "positive": {"type": "integer", "minimum": 0, "maximum": MAX_INTEGER},
+                            "negative": {"type": "integer", "minimum": 0, "maximum": MAX_INTEGER},
+                            "neutral": {"type": "integer", "minimum": 0, "maximum": MAX_INTEGER},
                         },
                         "additionalProperties": False,
                     },

@@ -25,7 +25,7 @@ from django.utils import timezone
 from crisisroom.platform import observability
 from crisisroom.platform.jsonio import bad_text
 from crisisroom.platform.signals import send_on_commit
-from crisisroom.platform.validation import EARLIEST_POST, MAX_BIGINT, FieldError, timestamp
+from crisisroom.platform.validation import EARLIEST_POST, MAX_BIGINT, MAX_INTEGER, FieldError, timestamp
 from monitoring import events
 from monitoring.choices import SentimentLabel, SourceKind, TermKind
 from monitoring.language import detect_language
@@ -131,8 +131,8 @@ def _reactions(raw: Mapping[str, Any]) -> tuple[int, int, int] | None:
     counts = []
     for name in ("positive", "negative", "neutral"):
         count = value.get(name, 0) or 0
-        if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count < 2**31:
-            raise ItemError(f"reactions.{name} must be a whole number ≥ 0")
+        if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= MAX_INTEGER:
+            raise ItemError(f"reactions.{name} must be a whole number from 0 to {MAX_INTEGER}")
         counts.append(count)
     return counts[0], counts[1], counts[2]
 

@@ -98,7 +98,7 @@ class Source(models.Model):
         blank=True,
         help_text=_(
             'Kind-specific settings, e.g. {"query": "acme"}, {"hashtag": "acme"}, '
-            '{"handle": "me.bsky.social", "secret_env": "BLUESKY_APP_PASSWORD"}.'
+            '{"handle": "me.bsky.social", "secret_env": "CRISISROOM_SOURCE_BLUESKY_PASSWORD"}.'
         ),
     )
     brand = models.ForeignKey(

@@ -64,7 +64,7 @@ def test_an_admin_tests_and_saves_sources_in_both_languages(live_stack, alice, p
         kind="youtube",
         key="yt-acme",
         name="YouTube: Acme",
-        config={"query": "Acme", "secret_env": "YOUTUBE_API_KEY"},
+        config={"query": "Acme", "secret_env": "CRISISROOM_SOURCE_YOUTUBE_API_KEY"},
         cursor={"quota": {"day": quota_day(datetime.now(UTC)), "used": 102}},
     )
     shots = Path(os.environ.get("SOURCES_SHOTS") or tmp_path)

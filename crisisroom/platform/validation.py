@@ -16,6 +16,8 @@ from crisisroom.platform.jsonio import bad_text
 
 # PostgreSQL bigint; the widest integer column we store.
 MAX_BIGINT = 2**63 - 1
+# PostgreSQL integer; reaction counts are stored in integer columns.
+MAX_INTEGER = 2**31 - 1
 # A day short of the end of year 9999, so "since + a day" arithmetic cannot overflow.
 LATEST_SUPPORTED = datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
 # No social post is older; a stored date beyond this breaks rollups and charts.

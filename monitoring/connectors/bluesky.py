@@ -1,6 +1,6 @@
 """Bluesky: ``app.bsky.feed.searchPosts`` with an app password.
 
-config: {"query": "...", "handle": "me.bsky.social", "secret_env": "BLUESKY_APP_PASSWORD"};
+config: {"query": "...", "handle": "me.bsky.social", "secret_env": "CRISISROOM_SOURCE_BLUESKY_PASSWORD"};
 url: the PDS/AppView base (default https://bsky.social). A session is created per
 poll (createSession); a refused password pauses the source with the message.
 The cursor is the newest ``indexedAt`` seen, passed back as ``since``.
@@ -34,7 +34,7 @@ class BlueskyConnector(Connector):
     needs = _(
         "A Bluesky handle and an app password (Settings → App passwords) in the environment variable named in secret_env, and a search query."
     )
-    example = {"query": "acme", "handle": "me.bsky.social", "secret_env": "BLUESKY_APP_PASSWORD"}
+    example = {"query": "acme", "handle": "me.bsky.social", "secret_env": "CRISISROOM_SOURCE_BLUESKY_PASSWORD"}
     platform = "bluesky"
 
     @staticmethod

@@ -181,7 +181,7 @@ class FacebookConnector(GraphConnector):
     needs = _(
         "A Page access token granted by the brand's page admin (pages_read_engagement, pages_read_user_content; Meta app review unless only the page's own admins use the app), in the environment variable named in secret_env; the page id."
     )
-    example = {"page_id": "1048…", "secret_env": "FB_PAGE_TOKEN"}
+    example = {"page_id": "1048…", "secret_env": "CRISISROOM_SOURCE_FB_PAGE_TOKEN"}
     POST_FIELDS = "id,message,created_time,updated_time,permalink_url,from{id,name}"
     COMMENT_FIELDS = "id,message,created_time,from{id,name},permalink_url,like_count,parent{id}"
 
@@ -247,7 +247,7 @@ class InstagramConnector(GraphConnector):
     needs = _(
         "An Instagram business or creator account linked to a Facebook page; a token with instagram_basic and instagram_manage_comments (Meta app review) in the environment variable named in secret_env; the Instagram user id."
     )
-    example = {"ig_user_id": "1784…", "secret_env": "IG_TOKEN"}
+    example = {"ig_user_id": "1784…", "secret_env": "CRISISROOM_SOURCE_IG_TOKEN"}
     COMMENT_FIELDS = (
         "id,text,timestamp,username,like_count,replies{id,text,timestamp,username,like_count}"
     )
@@ -325,7 +325,7 @@ class ThreadsConnector(GraphConnector):
     needs = _(
         "A Threads user token (threads_basic, threads_read_replies; public keyword search needs threads_keyword_search, granted by Meta app review: before it, search covers only your own posts) in the environment variable named in secret_env; a search query. At most 2,200 searches a day."
     )
-    example = {"query": "acme", "secret_env": "THREADS_TOKEN"}
+    example = {"query": "acme", "secret_env": "CRISISROOM_SOURCE_THREADS_TOKEN"}
     default_base = "https://graph.threads.net/v1.0"
     FIELDS = "id,text,timestamp,username,permalink,is_reply,replied_to{id},root_post{id}"
 

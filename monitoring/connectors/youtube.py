@@ -2,7 +2,7 @@
 comment threads on them and on the brand's own channel (``commentThreads.list``).
 
 The API key comes from the environment (``config["secret_env"]``, e.g.
-``YOUTUBE_API_KEY``). ``config["query"]`` is the search (YouTube's ``|`` means OR);
+``CRISISROOM_SOURCE_YOUTUBE_API_KEY``). ``config["query"]`` is the search (YouTube's ``|`` means OR);
 without it the brand's name, product and hashtag terms are searched.
 ``config["channel_id"]`` adds the comments on every video of the brand's channel
 (``allThreadsRelatedToChannelId``).
@@ -81,7 +81,7 @@ class YouTubeConnector(Connector):
     needs = _(
         "An API key of a Google Cloud project with the YouTube Data API v3 enabled (no app review), in the environment variable named in secret_env; a search query (or the brand's watch terms) and/or your channel id. 10,000 quota units a day: a search costs 100, a page of comments 1."
     )
-    example = {"query": "acme", "channel_id": "UC…", "secret_env": "YOUTUBE_API_KEY"}
+    example = {"query": "acme", "channel_id": "UC…", "secret_env": "CRISISROOM_SOURCE_YOUTUBE_API_KEY"}
 
     def __init__(self) -> None:
         self.now = datetime.now(tz=UTC)

@@ -87,7 +87,7 @@ COMMENTS = paged(
 
 @pytest.fixture
 def token(monkeypatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("TEST_META_TOKEN", "EAAGtesttoken")
+    monkeypatch.setenv("CRISISROOM_SOURCE_TEST_META_TOKEN", "EAAGtesttoken")
 
 
 @pytest.fixture
@@ -100,7 +100,7 @@ def facebook(feed_server: FeedServer, allow_private, token) -> Source:  # type: 
         kind="facebook",
         key="facebook-test",
         url=feed_server.base_url,
-        config={"page_id": PAGE, "secret_env": "TEST_META_TOKEN"},
+        config={"page_id": PAGE, "secret_env": "CRISISROOM_SOURCE_TEST_META_TOKEN"},
     )
 
 
@@ -230,7 +230,7 @@ def instagram(feed_server: FeedServer, allow_private, token) -> Source:  # type:
         kind="instagram",
         key="instagram-test",
         url=feed_server.base_url,
-        config={"ig_user_id": IG, "secret_env": "TEST_META_TOKEN"},
+        config={"ig_user_id": IG, "secret_env": "CRISISROOM_SOURCE_TEST_META_TOKEN"},
     )
 
 
@@ -299,7 +299,7 @@ def threads(feed_server: FeedServer, allow_private, token) -> Source:  # type: i
         kind="threads",
         key="threads-test",
         url=feed_server.base_url,
-        config={"query": "Acme 咖啡", "secret_env": "TEST_META_TOKEN"},
+        config={"query": "Acme 咖啡", "secret_env": "CRISISROOM_SOURCE_TEST_META_TOKEN"},
     )
 
 

@@ -110,7 +110,7 @@ def ok(data: dict) -> Reply:
 
 @pytest.fixture
 def youtube(feed_server: FeedServer, allow_private, monkeypatch) -> Source:  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("TEST_YOUTUBE_KEY", "AIzaTestKey")
+    monkeypatch.setenv("CRISISROOM_SOURCE_TEST_YOUTUBE_KEY", "AIzaTestKey")
     feed_server.routes["/youtube/v3/search"] = ok(SEARCH)
     feed_server.routes["/youtube/v3/commentThreads"] = lambda seen: ok(
         threads(
@@ -124,7 +124,7 @@ def youtube(feed_server: FeedServer, allow_private, monkeypatch) -> Source:  # t
         kind="youtube",
         key="youtube-test",
         url=feed_server.base_url,
-        config={"query": "Acme手機", "channel_id": "UCacme", "secret_env": "TEST_YOUTUBE_KEY"},
+        config={"query": "Acme手機", "channel_id": "UCacme", "secret_env": "CRISISROOM_SOURCE_TEST_YOUTUBE_KEY"},
     )
 
 
@@ -228,7 +228,7 @@ def test_a_malformed_answer_is_transient(feed_server, youtube):
 
 
 def test_the_key_must_be_in_the_environment(feed_server, youtube, monkeypatch):
-    monkeypatch.delenv("TEST_YOUTUBE_KEY")
-    with pytest.raises(SourceError, match="TEST_YOUTUBE_KEY") as caught:
+    monkeypatch.delenv("CRISISROOM_SOURCE_TEST_YOUTUBE_KEY")
+    with pytest.raises(SourceError, match="CRISISROOM_SOURCE_TEST_YOUTUBE_KEY") as caught:
         connector().fetch(youtube)
     assert not caught.value.retry and feed_server.requests == []

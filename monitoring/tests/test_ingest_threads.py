@@ -140,7 +140,7 @@ def test_the_api_takes_reply_to_and_reactions_and_says_what_is_wrong(brand, bob,
     assert response.status_code == 200
     assert body["accepted"] == 2
     assert body["rejected"] == [
-        {"index": 2, "error": "reactions.negative must be a whole number ≥ 0"}
+        {"index": 2, "error": "reactions.negative must be a whole number from 0 to 2147483647"}
     ]
     reply = Mention.objects.get(external_id="P1-c1")
     assert reply.reply_to.external_id == "P1" and reply.brand_id == brand.pk
