@@ -12,6 +12,7 @@ from crisisroom.platform.validation import (
     MAX_INTEGER,
     NO_NUL_PATTERN,
     NON_BLANK_PATTERN,
+    SLUGGABLE_PATTERN,
 )
 from monitoring.choices import SentimentLabel
 
@@ -324,8 +325,10 @@ OPENAPI: dict[str, Any] = {
                                     "brand": {
                                         "type": "string",
                                         "description": "A slug (letters, digits, hyphens); "
-                                        "created if new.",
-                                        "pattern": "^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$",
+                                        "other text is made one (lower case, accents dropped, "
+                                        "other characters removed); created if new.",
+                                        "maxLength": 60,
+                                        "pattern": SLUGGABLE_PATTERN,
                                     },
                                     "severity": {"type": "string", "enum": list(Severity.values)},
                                     "is_drill": {"type": "boolean"},

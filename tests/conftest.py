@@ -91,7 +91,13 @@ class Stack:
     def stop(self, name: str) -> None:
         process = self.processes[list(self.commands).index(name)]
         process.terminate()
-        process.wait(timeout=15)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            # Daphne drains open sockets on SIGTERM; on a loaded machine that can take
+            # longer than the test wants to wait for the server to be gone.
+            process.kill()
+            process.wait(timeout=15)
 
     def start(self, name: str) -> None:
         log = self.logs[list(self.commands).index(name)]

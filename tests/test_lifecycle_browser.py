@@ -80,7 +80,9 @@ def test_the_lead_resolves_and_reopens_from_the_war_room(live_stack, alice, lang
         page.screenshot(path=f"var/lifecycle-{lang}-390.png", full_page=False)
         page.get_by_label(w["why"]).fill("It flared up again")
         page.get_by_role("button", name=w["reopen"]).click()
-        expect(page.locator("#incident-lifecycle")).to_contain_text(w["resolve"])
+        # "解決" is also inside "已解決": wait for the status itself to change.
+        expect(page.locator("#incident-status")).not_to_contain_text(w["resolved"], timeout=15000)
+        expect(page.get_by_role("button", name=w["resolve"], exact=True)).to_be_visible()
         browser.close()
 
     incident.refresh_from_db()

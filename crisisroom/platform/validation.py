@@ -28,6 +28,9 @@ EARLIEST_POST = datetime(1970, 1, 1, tzinfo=UTC)
 # character that is not a space and no NUL (what ``text(required=True)`` accepts).
 NON_BLANK_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
 NO_NUL_PATTERN = r"^[^\x00]*$"
+# A brand named by its slug: any text with a letter or digit of ASCII in it is made a
+# slug (lower case, accents dropped, other characters removed).
+SLUGGABLE_PATTERN = r"^[^\x00]*[A-Za-z0-9][^\x00]*$"
 
 
 class FieldError(ValueError):
