@@ -532,7 +532,9 @@ def test_the_war_room_catches_up_after_a_redis_outage(stack, redis_server, alice
         # The dashboard, open beside it, catches up in the same way.
         board = page.context.new_page()
         board.goto(f"{stack.base_url}/")
-        expect(board.locator(".dashboard")).to_have_attribute("data-connected", "true", timeout=15000)
+        expect(board.locator(".dashboard")).to_have_attribute(
+            "data-connected", "true", timeout=15000
+        )
         board.evaluate("window.__notReloaded = true")
         # The playbook holds forms a person may be typing in: it says it may be out
         # of date and offers a reload instead of replacing the page.
@@ -557,7 +559,9 @@ def test_the_war_room_catches_up_after_a_redis_outage(stack, redis_server, alice
         # Heartbeats come back through the layer: the page resyncs and is live again.
         expect(live).not_to_have_class(re.compile(r"\boffline\b"), timeout=60000)
         figure("Redis back -> war room live again", time.monotonic() - up)
-        expect(board.locator(".dashboard")).not_to_have_class(re.compile(r"\boffline\b"), timeout=60000)
+        expect(board.locator(".dashboard")).not_to_have_class(
+            re.compile(r"\boffline\b"), timeout=60000
+        )
         expect(board.locator("#connection-banner")).to_be_hidden(timeout=15000)
         stale = book.locator("#connection-banner")
         expect(stale).to_contain_text("Updates may have been missed", timeout=30000)

@@ -43,7 +43,9 @@ def flaky_layer(settings):  # type: ignore[no-untyped-def]
 def test_the_socket_heartbeats_and_resyncs_after_the_layer_was_down(charlie, flaky_layer, page):
     _, incident = _incident()
     if page == "dashboard":
-        communicator = WebsocketCommunicator(application, "/ws/dashboard/", headers=_headers(charlie))
+        communicator = WebsocketCommunicator(
+            application, "/ws/dashboard/", headers=_headers(charlie)
+        )
     else:
         communicator = _communicator(incident.pk, charlie)
 
