@@ -292,7 +292,8 @@ class DashboardConsumer(CoalescingConsumer):
         self.group = events.DASHBOARD_GROUP
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        await self.send_json({"type": "hello"})
+        await self.send_json({"type": "hello", **self.watch_hello()})
+        await self.watch_start()
 
     async def render_batch(self, batch: list[dict[str, Any]], user: User) -> list[dict[str, Any]]:
         # The dashboard shows the state after the batch's events, the same for everyone

@@ -47,10 +47,14 @@ class ThrottledLoginView(auth_views.LoginView):
 
 @login_required
 @require_GET
+@vary_on_headers("HX-Request")
 def dashboard(request: HttpRequest) -> HttpResponse:
     if not can_view_incidents(request.user):
         return HttpResponseForbidden(_("Your account has no organisation role yet. Ask an admin."))
-    return render(request, "crisisroom/dashboard.html", dashboard_context())
+    template = "crisisroom/dashboard.html"
+    if request.htmx and request.GET.get("part") == "live":
+        template += "#live"  # the resync after a missed heartbeat: as a fresh load shows it
+    return render(request, template, dashboard_context())
 
 
 def dashboard_context() -> dict:

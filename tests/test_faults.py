@@ -529,6 +529,18 @@ def test_the_war_room_catches_up_after_a_redis_outage(stack, redis_server, alice
         live = page.locator(".war-room")
         expect(live).to_have_attribute("data-connected", "true", timeout=15000)
         page.evaluate("window.__notReloaded = true")
+        # The dashboard, open beside it, catches up in the same way.
+        board = page.context.new_page()
+        board.goto(f"{stack.base_url}/")
+        expect(board.locator(".dashboard")).to_have_attribute(
+            "data-connected", "true", timeout=15000
+        )
+        board.evaluate("window.__notReloaded = true")
+        # The playbook holds forms a person may be typing in: it says it may be out
+        # of date and offers a reload instead of replacing the page.
+        book = page.context.new_page()
+        book.goto(f"{room}playbook/")
+        expect(book.locator(".playbook")).to_have_attribute("data-connected", "true", timeout=15000)
         status, _, body = api(
             stack.base_url, token, "POST", "/api/v1/mentions", mentions_batch("before", 3)
         )
@@ -540,12 +552,30 @@ def test_the_war_room_catches_up_after_a_redis_outage(stack, redis_server, alice
         )
         assert (status, body["accepted"]) == (200, 4), body
         expect(page.locator("#connection-banner")).to_be_visible(timeout=15000)
+        expect(board.locator("#connection-banner")).to_be_visible(timeout=15000)
         time.sleep(3)
         redis_server.start()
         up = time.monotonic()
         # Heartbeats come back through the layer: the page resyncs and is live again.
         expect(live).not_to_have_class(re.compile(r"\boffline\b"), timeout=60000)
         figure("Redis back -> war room live again", time.monotonic() - up)
+        expect(board.locator(".dashboard")).not_to_have_class(
+            re.compile(r"\boffline\b"), timeout=60000
+        )
+        expect(board.locator("#connection-banner")).to_be_hidden(timeout=15000)
+        stale = book.locator("#connection-banner")
+        expect(stale).to_contain_text("Updates may have been missed", timeout=30000)
+        stale.get_by_role("button", name="Reload the page").click()
+        expect(book.locator(".playbook")).to_have_attribute("data-connected", "true", timeout=15000)
+        expect(book.locator("#connection-banner")).to_be_hidden()
+        book.close()
+        fresh = page.context.new_page()
+        fresh.goto(f"{stack.base_url}/")
+        board_text = board.locator("#dashboard-live").inner_text()
+        assert board_text == fresh.locator("#dashboard-live").inner_text()
+        assert board.evaluate("window.__notReloaded") is True
+        fresh.close()
+        board.close()
         expect(page.locator("#feed-items")).to_contain_text("during report 3", timeout=15000)
         status, _, body = api(
             stack.base_url, token, "POST", "/api/v1/mentions", mentions_batch("after", 2)

@@ -1,4 +1,4 @@
-"""The war room's socket heartbeats through the channel layer and asks the page to
+"""The war room's and the dashboard's sockets heartbeat through the channel layer and asks the page to
 resync after the layer was down (the fault suite does this with a real Redis)."""
 
 from __future__ import annotations
@@ -8,8 +8,10 @@ import asyncio
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, channel_layers
+from channels.testing import WebsocketCommunicator
 
-from crisisroom.tests.test_consumers import _communicator, _incident, receive_type
+from crisisroom.asgi import application
+from crisisroom.tests.test_consumers import _communicator, _headers, _incident, receive_type
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -37,9 +39,15 @@ def flaky_layer(settings):  # type: ignore[no-untyped-def]
     channel_layers.backends.clear()
 
 
-def test_the_socket_heartbeats_and_resyncs_after_the_layer_was_down(charlie, flaky_layer):
+@pytest.mark.parametrize("page", ["war room", "dashboard"])
+def test_the_socket_heartbeats_and_resyncs_after_the_layer_was_down(charlie, flaky_layer, page):
     _, incident = _incident()
-    communicator = _communicator(incident.pk, charlie)
+    if page == "dashboard":
+        communicator = WebsocketCommunicator(
+            application, "/ws/dashboard/", headers=_headers(charlie)
+        )
+    else:
+        communicator = _communicator(incident.pk, charlie)
 
     async def run() -> None:
         connected, _ = await communicator.connect()

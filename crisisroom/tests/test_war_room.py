@@ -64,6 +64,20 @@ def test_the_resync_part_is_the_live_region_only(client, bob, incident):
     assert part["Vary"] and "HX-Request" in part["Vary"]
 
 
+def test_the_dashboard_resync_part_is_its_live_region_only(client, bob, incident):
+    client.force_login(bob)
+    page = client.get("/").content.decode()
+    assert 'data-live-url="/?part=live"' in page and 'data-live-target="#dashboard-live"' in page
+    assert 'id="connection-banner"' in page
+    part = client.get("/?part=live", headers={"HX-Request": "true"})
+    html = part.content.decode()
+    assert html.lstrip().startswith('<div id="dashboard-live">')
+    assert incident.title in html and "<html" not in html
+    assert "HX-Request" in part["Vary"]
+    # Without htmx (someone following the link) it is the whole page.
+    assert "<html" in client.get("/?part=live").content.decode()
+
+
 def test_a_user_without_a_role_cannot_open_a_war_room(client, dave, incident):
     client.force_login(dave)
     assert client.get(f"/incidents/{incident.pk}/").status_code == 403

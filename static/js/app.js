@@ -33,13 +33,114 @@
       if (evt.target && evt.target.dataset) evt.target.dataset.connected = "false";
     });
     var room = document.querySelector(".war-room");
-    if (room) warRoom(room);
+    if (room) { warRoom(room); return; }
+    var live = document.querySelector("[ws-connect]");
+    if (!live) return;
+    if (live.dataset.liveUrl) {
+      // The dashboard: its live part, exactly as a fresh load shows it.
+      liveConnection(live, function () {
+        return htmx.ajax("GET", live.dataset.liveUrl, { target: live.dataset.liveTarget, swap: "outerHTML" });
+      });
+    } else {
+      // Pages with a form that may be half typed (playbook, statement): say the page
+      // may be out of date and offer a reload, rather than replacing what is typed.
+      liveConnection(live, function (banner) {
+        banner.textContent = banner.dataset.stale + " ";
+        var button = document.createElement("button");
+        button.type = "button";
+        button.className = "link";
+        button.textContent = banner.dataset.reload;
+        button.addEventListener("click", function () { window.location.reload(); });
+        banner.appendChild(button);
+        banner.hidden = false;
+        return Promise.resolve(true);  // keep the banner until the person reloads
+      });
+    }
   });
 
-  function warRoom(room) {
+  /* The connection of a live page: a banner, reconnects, and a catch-up after any
+   * outage. The server pings itself through the channel layer and sends a heartbeat
+   * when that works. Heartbeats stop while the layer (Redis) is down and events are
+   * being dropped: after missedMs of silence the page says so and calls catchUp
+   * every missedMs until they come back (then once more). catchUp(banner) returns a
+   * promise; resolving to true keeps the banner shown. */
+  function liveConnection(root, catchUp) {
     var banner = document.getElementById("connection-banner");
+    var conn = { socket: null, resyncing: false, again: false, resync: resync };
     var lost = false;
-    var socket = null;
+    var beatMs = 0, missedMs = 0, lastBeat = Date.now(), silent = false;
+    function resync() {
+      if (conn.resyncing) { conn.again = true; return; }
+      conn.resyncing = true;
+      catchUp(banner).then(function (keep) {
+        conn.resyncing = false;
+        if (conn.again) { conn.again = false; resync(); return; }
+        if (keep !== true) setTimeout(function () { if (!lost && !silent) banner.hidden = true; }, 1500);
+      }, function () { conn.resyncing = false; silent = true; /* the next heartbeat tries again */ });
+    }
+    root.addEventListener("htmx:wsOpen", function (evt) {
+      conn.socket = evt.detail.socketWrapper;
+      root.classList.remove("offline");
+      lastBeat = Date.now();
+      if (!lost) return;
+      lost = false;
+      banner.textContent = banner.dataset.back;
+      resync();
+    });
+    document.addEventListener("crisis:message", function (evt) {
+      var m = evt.detail;
+      if (m.type === "hello" && m.heartbeat) {
+        beatMs = m.heartbeat * 1000;
+        missedMs = (m.heartbeat_missed || 3 * m.heartbeat) * 1000;
+      }
+      if (m.type === "heartbeat" || m.type === "hello") {
+        lastBeat = Date.now();
+        if (silent) {
+          silent = false;
+          root.classList.remove("offline");
+          banner.textContent = banner.dataset.back;
+          resync();
+        }
+      }
+      if (m.type === "resync") resync();
+      // An event pushed while a resync is in flight may be wiped by its swap (the
+      // answer was rendered before the event): fetch once more after it.
+      if (conn.resyncing && ["hello", "heartbeat", "pong", "resync", "presence"].indexOf(m.type) < 0) {
+        conn.again = true;
+      }
+    });
+    setInterval(function () {
+      if (!missedMs || root.dataset.connected !== "true") return;
+      var quiet = Date.now() - lastBeat;
+      if (quiet > missedMs) {
+        lastBeat = Date.now() - quiet + missedMs;  // next catch-up after missedMs more
+        if (!silent) {
+          silent = true;
+          banner.textContent = banner.dataset.lost;
+          banner.hidden = false;
+          root.classList.add("offline");
+        }
+        resync();
+      }
+    }, 1000);
+    root.addEventListener("htmx:wsClose", function (evt) {
+      var code = evt.detail.event.code;
+      root.dataset.connected = "false";
+      if (code === 4403 || code === 4404) return;
+      lost = true;
+      banner.textContent = banner.dataset.lost;
+      banner.hidden = false;
+      root.classList.add("offline");
+      // The extension retries abnormal closures itself; a clean close (a server
+      // restart says "going away") is retried here.
+      if ([1006, 1011, 1012, 1013].indexOf(code) < 0 && evt.detail.socketWrapper) {
+        setTimeout(function () { evt.detail.socketWrapper.reconnect(); }, 1000);
+      }
+    });
+    return conn;
+  }
+
+  function warRoom(room) {
     var heldCount = 0;
     var before = null;
     var chart = null;
@@ -51,85 +152,14 @@
 
     // --- connection: banner, reconnect, resync ---------------------------------
     // Whatever happened while we were away, exactly as a fresh load shows it.
-    var resyncing = false;
-    var resyncAgain = false;
-    function resync() {
-      if (resyncing) { resyncAgain = true; return; }
-      resyncing = true;
-      htmx.ajax("GET", room.dataset.liveUrl, { target: "#live", swap: "outerHTML" }).then(function () {
-        resyncing = false;
+    var conn = liveConnection(room, function () {
+      return htmx.ajax("GET", room.dataset.liveUrl, { target: "#live", swap: "outerHTML" }).then(function () {
         room.dataset.resyncs = String(Number(room.dataset.resyncs || "0") + 1);
         afterResync();
-        if (resyncAgain) { resyncAgain = false; resync(); return; }
-        setTimeout(function () { if (!lost && !silent) banner.hidden = true; }, 1500);
-      }, function () { resyncing = false; silent = true; /* the next heartbeat tries again */ });
-    }
-    room.addEventListener("htmx:wsOpen", function (evt) {
-      socket = evt.detail.socketWrapper;
-      room.classList.remove("offline");
-      lastBeat = Date.now();
-      if (!lost) return;
-      lost = false;
-      banner.textContent = banner.dataset.back;
-      resync();
-    });
-    // The server pings itself through the channel layer and sends a heartbeat when
-    // that works. Heartbeats stop while the layer (Redis) is down and events are
-    // being dropped: after missedMs of silence the page says so and reloads its
-    // live part over HTTP every missedMs until they come back (then once more).
-    var beatMs = 0, missedMs = 0, lastBeat = Date.now(), silent = false;
-    document.addEventListener("crisis:message", function (evt) {
-      var m = evt.detail;
-      if (m.type === "hello" && m.heartbeat) {
-        beatMs = m.heartbeat * 1000;
-        missedMs = (m.heartbeat_missed || 3 * m.heartbeat) * 1000;
-      }
-      if (m.type === "heartbeat" || m.type === "hello") {
-        lastBeat = Date.now();
-        if (silent) {
-          silent = false;
-          room.classList.remove("offline");
-          banner.textContent = banner.dataset.back;
-          resync();
-        }
-      }
-      if (m.type === "resync") resync();
-      // An event pushed while a resync is in flight may be wiped by its swap (the
-      // answer was rendered before the event): fetch once more after it.
-      if (resyncing && ["hello", "heartbeat", "pong", "resync", "presence"].indexOf(m.type) < 0) {
-        resyncAgain = true;
-      }
+      });
     });
     setInterval(function () {
-      if (!missedMs || room.dataset.connected !== "true") return;
-      var quiet = Date.now() - lastBeat;
-      if (quiet > missedMs) {
-        lastBeat = Date.now() - quiet + missedMs;  // next catch-up after missedMs more
-        if (!silent) {
-          silent = true;
-          banner.textContent = banner.dataset.lost;
-          banner.hidden = false;
-          room.classList.add("offline");
-        }
-        resync();
-      }
-    }, 1000);
-    room.addEventListener("htmx:wsClose", function (evt) {
-      var code = evt.detail.event.code;
-      room.dataset.connected = "false";
-      if (code === 4403 || code === 4404) return;
-      lost = true;
-      banner.textContent = banner.dataset.lost;
-      banner.hidden = false;
-      room.classList.add("offline");
-      // The extension retries abnormal closures itself; a clean close (a server
-      // restart says "going away") is retried here.
-      if ([1006, 1011, 1012, 1013].indexOf(code) < 0 && evt.detail.socketWrapper) {
-        setTimeout(function () { evt.detail.socketWrapper.reconnect(); }, 1000);
-      }
-    });
-    setInterval(function () {
-      if (socket && room.dataset.connected === "true") socket.send(JSON.stringify({ type: "ping" }), room);
+      if (conn.socket && room.dataset.connected === "true") conn.socket.send(JSON.stringify({ type: "ping" }), room);
     }, HEARTBEAT_MS);
 
     // --- messages ----------------------------------------------------------------
