@@ -83,6 +83,32 @@ def _text_body(name: str, description: str) -> dict[str, Any]:
     }
 
 
+def _transition(
+    summary: str,
+    done: str,
+    *,
+    body: dict[str, Any] | None = None,
+    bad: str = "",
+    conflict: str = "",
+) -> dict[str, Any]:
+    """An incident's state change: POST /incidents/{id}/<verb>, the incident back."""
+    responses = {
+        **ERRORS,
+        "200": _json(_ref("Incident"), done),
+        "404": _json(_ref("Error"), "No such incident."),
+    }
+    if bad:
+        responses["400"] = _json(_ref("Error"), bad)
+    if conflict:
+        responses["409"] = _json(_ref("Error"), conflict)
+    operation: dict[str, Any] = {"summary": summary, "parameters": [_ID_PARAM]}
+    if body is not None:
+        operation["requestBody"] = body
+        responses.update(TOO_LARGE)
+    operation["responses"] = responses
+    return {"post": operation}
+
+
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "Crisis Room API", "version": "1.0.0"},
@@ -358,91 +384,50 @@ OPENAPI: dict[str, Any] = {
                 },
             }
         },
-        "/incidents/{id}/acknowledge": {
-            "post": {
-                "summary": "Acknowledge an open incident (stops escalation). Responders and admins.",
-                "parameters": [_ID_PARAM],
-                "responses": {
-                    "200": _json(_ref("Incident"), "The incident, acknowledged."),
-                    "404": _json(_ref("Error"), "No such incident."),
-                    **ERRORS,
-                },
-            }
-        },
-        "/incidents/{id}/dismiss": {
-            "post": {
-                "summary": "Dismiss an open or acknowledged incident as a false alarm; kept, "
-                "with its signals, as labelled feedback for the detector.",
-                "parameters": [_ID_PARAM],
-                "requestBody": {
-                    "required": False,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "properties": {
-                                    "reason": {
-                                        "type": "string",
-                                        "maxLength": 2000,
-                                        "pattern": NO_NUL,
-                                    }
-                                },
-                            }
+        "/incidents/{id}/acknowledge": _transition(
+            "Acknowledge an open incident (stops escalation). Responders and admins.",
+            "The incident, acknowledged.",
+        ),
+        "/incidents/{id}/dismiss": _transition(
+            "Dismiss an open or acknowledged incident as a false alarm; kept, "
+            "with its signals, as labelled feedback for the detector.",
+            "The incident, dismissed.",
+            body={
+                "required": False,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {
+                                "reason": {"type": "string", "maxLength": 2000, "pattern": NO_NUL}
+                            },
                         }
-                    },
+                    }
                 },
-                "responses": {
-                    "200": _json(_ref("Incident"), "The incident, dismissed."),
-                    "404": _json(_ref("Error"), "No such incident."),
-                    "409": _json(_ref("Error"), "The incident is no longer active."),
-                    **ERRORS,
-                    **TOO_LARGE,
-                },
-            }
-        },
-        "/incidents/{id}/monitor": {
-            "post": {
-                "summary": "Move an active incident to monitoring (the response is out). "
-                "Responders and admins.",
-                "parameters": [_ID_PARAM],
-                "responses": {
-                    "200": _json(_ref("Incident"), "The incident, monitoring."),
-                    "404": _json(_ref("Error"), "No such incident."),
-                    "409": _json(_ref("Error"), "The incident is resolved or dismissed."),
-                    **ERRORS,
-                },
-            }
-        },
-        "/incidents/{id}/resolve": {
-            "post": {
-                "summary": "Resolve an active incident with a one-line summary (on the timeline; "
-                "sets resolved_at). The incident lead on that incident, or an admin; 403 otherwise.",
-                "parameters": [_ID_PARAM],
-                "requestBody": _text_body("summary", "One line, at most 300 characters."),
-                "responses": {
-                    **ERRORS,
-                    "200": _json(_ref("Incident"), "The incident, resolved."),
-                    "400": _json(_ref("Error"), "No summary, or longer than one line allows."),
-                    "404": _json(_ref("Error"), "No such incident."),
-                    "409": _json(_ref("Error"), "The incident is not active."),
-                },
-            }
-        },
-        "/incidents/{id}/reopen": {
-            "post": {
-                "summary": "Reopen a resolved or dismissed incident (clears resolved_at). "
-                "The incident lead on that incident, or an admin; 403 otherwise.",
-                "parameters": [_ID_PARAM],
-                "requestBody": _text_body("reason", "Why it is reopened."),
-                "responses": {
-                    **ERRORS,
-                    "200": _json(_ref("Incident"), "The incident, reopened."),
-                    "400": _json(_ref("Error"), "No reason given."),
-                    "404": _json(_ref("Error"), "No such incident."),
-                    "409": _json(_ref("Error"), "The incident is still active."),
-                },
-            }
-        },
+            },
+            conflict="The incident is no longer active.",
+        ),
+        "/incidents/{id}/monitor": _transition(
+            "Move an active incident to monitoring (the response is out). Responders and admins.",
+            "The incident, monitoring.",
+            conflict="The incident is resolved or dismissed.",
+        ),
+        "/incidents/{id}/resolve": _transition(
+            "Resolve an active incident with a one-line summary (on the timeline; "
+            "sets resolved_at). The incident lead on that incident, or an admin; 403 otherwise.",
+            "The incident, resolved.",
+            body=_text_body("summary", "One line, at most 300 characters."),
+            bad="No summary, or longer than one line allows.",
+            conflict="The incident is not active.",
+        ),
+        "/incidents/{id}/reopen": _transition(
+            "Reopen a resolved or dismissed incident (clears resolved_at). "
+            "The incident lead on that incident, or an admin; 403 otherwise.",
+            "The incident, reopened.",
+            body=_text_body("reason", "Why it is reopened."),
+            bad="No reason given.",
+            conflict="The incident is still active.",
+        ),
     },
 }
 
