@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from crisisroom import api, views
+from crisisroom import api, two_factor, views
 from monitoring import detector_views
 
 app_name = "crisisroom"
@@ -34,6 +34,14 @@ urlpatterns = [
     ),
     path("preferences/", views.preferences_page, name="preferences-page"),
     path("preferences/save/", views.preferences, name="preferences"),
+    path("account/two-factor/", two_factor.two_factor_page, name="two-factor"),
+    path("account/two-factor/confirm/", two_factor.two_factor_confirm, name="two-factor-confirm"),
+    path("account/two-factor/remove/", two_factor.two_factor_remove, name="two-factor-remove"),
+    path(
+        "account/two-factor/recovery-codes/",
+        two_factor.two_factor_recovery_codes,
+        name="two-factor-recovery-codes",
+    ),
     path("api/v1/openapi.json", api.openapi, name="api-openapi"),
     path("api/v1/mentions", api.mentions, name="api-mentions"),
     path("api/v1/incidents", api.incidents, name="api-incidents"),

@@ -1,8 +1,10 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class CrisisroomConfig(AppConfig):
     name = "crisisroom"
+    default = True  # this module also holds the admin's config
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
@@ -12,3 +14,11 @@ class CrisisroomConfig(AppConfig):
         receivers.connect()
         # Registers the single sign-on settings check.
         from crisisroom import sso  # noqa: F401
+
+
+class CrisisRoomAdminConfig(admin_apps.AdminConfig):
+    """Django's admin with its login in two steps when the user has two-factor
+    (crisisroom/admin_access.py)."""
+
+    default = False
+    default_site = "crisisroom.admin_access.AdminSite"

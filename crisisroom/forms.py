@@ -59,3 +59,9 @@ class IncidentDismissForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+class TwoFactorCodeForm(forms.Form):
+    """A code from the authenticator app (six digits) or, where allowed, a recovery code."""
+
+    code = forms.CharField(label=_("Code"), max_length=32, strip=True)

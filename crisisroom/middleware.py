@@ -3,9 +3,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from crisisroom.platform.timezones import zone_named
+from crisisroom.two_factor import admin_needs_enrolment
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -48,4 +51,32 @@ class UserPreferencesMiddleware:
                 request.LANGUAGE_CODE = translation.get_language()
         else:
             timezone.deactivate()
+        return self.get_response(request)
+
+
+class TwoFactorRequiredMiddleware:
+    """With CRISISROOM_REQUIRE_2FA_FOR_ADMINS on, an admin without an authenticator app
+    is sent to enrol first (crisisroom/two_factor.py); what enrolment itself needs, the
+    language switch, logging out and the token-authenticated API stay reachable."""
+
+    OPEN_PREFIXES = (
+        "/account/two-factor/",
+        "/accounts/",
+        "/preferences/save/",
+        "/static/",
+        "/api/",
+        "/oidc/",
+        "/healthz",
+        "/metrics",
+    )
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith(self.OPEN_PREFIXES) and admin_needs_enrolment(request):
+            target = reverse("crisisroom:two-factor")
+            if request.headers.get("HX-Request"):
+                return HttpResponse(status=204, headers={"HX-Redirect": target})
+            return redirect(target)
         return self.get_response(request)

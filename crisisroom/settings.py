@@ -51,7 +51,8 @@ SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    # Django's admin, its login in two steps for two-factor users (crisisroom/admin_access.py).
+    "crisisroom.apps.CrisisRoomAdminConfig",
     "django.contrib.auth",
     "axes",
     "django.contrib.contenttypes",
@@ -65,6 +66,9 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_prometheus",
     "mozilla_django_oidc",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "crisisroom",
     "monitoring",
     "playbook",
@@ -84,6 +88,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "crisisroom.middleware.UserPreferencesMiddleware",
+    "crisisroom.middleware.TwoFactorRequiredMiddleware",
     "crisisroom.views.PermissionDeniedMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -253,6 +258,15 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = False  # a success must not wipe the address's count
 AXES_VERBOSE = False
+# Wrong two-factor codes are failures too (crisisroom/two_factor.py); never log a code.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
+
+# Two-factor sign-in (django-otp TOTP + recovery codes; crisisroom/two_factor.py).
+# On: an admin who signs in with a password and has no authenticator app must enrol
+# before any other page. Single sign-on is exempt (the identity provider does MFA).
+TWO_FACTOR_REQUIRED_FOR_ADMINS = envbool("CRISISROOM_REQUIRE_2FA_FOR_ADMINS", False)
+OTP_TOTP_ISSUER = env("CRISISROOM_TOTP_ISSUER", "Crisis Room")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # /admin/ never shows a key or a recovery code
 
 
 # Single sign-on (crisisroom/sso.py): OpenID Connect through mozilla-django-oidc when

@@ -4,13 +4,14 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
-from crisisroom import api, metrics, views
+from crisisroom import api, metrics, two_factor, views
 
 urlpatterns = [
     path("", include("crisisroom.app_urls")),
     path("", include("monitoring.urls")),
     path("", include("playbook.urls")),
     path("accounts/login/", views.ThrottledLoginView.as_view(), name="login"),
+    path("accounts/login/code/", two_factor.login_code, name="login-code"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("oidc/", include("mozilla_django_oidc.urls")),
     path("sources/", include("monitoring.urls_sources")),

@@ -27,6 +27,7 @@ from crisisroom.models import Drill
 from crisisroom.platform.permissions import PermissionDenied, can_view_incidents, can_work_incidents
 from crisisroom.services import alerts as alerts_services
 from crisisroom.services import chat, incidents, lifecycle, signals
+from crisisroom.two_factor import TwoFactorLoginMixin
 from monitoring.selectors import brands_overview, key_voices, sources_health
 from monitoring.services import brand_get_or_create
 
@@ -35,8 +36,9 @@ def _get_incident_for_user(request: HttpRequest, pk: int):  # type: ignore[no-un
     return selectors.incident_get_for_user(user=request.user, pk=pk)
 
 
-class ThrottledLoginView(auth_views.LoginView):
-    """Django's login form; django-axes throttles it (crisisroom/login_throttle.py)."""
+class ThrottledLoginView(TwoFactorLoginMixin, auth_views.LoginView):
+    """Django's login form; django-axes throttles it (crisisroom/login_throttle.py), and
+    a user with two-factor gives a code next (crisisroom/two_factor.py)."""
 
     template_name = "registration/login.html"
     redirect_authenticated_user = True

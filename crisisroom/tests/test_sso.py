@@ -13,6 +13,7 @@ from django.test import Client
 
 from crisisroom.models import User
 from crisisroom.platform.roles import OrgRole
+from crisisroom.services.users import user_add
 from tests.oidc_provider import OidcProvider
 
 
@@ -157,3 +158,19 @@ def test_the_settings_check_names_unknown_roles(settings):
     messages = [m.msg for m in run_checks() if m.id and m.id.startswith("crisisroom.E10")]
     assert any("superuser" in m for m in messages)
     assert any("lawyer" in m for m in messages)
+
+
+def test_sso_is_not_asked_for_a_two_factor_code_even_when_admins_must_enrol(idp, settings):
+    """The identity provider does MFA (README "Single sign-on"): no code step after SSO,
+    and CRISISROOM_REQUIRE_2FA_FOR_ADMINS does not send an SSO admin to enrol."""
+    settings.TWO_FACTOR_REQUIRED_FOR_ADMINS = True
+    client = Client()
+    done = sign_in(client, idp, "erin", groups=["cr-admins"])
+    assert done.status_code == 302 and done["Location"] == "/mentions/"
+    assert client.get("/mentions/").status_code == 200
+    assert client.get("/").status_code == 200
+    # A password admin in the same mode is sent to enrol.
+    user_add(username="root", org_role=OrgRole.ADMIN, password="root-pass-1")
+    other = Client()
+    other.post("/accounts/login/", {"username": "root", "password": "root-pass-1"})
+    assert other.get("/")["Location"] == "/account/two-factor/"

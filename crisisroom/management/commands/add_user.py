@@ -6,13 +6,15 @@ from django.core.management.base import BaseCommand, CommandError
 
 from crisisroom.choices import CrisisRoleSlug
 from crisisroom.platform.roles import OrgRole
+from crisisroom.services.two_factor import two_factor_enabled
 from crisisroom.services.users import user_add
 
 
 class Command(BaseCommand):
     help = (
         "Create or update a user. The password comes from the environment variable "
-        "CRISISROOM_PASSWORD (or none)."
+        "CRISISROOM_PASSWORD (or none). An admin then turns on two-factor sign-in at "
+        "/account/two-factor/ (manage.py reset_two_factor removes a lost device)."
     )
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
@@ -41,3 +43,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{verb} {user.username} ({role}{', ' + ', '.join(crisis_role) if crisis_role else ''})"
         )
+        if role == OrgRole.ADMIN and password and not two_factor_enabled(user):
+            self.stdout.write(
+                "Next: sign in and turn on two-factor sign-in at /account/two-factor/ "
+                "(required first when CRISISROOM_REQUIRE_2FA_FOR_ADMINS is on)."
+            )
