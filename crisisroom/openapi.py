@@ -278,8 +278,16 @@ OPENAPI: dict[str, Any] = {
 }
 
 
-def openapi_extend(*, schemas: dict[str, Any], paths: dict[str, Any]) -> None:
+def openapi_extend(
+    *,
+    schemas: dict[str, Any],
+    paths: dict[str, Any],
+    incident_properties: dict[str, Any] | None = None,
+) -> None:
     """A floor above adds its endpoints (the playbook's statements and team, from
-    PlaybookConfig.ready), so this document never imports it."""
+    PlaybookConfig.ready), and the fields it adds to an incident's detail, so this
+    document never imports it."""
     OPENAPI["components"]["schemas"].update(schemas)
     OPENAPI["paths"].update(paths)
+    if incident_properties:
+        OPENAPI["components"]["schemas"]["Incident"]["properties"].update(incident_properties)

@@ -66,6 +66,32 @@ SCHEMAS: dict[str, Any] = {
     },
 }
 
+SCHEMAS["NextAction"] = {
+    "type": "object",
+    "description": (
+        "One thing the viewer should do next on this incident, from the coach's rules "
+        "(playbook/coach_rules.json): only actions the viewer's crisis role is asked "
+        "for and their permissions allow."
+    ),
+    "properties": {
+        "rule": {"type": "string", "description": "The rule's id, e.g. approve-statement."},
+        "role": ROLE,
+        "message": {"type": "string", "description": "In the token user's language."},
+        "link": {"type": "string", "description": "Where the action is done (a path)."},
+        "params": {"type": "object", "description": "The values the message was made of."},
+    },
+    "required": ["rule", "role", "message", "link", "params"],
+}
+
+# What the playbook adds to GET /incidents/{id} (the Incident schema's detail fields).
+INCIDENT_PROPERTIES: dict[str, Any] = {
+    "next_actions": {
+        "type": "array",
+        "items": _ref("NextAction"),
+        "description": "The token user's next actions on this incident (empty without a crisis role on it).",
+    },
+}
+
 _statement = _json(_ref("Statement"), "The statement after the transition.")
 
 PATHS: dict[str, Any] = {

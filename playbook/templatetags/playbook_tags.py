@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.template.loader import render_to_string
 
 from crisisroom.choices import CrisisRoleSlug
 from crisisroom.models import Incident
-from playbook import selectors
+from playbook import coach, selectors
 from playbook.choices import StatementState, StepState
+from playbook.permissions import incident_roles
 
 register = template.Library()
 
@@ -76,3 +78,31 @@ def panel_context(incident: Incident) -> dict[str, Any]:
 @register.inclusion_tag("playbook/partials/panel.html#panel")
 def playbook_panel(incident: Incident) -> dict[str, Any]:
     return panel_context(incident)
+
+
+# --- The coach: this viewer's next actions ----------------------------------------------
+
+NEXT_ACTIONS = "playbook/partials/next_actions.html"
+
+
+def next_actions_context(incident: Incident, user: Any) -> dict[str, Any]:
+    actions = coach.next_actions(incident, user)
+    return {
+        "incident": incident,
+        "next_actions": actions,
+        "has_role": bool(incident_roles(user, incident)),
+    }
+
+
+@register.inclusion_tag(NEXT_ACTIONS + "#next-actions", takes_context=True)
+def playbook_next_actions(context: dict[str, Any], incident: Incident) -> dict[str, Any]:
+    return next_actions_context(incident, context.get("user"))
+
+
+def next_actions_oob(incident_id: int, user: Any) -> str:
+    """The panel again for one viewer, swapped out of band by the war room's socket."""
+    incident = Incident.objects.filter(pk=incident_id).first()
+    if incident is None:
+        return ""
+    context = {**next_actions_context(incident, user), "oob": True}
+    return render_to_string(NEXT_ACTIONS + "#next-actions", context)
