@@ -20,6 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from django.db.models import prefetch_related_objects
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -303,8 +304,10 @@ def evaluate(rules: list[Rule], snap: Snapshot, viewer: Viewer) -> list[Action]:
 
 def snapshot_for(incident: Incident, now: datetime | None = None) -> Snapshot:
     policies = selectors._policy_roles()
+    rows = selectors.statements_for(incident)
+    prefetch_related_objects(rows, "versions")
     statements = []
-    for s in selectors.statements_for(incident):
+    for s in rows:
         authors = {v.edited_by_id for v in s.versions.all()} | {s.created_by_id}
         authors.discard(None)
         statements.append(

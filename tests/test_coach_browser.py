@@ -111,9 +111,9 @@ def test_two_people_see_their_own_next_actions_and_one_clears_live(live_stack, b
 
     # The walk: the social media manager's panel in both languages and widths. (The
     # database is written between browsers: sync Playwright holds this thread's loop.)
-    for language, heading, message in (
-        ("en", "Your next actions", "is approved — publish it."),
-        ("zh-hant", "您的下一步", "已核准，請發布。"),
+    for language, heading, role, message in (
+        ("en", "Your next actions", "Social media manager:", "is approved — publish it."),
+        ("zh-hant", "您的下一步", "社群媒體經理：", "已核准，請發布。"),
     ):
         User.objects.filter(pk=sam.pk).update(language=language)
         with sync_playwright() as p:
@@ -123,6 +123,7 @@ def test_two_people_see_their_own_next_actions_and_one_clears_live(live_stack, b
                 page.goto(room)
                 panel = page.locator("#next-actions")
                 expect(panel).to_contain_text(heading)
+                expect(panel).to_contain_text(role)
                 expect(panel).to_contain_text(message)
                 box = panel.bounding_box()
                 assert box is not None and box["x"] >= 0

@@ -285,3 +285,15 @@ def test_the_war_room_shows_each_viewer_their_own_actions(cast):
     part = client.get(f"/incidents/{cast.incident.pk}/playbook/next-actions/").content.decode()
     assert "is approved" not in part
     assert "Nothing is waiting on you right now." in part
+
+
+def test_a_viewers_panel_costs_a_fixed_number_of_queries(cast, django_assert_max_num_queries):
+    from playbook.templatetags.playbook_tags import next_actions_oob
+
+    for _ in range(3):
+        submitted(cast)
+    legal = cast["legal_counsel"]
+    with django_assert_max_num_queries(16):
+        html = next_actions_oob(cast.incident.pk, legal)
+    assert html.count('class="next-action"') == 3
+    assert 'hx-swap-oob="true"' in html
