@@ -14,6 +14,7 @@ import logging
 import time
 import zoneinfo
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -45,6 +46,19 @@ PARTIALS = {
     "playbook.item": "playbook/partials/panel.html#item-oob",
     "playbook.step": "playbook/partials/panel.html#step-oob",
     "statement.updated": "playbook/partials/panel.html#statement-oob",
+}
+
+# Parts of the war room that differ per viewer (the playbook's next actions), added by
+# the floors above in their AppConfig.ready: each takes the incident id and the user
+# and returns out-of-band html, rendered again after a batch holding any of the
+# VIEWER_PART_EVENTS.
+VIEWER_PARTS: list[Callable[[int, Any], str]] = []
+VIEWER_PART_EVENTS = {
+    "incident.updated",
+    "timeline.new",
+    "playbook.item",
+    "playbook.step",
+    "statement.updated",
 }
 
 
@@ -242,7 +256,7 @@ class CoalescingConsumer(LayerWatchMixin, AsyncJsonWebsocketConsumer):
         key: tuple | None = None
         if all(ids):
             # A chat message is marked for the people it mentions: per user then.
-            who = user.pk if any(p["type"] == "chat.new" for p in batch) else 0
+            who = user.pk if self.per_user(batch) else 0
             key = (type(self).__name__, ids, user.language or "", user.time_zone, who)
             if key in encoded:
                 return encoded[key]
@@ -250,6 +264,10 @@ class CoalescingConsumer(LayerWatchMixin, AsyncJsonWebsocketConsumer):
         if key is not None:
             encoded[key] = frames
         return frames
+
+    def per_user(self, batch: list[dict[str, Any]]) -> bool:
+        """Whether this batch renders differently for each user, not per language."""
+        return any(p["type"] == "chat.new" for p in batch)
 
     async def send_frames(self, frames: list[str]) -> None:
         for frame in frames:
@@ -348,13 +366,27 @@ class IncidentConsumer(CoalescingConsumer):
             await database_sync_to_async(chat.presence_seen)(channel_name=self.channel_name)
             await self.send_json({"type": "pong"})
 
+    def per_user(self, batch: list[dict[str, Any]]) -> bool:
+        return super().per_user(batch) or self._wants_viewer_parts(batch)
+
+    def _wants_viewer_parts(self, batch: list[dict[str, Any]]) -> bool:
+        return bool(VIEWER_PARTS) and any(p["type"] in VIEWER_PART_EVENTS for p in batch)
+
     async def render_batch(self, batch: list[dict[str, Any]], user: User) -> list[dict[str, Any]]:
         rendered = []
+        wants_viewer_parts = self._wants_viewer_parts(batch)
         for payload in coalesce(batch):
             parts = payload.pop("_parts", None) or [payload]
             html = "".join(_render_cached(part, user, self._render) for part in parts)
             rendered.append({**payload, "html": html} if html else payload)
+        if wants_viewer_parts:
+            html = await database_sync_to_async(self._render_viewer_parts)(user)
+            rendered.append({"type": "viewer.refresh", "html": html})
         return rendered
+
+    def _render_viewer_parts(self, user: User) -> str:
+        with translation.override(user.language or None), timezone.override(_user_zone(user)):
+            return "".join(part(self.incident_id, user) for part in VIEWER_PARTS)
 
     def _render(self, payload: dict[str, Any], user: User) -> str:
         template = PARTIALS.get(payload["type"])

@@ -342,6 +342,6 @@ def published_statements(incident: Incident) -> list[Statement]:
     return list(incident.statements.filter(state=StatementState.PUBLISHED))
 
 
-def incident_detail_json(incident: Incident) -> dict[str, Any]:
+def incident_detail_json(incident: Incident, viewer: Any = None) -> dict[str, Any]:
     """The playbook's part of an incident's API detail."""
     return {"playbook": playbook_json(incident), "statements": statements_json(incident)}

@@ -46,7 +46,11 @@ from playbook.permissions import (
 from playbook.review import review_statement
 from playbook.services import assessment, base, publishing, runs, statements, support, team
 from playbook.services import review as review_services
-from playbook.templatetags.playbook_tags import panel_steps
+from playbook.templatetags.playbook_tags import (
+    NEXT_ACTIONS,
+    next_actions_context,
+    panel_steps,
+)
 
 
 def _get_incident_for_user(request: HttpRequest, pk: int) -> Incident:
@@ -375,3 +379,13 @@ def review_markdown(request: HttpRequest, pk: int) -> HttpResponse:
 def review_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _get_incident_for_user(request, pk)
     return attachment(exports.review_pdf(incident), f"incident-{pk}-review.pdf")
+
+
+@login_required
+@require_GET
+def next_actions_part(request: HttpRequest, pk: int) -> HttpResponse:
+    """The war room's next-actions panel for this viewer (polled, so timed rules move)."""
+    incident = _get_incident_for_user(request, pk)
+    return render(
+        request, NEXT_ACTIONS + "#next-actions", next_actions_context(incident, request.user)
+    )
