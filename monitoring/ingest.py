@@ -25,7 +25,13 @@ from django.utils import timezone
 from crisisroom.platform import observability
 from crisisroom.platform.jsonio import bad_text
 from crisisroom.platform.signals import send_on_commit
-from crisisroom.platform.validation import EARLIEST_POST, MAX_BIGINT, MAX_INTEGER, FieldError, timestamp
+from crisisroom.platform.validation import (
+    EARLIEST_POST,
+    MAX_BIGINT,
+    MAX_INTEGER,
+    FieldError,
+    timestamp,
+)
 from monitoring import events
 from monitoring.choices import SentimentLabel, SourceKind, TermKind
 from monitoring.language import detect_language

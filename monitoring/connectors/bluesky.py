@@ -34,7 +34,11 @@ class BlueskyConnector(Connector):
     needs = _(
         "A Bluesky handle and an app password (Settings → App passwords) in the environment variable named in secret_env, and a search query."
     )
-    example = {"query": "acme", "handle": "me.bsky.social", "secret_env": "CRISISROOM_SOURCE_BLUESKY_PASSWORD"}
+    example = {
+        "query": "acme",
+        "handle": "me.bsky.social",
+        "secret_env": "CRISISROOM_SOURCE_BLUESKY_PASSWORD",
+    }
     platform = "bluesky"
 
     @staticmethod

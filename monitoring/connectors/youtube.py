@@ -81,7 +81,11 @@ class YouTubeConnector(Connector):
     needs = _(
         "An API key of a Google Cloud project with the YouTube Data API v3 enabled (no app review), in the environment variable named in secret_env; a search query (or the brand's watch terms) and/or your channel id. 10,000 quota units a day: a search costs 100, a page of comments 1."
     )
-    example = {"query": "acme", "channel_id": "UC…", "secret_env": "CRISISROOM_SOURCE_YOUTUBE_API_KEY"}
+    example = {
+        "query": "acme",
+        "channel_id": "UC…",
+        "secret_env": "CRISISROOM_SOURCE_YOUTUBE_API_KEY",
+    }
 
     def __init__(self) -> None:
         self.now = datetime.now(tz=UTC)

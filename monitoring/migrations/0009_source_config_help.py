@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('monitoring', '0008_sentiment_unscored'),
+        ("monitoring", "0008_sentiment_unscored"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='source',
-            name='config',
-            field=models.JSONField(blank=True, default=dict, help_text='Kind-specific settings, e.g. {"query": "acme"}, {"hashtag": "acme"}, {"handle": "me.bsky.social", "secret_env": "CRISISROOM_SOURCE_BLUESKY_PASSWORD"}.'),
+            model_name="source",
+            name="config",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                help_text='Kind-specific settings, e.g. {"query": "acme"}, {"hashtag": "acme"}, {"handle": "me.bsky.social", "secret_env": "CRISISROOM_SOURCE_BLUESKY_PASSWORD"}.',
+            ),
         ),
     ]

@@ -124,7 +124,11 @@ def youtube(feed_server: FeedServer, allow_private, monkeypatch) -> Source:  # t
         kind="youtube",
         key="youtube-test",
         url=feed_server.base_url,
-        config={"query": "Acme手機", "channel_id": "UCacme", "secret_env": "CRISISROOM_SOURCE_TEST_YOUTUBE_KEY"},
+        config={
+            "query": "Acme手機",
+            "channel_id": "UCacme",
+            "secret_env": "CRISISROOM_SOURCE_TEST_YOUTUBE_KEY",
+        },
     )
 
 
