@@ -16,6 +16,7 @@ import zoneinfo
 from collections import OrderedDict
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -44,6 +45,19 @@ PARTIALS = {
     "playbook.step": "playbook/partials/panel.html#step-oob",
     "statement.updated": "playbook/partials/panel.html#statement-oob",
 }
+
+# What other pages than the war room listen for on the incident's socket (``?page=``):
+# only the parts they have a target for, so htmx finds every out-of-band target.
+PAGE_KINDS: dict[str, frozenset[str]] = {
+    "playbook": frozenset({"playbook.item", "playbook.step"}),
+    "statement": frozenset(),
+}
+
+
+def _page_kinds(scope: dict[str, Any]) -> frozenset[str] | None:
+    """The kinds the connecting page shows; None (every kind) for the war room."""
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    return PAGE_KINDS.get((query.get("page") or [""])[0])
 
 
 @database_sync_to_async
@@ -275,6 +289,7 @@ class IncidentConsumer(CoalescingConsumer):
         self.init_buffer()
         user = self.scope.get("user")
         self.incident_id = int(self.scope["url_route"]["kwargs"]["incident_id"])
+        self.kinds = _page_kinds(self.scope)
         if not can_view_incidents(user):
             await self.close(code=CLOSE_FORBIDDEN)
             return
@@ -307,6 +322,8 @@ class IncidentConsumer(CoalescingConsumer):
     async def render_batch(self, batch: list[dict[str, Any]], user: User) -> list[dict[str, Any]]:
         rendered = []
         for payload in coalesce(batch):
+            if self.kinds is not None and payload.get("type") not in self.kinds:
+                continue
             parts = payload.pop("_parts", None) or [payload]
             html = "".join(_render_cached(part, user, self._render) for part in parts)
             rendered.append({**payload, "html": html} if html else payload)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from crisisroom.choices import TimelineKind
 from crisisroom.models import Incident, User
+from crisisroom.platform.i18n import both, localized
 from crisisroom.services.timeline import timeline_add
 from playbook.choices import StatementState, StepState, UpdateChannel
 from playbook.models import (
@@ -43,12 +44,16 @@ def playbook_run_start(*, incident: Incident) -> PlaybookRun | None:
             run=run,
             number=step_t.number,
             title=step_t.title,
+            title_zh_hant=step_t.title_zh_hant,
             description=step_t.description,
+            description_zh_hant=step_t.description_zh_hant,
             owner_role_id=step_t.owner_role_id,
             needs_approval=step_t.needs_approval,
         )
         RunChecklistItem.objects.bulk_create(
-            RunChecklistItem(step=step, position=item.position, text=item.text)
+            RunChecklistItem(
+                step=step, position=item.position, text=item.text, text_zh_hant=item.text_zh_hant
+            )
             for item in step_t.items.all()
         )
     Assessment.objects.get_or_create(incident=incident)
@@ -58,7 +63,7 @@ def playbook_run_start(*, incident: Incident) -> PlaybookRun | None:
     timeline_add(
         incident=incident,
         kind=TimelineKind.PLAYBOOK,
-        message=_("Playbook started from “%(name)s”") % {"name": template.name},
+        message=_("Playbook started from “%(name)s”") % {"name": _(template.name)},
     )
     return run
 
@@ -111,7 +116,7 @@ def checklist_item_set(*, item: RunChecklistItem, done: bool, by: User) -> RunCh
     state = step_state_refresh(step)
     message = (
         _("Step %(n)s: ticked “%(item)s”") if done else _("Step %(n)s: unticked “%(item)s”")
-    ) % {"n": step.number, "item": _(item.text)}
+    ) % {"n": step.number, "item": localized(item, "text")}
     timeline_add(incident=incident, kind=TimelineKind.PLAYBOOK, message=message, actor=by)
     push(
         incident,
@@ -119,13 +124,13 @@ def checklist_item_set(*, item: RunChecklistItem, done: bool, by: User) -> RunCh
             "type": "playbook.item",
             "incident": incident.pk,
             "item": item.pk,
-            "text": item.text,
+            **both(item, "text"),
             "done": done,
             "by": by.get_username() if done else "",
             "step": step.pk,
             "step_number": step.number,
             "step_state": state,
-            "title": step.title,
+            **both(step, "title"),
         },
     )
     return item
@@ -142,6 +147,6 @@ def approval_steps_refresh(incident: Incident) -> None:
                 "step": step.pk,
                 "step_number": step.number,
                 "step_state": state,
-                "title": step.title,
+                **both(step, "title"),
             },
         )

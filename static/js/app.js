@@ -198,7 +198,7 @@
         width: Math.max(280, box.clientWidth),
         height: 180,
         tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), tz); },
-        series: [{}, { label: box.dataset.labelAll, stroke: "#0b5cad", width: 2 },
+        series: [{ label: box.dataset.labelTime }, { label: box.dataset.labelAll, stroke: "#0b5cad", width: 2 },
                  { label: box.dataset.labelNegative, stroke: "#b00020", width: 2 },
                  { label: box.dataset.labelPositive, stroke: "#1b6e3a", width: 1 }],
         axes: [{}, { size: 40 }]
