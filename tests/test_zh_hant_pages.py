@@ -307,3 +307,19 @@ def test_times_name_their_zone_and_numbers_group_thousands():
     assert number(2512675) == "2,512,675"
     assert zone_choices_common_first()[0][0] == "Asia/Taipei"
     assert len(zone_choices_common_first()) == len({z for z, _ in zone_choices_common_first()})
+
+
+def test_a_new_dashboard_says_where_to_start_and_pages_carry_a_favicon(db):
+    admin = User.objects.create_user(
+        username="alice", password="pw", org_role="admin", language="zh-hant"
+    )
+    client = Client()
+    client.force_login(admin)
+    html = client.get("/").content.decode()
+    assert "從這裡開始" in html
+    assert 'href="/brands/new/"' in html and 'href="/drills/"' in html
+    assert 'rel="icon"' in html
+    assert not english_words(html, content_words())
+    from django.contrib.staticfiles import finders
+
+    assert finders.find("favicon.svg")
