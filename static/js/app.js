@@ -218,3 +218,24 @@
     loadChart();
   }
 })();
+
+// Stacked tables on phones: each cell carries its column's name (table.stack in app.css).
+(function () {
+  function labelCells(root) {
+    (root.querySelectorAll ? root : document).querySelectorAll("table.stack").forEach(function (table) {
+      var heads = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
+        return th.textContent.trim();
+      });
+      if (!heads.length) return;
+      table.querySelectorAll("tbody tr").forEach(function (tr) {
+        Array.prototype.forEach.call(tr.children, function (cell, i) {
+          if (cell.tagName === "TD" && heads[i] && !cell.hasAttribute("data-label")) {
+            cell.setAttribute("data-label", heads[i]);
+          }
+        });
+      });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { labelCells(document); });
+  document.addEventListener("htmx:afterSettle", function () { labelCells(document); });
+})();
