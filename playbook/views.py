@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -130,7 +131,9 @@ def _playbook_response(request: HttpRequest, pk: int, status: int = 200) -> Http
         "claims": incident.claims.all(),
         "claim_statuses": ClaimStatus.choices,
         "statements": selectors.statements_for(incident),
-        "templates": MessageTemplate.objects.all(),
+        "templates": sorted(
+            MessageTemplate.objects.all(), key=lambda t: t.lang != get_language().lower()
+        ),
         "channels": Channel.choices,
         "questions": incident.expected_questions.all(),
         "pause": OutboundPause.objects.filter(resumed_at__isnull=True).first(),

@@ -10,11 +10,25 @@ from django.template.loader import render_to_string
 
 from crisisroom.choices import CrisisRoleSlug
 from crisisroom.models import Incident
+from crisisroom.platform.i18n import both, localized
+from monitoring.forms import LANGUAGE_LABELS
 from playbook import coach, selectors
 from playbook.choices import StatementState, StepState, WorkEvent
 from playbook.permissions import can_act_on_playbook, incident_roles
 
 register = template.Library()
+
+
+@register.filter
+def language_label(code: str) -> str:
+    """``zh-hant`` → 繁體中文 / Traditional Chinese."""
+    return str(LANGUAGE_LABELS.get(code, code))
+
+
+@register.filter(name="localized")
+def localized_filter(obj: Any, field: str) -> str:
+    """``{{ step|localized:"title" }}``: the field in the viewer's language."""
+    return localized(obj, field)
 
 
 @register.filter
@@ -48,16 +62,15 @@ def panel_steps(incident: Incident) -> list[dict[str, Any]]:
             "step": step.pk,
             "step_number": step.number,
             "step_state": step.state,
-            "title": step.title,
+            **both(step, "title", "description"),
             "owner_role": step.owner_role.slug,
             "owner_label": step.owner_role.label,
-            "description": step.description,
             "needs_approval": step.needs_approval,
             "items": [
                 {
                     "incident": incident.pk,
                     "item": item.pk,
-                    "text": item.text,
+                    **both(item, "text"),
                     "done": item.done,
                     "by": item.done_by.get_username() if item.done_by else "",
                     "at": item.done_at.isoformat() if item.done and item.done_at else "",
