@@ -189,11 +189,14 @@ def _mentions_post(request: HttpRequest) -> JsonResponse:
 
 
 # What floors above add to an incident's detail (the playbook: its run and statements),
-# appended in their AppConfig.ready so that incidents never import them.
-INCIDENT_DETAIL_PARTS: list[Callable[[Incident], dict[str, Any]]] = []
+# appended in their AppConfig.ready so that incidents never import them. Each is
+# called with the incident and the viewer (the token's user; None outside a request).
+INCIDENT_DETAIL_PARTS: list[Callable[[Incident, Any], dict[str, Any]]] = []
 
 
-def incident_json(incident: Incident, *, detail: bool = False) -> dict[str, Any]:
+def incident_json(
+    incident: Incident, *, detail: bool = False, viewer: Any = None
+) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": incident.pk,
         "title": incident.title,
@@ -233,7 +236,7 @@ def incident_json(incident: Incident, *, detail: bool = False) -> dict[str, Any]
             for m in incident.members.select_related("user", "crisis_role")
         ]
         for part in INCIDENT_DETAIL_PARTS:
-            data.update(part(incident))
+            data.update(part(incident, viewer))
     return data
 
 
@@ -277,20 +280,20 @@ def _incident_post(request: HttpRequest) -> JsonResponse:
         is_drill=is_drill,
         started_at=timezone.now(),
     )
-    return JsonResponse(incident_json(incident, detail=True), status=201)
+    return JsonResponse(incident_json(incident, detail=True, viewer=request.user), status=201)
 
 
 @api_view("GET")
 def incident_detail(request: HttpRequest, pk: int) -> JsonResponse:
     incident = selectors.incident_get_for_user(user=request.user, pk=pk)
-    return JsonResponse(incident_json(incident, detail=True))
+    return JsonResponse(incident_json(incident, detail=True, viewer=request.user))
 
 
 @api_view("POST")
 def incident_acknowledge(request: HttpRequest, pk: int) -> JsonResponse:
     incident = selectors.incident_get_for_user(user=request.user, pk=pk)
     incident = incidents_services.incident_acknowledge(incident=incident, user=request.user)
-    return JsonResponse(incident_json(incident, detail=True))
+    return JsonResponse(incident_json(incident, detail=True, viewer=request.user))
 
 
 @api_view("POST")
@@ -308,7 +311,7 @@ def incident_dismiss(request: HttpRequest, pk: int) -> JsonResponse:
         )
     except incidents_services.IncidentStateError as exc:
         raise ApiError(409, str(exc)) from exc
-    return JsonResponse(incident_json(incident, detail=True))
+    return JsonResponse(incident_json(incident, detail=True, viewer=request.user))
 
 
 @csrf_exempt
@@ -333,7 +336,7 @@ def incident_monitor(request: HttpRequest, pk: int) -> JsonResponse:
         incident = lifecycle.incident_monitor(incident=incident, user=request.user)
     except incidents_services.IncidentStateError as exc:
         raise ApiError(409, str(exc)) from exc
-    return JsonResponse(incident_json(incident, detail=True))
+    return JsonResponse(incident_json(incident, detail=True, viewer=request.user))
 
 
 @api_view("POST")
@@ -347,7 +350,7 @@ def incident_resolve(request: HttpRequest, pk: int) -> JsonResponse:
         raise ApiError(400, str(exc)) from exc
     except incidents_services.IncidentStateError as exc:
         raise ApiError(409, str(exc)) from exc
-    return JsonResponse(incident_json(incident, detail=True))
+    return JsonResponse(incident_json(incident, detail=True, viewer=request.user))
 
 
 @api_view("POST")
@@ -361,7 +364,7 @@ def incident_reopen(request: HttpRequest, pk: int) -> JsonResponse:
         raise ApiError(400, str(exc)) from exc
     except incidents_services.IncidentStateError as exc:
         raise ApiError(409, str(exc)) from exc
-    return JsonResponse(incident_json(incident, detail=True))
+    return JsonResponse(incident_json(incident, detail=True, viewer=request.user))
 
 
 def openapi(request: HttpRequest) -> JsonResponse:

@@ -14,8 +14,10 @@ import logging
 import time
 import zoneinfo
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -46,6 +48,33 @@ PARTIALS = {
     "playbook.step": "playbook/partials/panel.html#step-oob",
     "statement.updated": "playbook/partials/panel.html#statement-oob",
 }
+
+# Parts of the war room that differ per viewer (the playbook's next actions), added by
+# the floors above in their AppConfig.ready: each takes the incident id and the user
+# and returns out-of-band html, rendered again after a batch holding any of the
+# VIEWER_PART_EVENTS.
+VIEWER_PARTS: list[Callable[[int, Any], str]] = []
+VIEWER_PART_EVENTS = {
+    "incident.updated",
+    "timeline.new",
+    "playbook.item",
+    "playbook.step",
+    "statement.updated",
+}
+
+# What other pages than the war room listen for on the incident's socket (``?page=``):
+# only the parts they have a target for, so htmx finds every out-of-band target.
+PAGE_KINDS: dict[str, frozenset[str]] = {
+    "playbook": frozenset({"playbook.item", "playbook.step"}),
+    "statement": frozenset(),
+}
+
+
+def _page(scope: dict[str, Any]) -> str:
+    """The connecting page, one of PAGE_KINDS; "" for the war room (every kind)."""
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    page = (query.get("page") or [""])[0]
+    return page if page in PAGE_KINDS else ""
 
 
 @database_sync_to_async
@@ -193,6 +222,7 @@ class CoalescingConsumer(LayerWatchMixin, AsyncJsonWebsocketConsumer):
     group = ""
     user_id = 0
     counted = False
+    page = ""  # which page the socket serves, when pages get different frames
 
     async def accept(self, subprotocol: str | None = None, headers: Any = None) -> None:
         await super().accept(subprotocol, headers)
@@ -242,14 +272,18 @@ class CoalescingConsumer(LayerWatchMixin, AsyncJsonWebsocketConsumer):
         key: tuple | None = None
         if all(ids):
             # A chat message is marked for the people it mentions: per user then.
-            who = user.pk if any(p["type"] == "chat.new" for p in batch) else 0
-            key = (type(self).__name__, ids, user.language or "", user.time_zone, who)
+            who = user.pk if self.per_user(batch) else 0
+            key = (type(self).__name__, self.page, ids, user.language or "", user.time_zone, who)
             if key in encoded:
                 return encoded[key]
         frames = [await self.encode_json(p) for p in await self.render_batch(batch, user)]
         if key is not None:
             encoded[key] = frames
         return frames
+
+    def per_user(self, batch: list[dict[str, Any]]) -> bool:
+        """Whether this batch renders differently for each user, not per language."""
+        return any(p["type"] == "chat.new" for p in batch)
 
     async def send_frames(self, frames: list[str]) -> None:
         for frame in frames:
@@ -315,10 +349,14 @@ class DashboardConsumer(CoalescingConsumer):
 
 
 class IncidentConsumer(CoalescingConsumer):
+    kinds: frozenset[str] | None = None  # the kinds this page shows; None: all (war room)
+
     async def connect(self) -> None:
         self.init_buffer()
         user = self.scope.get("user")
         self.incident_id = int(self.scope["url_route"]["kwargs"]["incident_id"])
+        self.page = _page(self.scope)
+        self.kinds = PAGE_KINDS.get(self.page)
         if not can_view_incidents(user):
             await self.close(code=CLOSE_FORBIDDEN)
             return
@@ -349,13 +387,32 @@ class IncidentConsumer(CoalescingConsumer):
             await database_sync_to_async(chat.presence_seen)(channel_name=self.channel_name)
             await self.send_json({"type": "pong"})
 
+    def per_user(self, batch: list[dict[str, Any]]) -> bool:
+        return super().per_user(batch) or self._wants_viewer_parts(batch)
+
+    def _wants_viewer_parts(self, batch: list[dict[str, Any]]) -> bool:
+        # Only the war room (every kind) has the viewer parts' targets.
+        if self.kinds is not None or not VIEWER_PARTS:
+            return False
+        return any(p["type"] in VIEWER_PART_EVENTS for p in batch)
+
     async def render_batch(self, batch: list[dict[str, Any]], user: User) -> list[dict[str, Any]]:
         rendered = []
+        wants_viewer_parts = self._wants_viewer_parts(batch)
         for payload in coalesce(batch):
+            if self.kinds is not None and payload.get("type") not in self.kinds:
+                continue
             parts = payload.pop("_parts", None) or [payload]
             html = "".join(_render_cached(part, user, self._render) for part in parts)
             rendered.append({**payload, "html": html} if html else payload)
+        if wants_viewer_parts:
+            html = await database_sync_to_async(self._render_viewer_parts)(user)
+            rendered.append({"type": "viewer.refresh", "html": html})
         return rendered
+
+    def _render_viewer_parts(self, user: User) -> str:
+        with translation.override(user.language or None), timezone.override(_user_zone(user)):
+            return "".join(part(self.incident_id, user) for part in VIEWER_PARTS)
 
     def _render(self, payload: dict[str, Any], user: User) -> str:
         template = PARTIALS.get(payload["type"])

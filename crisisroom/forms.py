@@ -5,7 +5,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from crisisroom.choices import Severity
-from crisisroom.platform.timezones import zone_choices
+from crisisroom.platform.timezones import zone_choices_common_first
 
 
 class PreferencesForm(forms.Form):
@@ -13,7 +13,9 @@ class PreferencesForm(forms.Form):
     time_zone = forms.ChoiceField(
         label=_("Time zone"),
         required=False,
-        choices=zone_choices,
+        choices=zone_choices_common_first,
+        # A text box over a datalist: type "Taipei" or 台北 and pick; the common zones first.
+        widget=forms.TextInput(attrs={"list": "zone-list", "autocomplete": "off"}),
     )
     next = forms.CharField(required=False, widget=forms.HiddenInput)
 

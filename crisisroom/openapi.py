@@ -434,7 +434,8 @@ OPENAPI: dict[str, Any] = {
 
 # What floors above add (the playbook's statements and team, from PlaybookConfig.ready),
 # so this document never imports them: static parts, and hooks that fill in what the
-# database decides (the publish endpoint's target names) each time it is served.
+# database decides (the publish endpoint's target names) or what the floor adds to a
+# shared schema (the incident detail's next actions) each time it is served.
 DOCUMENT_HOOKS: list[Callable[[dict[str, Any]], None]] = []
 
 

@@ -12,6 +12,14 @@ from monitoring.matching import QueryError, validate_query
 from monitoring.models import Brand
 from monitoring.selectors import MentionFilters
 
+# How a person names the languages the detector tells apart.
+LANGUAGE_LABELS = {
+    "en": _("English"),
+    "zh-hant": _("Traditional Chinese"),
+    "zh-hans": _("Simplified Chinese"),
+    "other": _("Other languages"),
+}
+
 TERM_HELP = {
     TermKind.NAME: _('Names of the brand, e.g. "acme coffee" OR acme咖啡'),
     TermKind.PRODUCT: _('Products, e.g. "cold brew" acme'),
@@ -42,7 +50,8 @@ class MentionFilterForm(forms.Form):
     )
     lang = forms.ChoiceField(
         label=_("Language"),
-        choices=[("", _("Any language"))] + [(code, code) for code in LANGUAGES],
+        choices=[("", _("Any language"))]
+        + [(code, LANGUAGE_LABELS.get(code, code)) for code in LANGUAGES],
         required=False,
     )
     since = forms.DateTimeField(

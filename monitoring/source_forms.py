@@ -64,6 +64,7 @@ class SourceForm(forms.ModelForm):
     config = _BoundedJSONField(
         required=False,
         initial=dict,
+        label=_("Settings (JSON)"),
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_(
             'JSON, e.g. {"query": "acme"} or {"hashtag": "acme"}. Put secrets in the '
@@ -98,6 +99,15 @@ class SourceForm(forms.ModelForm):
             "config",
             "poll_interval_seconds",
         ]
+        labels = {
+            "kind": _("Kind"),
+            "key": _("Key"),
+            "name": _("Name"),
+            "platform": _("Platform"),
+            "brand": _("Brand"),
+            "config": _("Settings (JSON)"),
+            "poll_interval_seconds": _("Poll every (seconds)"),
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -16,7 +16,7 @@ from playbook.models import (
 class StepInline(admin.TabularInline):
     model = StepTemplate
     extra = 0
-    fields = ["number", "title", "owner_role", "needs_approval"]
+    fields = ["number", "title", "title_zh_hant", "owner_role", "needs_approval"]
     show_change_link = True
 
 

@@ -7,15 +7,19 @@ class PlaybookConfig(AppConfig):
 
     def ready(self) -> None:
         # Receivers import models and services, which the app registry must load first.
-        from crisisroom import api, openapi
+        from crisisroom import api, consumers, openapi
+        from playbook import coach, receivers, selectors
         from playbook import openapi as playbook_openapi
-        from playbook import receivers, selectors
+        from playbook.templatetags import playbook_tags
 
         receivers.connect()
-        if selectors.incident_detail_json not in api.INCIDENT_DETAIL_PARTS:
-            api.INCIDENT_DETAIL_PARTS.append(selectors.incident_detail_json)
+        for part in (selectors.incident_detail_json, coach.incident_detail_part):
+            if part not in api.INCIDENT_DETAIL_PARTS:
+                api.INCIDENT_DETAIL_PARTS.append(part)
+        if playbook_tags.next_actions_oob not in consumers.VIEWER_PARTS:
+            consumers.VIEWER_PARTS.append(playbook_tags.next_actions_oob)
         openapi.openapi_extend(
             schemas=playbook_openapi.SCHEMAS,
             paths=playbook_openapi.PATHS,
-            hook=playbook_openapi.publish_targets_hook,
+            hook=playbook_openapi.document_hook,
         )

@@ -24,7 +24,9 @@ def _duration(seconds: int | None) -> str:
         return "—"
     hours, rest = divmod(abs(seconds), 3600)
     minutes = rest // 60
-    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+    if hours:
+        return _("%(hours)s h %(minutes)02d min") % {"hours": hours, "minutes": minutes}
+    return _("%(minutes)s min") % {"minutes": minutes}
 
 
 def _share(value: float | None) -> str:

@@ -54,7 +54,9 @@ class StepTemplate(models.Model):
     template = models.ForeignKey(PlaybookTemplate, on_delete=models.CASCADE, related_name="steps")
     number = models.PositiveSmallIntegerField(_("number"))
     title = models.CharField(_("title"), max_length=200)
+    title_zh_hant = models.CharField(_("title (Traditional Chinese)"), max_length=200, blank=True)
     description = models.TextField(_("description"), blank=True)
+    description_zh_hant = models.TextField(_("description (Traditional Chinese)"), blank=True)
     owner_role = models.ForeignKey(
         "crisisroom.CrisisRole", on_delete=models.PROTECT, related_name="+"
     )
@@ -76,6 +78,7 @@ class ChecklistItemTemplate(models.Model):
     step = models.ForeignKey(StepTemplate, on_delete=models.CASCADE, related_name="items")
     position = models.PositiveSmallIntegerField(default=0)
     text = models.CharField(_("text"), max_length=300)
+    text_zh_hant = models.CharField(_("text (Traditional Chinese)"), max_length=300, blank=True)
     # Bound to work: the item ticks itself when that happens on the incident.
     event = models.CharField(
         _("ticks itself when"), max_length=40, choices=WorkEvent.choices, blank=True
@@ -185,7 +188,9 @@ class RunStep(models.Model):
     run = models.ForeignKey(PlaybookRun, on_delete=models.CASCADE, related_name="steps")
     number = models.PositiveSmallIntegerField()
     title = models.CharField(max_length=200)
+    title_zh_hant = models.CharField(max_length=200, blank=True)
     description = models.TextField(blank=True)
+    description_zh_hant = models.TextField(blank=True)
     owner_role = models.ForeignKey(
         "crisisroom.CrisisRole", on_delete=models.PROTECT, related_name="+"
     )
@@ -206,6 +211,7 @@ class RunChecklistItem(models.Model):
     step = models.ForeignKey(RunStep, on_delete=models.CASCADE, related_name="items")
     position = models.PositiveSmallIntegerField(default=0)
     text = models.CharField(max_length=300)
+    text_zh_hant = models.CharField(max_length=300, blank=True)
     event = models.CharField(max_length=40, choices=WorkEvent.choices, blank=True)
     event_detail = models.CharField(max_length=40, blank=True)
     done = models.BooleanField(default=False)

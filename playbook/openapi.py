@@ -3,6 +3,7 @@ crisisroom.openapi)."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from crisisroom.choices import CrisisRoleSlug
@@ -77,6 +78,32 @@ SCHEMAS: dict[str, Any] = {
             "published_at": {"type": ["string", "null"], "format": "date-time"},
             "publications": {"type": "array", "items": {"type": "object"}},
         },
+    },
+}
+
+SCHEMAS["NextAction"] = {
+    "type": "object",
+    "description": (
+        "One thing the viewer should do next on this incident, from the coach's rules "
+        "(playbook/coach_rules.json): only actions the viewer's crisis role is asked "
+        "for and their permissions allow."
+    ),
+    "properties": {
+        "rule": {"type": "string", "description": "The rule's id, e.g. approve-statement."},
+        "role": ROLE,
+        "message": {"type": "string", "description": "In the token user's language."},
+        "link": {"type": "string", "description": "Where the action is done (a path)."},
+        "params": {"type": "object", "description": "The values the message was made of."},
+    },
+    "required": ["rule", "role", "message", "link", "params"],
+}
+
+# What the playbook adds to GET /incidents/{id} (the Incident schema's detail fields).
+INCIDENT_PROPERTIES: dict[str, Any] = {
+    "next_actions": {
+        "type": "array",
+        "items": _ref("NextAction"),
+        "description": "The token user's next actions on this incident (empty without a crisis role on it).",
     },
 }
 
@@ -229,3 +256,15 @@ def publish_targets_hook(doc: dict[str, Any]) -> None:
         targets["items"] = {"type": "string", "enum": names}
     else:
         targets["maxItems"] = 0
+
+
+def incident_properties_hook(doc: dict[str, Any]) -> None:
+    """The fields the playbook adds to an incident's detail, in the shared Incident schema."""
+    properties = doc["components"]["schemas"]["Incident"]["properties"]
+    properties.update(copy.deepcopy(INCIDENT_PROPERTIES))
+
+
+def document_hook(doc: dict[str, Any]) -> None:
+    """Everything the playbook fills in each time the document is served."""
+    incident_properties_hook(doc)
+    publish_targets_hook(doc)

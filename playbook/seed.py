@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_noop
 from django.utils.translation import gettext_noop as N_
 
 # (number, title, owner role, needs approval, description, checklist)
@@ -139,6 +140,56 @@ def bind_checklists(apps: Any) -> None:
             items.filter(text=text, event="").update(event=event, event_detail=detail)
 
 
+# Traditional Chinese for the default template, keyed by the English text above; the
+# seed and the data migration that fills existing rows both read it.
+ZH_HANT: dict[str, str] = {
+    "Assemble the team": "組成團隊",
+    "Assign roster members to the crisis roles and notify them.": "把名冊成員指派到各危機角色，並通知他們。",
+    "Assign an incident lead": "指派事件負責人",
+    "Assign social media, PR, legal, HR and executive roles as needed": "視需要指派社群、公關、法務、人資與主管角色",
+    "Notify everyone assigned": "通知所有被指派的人",
+    "Open the war room and agree how often to meet": "開啟作戰室，並約定開會頻率",
+    "Assess the situation": "評估情勢",
+    "Scale and growth, platforms, sentiment, key voices, media coverage, "
+    "facts, category and response level, misinformation.": "規模與成長、平台、情緒、關鍵聲音、媒體報導、事實、類別與回應層級、錯誤資訊。",
+    "Check scale and growth rate (mentions, reach, speed)": "檢查規模與成長速度（提及數、觸及、速度）",
+    "Rank platforms by harm": "依傷害程度排列平台",
+    "Read the sentiment split and trend": "查看情緒分布與趨勢",
+    "List key voices: influencers, media, customers": "列出關鍵聲音：網紅、媒體、顧客",
+    "Find the original source and verify the facts": "找出原始來源並查證事實",
+    "Record claims in the misinformation ledger": "把說法記入錯誤資訊清單",
+    "Classify the crisis and choose the response level": "判定危機類別並選擇回應層級",
+    "Coordinate the response": "協調回應",
+    "Channels, key messages, the draft statement and expected questions.": "管道、關鍵訊息、聲明草稿與預期提問。",
+    "Choose the channels": "選擇管道",
+    "Agree the key messages": "確定關鍵訊息",
+    "Draft the statement and its channel variants": "草擬聲明及各管道版本",
+    "Prepare answers to expected questions": "準備預期提問的回答",
+    "Get the statement approved": "取得聲明核准",
+    "Respond": "回應",
+    "Publish the approved statement, pause scheduled posts, keep monitoring.": "發布已核准的聲明、暫停排程貼文、持續監測。",
+    "Pause scheduled posts": "暫停排程貼文",
+    "Publish the approved statement": "發布已核准的聲明",
+    "Keep monitoring reactions": "持續監測反應",
+    "Communicate with empathy and ownership": "以同理與擔當溝通",
+    "Reply with empathy, own the problem, give customer service its scripts.": "以同理心回覆、承擔問題、把話術交給客服。",
+    "Give customer service the support scripts": "把客服話術交給客服團隊",
+    "Answer key voices personally": "親自回覆關鍵聲音",
+    "Correct misinformation with evidence": "以證據更正錯誤資訊",
+    "Update every channel": "更新所有管道",
+    "Website, blog, social, email, ads, phone system, stores.": "網站、部落格、社群、電子郵件、廣告、電話系統、門市。",
+    "Update the website and blog": "更新網站與部落格",
+    "Update social profiles and pinned posts": "更新社群檔案與置頂貼文",
+    "Hold or change ads and email campaigns": "暫停或調整廣告與電子郵件活動",
+    "Update the phone system message and stores": "更新電話語音訊息與門市",
+    "Monitor and review": "監測與檢討",
+    "Watch sentiment recover, then hold the post-crisis review.": "觀察情緒回穩，然後舉行危機後檢討。",
+    "Watch sentiment until it recovers": "持續觀察情緒直到回穩",
+    "Resume scheduled posts": "恢復排程貼文",
+    "Hold the post-crisis review: root cause, lessons, policy changes": "舉行危機後檢討：根本原因、教訓、政策調整",
+}
+
+
 POLICIES: dict[str, list[str]] = {
     "clarification": ["legal_counsel", "executive_lead"],
     "statement": ["legal_counsel", "executive_lead"],
@@ -186,6 +237,18 @@ TEMPLATES: list[tuple[str, str, str, str]] = [
         "我們深感抱歉。{what_happened}是我們的錯，我們明白這對您造成的影響。"
         "我們正在採取以下行動：{actions}。我們將於{next_update}前向您更新。",
     ),
+    (
+        "status_update",
+        "zh-hant",
+        "進度更新",
+        "關於{issue}的最新進展：{progress}。下次更新時間：{next_update}前。",
+    ),
+    (
+        "faq",
+        "zh-hant",
+        "常見問題",
+        "發生了什麼事？{what_happened}\n你們正在怎麼處理？{actions}\n我該怎麼做？{customer_steps}",
+    ),
 ]
 
 
@@ -212,7 +275,9 @@ def seed_playbook(apps: Any) -> None:
             slug=slug, defaults={"position": position}
         )
     if not PlaybookTemplate.objects.filter(is_default=True).exists():
-        template = PlaybookTemplate.objects.create(name="Default playbook", is_default=True)
+        template = PlaybookTemplate.objects.create(
+            name=gettext_noop("Default playbook"), is_default=True
+        )
         for number, title, role, needs_approval, description, items in STEPS:
             step = StepTemplate.objects.create(
                 template=template,
@@ -236,6 +301,32 @@ def seed_playbook(apps: Any) -> None:
             MessageTemplate(kind=kind, lang=lang, title=title, body=body, pre_approved=False)
             for kind, lang, title, body in TEMPLATES
         )
+    # Migration 0002 runs before the zh-Hant fields exist; 0004 fills them then.
+    if any(f.name == "title_zh_hant" for f in StepTemplate._meta.get_fields()):
+        fill_zh_hant(apps)
+
+
+def fill_zh_hant(apps: Any) -> None:
+    """Fill the empty zh-Hant fields of the default template's rows (and of runs copied
+    from it) whose English is the shipped text; a team's own wording stays as it is."""
+    for model, fields in [
+        ("StepTemplate", ["title", "description"]),
+        ("ChecklistItemTemplate", ["text"]),
+        ("RunStep", ["title", "description"]),
+        ("RunChecklistItem", ["text"]),
+    ]:
+        Model = apps.get_model("playbook", model)
+        for field in fields:
+            for english, chinese in ZH_HANT.items():
+                Model.objects.filter(**{field: english, field + "_zh_hant": ""}).update(
+                    **{field + "_zh_hant": chinese}
+                )
+    MessageTemplate = apps.get_model("playbook", "MessageTemplate")
+    for kind, lang, title, body in TEMPLATES:
+        if lang == "zh-hant" and not MessageTemplate.objects.filter(kind=kind, lang=lang).exists():
+            MessageTemplate.objects.create(
+                kind=kind, lang=lang, title=title, body=body, pre_approved=False
+            )
 
 
 def seed_playbook_now() -> None:

@@ -133,6 +133,7 @@ def playbook_json(incident: Incident) -> list[dict[str, Any]]:
         {
             "number": step.number,
             "title": step.title,
+            "title_zh_hant": step.title_zh_hant,
             "owner_role": step.owner_role.slug,
             "needs_approval": step.needs_approval,
             "state": step.state,
@@ -141,6 +142,7 @@ def playbook_json(incident: Incident) -> list[dict[str, Any]]:
                 {
                     "id": item.pk,
                     "text": item.text,
+                    "text_zh_hant": item.text_zh_hant,
                     "done": item.done,
                     "done_by": item.done_by.get_username() if item.done_by else None,
                 }
@@ -342,6 +344,6 @@ def published_statements(incident: Incident) -> list[Statement]:
     return list(incident.statements.filter(state=StatementState.PUBLISHED))
 
 
-def incident_detail_json(incident: Incident) -> dict[str, Any]:
+def incident_detail_json(incident: Incident, viewer: Any = None) -> dict[str, Any]:
     """The playbook's part of an incident's API detail."""
     return {"playbook": playbook_json(incident), "statements": statements_json(incident)}

@@ -21,6 +21,7 @@ urlpatterns = [
     path(P + "assessment/", views.assessment_save, name="assessment-save"),
     path(P + "claims/", views.claim_save, name="claim-save"),
     path(P + "questions/", views.question_add, name="question-add"),
+    path(P + "next-actions/", views.next_actions_part, name="next-actions"),
     path(P + "pause/", views.pause, name="pause"),
     path(P + "resume/", views.resume, name="resume"),
     path(P + "channels/<int:update_id>/", views.channel_update, name="channel-update"),

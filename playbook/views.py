@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -46,7 +47,11 @@ from playbook.permissions import (
 from playbook.review import review_statement
 from playbook.services import assessment, base, publishing, runs, statements, support, team
 from playbook.services import review as review_services
-from playbook.templatetags.playbook_tags import panel_steps
+from playbook.templatetags.playbook_tags import (
+    NEXT_ACTIONS,
+    next_actions_context,
+    panel_steps,
+)
 
 
 def _get_incident_for_user(request: HttpRequest, pk: int) -> Incident:
@@ -126,7 +131,9 @@ def _playbook_response(request: HttpRequest, pk: int, status: int = 200) -> Http
         "claims": incident.claims.all(),
         "claim_statuses": ClaimStatus.choices,
         "statements": selectors.statements_for(incident),
-        "templates": MessageTemplate.objects.all(),
+        "templates": sorted(
+            MessageTemplate.objects.all(), key=lambda t: t.lang != get_language().lower()
+        ),
         "channels": Channel.choices,
         "questions": incident.expected_questions.all(),
         "pause": OutboundPause.objects.filter(resumed_at__isnull=True).first(),
@@ -375,3 +382,13 @@ def review_markdown(request: HttpRequest, pk: int) -> HttpResponse:
 def review_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _get_incident_for_user(request, pk)
     return attachment(exports.review_pdf(incident), f"incident-{pk}-review.pdf")
+
+
+@login_required
+@require_GET
+def next_actions_part(request: HttpRequest, pk: int) -> HttpResponse:
+    """The war room's next-actions panel for this viewer (polled, so timed rules move)."""
+    incident = _get_incident_for_user(request, pk)
+    return render(
+        request, NEXT_ACTIONS + "#next-actions", next_actions_context(incident, request.user)
+    )

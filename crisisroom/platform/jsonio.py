@@ -17,9 +17,8 @@ from itertools import accumulate
 from typing import Any
 
 MAX_DEPTH = 32
-MAX_INT_DIGITS = (
-    1000  # far beyond any id or count; parsing stays linear-fast well below Python's 4,300
-)
+# Far beyond any id or count; parsing stays linear-fast well below Python's 4,300.
+MAX_INT_DIGITS = 1000
 _STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKETS = re.compile(r"[\[\]{}]+")
 _DELTA = {"[": 1, "{": 1, "]": -1, "}": -1}

@@ -126,3 +126,49 @@ def test_a_socket_that_fails_to_send_does_not_stop_the_others(charlie):
 
     async_to_sync(tick)()
     assert len(sockets[0].sent) == len(sockets[2].sent) == 1
+
+
+def page_socket(user, page: str) -> Recorder:  # type: ignore[no-untyped-def]
+    consumer = Recorder(user)
+    consumer.incident_id = 1
+    consumer.page = page
+    consumer.kinds = consumers.PAGE_KINDS.get(page)
+    return consumer
+
+
+@pytest.mark.parametrize("playbook_first", [True, False])
+def test_a_playbook_page_and_a_war_room_in_one_tick_get_their_own_frames(charlie, playbook_first):
+    """The per-tick cache keys on the page: the playbook page's (filtered) frames are
+    never handed to a war room with the same events, language and zone, nor the reverse."""
+    event = mention_event("Acme Coffee on both pages")
+    room, playbook = page_socket(charlie, ""), page_socket(charlie, "playbook")
+    shared: dict = {}
+    frames = {}
+    for consumer in (playbook, room) if playbook_first else (room, playbook):
+        consumer.pending.append(event)
+        frames[consumer.page] = async_to_sync(consumer.frames)(charlie, shared)
+    assert frames["playbook"] == []  # the playbook page has no feed to put a mention in
+    assert [json.loads(f)["type"] for f in frames[""]] == ["mentions.new"]
+
+
+def test_only_the_war_room_gets_the_viewer_parts(charlie):
+    """The coach's next actions live only in the war room: another page listening on the
+    incident's socket gets no viewer.refresh (htmx would find no #next-actions there)."""
+    assert consumers.VIEWER_PARTS  # the playbook app adds its next-actions panel
+    event = {
+        "type": "timeline.new",
+        "incident": 1,
+        "id": 5,
+        "kind": "note",
+        "message": "Statement drafted",
+        "at": "2026-12-01T09:00:00+00:00",
+        "event_id": uuid.uuid4().hex,
+        "sent_at": time.time(),
+    }
+    sent = {}
+    for page in ("", "playbook", "statement"):
+        consumer = page_socket(charlie, page)
+        consumer.pending.append(event)
+        sent[page] = [json.loads(f)["type"] for f in async_to_sync(consumer.frames)(charlie, {})]
+    assert sent[""] == ["timeline.new", "viewer.refresh"]
+    assert sent["playbook"] == sent["statement"] == []

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from crisisroom.choices import TimelineKind
 from crisisroom.models import Incident, User
+from crisisroom.platform.i18n import both, localized
 from crisisroom.services.timeline import timeline_add
 from playbook.choices import StatementState, StepState, UpdateChannel
 from playbook.models import (
@@ -43,7 +44,9 @@ def playbook_run_start(*, incident: Incident) -> PlaybookRun | None:
             run=run,
             number=step_t.number,
             title=step_t.title,
+            title_zh_hant=step_t.title_zh_hant,
             description=step_t.description,
+            description_zh_hant=step_t.description_zh_hant,
             owner_role_id=step_t.owner_role_id,
             needs_approval=step_t.needs_approval,
         )
@@ -52,6 +55,7 @@ def playbook_run_start(*, incident: Incident) -> PlaybookRun | None:
                 step=step,
                 position=item.position,
                 text=item.text,
+                text_zh_hant=item.text_zh_hant,
                 event=item.event,
                 event_detail=item.event_detail,
             )
@@ -64,7 +68,7 @@ def playbook_run_start(*, incident: Incident) -> PlaybookRun | None:
     timeline_add(
         incident=incident,
         kind=TimelineKind.PLAYBOOK,
-        message=_("Playbook started from “%(name)s”") % {"name": template.name},
+        message=_("Playbook started from “%(name)s”") % {"name": _(template.name)},
     )
     return run
 
@@ -138,26 +142,25 @@ def _item_set(item: RunChecklistItem, *, done: bool, by: User | None, auto: bool
     item.done_at = timezone.now() if done else None
     item.save(update_fields=["done", "done_by", "done_at"])
     state = step_state_refresh(step)
+    text = localized(item, "text")
     if auto:
-        message = _("Step %(n)s: “%(item)s” ticked itself") % {
-            "n": step.number,
-            "item": _(item.text),
-        }
+        message = _("Step %(n)s: “%(item)s” ticked itself") % {"n": step.number, "item": text}
     elif done:
-        message = _("Step %(n)s: ticked “%(item)s”") % {"n": step.number, "item": _(item.text)}
+        message = _("Step %(n)s: ticked “%(item)s”") % {"n": step.number, "item": text}
     else:
-        message = _("Step %(n)s: unticked “%(item)s”") % {"n": step.number, "item": _(item.text)}
+        message = _("Step %(n)s: unticked “%(item)s”") % {"n": step.number, "item": text}
     timeline_add(incident=incident, kind=TimelineKind.PLAYBOOK, message=message, actor=by)
     push(incident, item_payload(item, step=step, step_state=state))
 
 
 def item_payload(item: RunChecklistItem, *, step: RunStep, step_state: str) -> dict:
-    """The live event's shape, which is also what the item partial renders."""
+    """The live event's shape, which is also what the item partial renders (the texts in
+    both languages: each socket renders its viewer's)."""
     return {
         "type": "playbook.item",
         "incident": step.run.incident_id,
         "item": item.pk,
-        "text": item.text,
+        **both(item, "text"),
         "done": item.done,
         "by": item.done_by.get_username() if item.done and item.done_by else "",
         "at": item.done_at.isoformat() if item.done and item.done_at else "",
@@ -165,7 +168,7 @@ def item_payload(item: RunChecklistItem, *, step: RunStep, step_state: str) -> d
         "step": step.pk,
         "step_number": step.number,
         "step_state": step_state,
-        "title": step.title,
+        **both(step, "title"),
     }
 
 
@@ -180,6 +183,6 @@ def approval_steps_refresh(incident: Incident) -> None:
                 "step": step.pk,
                 "step_number": step.number,
                 "step_state": state,
-                "title": step.title,
+                **both(step, "title"),
             },
         )

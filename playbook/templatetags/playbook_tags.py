@@ -6,14 +6,29 @@ from datetime import datetime
 from typing import Any
 
 from django import template
+from django.template.loader import render_to_string
 
 from crisisroom.choices import CrisisRoleSlug
 from crisisroom.models import Incident
-from playbook import selectors
+from crisisroom.platform.i18n import both, localized
+from monitoring.forms import LANGUAGE_LABELS
+from playbook import coach, selectors
 from playbook.choices import StatementState, StepState, WorkEvent
-from playbook.permissions import can_act_on_playbook
+from playbook.permissions import can_act_on_playbook, incident_roles
 
 register = template.Library()
+
+
+@register.filter
+def language_label(code: str) -> str:
+    """``zh-hant`` → 繁體中文 / Traditional Chinese."""
+    return str(LANGUAGE_LABELS.get(code, code))
+
+
+@register.filter(name="localized")
+def localized_filter(obj: Any, field: str) -> str:
+    """``{{ step|localized:"title" }}``: the field in the viewer's language."""
+    return localized(obj, field)
 
 
 @register.filter
@@ -47,16 +62,15 @@ def panel_steps(incident: Incident) -> list[dict[str, Any]]:
             "step": step.pk,
             "step_number": step.number,
             "step_state": step.state,
-            "title": step.title,
+            **both(step, "title", "description"),
             "owner_role": step.owner_role.slug,
             "owner_label": step.owner_role.label,
-            "description": step.description,
             "needs_approval": step.needs_approval,
             "items": [
                 {
                     "incident": incident.pk,
                     "item": item.pk,
-                    "text": item.text,
+                    **both(item, "text"),
                     "done": item.done,
                     "by": item.done_by.get_username() if item.done_by else "",
                     "at": item.done_at.isoformat() if item.done and item.done_at else "",
@@ -99,3 +113,31 @@ def iso_time(value: str) -> datetime | None:
 def playbook_panel(context: dict[str, Any], incident: Incident) -> dict[str, Any]:
     user = context.get("user")
     return {**panel_context(incident), "can_act": can_act_on_playbook(user, incident)}
+
+
+# --- The coach: this viewer's next actions ----------------------------------------------
+
+NEXT_ACTIONS = "playbook/partials/next_actions.html"
+
+
+def next_actions_context(incident: Incident, user: Any) -> dict[str, Any]:
+    actions = coach.next_actions(incident, user)
+    return {
+        "incident": incident,
+        "next_actions": actions,
+        "has_role": bool(incident_roles(user, incident)),
+    }
+
+
+@register.inclusion_tag(NEXT_ACTIONS + "#next-actions", takes_context=True)
+def playbook_next_actions(context: dict[str, Any], incident: Incident) -> dict[str, Any]:
+    return next_actions_context(incident, context.get("user"))
+
+
+def next_actions_oob(incident_id: int, user: Any) -> str:
+    """The panel again for one viewer, swapped out of band by the war room's socket."""
+    incident = Incident.objects.filter(pk=incident_id).first()
+    if incident is None:
+        return ""
+    context = {**next_actions_context(incident, user), "oob": True}
+    return render_to_string(NEXT_ACTIONS + "#next-actions", context)

@@ -292,7 +292,7 @@
         width: Math.max(280, box.clientWidth),
         height: 180,
         tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), tz); },
-        series: [{}, { label: box.dataset.labelAll, stroke: "#0b5cad", width: 2 },
+        series: [{ label: box.dataset.labelTime }, { label: box.dataset.labelAll, stroke: "#0b5cad", width: 2 },
                  { label: box.dataset.labelNegative, stroke: "#b00020", width: 2 },
                  { label: box.dataset.labelPositive, stroke: "#1b6e3a", width: 1 }],
         axes: [{}, { size: 40 }]
@@ -311,4 +311,25 @@
     }
     loadChart();
   }
+})();
+
+// Stacked tables on phones: each cell carries its column's name (table.stack in app.css).
+(function () {
+  function labelCells(root) {
+    (root.querySelectorAll ? root : document).querySelectorAll("table.stack").forEach(function (table) {
+      var heads = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
+        return th.textContent.trim();
+      });
+      if (!heads.length) return;
+      table.querySelectorAll("tbody tr").forEach(function (tr) {
+        Array.prototype.forEach.call(tr.children, function (cell, i) {
+          if (cell.tagName === "TD" && heads[i] && !cell.hasAttribute("data-label")) {
+            cell.setAttribute("data-label", heads[i]);
+          }
+        });
+      });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { labelCells(document); });
+  document.addEventListener("htmx:afterSettle", function () { labelCells(document); });
 })();
