@@ -17,5 +17,5 @@ class PlaybookConfig(AppConfig):
         openapi.openapi_extend(
             schemas=playbook_openapi.SCHEMAS,
             paths=playbook_openapi.PATHS,
-            hook=playbook_openapi.publish_targets_hook,
+            hook=playbook_openapi.document_hook,
         )

@@ -19,7 +19,6 @@ from crisisroom.models import CrisisRole, Incident, User
 from crisisroom.platform.downloads import attachment
 from playbook import exports, forms, selectors
 from playbook.choices import (
-    Channel,
     ClaimStatus,
     Classification,
     PublicationState,
@@ -127,7 +126,7 @@ def _playbook_response(request: HttpRequest, pk: int, status: int = 200) -> Http
         "claim_statuses": ClaimStatus.choices,
         "statements": selectors.statements_for(incident),
         "templates": MessageTemplate.objects.all(),
-        "channels": Channel.choices,
+        "channels": selectors.channel_choices(),
         "questions": incident.expected_questions.all(),
         "pause": OutboundPause.objects.filter(resumed_at__isnull=True).first(),
         "can_pause": can_pause_outbound(request.user, incident),
@@ -272,7 +271,7 @@ def _statement_response(request: HttpRequest, pk: int, sid: int, status: int = 2
         "versions": statement.versions.select_related("edited_by"),
         "rejections": statement.rejections.select_related("user"),
         "variants": {v.channel: v.body for v in statement.variants.all()},
-        "channels": Channel.choices,
+        "channels": selectors.channel_choices(keep=statement.channels),
         "can_act": can_act_on_playbook(request.user, incident),
         "can_approve": bool(held & set(data["required_roles"])),
         "targets": PublishTarget.objects.filter(active=True),
