@@ -64,6 +64,12 @@ class QuestionForm(forms.Form):
     answer = _text()
 
 
+class CadenceForm(forms.Form):
+    minutes = forms.IntegerField(
+        label=_("A public update every (minutes)"), required=False, min_value=5, max_value=1440
+    )
+
+
 class PauseForm(forms.Form):
     reason = _text(2000)
 

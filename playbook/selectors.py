@@ -14,9 +14,16 @@ from django.utils import timezone
 from crisisroom.models import Incident
 from monitoring.models import Mention, Rollup
 from playbook import metrics
-from playbook.choices import StatementState
+from playbook.choices import ResponseLevel, StatementState
 from playbook.counting import text_length
-from playbook.models import ApprovalPolicy, Channel, RunStep, Statement
+from playbook.models import (
+    ApprovalPolicy,
+    Assessment,
+    Channel,
+    RunStep,
+    Statement,
+    UpdateCadence,
+)
 
 DEFAULT_REQUIRED = ["legal_counsel", "executive_lead"]
 MEDIA_PLATFORMS = {"news", "blog", "rss", "media", "press"}
@@ -382,3 +389,56 @@ def published_statements(incident: Incident) -> list[Statement]:
 def incident_detail_json(incident: Incident) -> dict[str, Any]:
     """The playbook's part of an incident's API detail."""
     return {"playbook": playbook_json(incident), "statements": statements_json(incident)}
+
+
+# --- Keeping the public informed ---------------------------------------------------
+
+DEFAULT_CADENCE_MINUTES = 60
+
+
+def update_every(incident: Incident) -> tuple[int, bool]:
+    """(minutes between public updates, whether the incident overrides its level's)."""
+    assessment = Assessment.objects.filter(incident=incident).first()
+    if assessment is not None and assessment.update_every_minutes:
+        return assessment.update_every_minutes, True
+    level = assessment.response_level if assessment else ResponseLevel.STATEMENT
+    row = UpdateCadence.objects.filter(response_level=level).first()
+    return (row.minutes if row else DEFAULT_CADENCE_MINUTES), False
+
+
+def update_due(incident: Incident, *, now: datetime | None = None) -> dict[str, Any]:
+    """When the public should next hear from the team: the cadence counted from the
+    last published statement (or, before any, from when the incident opened)."""
+    now = now or timezone.now()
+    every, overridden = update_every(incident)
+    last = (
+        incident.statements.filter(state=StatementState.PUBLISHED, published_at__isnull=False)
+        .order_by("-published_at")
+        .values_list("published_at", flat=True)
+        .first()
+    )
+    last_at, source = (last, "statement") if last else (incident.opened_at, "opened")
+    due_at = last_at + timedelta(minutes=every)
+    seconds = (due_at - now).total_seconds()
+    minutes_left = int(-(-seconds // 60)) if seconds > 0 else 0  # round up: "due in 1 min"
+    return {
+        "type": "cadence.updated",
+        "incident": incident.pk,
+        "active": incident.is_active,
+        "every": every,
+        "overridden": overridden,
+        "last_at": last_at,
+        "source": source,
+        "due_at": due_at if incident.is_active else None,
+        "minutes_left": minutes_left,
+        "overdue": incident.is_active and seconds <= 0,
+        "overdue_by": int(-seconds // 60) if seconds <= 0 else 0,
+    }
+
+
+def update_due_json(incident: Incident) -> dict[str, Any]:
+    """The live event's shape (times as ISO 8601)."""
+    due = update_due(incident)
+    for name in ("last_at", "due_at"):
+        due[name] = due[name].isoformat() if due[name] else None
+    return due

@@ -43,7 +43,16 @@ from playbook.permissions import (
     incident_roles,
 )
 from playbook.review import review_statement
-from playbook.services import assessment, base, publishing, runs, statements, support, team
+from playbook.services import (
+    assessment,
+    base,
+    cadence,
+    publishing,
+    runs,
+    statements,
+    support,
+    team,
+)
 from playbook.services import review as review_services
 from playbook.templatetags.playbook_tags import panel_steps
 
@@ -212,6 +221,15 @@ def pause(request: HttpRequest, pk: int) -> HttpResponse:
     data = _clean(forms.PauseForm, request)
     publishing.outbound_pause(by=request.user, reason=data["reason"], incident=incident)
     return _back(request, pk)
+
+
+@action
+def cadence_set(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _get_incident_for_user(request, pk)
+    data = _clean(forms.CadenceForm, request)
+    cadence.update_cadence_set(incident=incident, by=request.user, minutes=data["minutes"])
+    messages.success(request, _("The public update cadence is saved."))
+    return redirect("crisisroom:war-room", pk=pk)
 
 
 @action

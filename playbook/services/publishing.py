@@ -24,6 +24,7 @@ from playbook.models import OutboundPause, Publication, PublishTarget, Statement
 from playbook.permissions import can_pause_outbound, require_act
 from playbook.publishers import PublishError, publisher_for
 from playbook.services.base import InvalidInput, TransitionRefused, push_statement
+from playbook.services.cadence import push_cadence
 from playbook.services.runs import approval_steps_refresh
 from playbook.services.statements import statement_lock
 
@@ -191,6 +192,7 @@ def statement_mark_published(
         data={"statement": statement.pk, "publications": [p.pk for p in publications]},
     )
     push_statement(statement)
+    push_cadence(incident)  # the next public update is now due a cadence from here
     work_record(incident=incident, event=WorkEvent.STATEMENT_PUBLISHED, by=by)
     approval_steps_refresh(incident)
 

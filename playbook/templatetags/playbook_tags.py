@@ -99,3 +99,15 @@ def iso_time(value: str) -> datetime | None:
 def playbook_panel(context: dict[str, Any], incident: Incident) -> dict[str, Any]:
     user = context.get("user")
     return {**panel_context(incident), "can_act": can_act_on_playbook(user, incident)}
+
+
+@register.inclusion_tag("playbook/partials/cadence.html", takes_context=True)
+def playbook_cadence(context: dict[str, Any], incident: Incident) -> dict[str, Any]:
+    """The war room's "next public update due in …" line (pushed live as cadence.updated)."""
+    user = context.get("user")
+    return {
+        "incident": incident,
+        "cadence": selectors.update_due(incident),
+        "can_set": can_act_on_playbook(user, incident),
+        "csrf_token": context.get("csrf_token"),
+    }
