@@ -121,9 +121,20 @@ class PublishForm(forms.Form):
     targets = forms.MultipleChoiceField(choices=[], required=False)
     url = _link(500)
 
-    def __init__(self, *args, targets=(), **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args, targets=(), by_hand=(), **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         self.fields["targets"].choices = [(t.name, t.name) for t in targets]
+        # One link per channel no connector publishes (LINE, PTT, …): where it went out.
+        self.by_hand = list(by_hand)
+        for code in self.by_hand:
+            self.fields[f"link_{code}"] = _link(500)
+
+    def links(self) -> dict[str, str]:
+        return {
+            code: self.cleaned_data[f"link_{code}"]
+            for code in self.by_hand
+            if self.cleaned_data.get(f"link_{code}")
+        }
 
 
 class ReviewForm(forms.Form):

@@ -324,13 +324,18 @@ def statement_action(request: HttpRequest, pk: int, sid: int, action: str) -> Ht
         statements.statement_reject(statement=statement, by=request.user, comment=data["comment"])
     elif action == "publish":
         active = list(PublishTarget.objects.filter(active=True))
-        data = _clean(forms.PublishForm, request, targets=active)
-        names = set(data["targets"])
+        by_hand = [
+            row["channel"] for row in selectors.statement_limits(statement) if row["by_hand"]
+        ]
+        data = _clean(forms.PublishForm, request, targets=active, by_hand=by_hand)
+        names, links = set(data["targets"]), data["_form"].links()
         statement, pubs = publishing.statement_publish(
             statement=statement,
             by=request.user,
-            targets=[t for t in active if t.name in names] if names else None,
+            # No target ticked: every active one, unless the post went out by hand.
+            targets=[t for t in active if t.name in names] if names or links else None,
             manual_url=data["url"],
+            manual_links=links,
         )
         for p in pubs:
             if p.state == PublicationState.FAILED:

@@ -38,6 +38,7 @@ def statement_publish(
     by: User,
     targets: Sequence[PublishTarget] | None = None,
     manual_url: str = "",
+    manual_links: dict[str, str] | None = None,
 ) -> tuple[Statement, list[Publication]]:
     """Publish an approved statement: through connectors, or marked by hand with a link.
 
@@ -60,6 +61,25 @@ def statement_publish(
     publications: list[Publication] = []
     if manual_url and not is_web_url(manual_url):
         raise InvalidInput(_("The link must start with http:// or https://."))
+    links = manual_links or {}
+    known = selectors.channels_by_code() if links else {}
+    for channel, url in links.items():
+        if channel not in known:
+            raise InvalidInput(f"unknown channel {channel!r}")
+        if not is_web_url(url):
+            raise InvalidInput(_("The link must start with http:// or https://."))
+    # A channel no connector publishes (LINE, PTT, Dcard, …): posted by hand, the link kept.
+    for channel, url in links.items():
+        publications.append(
+            Publication.objects.create(
+                statement=statement,
+                channel=channel,
+                state=PublicationState.MANUAL,
+                url=url,
+                body=selectors.channel_text(statement, channel),
+                by=by,
+            )
+        )
     if manual_url:
         publications.append(
             Publication.objects.create(
@@ -70,6 +90,8 @@ def statement_publish(
                 by=by,
             )
         )
+    elif links and not targets:
+        pass  # published by hand only
     elif not targets and not incident.is_drill:
         raise InvalidInput(
             _("No publishing target is set up; give the link where you published it by hand.")

@@ -129,3 +129,37 @@ def test_the_migration_keeps_every_code_already_in_use(cast):
     assert not rows["orkut"].active  # kept readable, not offered for new statements
     statement = Statement.objects.get(pk=statement.pk)
     assert [r["channel"] for r in statement_limits(statement)] == ["x", "friendster", "orkut"]
+
+
+def test_channels_without_a_connector_are_published_by_hand_each_with_its_link(client, cast):
+    from playbook.models import Publication
+    from playbook.tests.conftest import approved
+
+    statement = approved(cast)
+    variants = {"line": "LINE 版本", "ptt": "PTT 版本"}
+    # Written into the rows: an edit through the service would reset the approvals.
+    Statement.objects.filter(pk=statement.pk).update(channels=["line", "ptt"])
+    for channel, body in variants.items():
+        StatementVariant.objects.create(statement=statement, channel=channel, body=body)
+    client.force_login(cast["social_media_manager"])
+    url = f"/incidents/{cast.incident.pk}/playbook/statements/{statement.pk}/"
+    page = client.get(url).content.decode()
+    assert 'name="link_line"' in page and 'name="link_ptt"' in page
+    response = client.post(f"{url}publish/", {"link_line": "javascript:alert(1)"})
+    assert response.status_code == 400
+    assert Statement.objects.get(pk=statement.pk).state == "approved"
+    response = client.post(
+        f"{url}publish/",
+        {
+            "link_line": "https://line.me/R/home/public/post?id=1",
+            "link_ptt": "https://www.ptt.cc/bbs/x.html",
+        },
+    )
+    assert response.status_code == 302
+    assert Statement.objects.get(pk=statement.pk).state == "published"
+    rows = {p.channel: p for p in Publication.objects.filter(statement=statement)}
+    assert set(rows) == {"line", "ptt"}
+    assert rows["line"].state == "manual" and rows["line"].body == "LINE 版本"
+    assert rows["ptt"].url == "https://www.ptt.cc/bbs/x.html"
+    entry = cast.incident.timeline.filter(message__contains="published by").last()
+    assert "https://www.ptt.cc/bbs/x.html" in entry.message
