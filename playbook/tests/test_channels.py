@@ -163,3 +163,32 @@ def test_channels_without_a_connector_are_published_by_hand_each_with_its_link(c
     assert rows["ptt"].url == "https://www.ptt.cc/bbs/x.html"
     entry = cast.incident.timeline.filter(message__contains="published by").last()
     assert "https://www.ptt.cc/bbs/x.html" in entry.message
+
+
+def test_an_admin_edits_channels_and_cadences_in_the_admin(client):
+    from django.core.management import call_command
+
+    from crisisroom.models import User
+    from playbook.models import UpdateCadence
+
+    call_command("add_user", "root2", "--role", "admin")
+    client.force_login(User.objects.get(username="root2"))
+    page = client.get("/admin/playbook/channel/")
+    assert page.status_code == 200 and "PTT 批踢踢" in page.content.decode()
+    response = client.post(
+        "/admin/playbook/channel/add/",
+        {
+            "code": "plurk",
+            "name_en": "Plurk",
+            "name_zh_hant": "噗浪",
+            "limit": "360",
+            "counting": "characters",
+            "connector": "",
+            "position": "20",
+            "active": "on",
+        },
+    )
+    assert response.status_code == 302, response.content[:2000]
+    assert over_limit("plurk", "a" * 361) and not over_limit("plurk", "a" * 360)
+    cadence = UpdateCadence.objects.get(response_level="statement")
+    assert client.get(f"/admin/playbook/updatecadence/{cadence.pk}/change/").status_code == 200
