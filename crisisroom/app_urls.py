@@ -17,6 +17,8 @@ urlpatterns = [
     ),
     path("incidents/<int:pk>/series.json", views.incident_series, name="incident-series"),
     path("incidents/<int:pk>/chat/", views.chat_post, name="chat-post"),
+    path("incidents/<int:pk>/timeline/note/", views.timeline_note, name="timeline-note"),
+    path("incidents/<int:pk>/timeline/pin/", views.timeline_pin, name="timeline-pin"),
     path("drills/", views.drills, name="drills"),
     path("drills/<int:pk>/stop/", views.drill_stop, name="drill-stop"),
     path("incidents/new/", views.incident_raise, name="incident-raise"),

@@ -41,6 +41,8 @@ FLUSH_INTERVAL = 0.25  # seconds: at most four pushes a second per client
 PARTIALS = {
     "mentions.new": "crisisroom/war_room.html#mention-rows-oob",
     "timeline.new": "crisisroom/war_room.html#timeline-item-oob",
+    "timeline.pins": "crisisroom/war_room.html#pinned",
+    "cadence.updated": "playbook/partials/cadence.html#cadence",
     "incident.updated": "crisisroom/war_room.html#incident-status",
     "chat.new": "crisisroom/war_room.html#chat-item-oob",
     "presence": "crisisroom/war_room.html#presence",
@@ -438,7 +440,26 @@ class IncidentConsumer(CoalescingConsumer):
         elif kind == "statement.updated":
             context["statement"] = payload
         elif kind == "timeline.new":
-            context["event"] = {**payload, "at": datetime.fromisoformat(payload["at"])}
+            context["event"] = {
+                **payload,
+                "at": datetime.fromisoformat(payload["at"]),
+                "incident_id": payload["incident"],
+            }
+        elif kind == "timeline.pins":
+            context["oob"] = True
+            context["incident_id"] = payload["incident"]
+            context["pinned"] = [
+                {**e, "at": datetime.fromisoformat(e["at"])} for e in payload["pinned"]
+            ]
+        elif kind == "cadence.updated":
+            context["oob"] = True
+            context["cadence"] = {
+                **payload,
+                "due_at": datetime.fromisoformat(payload["due_at"]) if payload["due_at"] else None,
+                "last_at": datetime.fromisoformat(payload["last_at"])
+                if payload["last_at"]
+                else None,
+            }
         elif kind == "chat.new":
             context["message"] = {
                 **payload,

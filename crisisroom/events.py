@@ -34,6 +34,10 @@ incident_opened = Signal()
 member_joined = Signal()
 # Sent on commit: an alert (``alert_id``) is waiting to be sent.
 alert_queued = Signal()
+# ``alerts_sweeping``: sent by the periodic alert sweep (with ``now``) before it claims
+# due alerts, so a higher floor can queue what has come due (the public-update
+# reminders of the playbook) and have it sent by the same sweep.
+alerts_sweeping = Signal()
 # Sent on commit: a chat message (``message_id``) @mentions people to notify.
 chat_mentioned = Signal()
 
@@ -75,6 +79,21 @@ class TimelineEventPayload(TypedDict):
     message: str
     at: str
     actor: NotRequired[str]
+    note: NotRequired[bool]  # written by hand (its author is shown)
+
+
+class PinnedEntry(TypedDict):
+    id: int
+    kind: str
+    message: str
+    at: str
+    actor: str
+
+
+class TimelinePinsEvent(TypedDict):
+    type: str  # "timeline.pins": the pinned entries now, newest pin first
+    incident: int
+    pinned: list[PinnedEntry]
 
 
 class ChatEvent(TypedDict):

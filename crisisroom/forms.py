@@ -24,6 +24,15 @@ class ChatForm(forms.Form):
     body = forms.CharField(max_length=4000, strip=True)
 
 
+class TimelineNoteForm(forms.Form):
+    text = forms.CharField(label=_("Note"), max_length=2000, strip=True)
+
+
+class TimelinePinForm(forms.Form):
+    event = forms.IntegerField(min_value=1, max_value=2**63 - 1)
+    pinned = forms.BooleanField(required=False)
+
+
 SPEEDS = [(1.0, "×1"), (5.0, "×5"), (10.0, "×10"), (30.0, "×30"), (60.0, "×60")]
 
 

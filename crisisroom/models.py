@@ -178,6 +178,12 @@ class TimelineEvent(models.Model):
     kind = models.CharField(max_length=30, choices=TimelineKind.choices)
     message = models.TextField()
     data = models.JSONField(default=dict, blank=True)
+    # Pinned entries head the timeline. What happened stays as written (append-only);
+    # pinning only marks it, and who pinned or unpinned it is itself a timeline entry.
+    pinned_at = models.DateTimeField(null=True, blank=True)
+    pinned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["at", "pk"]

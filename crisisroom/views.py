@@ -21,12 +21,14 @@ from crisisroom.forms import (
     IncidentDismissForm,
     IncidentRaiseForm,
     PreferencesForm,
+    TimelineNoteForm,
+    TimelinePinForm,
 )
 from crisisroom.health import health_report
 from crisisroom.models import Drill
 from crisisroom.platform.permissions import PermissionDenied, can_view_incidents, can_work_incidents
 from crisisroom.services import alerts as alerts_services
-from crisisroom.services import chat, incidents, lifecycle, signals
+from crisisroom.services import chat, incidents, lifecycle, signals, timeline
 from crisisroom.two_factor import TwoFactorLoginMixin
 from monitoring.selectors import brands_overview, key_voices, sources_health
 from monitoring.services import brand_get_or_create
@@ -87,6 +89,10 @@ def war_room(request: HttpRequest, pk: int) -> HttpResponse:
         "incident": incident,
         "mentions": selectors.incident_feed(incident=incident, limit=settings.WAR_ROOM_FEED_SIZE),
         "timeline": list(selectors.incident_timeline(incident=incident)),
+        "pinned": timeline.timeline_pinned(incident=incident),
+        "incident_id": incident.pk,
+        "can_note": timeline.can_write_notes(request.user, incident),
+        "note_form": TimelineNoteForm(),
         "signals": [(s, signals.describe_signal(s)) for s in incident.signals.order_by("at")],
         "chat": selectors.incident_chat(incident=incident, user=request.user),
         "present": chat.presence_list(incident_id=incident.pk),
@@ -119,6 +125,51 @@ def chat_post(request: HttpRequest, pk: int) -> HttpResponse:
     if request.htmx:
         return HttpResponse(status=204)
     return redirect("crisisroom:war-room", pk=incident.pk)
+
+
+def _timeline_answer(request: HttpRequest, incident, error: str = "") -> HttpResponse:  # type: ignore[no-untyped-def]
+    """htmx: 204 (the room's socket brings the change) or 400 with the message;
+    without JavaScript: back to the war room with the message."""
+    if request.htmx:
+        return HttpResponse(error, status=400 if error else 204)
+    if error:
+        messages.error(request, error)
+    return redirect("crisisroom:war-room", pk=incident.pk)
+
+
+@login_required
+@require_POST
+def timeline_note(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _get_incident_for_user(request, pk)
+    form = TimelineNoteForm(request.POST)
+    if not form.is_valid():
+        return _timeline_answer(request, incident, " ".join(form.errors.get("text", [])))
+    try:
+        timeline.timeline_note_add(
+            incident=incident, by=request.user, text=form.cleaned_data["text"]
+        )
+    except timeline.NoteError as exc:
+        return _timeline_answer(request, incident, str(exc))
+    return _timeline_answer(request, incident)
+
+
+@login_required
+@require_POST
+def timeline_pin(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _get_incident_for_user(request, pk)
+    form = TimelinePinForm(request.POST)
+    if not form.is_valid():
+        return _timeline_answer(request, incident, _("Choose an entry of the timeline."))
+    try:
+        timeline.timeline_pin(
+            incident=incident,
+            event_id=form.cleaned_data["event"],
+            by=request.user,
+            pinned=form.cleaned_data["pinned"],
+        )
+    except timeline.NoteError as exc:
+        return _timeline_answer(request, incident, str(exc))
+    return _timeline_answer(request, incident)
 
 
 @login_required

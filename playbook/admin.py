@@ -4,12 +4,14 @@ from django.contrib import admin
 
 from playbook.models import (
     ApprovalPolicy,
+    Channel,
     ChecklistItemTemplate,
     MessageTemplate,
     OutboundPause,
     PlaybookTemplate,
     PublishTarget,
     StepTemplate,
+    UpdateCadence,
 )
 
 
@@ -60,3 +62,18 @@ class PublishTargetAdmin(admin.ModelAdmin):
 class OutboundPauseAdmin(admin.ModelAdmin):
     list_display = ["paused_at", "paused_by", "reason", "resumed_at", "resumed_by"]
     readonly_fields = ["paused_at", "paused_by", "resumed_at", "resumed_by", "incident"]
+
+
+@admin.register(Channel)
+class ChannelAdmin(admin.ModelAdmin):
+    """Statement channels are data: add a network, change a limit or how it counts."""
+
+    list_display = ["code", "name_en", "name_zh_hant", "limit", "counting", "connector", "active"]
+    list_editable = ["limit", "counting", "active"]
+    list_filter = ["counting", "connector", "active"]
+    ordering = ["position", "code"]
+
+
+@admin.register(UpdateCadence)
+class UpdateCadenceAdmin(admin.ModelAdmin):
+    list_display = ["response_level", "minutes"]

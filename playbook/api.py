@@ -17,7 +17,6 @@ from crisisroom.models import User
 from crisisroom.platform import validation
 from crisisroom.platform.permissions import require
 from playbook import selectors
-from playbook.choices import Channel
 from playbook.models import PublishTarget, Statement
 from playbook.permissions import can_view_playbook
 from playbook.review import review_statement
@@ -55,8 +54,11 @@ def _channels(body: dict[str, Any], *, default: list[str] | None) -> list[str] |
     if "channels" not in body:
         return default
     channels = body["channels"]
-    if not isinstance(channels, list) or not all(c in Channel.values for c in channels):
-        raise ApiError(400, f"channels must be a list of: {', '.join(Channel.values)}.")
+    known = selectors.channels_by_code()
+    if not isinstance(channels, list) or not all(
+        isinstance(c, str) and c in known for c in channels
+    ):
+        raise ApiError(400, f"channels must be a list of: {', '.join(known)}.")
     return channels
 
 
@@ -112,7 +114,7 @@ def statement_detail(request: HttpRequest, pk: int) -> JsonResponse:
         variants = body.get("variants")
         if "variants" in body and not (
             isinstance(variants, dict)
-            and set(variants) <= set(Channel.values)
+            and set(variants) <= set(selectors.channels_by_code())
             and all(isinstance(v, str) for v in variants.values())
         ):
             raise ApiError(400, "variants must be an object {channel: text}.")

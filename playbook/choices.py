@@ -41,24 +41,14 @@ class StatementState(models.TextChoices):
     PUBLISHED = "published", _("Published")
 
 
-class Channel(models.TextChoices):
-    X = "x", _("X")
-    MASTODON = "mastodon", _("Mastodon")
-    BLUESKY = "bluesky", _("Bluesky")
-    EMAIL = "email", _("Email")
-    WEBSITE = "website", _("Website")
-    PHONE = "phone", _("Phone message")
+class Counting(models.TextChoices):
+    """How a network counts a post's length against its limit (playbook/counting.py)."""
 
-
-# Characters a post may hold on each network; None: no hard limit.
-CHANNEL_LIMITS: dict[str, int | None] = {
-    Channel.X: 280,
-    Channel.MASTODON: 500,
-    Channel.BLUESKY: 300,
-    Channel.EMAIL: None,
-    Channel.WEBSITE: None,
-    Channel.PHONE: None,
-}
+    CHARACTERS = "characters", _("Characters (Unicode code points)")
+    GRAPHEMES = "graphemes", _("Graphemes (an emoji or accented letter counts once)")
+    URLS_23 = "urls_23", _("Characters, each link counted as 23 (Mastodon)")
+    X_WEIGHTED = "x_weighted", _("X weighting: CJK and emoji count 2, each link 23")
+    WIDTH = "width", _("Display width: full-width (CJK) counts 2 (PTT)")
 
 
 class TemplateKind(models.TextChoices):

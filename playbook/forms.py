@@ -9,8 +9,8 @@ from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 
 from crisisroom.choices import CrisisRoleSlug
-from playbook.choices import Channel, ClaimStatus, Classification, ResponseLevel, UpdateState
-from playbook.models import MessageTemplate
+from playbook.choices import ClaimStatus, Classification, ResponseLevel, UpdateState
+from playbook.models import Channel, MessageTemplate
 
 TEXT = 20_000  # a long statement or assessment; far below what a request may carry
 WEB_URL = URLValidator(schemes=["http", "https"])
@@ -64,6 +64,12 @@ class QuestionForm(forms.Form):
     answer = _text()
 
 
+class CadenceForm(forms.Form):
+    minutes = forms.IntegerField(
+        label=_("A public update every (minutes)"), required=False, min_value=5, max_value=1440
+    )
+
+
 class PauseForm(forms.Form):
     reason = _text(2000)
 
@@ -74,25 +80,37 @@ class ChannelUpdateForm(forms.Form):
     note = _text(300)
 
 
+def _channel_choices() -> list[tuple[str, str]]:
+    # Channels are data (admins add them): read when the form is built, not at import.
+    return [(c.code, c.label) for c in Channel.objects.all()]
+
+
 class StatementNewForm(forms.Form):
     title = _text(200)
     body = _text()
-    channels = forms.MultipleChoiceField(choices=Channel.choices, required=False)
+    channels = forms.MultipleChoiceField(choices=_channel_choices, required=False)
     template = forms.ModelChoiceField(MessageTemplate.objects.all(), required=False)
 
 
 class StatementEditForm(forms.Form):
     title = _text(200)
     body = _text()
-    channels = forms.MultipleChoiceField(choices=Channel.choices, required=False)
+    channels = forms.MultipleChoiceField(choices=_channel_choices, required=False)
 
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        for channel in Channel.values:
-            self.fields[f"variant_{channel}"] = _text()
+        self.codes = [code for code, _label in self.fields["channels"].choices]
+        for code in self.codes:
+            self.fields[f"variant_{code}"] = _text()
 
     def variants(self) -> dict[str, str]:
-        return {c: self.cleaned_data.get(f"variant_{c}", "") for c in Channel.values}
+        """The variants the form showed: a channel left out of the page (switched off
+        by an admin) keeps its variant rather than losing it to an empty field."""
+        return {
+            c: self.cleaned_data.get(f"variant_{c}", "")
+            for c in self.codes
+            if f"variant_{c}" in self.data
+        }
 
 
 class RejectForm(forms.Form):
@@ -103,9 +121,20 @@ class PublishForm(forms.Form):
     targets = forms.MultipleChoiceField(choices=[], required=False)
     url = _link(500)
 
-    def __init__(self, *args, targets=(), **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args, targets=(), by_hand=(), **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         self.fields["targets"].choices = [(t.name, t.name) for t in targets]
+        # One link per channel no connector publishes (LINE, PTT, …): where it went out.
+        self.by_hand = list(by_hand)
+        for code in self.by_hand:
+            self.fields[f"link_{code}"] = _link(500)
+
+    def links(self) -> dict[str, str]:
+        return {
+            code: self.cleaned_data[f"link_{code}"]
+            for code in self.by_hand
+            if self.cleaned_data.get(f"link_{code}")
+        }
 
 
 class ReviewForm(forms.Form):

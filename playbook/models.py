@@ -6,13 +6,14 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from playbook.choices import (
-    Channel,
     ClaimStatus,
     Classification,
     ConnectorKind,
+    Counting,
     PublicationState,
     ResponseLevel,
     StatementState,
@@ -112,6 +113,23 @@ class ApprovalPolicy(models.Model):
         return str(ResponseLevel(self.response_level).label)
 
 
+class UpdateCadence(models.Model):
+    """How often the public hears from the team at a response level while the incident
+    is active (an incident's assessment may override it). Seeded by migration 0006."""
+
+    response_level = models.CharField(
+        _("response level"), max_length=20, choices=ResponseLevel.choices, unique=True
+    )
+    minutes = models.PositiveIntegerField(_("a public update every (minutes)"))
+
+    class Meta:
+        verbose_name = _("public update cadence")
+        verbose_name_plural = _("public update cadences")
+
+    def __str__(self) -> str:
+        return f"{ResponseLevel(self.response_level).label}: {self.minutes} min"
+
+
 class MessageTemplate(models.Model):
     """A reusable message with {placeholders}; admins mark it pre-approved."""
 
@@ -141,6 +159,54 @@ class PublishTarget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.kind})"
+
+
+class Channel(models.Model):
+    """A network or medium a statement goes out on, with its length limit and how it
+    counts. Seeded by migration 0006; admins add or change channels as data."""
+
+    code = models.SlugField(_("code"), max_length=20, unique=True)
+    name_en = models.CharField(_("name (English)"), max_length=60)
+    name_zh_hant = models.CharField(_("name (Traditional Chinese)"), max_length=60)
+    limit = models.PositiveIntegerField(
+        _("length limit"), null=True, blank=True, help_text=_("Empty: no hard limit.")
+    )
+    counting = models.CharField(
+        _("how the length is counted"),
+        max_length=20,
+        choices=Counting.choices,
+        default=Counting.CHARACTERS,
+    )
+    # Which kind of publishing target posts to it; empty: the team posts it by hand
+    # and gives the link.
+    connector = models.CharField(
+        _("published by"),
+        max_length=20,
+        choices=ConnectorKind.choices,
+        blank=True,
+        help_text=_("Empty: published by hand, with a link."),
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    active = models.BooleanField(_("offered for new statements"), default=True)
+
+    class Meta:
+        ordering = ["position", "code"]
+        verbose_name = _("statement channel")
+        verbose_name_plural = _("statement channels")
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The name in the active language (Traditional Chinese for any zh)."""
+        if (get_language() or "").lower().startswith("zh") and self.name_zh_hant:
+            return self.name_zh_hant
+        return self.name_en
+
+    @property
+    def by_hand(self) -> bool:
+        return not self.connector
 
 
 class OutboundPause(models.Model):
@@ -246,6 +312,10 @@ class Assessment(models.Model):
     verified_facts = models.TextField(_("verified facts"), blank=True)
     key_voices = models.TextField(_("key voices (influencers, media, customers)"), blank=True)
     media_coverage = models.TextField(_("media coverage (sources, tone)"), blank=True)
+    # Empty: the cadence of the response level (UpdateCadence).
+    update_every_minutes = models.PositiveIntegerField(
+        _("public update every (minutes)"), null=True, blank=True
+    )
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(
         USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -328,7 +398,9 @@ class StatementVariant(models.Model):
     """The statement as written for one channel (a post must fit the network's limit)."""
 
     statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="variants")
-    channel = models.CharField(max_length=20, choices=Channel.choices)
+    # A Channel's code (kept as text: a channel an admin later removes leaves the
+    # variant readable).
+    channel = models.CharField(max_length=20)
     body = models.TextField()
 
     class Meta:

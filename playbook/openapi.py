@@ -8,8 +8,7 @@ from typing import Any
 
 from crisisroom.choices import CrisisRoleSlug
 from crisisroom.platform.validation import NO_NUL_PATTERN, NON_BLANK_PATTERN
-from playbook.choices import Channel
-from playbook.models import PublishTarget
+from playbook.models import Channel, PublishTarget
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -25,13 +24,15 @@ def _body(schema: dict[str, Any], required: bool = True) -> dict[str, Any]:
 
 
 ROLE = {"type": "string", "enum": list(CrisisRoleSlug.values)}
-CHANNELS = {"type": "array", "items": {"type": "string", "enum": list(Channel.values)}}
+# Channels are data an admin extends: the codes are filled in per request (channels_hook).
+CHANNEL = {"$ref": "#/components/schemas/ChannelCode"}
+CHANNELS = {"type": "array", "items": CHANNEL}
 MAX_BODY = 20_000  # playbook.api.MAX_BODY
 BODY = {"type": "string", "minLength": 1, "maxLength": MAX_BODY, "pattern": NON_BLANK_PATTERN}
 TITLE = {"type": "string", "maxLength": 200, "pattern": NO_NUL_PATTERN}
 VARIANTS = {
     "type": "object",
-    "propertyNames": {"enum": list(Channel.values)},
+    "propertyNames": CHANNEL,
     "additionalProperties": {"type": "string", "maxLength": MAX_BODY, "pattern": NO_NUL_PATTERN},
 }
 # Filled in per request by crisisroom.openapi.document(): the active targets' names.
@@ -49,6 +50,7 @@ RESPONSES = {
 CONFLICT = {"409": _json(ERR, "The statement's state does not allow this; the message says why.")}
 
 SCHEMAS: dict[str, Any] = {
+    "ChannelCode": {"type": "string", "description": "A statement channel's code."},
     "Statement": {
         "type": "object",
         "properties": {
@@ -264,7 +266,15 @@ def incident_properties_hook(doc: dict[str, Any]) -> None:
     properties.update(copy.deepcopy(INCIDENT_PROPERTIES))
 
 
+def channels_hook(doc: dict[str, Any]) -> None:
+    """The channel codes the server accepts are the Channel table's (admins add
+    channels), so the schema lists exactly those."""
+    codes = list(Channel.objects.values_list("code", flat=True))
+    doc["components"]["schemas"]["ChannelCode"]["enum"] = codes
+
+
 def document_hook(doc: dict[str, Any]) -> None:
     """Everything the playbook fills in each time the document is served."""
     incident_properties_hook(doc)
     publish_targets_hook(doc)
+    channels_hook(doc)

@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from crisisroom.platform.http import SourceError, post_json, url_origin
 from monitoring.connectors.base import Connector
-from playbook.choices import CHANNEL_LIMITS, ConnectorKind
-from playbook.models import PublishTarget, Statement
-from playbook.selectors import over_limit
+from playbook.choices import ConnectorKind
+from playbook.models import Channel, PublishTarget, Statement
+from playbook.selectors import channel_length
 
 
 class PublishError(Exception):
@@ -67,10 +67,12 @@ class Publisher:
         raise NotImplementedError
 
     def _check_length(self, text: str) -> None:
-        if over_limit(self.channel, text):
+        channel = Channel.objects.filter(code=self.channel).first()
+        length = channel_length(channel, text)
+        if channel and channel.limit and length > channel.limit:
             raise PublishError(
-                f"the text has {len(text)} characters; "
-                f"{self.channel} allows {CHANNEL_LIMITS[self.channel]}",
+                f"the text has {length} characters as {channel.name_en} counts them; "
+                f"{channel.name_en} allows {channel.limit}",
                 retry=False,
             )
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from crisisroom.events import incident_opened, member_joined
+from crisisroom.events import alerts_sweeping, incident_opened, member_joined
 from playbook import events as playbook_events
 from playbook.choices import WorkEvent
+from playbook.services.cadence import update_reminders_queue
 from playbook.services.runs import checklist_items_tick_for, playbook_run_start
 from playbook.tasks import member_notify_task, publication_retry_task
 
@@ -39,7 +40,12 @@ def on_work_recorded(
     checklist_items_tick_for(incident=incident, event=event, detail=detail, by=by)
 
 
+def on_alerts_sweeping(sender: Any, *, now: Any = None, **kwargs: Any) -> None:
+    update_reminders_queue(now=now)
+
+
 def connect() -> None:
+    alerts_sweeping.connect(on_alerts_sweeping, dispatch_uid="playbook.update-reminders")
     incident_opened.connect(on_incident_opened, dispatch_uid="playbook.run")
     member_joined.connect(on_member_joined, dispatch_uid="playbook.member-checklist")
     playbook_events.work_recorded.connect(on_work_recorded, dispatch_uid="playbook.checklist")

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from playbook.choices import CHANNEL_LIMITS, ClaimStatus
-from playbook.selectors import channel_text, over_limit
+from playbook.choices import ClaimStatus
+from playbook.selectors import channel_length, channel_text, channels_by_code
 
 NON_APOLOGIES = [
     r"\bsorry if\b",
@@ -150,13 +150,16 @@ def review_text(
                     claim[:120],
                 )
             )
-    for channel, body in (variants or {}).items():
-        if over_limit(channel, body):
+    known = channels_by_code() if variants else {}
+    for code, body in (variants or {}).items():
+        channel = known.get(code)
+        length = channel_length(channel, body)
+        if channel and channel.limit and length > channel.limit:
             flags.append(
                 Flag(
                     "too_long",
                     _("Too long for %(channel)s: %(length)s of %(limit)s characters.")
-                    % {"channel": channel, "length": len(body), "limit": CHANNEL_LIMITS[channel]},
+                    % {"channel": channel.label, "length": length, "limit": channel.limit},
                 )
             )
     return flags

@@ -329,9 +329,68 @@ def fill_zh_hant(apps: Any) -> None:
             )
 
 
+# Statement channels: (code, English, 繁體中文, limit, counting, connector).
+# Limits as the networks state them for a post (late 2026); admins change them as data.
+# Facebook: 63,206 characters. Instagram: a 2,200-character caption. Threads: 500.
+# LINE: 500 characters in a text message of the Official Account Manager (the
+# Messaging API takes 5,000). YouTube community posts, PTT articles and Dcard posts
+# have no published hard limit: None, and PTT counts full-width characters as 2 (the
+# board's 80-column lines).
+CHANNELS: list[tuple[str, str, str, int | None, str, str]] = [
+    ("x", "X", "X", 280, "x_weighted", ""),
+    ("mastodon", "Mastodon", "Mastodon", 500, "urls_23", "mastodon"),
+    ("bluesky", "Bluesky", "Bluesky", 300, "graphemes", "bluesky"),
+    ("facebook", "Facebook", "Facebook", 63206, "characters", ""),
+    ("instagram", "Instagram", "Instagram", 2200, "characters", ""),
+    ("threads", "Threads", "Threads", 500, "characters", ""),
+    ("line", "LINE", "LINE", 500, "characters", ""),
+    ("youtube", "YouTube (community post)", "YouTube（社群貼文）", None, "characters", ""),
+    ("ptt", "PTT", "PTT 批踢踢", None, "width", ""),
+    ("dcard", "Dcard", "Dcard", None, "characters", ""),
+    ("email", "Email", "電子郵件", None, "characters", ""),
+    ("website", "Website", "官方網站", None, "characters", ""),
+    ("phone", "Phone message", "電話語音訊息", None, "characters", ""),
+]
+
+# A public update every N minutes while the incident is active, per response level.
+CADENCES = {"clarification": 120, "statement": 60, "full_campaign": 30}
+
+
+def seed_channels(apps: Any) -> None:
+    """The channels and cadences; then every channel code a statement already uses
+    gets a row too (a code from before channels were data is never left dangling)."""
+    Channel = apps.get_model("playbook", "Channel")
+    UpdateCadence = apps.get_model("playbook", "UpdateCadence")
+    Statement = apps.get_model("playbook", "Statement")
+    StatementVariant = apps.get_model("playbook", "StatementVariant")
+    for position, (code, en, zh, limit, counting, connector) in enumerate(CHANNELS):
+        Channel.objects.get_or_create(
+            code=code,
+            defaults={
+                "name_en": en,
+                "name_zh_hant": zh,
+                "limit": limit,
+                "counting": counting,
+                "connector": connector,
+                "position": position,
+            },
+        )
+    used = set(StatementVariant.objects.values_list("channel", flat=True))
+    for channels in Statement.objects.values_list("channels", flat=True):
+        used.update(c for c in channels or [] if isinstance(c, str))
+    known = set(Channel.objects.values_list("code", flat=True))
+    for code in sorted(used - known):
+        Channel.objects.create(
+            code=code[:20], name_en=code, name_zh_hant=code, position=100, active=False
+        )
+    for level, minutes in CADENCES.items():
+        UpdateCadence.objects.get_or_create(response_level=level, defaults={"minutes": minutes})
+
+
 def seed_playbook_now() -> None:
     """For tests whose transactional flush removed the migration's rows."""
     from django.apps import apps
 
     seed_playbook(apps)
     bind_checklists(apps)
+    seed_channels(apps)

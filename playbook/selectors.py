@@ -4,6 +4,7 @@ figures from the data, the review's metrics from the timeline and rollups."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,8 +14,16 @@ from django.utils import timezone
 from crisisroom.models import Incident
 from monitoring.models import Mention, Rollup
 from playbook import metrics
-from playbook.choices import CHANNEL_LIMITS, StatementState
-from playbook.models import ApprovalPolicy, RunStep, Statement
+from playbook.choices import ResponseLevel, StatementState
+from playbook.counting import text_length
+from playbook.models import (
+    ApprovalPolicy,
+    Assessment,
+    Channel,
+    RunStep,
+    Statement,
+    UpdateCadence,
+)
 
 DEFAULT_REQUIRED = ["legal_counsel", "executive_lead"]
 MEDIA_PLATFORMS = {"news", "blog", "rss", "media", "press"}
@@ -317,27 +326,62 @@ def channel_text(statement: Statement, channel: str) -> str:
     return statement.body
 
 
-def over_limit(channel: str, text: str) -> bool:
-    """Whether ``text`` is longer than ``channel`` allows (channels without a limit never are)."""
-    limit = CHANNEL_LIMITS.get(channel)
-    return bool(limit and len(text) > limit)
+def channels_by_code(*, active_only: bool = False) -> dict[str, Channel]:
+    """Every statement channel by code, in display order (one query)."""
+    rows = Channel.objects.all()
+    if active_only:
+        rows = rows.filter(active=True)
+    return {channel.code: channel for channel in rows}
+
+
+def channel_choices(*, keep: Sequence[str] = ()) -> list[tuple[str, str]]:
+    """(code, name in the active language) of the channels offered, plus any in
+    ``keep`` (a statement's own, even if an admin has since switched one off)."""
+    return [
+        (code, channel.label)
+        for code, channel in channels_by_code().items()
+        if channel.active or code in keep
+    ]
+
+
+def channel_length(channel: Channel | None, text: str) -> int:
+    return text_length(text, channel.counting if channel else "characters")
+
+
+def over_limit(channel: str | Channel | None, text: str) -> bool:
+    """Whether ``text`` is longer than ``channel`` allows, counted the channel's way
+    (a channel without a limit, or unknown, never is)."""
+    if isinstance(channel, str):
+        channel = Channel.objects.filter(code=channel).first()
+    return bool(channel and channel.limit and channel_length(channel, text) > channel.limit)
+
+
+def channel_preview(channel: Channel | None, code: str, text: str) -> dict[str, Any]:
+    """One channel's preview: the text as it goes out, counted against the limit."""
+    length = channel_length(channel, text)
+    limit = channel.limit if channel else None
+    return {
+        "channel": code,
+        "label": channel.label if channel else code,
+        "text": text,
+        "length": length,
+        "limit": limit,
+        "left": limit - length if limit else None,
+        "over": bool(limit and length > limit),
+        "over_by": max(length - limit, 0) if limit else 0,
+        "counting": channel.get_counting_display() if channel else "",
+        "by_hand": channel.by_hand if channel else True,
+        "connector": channel.get_connector_display() if channel and channel.connector else "",
+    }
 
 
 def statement_limits(statement: Statement) -> list[dict[str, Any]]:
-    """Each chosen channel's text with its length and limit."""
-    channels = set(statement.channels) | {v.channel for v in statement.variants.all()}
-    rows = []
-    for channel in sorted(channels):
-        text = channel_text(statement, channel)
-        rows.append(
-            {
-                "channel": channel,
-                "length": len(text),
-                "limit": CHANNEL_LIMITS.get(channel),
-                "over": over_limit(channel, text),
-            }
-        )
-    return rows
+    """Each chosen channel's text (its variant, or the body) with its length, counted
+    the channel's way, against its limit, in the channels' order."""
+    known = channels_by_code()
+    chosen = set(statement.channels) | {v.channel for v in statement.variants.all()}
+    order = [c for c in known if c in chosen] + sorted(chosen - set(known))
+    return [channel_preview(known.get(code), code, channel_text(statement, code)) for code in order]
 
 
 def published_statements(incident: Incident) -> list[Statement]:
@@ -347,3 +391,56 @@ def published_statements(incident: Incident) -> list[Statement]:
 def incident_detail_json(incident: Incident, viewer: Any = None) -> dict[str, Any]:
     """The playbook's part of an incident's API detail."""
     return {"playbook": playbook_json(incident), "statements": statements_json(incident)}
+
+
+# --- Keeping the public informed ---------------------------------------------------
+
+DEFAULT_CADENCE_MINUTES = 60
+
+
+def update_every(incident: Incident) -> tuple[int, bool]:
+    """(minutes between public updates, whether the incident overrides its level's)."""
+    assessment = Assessment.objects.filter(incident=incident).first()
+    if assessment is not None and assessment.update_every_minutes:
+        return assessment.update_every_minutes, True
+    level = assessment.response_level if assessment else ResponseLevel.STATEMENT
+    row = UpdateCadence.objects.filter(response_level=level).first()
+    return (row.minutes if row else DEFAULT_CADENCE_MINUTES), False
+
+
+def update_due(incident: Incident, *, now: datetime | None = None) -> dict[str, Any]:
+    """When the public should next hear from the team: the cadence counted from the
+    last published statement (or, before any, from when the incident opened)."""
+    now = now or timezone.now()
+    every, overridden = update_every(incident)
+    last = (
+        incident.statements.filter(state=StatementState.PUBLISHED, published_at__isnull=False)
+        .order_by("-published_at")
+        .values_list("published_at", flat=True)
+        .first()
+    )
+    last_at, source = (last, "statement") if last else (incident.opened_at, "opened")
+    due_at = last_at + timedelta(minutes=every)
+    seconds = (due_at - now).total_seconds()
+    minutes_left = int(-(-seconds // 60)) if seconds > 0 else 0  # round up: "due in 1 min"
+    return {
+        "type": "cadence.updated",
+        "incident": incident.pk,
+        "active": incident.is_active,
+        "every": every,
+        "overridden": overridden,
+        "last_at": last_at,
+        "source": source,
+        "due_at": due_at if incident.is_active else None,
+        "minutes_left": minutes_left,
+        "overdue": incident.is_active and seconds <= 0,
+        "overdue_by": int(-seconds // 60) if seconds <= 0 else 0,
+    }
+
+
+def update_due_json(incident: Incident) -> dict[str, Any]:
+    """The live event's shape (times as ISO 8601)."""
+    due = update_due(incident)
+    for name in ("last_at", "due_at"):
+        due[name] = due[name].isoformat() if due[name] else None
+    return due

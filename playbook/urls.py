@@ -24,6 +24,7 @@ urlpatterns = [
     path(P + "next-actions/", views.next_actions_part, name="next-actions"),
     path(P + "pause/", views.pause, name="pause"),
     path(P + "resume/", views.resume, name="resume"),
+    path(P + "cadence/", views.cadence_set, name="cadence-set"),
     path(P + "channels/<int:update_id>/", views.channel_update, name="channel-update"),
     path(P + "statements/new/", views.statement_new, name="statement-new"),
     path(S, views.statement_page, name="statement"),

@@ -20,7 +20,6 @@ from crisisroom.models import CrisisRole, Incident, User
 from crisisroom.platform.downloads import attachment
 from playbook import exports, forms, selectors
 from playbook.choices import (
-    Channel,
     ClaimStatus,
     Classification,
     PublicationState,
@@ -45,7 +44,16 @@ from playbook.permissions import (
     incident_roles,
 )
 from playbook.review import review_statement
-from playbook.services import assessment, base, publishing, runs, statements, support, team
+from playbook.services import (
+    assessment,
+    base,
+    cadence,
+    publishing,
+    runs,
+    statements,
+    support,
+    team,
+)
 from playbook.services import review as review_services
 from playbook.templatetags.playbook_tags import (
     NEXT_ACTIONS,
@@ -134,7 +142,7 @@ def _playbook_response(request: HttpRequest, pk: int, status: int = 200) -> Http
         "templates": sorted(
             MessageTemplate.objects.all(), key=lambda t: t.lang != get_language().lower()
         ),
-        "channels": Channel.choices,
+        "channels": selectors.channel_choices(),
         "questions": incident.expected_questions.all(),
         "pause": OutboundPause.objects.filter(resumed_at__isnull=True).first(),
         "can_pause": can_pause_outbound(request.user, incident),
@@ -223,6 +231,15 @@ def pause(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @action
+def cadence_set(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _get_incident_for_user(request, pk)
+    data = _clean(forms.CadenceForm, request)
+    cadence.update_cadence_set(incident=incident, by=request.user, minutes=data["minutes"])
+    messages.success(request, _("The public update cadence is saved."))
+    return redirect("crisisroom:war-room", pk=pk)
+
+
+@action
 def resume(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _get_incident_for_user(request, pk)
     publishing.outbound_resume(by=request.user, incident=incident)
@@ -279,7 +296,7 @@ def _statement_response(request: HttpRequest, pk: int, sid: int, status: int = 2
         "versions": statement.versions.select_related("edited_by"),
         "rejections": statement.rejections.select_related("user"),
         "variants": {v.channel: v.body for v in statement.variants.all()},
-        "channels": Channel.choices,
+        "channels": selectors.channel_choices(keep=statement.channels),
         "can_act": can_act_on_playbook(request.user, incident),
         "can_approve": bool(held & set(data["required_roles"])),
         "targets": PublishTarget.objects.filter(active=True),
@@ -314,13 +331,18 @@ def statement_action(request: HttpRequest, pk: int, sid: int, action: str) -> Ht
         statements.statement_reject(statement=statement, by=request.user, comment=data["comment"])
     elif action == "publish":
         active = list(PublishTarget.objects.filter(active=True))
-        data = _clean(forms.PublishForm, request, targets=active)
-        names = set(data["targets"])
+        by_hand = [
+            row["channel"] for row in selectors.statement_limits(statement) if row["by_hand"]
+        ]
+        data = _clean(forms.PublishForm, request, targets=active, by_hand=by_hand)
+        names, links = set(data["targets"]), data["_form"].links()
         statement, pubs = publishing.statement_publish(
             statement=statement,
             by=request.user,
-            targets=[t for t in active if t.name in names] if names else None,
+            # No target ticked: every active one, unless the post went out by hand.
+            targets=[t for t in active if t.name in names] if names or links else None,
             manual_url=data["url"],
+            manual_links=links,
         )
         for p in pubs:
             if p.state == PublicationState.FAILED:

@@ -43,6 +43,7 @@ from django.db.models import Max
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from crisisroom import events
 from crisisroom.choices import AlertStatus, IncidentStatus, TimelineKind
 from crisisroom.models import Alert, Incident, User, Webhook
 from crisisroom.notifiers import WebhookError, WebhookRejected, notifier_for
@@ -284,6 +285,10 @@ def alerts_sweep(*, now: datetime | None = None) -> int:
     """Periodic: settle stale claims, then send every due alert (within a time
     budget; the next sweep goes on). Returns how many were sent."""
     alerts_recover_stale(now=now)
+    # The floors above queue what has come due (public-update reminders) to go out now.
+    for receiver, result in events.alerts_sweeping.send_robust(sender=Alert, now=now):
+        if isinstance(result, Exception):
+            logger.error("alert sweep hook %s failed", receiver, exc_info=result)
     deadline = time.monotonic() + settings.ALERT_SWEEP_BUDGET_SECONDS
     sent = 0
     tried: set[int] = set()  # one try per alert per sweep, whatever its back-off

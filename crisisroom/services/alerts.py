@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
@@ -35,6 +35,9 @@ logger = logging.getLogger(__name__)
 
 
 ACK_SALT = "crisisroom.alert-acknowledge"
+# An alert whose reason starts so is a reminder that a public update is overdue; the
+# rest of the reason is the overdue period's start (Unix seconds), one alert each.
+UPDATE_DUE_PREFIX = "update-due-"
 
 
 def on_call_now() -> list[User]:
@@ -64,6 +67,29 @@ def alerts_queue(*, incident: Incident, reason: str) -> list[Alert]:
     for alert in alerts:
         send_on_commit(events.alert_queued, sender=Alert, alert_id=alert.pk)
     return alerts
+
+
+def alert_queue_reminder(
+    *, incident: Incident, recipient: User, reason: str, message: str
+) -> Alert | None:
+    """Queue one reminder to one person (an incident lead) on the durable alert path,
+    once per reason; the timeline says so. None when this reason was already queued."""
+    alert, created = Alert.objects.get_or_create(
+        incident=incident, recipient=recipient, reason=reason, defaults={"email": recipient.email}
+    )
+    if not created:
+        return None
+    timeline_add(incident=incident, kind=TimelineKind.ALERT, message=message)
+    send_on_commit(events.alert_queued, sender=Alert, alert_id=alert.pk)
+    return alert
+
+
+def _reminder_due_at(alert: Alert) -> datetime | None:
+    try:
+        seconds = int(alert.reason.removeprefix(UPDATE_DUE_PREFIX))
+    except ValueError:
+        return None
+    return datetime.fromtimestamp(seconds, tz=UTC)
 
 
 def alerts_escalate(*, now: datetime | None = None) -> list[Alert]:
@@ -132,6 +158,8 @@ def alert_target(alert: Alert) -> str:
 
 def alert_email(alert: Alert) -> EmailMultiAlternatives:
     incident = alert.incident
+    if alert.reason.startswith(UPDATE_DUE_PREFIX):
+        return _update_due_email(alert)
     with translation.override(alert.recipient.language or settings.LANGUAGE_CODE):
         context = alert_context(incident=incident, recipient=alert.recipient, alert=alert)
         subject = _("[Crisis Room] %(severity)s: %(title)s") % {
@@ -140,6 +168,25 @@ def alert_email(alert: Alert) -> EmailMultiAlternatives:
         }
         text = render_to_string("crisisroom/email/alert.txt", context)
         html = render_to_string("crisisroom/email/alert.html", context)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[alert.email])
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def _update_due_email(alert: Alert) -> EmailMultiAlternatives:
+    """The reminder to an incident's lead that the public is waiting for an update."""
+    incident = alert.incident
+    with translation.override(alert.recipient.language or settings.LANGUAGE_CODE):
+        context = {
+            "incident": incident,
+            "recipient": alert.recipient,
+            "due_at": _reminder_due_at(alert),
+            "url": f"{settings.SITE_URL}/incidents/{incident.pk}/",
+            "time_zone": alert.recipient.time_zone,
+        }
+        subject = _("[Crisis Room] Public update overdue: %(title)s") % {"title": incident.title}
+        text = render_to_string("crisisroom/email/update_due.txt", context)
+        html = render_to_string("crisisroom/email/update_due.html", context)
     message = EmailMultiAlternatives(subject=subject, body=text, to=[alert.email])
     message.attach_alternative(html, "text/html")
     return message

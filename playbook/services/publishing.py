@@ -24,6 +24,7 @@ from playbook.models import OutboundPause, Publication, PublishTarget, Statement
 from playbook.permissions import can_pause_outbound, require_act
 from playbook.publishers import PublishError, publisher_for
 from playbook.services.base import InvalidInput, TransitionRefused, push_statement
+from playbook.services.cadence import push_cadence
 from playbook.services.runs import approval_steps_refresh
 from playbook.services.statements import statement_lock
 
@@ -37,6 +38,7 @@ def statement_publish(
     by: User,
     targets: Sequence[PublishTarget] | None = None,
     manual_url: str = "",
+    manual_links: dict[str, str] | None = None,
 ) -> tuple[Statement, list[Publication]]:
     """Publish an approved statement: through connectors, or marked by hand with a link.
 
@@ -59,6 +61,25 @@ def statement_publish(
     publications: list[Publication] = []
     if manual_url and not is_web_url(manual_url):
         raise InvalidInput(_("The link must start with http:// or https://."))
+    links = manual_links or {}
+    known = selectors.channels_by_code() if links else {}
+    for channel, url in links.items():
+        if channel not in known:
+            raise InvalidInput(f"unknown channel {channel!r}")
+        if not is_web_url(url):
+            raise InvalidInput(_("The link must start with http:// or https://."))
+    # A channel no connector publishes (LINE, PTT, Dcard, …): posted by hand, the link kept.
+    for channel, url in links.items():
+        publications.append(
+            Publication.objects.create(
+                statement=statement,
+                channel=channel,
+                state=PublicationState.MANUAL,
+                url=url,
+                body=selectors.channel_text(statement, channel),
+                by=by,
+            )
+        )
     if manual_url:
         publications.append(
             Publication.objects.create(
@@ -69,6 +90,8 @@ def statement_publish(
                 by=by,
             )
         )
+    elif links and not targets:
+        pass  # published by hand only
     elif not targets and not incident.is_drill:
         raise InvalidInput(
             _("No publishing target is set up; give the link where you published it by hand.")
@@ -191,6 +214,7 @@ def statement_mark_published(
         data={"statement": statement.pk, "publications": [p.pk for p in publications]},
     )
     push_statement(statement)
+    push_cadence(incident)  # the next public update is now due a cadence from here
     work_record(incident=incident, event=WorkEvent.STATEMENT_PUBLISHED, by=by)
     approval_steps_refresh(incident)
 

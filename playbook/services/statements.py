@@ -13,7 +13,7 @@ from crisisroom.models import CrisisRole, Incident, User
 from crisisroom.platform.permissions import require
 from crisisroom.services.timeline import timeline_add
 from playbook import selectors
-from playbook.choices import Channel, ResponseLevel, StatementState, WorkEvent
+from playbook.choices import ResponseLevel, StatementState, WorkEvent
 from playbook.events import work_record
 from playbook.models import (
     Approval,
@@ -33,11 +33,11 @@ from playbook.services.runs import approval_steps_refresh
 def channels_check(channels: Sequence[str]) -> list[str]:
     if not isinstance(channels, list | tuple) or not all(isinstance(c, str) for c in channels):
         raise InvalidInput("channels must be a list of channel names.")
-    unknown = set(channels) - set(Channel.values)
+    known = selectors.channels_by_code()
+    unknown = set(channels) - set(known)
     if unknown:
         raise InvalidInput(
-            f"unknown channel(s): {', '.join(sorted(unknown))}; "
-            f"choose from {', '.join(Channel.values)}"
+            f"unknown channel(s): {', '.join(sorted(unknown))}; choose from {', '.join(known)}"
         )
     return list(dict.fromkeys(channels))
 
@@ -135,8 +135,9 @@ def statement_edit(
         statement.title = title[:200]
     if channels is not None:
         statement.channels = channels_check(channels)
+    known = selectors.channels_by_code() if variants else {}
     for channel, text in (variants or {}).items():
-        if channel not in Channel.values:
+        if channel not in known:
             raise InvalidInput(f"unknown channel {channel!r}")
         existing = StatementVariant.objects.filter(statement=statement, channel=channel).first()
         if not text.strip():

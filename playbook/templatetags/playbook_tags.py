@@ -141,3 +141,15 @@ def next_actions_oob(incident_id: int, user: Any) -> str:
         return ""
     context = {**next_actions_context(incident, user), "oob": True}
     return render_to_string(NEXT_ACTIONS + "#next-actions", context)
+
+
+@register.inclusion_tag("playbook/partials/cadence.html", takes_context=True)
+def playbook_cadence(context: dict[str, Any], incident: Incident) -> dict[str, Any]:
+    """The war room's "next public update due in …" line (pushed live as cadence.updated)."""
+    user = context.get("user")
+    return {
+        "incident": incident,
+        "cadence": selectors.update_due(incident),
+        "can_set": can_act_on_playbook(user, incident),
+        "csrf_token": context.get("csrf_token"),
+    }

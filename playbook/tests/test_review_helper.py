@@ -54,7 +54,7 @@ def test_it_flags_channel_length_overruns():
     flags = review_text(GOOD, variants={"x": "a" * 281, "mastodon": "a" * 500})
     too_long = [f for f in flags if f.code == "too_long"]
     assert len(too_long) == 1
-    assert "x" in too_long[0].message
+    assert "Too long for X: 281 of 280" in too_long[0].message
 
 
 def test_it_flags_claims_the_ledger_marks_false_or_unverified(cast):

@@ -48,7 +48,7 @@
         banner.textContent = banner.dataset.stale + " ";
         var button = document.createElement("button");
         button.type = "button";
-        button.className = "link";
+        button.className = "link-button";
         button.textContent = banner.dataset.reload;
         button.addEventListener("click", function () { window.location.reload(); });
         banner.appendChild(button);
@@ -262,10 +262,25 @@
       if (evt.target && /^filter-/.test(evt.target.id)) applyFilters();
     });
 
+    // --- next public update: the server renders it (and pushes cadence.updated when
+    // a statement goes out); between pushes the minutes count down here.
+    function tickCadence() {
+      var box = document.getElementById("update-cadence");
+      if (!box || !box.dataset.due) return;
+      var due = box.querySelector(".cadence-due");
+      var seconds = (Date.parse(box.dataset.due) - Date.now()) / 1000;
+      var overdue = seconds <= 0;
+      var n = overdue ? Math.floor(-seconds / 60) : Math.ceil(seconds / 60);
+      if (due) due.textContent = (overdue ? box.dataset.overdue : box.dataset.dueIn).replace("{n}", n);
+      box.classList.toggle("overdue", overdue);
+    }
+    setInterval(tickCadence, 15000);
+
     // --- chat ------------------------------------------------------------------------
     document.addEventListener("htmx:afterRequest", function (evt) {
       var form = evt.detail.elt;
-      if (form && form.classList && form.classList.contains("chat-form") && evt.detail.successful) form.reset();
+      if (form && form.classList && evt.detail.successful &&
+          (form.classList.contains("chat-form") || form.classList.contains("note-form"))) form.reset();
     });
 
     // --- chart -----------------------------------------------------------------------
