@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from crisisroom.models import Incident
 from monitoring.models import Mention, Rollup
-from playbook import metrics
-from playbook.choices import CHANNEL_LIMITS, StatementState
+from playbook import metrics, textdiff
+from playbook.choices import CHANNEL_LIMITS, Channel, StatementState
 from playbook.models import ApprovalPolicy, RunStep, Statement
 
 DEFAULT_REQUIRED = ["legal_counsel", "executive_lead"]
@@ -322,20 +322,46 @@ def over_limit(channel: str, text: str) -> bool:
 
 
 def statement_limits(statement: Statement) -> list[dict[str, Any]]:
-    """Each chosen channel's text with its length and limit."""
+    """Each chosen channel's text (its variant, or the body) with its length and limit."""
     channels = set(statement.channels) | {v.channel for v in statement.variants.all()}
+    own = {v.channel for v in statement.variants.all()}
     rows = []
     for channel in sorted(channels):
         text = channel_text(statement, channel)
         rows.append(
             {
                 "channel": channel,
+                "label": Channel(channel).label if channel in Channel.values else channel,
+                "text": text,
+                "own_variant": channel in own,
                 "length": len(text),
                 "limit": CHANNEL_LIMITS.get(channel),
                 "over": over_limit(channel, text),
             }
         )
     return rows
+
+
+def statement_diff(statement: Statement) -> dict[str, Any] | None:
+    """What changed in the text since the version before the current one, word by word
+    (character by character in Chinese); None for a first version."""
+    versions = list(
+        statement.versions.filter(number__lte=statement.version)
+        .select_related("edited_by")
+        .order_by("-number")[:2]
+    )
+    if len(versions) < 2:
+        return None
+    new, old = versions
+    pieces = textdiff.word_diff(old.body, new.body)
+    return {
+        "from": old.number,
+        "to": new.number,
+        "by": new.edited_by.get_username() if new.edited_by else "",
+        "at": new.at,
+        "pieces": pieces,
+        **textdiff.diff_counts(pieces),
+    }
 
 
 def published_statements(incident: Incident) -> list[Statement]:
