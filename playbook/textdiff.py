@@ -53,9 +53,10 @@ def word_diff(old: str, new: str) -> list[Piece]:
 
 
 def diff_counts(pieces: list[Piece]) -> dict[str, int]:
-    """Words (or CJK characters) removed and added, for the summary line."""
+    """Words (or CJK characters) removed and added, for the summary line; spaces and
+    punctuation do not count."""
     counts = {"removed": 0, "added": 0}
     for piece in pieces:
         if piece.op in counts:
-            counts[piece.op] += sum(1 for t in tokens(piece.text) if not t.isspace())
+            counts[piece.op] += sum(1 for t in tokens(piece.text) if t.isalnum())
     return counts

@@ -300,7 +300,11 @@ def _statement_response(request: HttpRequest, pk: int, sid: int, status: int = 2
         "can_act": can_act_on_playbook(request.user, incident),
         "is_author": is_author,
         "is_approver": bool(held & set(data["required_roles"])),
-        "can_approve": bool(held & set(data["required_roles"])) and not is_author,
+        # Approve only while one of the user's roles still waits and they have not yet
+        # approved this version (the service refuses either way).
+        "can_approve": bool(held & set(data["missing_roles"]))
+        and not is_author
+        and all(a["user"] != request.user.get_username() for a in data["approvals"]),
         "targets": PublishTarget.objects.filter(active=True),
     }
     return render(request, "playbook/statement.html", context, status=status)
