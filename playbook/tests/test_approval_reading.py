@@ -118,6 +118,20 @@ def test_the_author_sees_no_approve_button_and_another_approver_does(cast):
     )
 
 
+def test_the_approve_button_goes_once_the_users_role_has_approved(cast):
+    statement = submitted(cast)
+    legal = _client(cast["legal_counsel"])
+    assert _approve_buttons(legal.get(_page_url(statement)).content.decode()) == 1
+    legal.post(_page_url(statement) + "approve/")
+    assert statement.approvals.filter(user=cast["legal_counsel"]).count() == 1
+    page = legal.get(_page_url(statement)).content.decode()
+    assert _approve_buttons(page) == 0
+    assert "Legal counsel: legal-counsel ✓" in page
+    # The executive lead still can.
+    exec_page = _client(cast["executive_lead"]).get(_page_url(statement)).content.decode()
+    assert _approve_buttons(exec_page) == 1
+
+
 def test_the_author_cannot_approve_through_the_page(cast):
     legal = cast["legal_counsel"]
     statement = statements.statement_create(incident=cast.incident, by=legal, body=GOOD)
