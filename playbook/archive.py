@@ -63,7 +63,10 @@ def incident_record(*, incident_id: int) -> dict[str, Any]:
         "assessment": _one(getattr(incident, "assessment", None)),
         "playbook": {"run": _one(run), "steps": steps},
         "statements": statements,
-        "claims": _rows(incident.claims.order_by("pk")),
+        "claims": [
+            {**_one(claim), "history": _rows(claim.history.order_by("at", "pk"))}
+            for claim in incident.claims.order_by("pk")
+        ],
         "expected_questions": _rows(incident.expected_questions.order_by("pk")),
         "support_scripts": _rows(incident.support_scripts.order_by("pk")),
         "channel_updates": _rows(incident.channel_updates.order_by("pk")),

@@ -29,9 +29,19 @@ class ResponseLevel(models.TextChoices):
 
 class ClaimStatus(models.TextChoices):
     UNVERIFIED = "unverified", _("Unverified")
-    TRUE = "true", _("True")
     FALSE = "false", _("False")
+    TRUE = "true", _("True")
+    CORRECTED = "corrected", _("Corrected")
     MISLEADING = "misleading", _("Misleading")
+
+
+# Claims a statement must not repeat: everything the ledger does not know to be true.
+CLAIMS_NOT_TO_REPEAT = (
+    ClaimStatus.UNVERIFIED,
+    ClaimStatus.FALSE,
+    ClaimStatus.CORRECTED,
+    ClaimStatus.MISLEADING,
+)
 
 
 class StatementState(models.TextChoices):

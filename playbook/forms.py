@@ -59,6 +59,11 @@ class ClaimForm(forms.Form):
     claim_id = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
 
 
+class ClaimStatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), choices=ClaimStatus.choices)
+    note = _text(300)
+
+
 class QuestionForm(forms.Form):
     question = _text()
     answer = _text()

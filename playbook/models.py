@@ -347,6 +347,24 @@ class MisinformationClaim(models.Model):
         return self.claim[:60]
 
 
+class ClaimStatusChange(models.Model):
+    """One change of a claim's status (the first row is the status it was recorded with):
+    the ledger's history, who decided and when."""
+
+    claim = models.ForeignKey(MisinformationClaim, on_delete=models.CASCADE, related_name="history")
+    from_status = models.CharField(max_length=20, choices=ClaimStatus.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=ClaimStatus.choices)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["claim", "at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.claim_id}: {self.from_status or '-'} -> {self.to_status}"
+
+
 class Statement(models.Model):
     """A public statement for one incident, moving draft → submitted → approved → published."""
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 from django.utils.translation import gettext as _
 
-from playbook.choices import ClaimStatus
+from playbook.choices import CLAIMS_NOT_TO_REPEAT, ClaimStatus
 from playbook.selectors import channel_length, channel_text, channels_by_code
 
 NON_APOLOGIES = [
@@ -74,6 +75,21 @@ ACTION = [
 ]
 
 
+# A message template's blank: {next_update}, {issue}, {聯絡方式}.
+PLACEHOLDER = re.compile(r"\{\w{1,40}\}")
+
+
+def placeholders(text: str) -> list[str]:
+    """The unfilled placeholders in ``text``, each once, in order."""
+    return list(dict.fromkeys(PLACEHOLDER.findall(text)))
+
+
+def statement_placeholders(statement) -> list[str]:  # type: ignore[no-untyped-def]
+    """Every placeholder still unfilled in the statement's text or any channel variant."""
+    texts = [statement.body, *(v.body for v in statement.variants.all())]
+    return list(dict.fromkeys(p for text in texts for p in placeholders(text)))
+
+
 @dataclass
 class Flag:
     code: str
@@ -89,8 +105,62 @@ def _find(patterns: list[str], text: str) -> re.Match[str] | None:
     return None
 
 
-def _words(text: str) -> set[str]:
-    return set(re.findall(r"\w{4,}", text.lower()))
+# A statement that negates a claim ("we are not going bankrupt", 「我們沒有要倒閉」) corrects
+# it; one that says it again ("we are going bankrupt", 「公司要倒閉」) repeats it. Cues
+# that deny a claim, English and Chinese; longest first, so 沒有 counts once, not as 沒.
+NEGATIONS_EN = (
+    r"\b(?:not|no|never|none|nobody|nothing|nor|neither|cannot|without)\b"
+    r"|\b\w+n[’']t\b"
+    r"|\b(?:false|untrue|baseless|unfounded|incorrect|inaccurate|rumou?rs?|myths?|hoax"
+    r"|den(?:y|ies|ied))\b"
+)
+NEGATIONS_ZH = (
+    "並非事實|不是事實|並不|並沒有|並未|並非|絕不|絕非|從未|從沒|沒有|不是|不會|不實|謠言|傳言|"
+    "網傳|假消息|否認|澄清|毫無|沒|不|未|無|非|別|勿"
+)
+# Words that begin with a negating character but do not negate (不便 is inconvenience,
+# 非常 is "very", 未來 the future): they are left out before the cues are counted.
+NOT_NEGATIONS_ZH = (
+    "不便|不過|不少|不斷|不僅|不只|不但|不安|不滿|不適|不好意思|非常|未來|無論|無法避免"
+)
+NEGATION = re.compile(f"{NEGATIONS_EN}|{NEGATIONS_ZH}", flags=re.IGNORECASE)
+SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|(?<=[。！？；])\s*|\n+")
+# Words of four letters or more (short ones are mostly "the", "our", "not") and single
+# CJK characters: Chinese has no spaces, and a claim of five characters is five tokens.
+TOKEN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[^\W\d_]{4,}|\d+")
+
+
+def _tokens(text: str) -> list[str]:
+    return TOKEN.findall(text.lower())
+
+
+def _negations(text: str) -> int:
+    return len(NEGATION.findall(re.sub(NOT_NEGATIONS_ZH, " ", text)))
+
+
+def _mentions_claim(sentence: str, claim: str) -> bool:
+    """The sentence says what the claim says, negation cues aside: the claim verbatim,
+    or most of its words (characters, for Chinese) in the same order."""
+    if claim.strip().lower() in sentence.lower():
+        return True
+    claim_tokens = _tokens(NEGATION.sub(" ", claim))
+    if len(claim_tokens) < 2:
+        return False
+    said = _tokens(NEGATION.sub(" ", re.sub(NOT_NEGATIONS_ZH, " ", sentence)))
+    matcher = SequenceMatcher(None, claim_tokens, said, autojunk=False)
+    shared = sum(block.size for block in matcher.get_matching_blocks())
+    return shared / len(claim_tokens) >= 0.6
+
+
+def claim_repeats(text: str, claim: str) -> str | None:
+    """The first sentence of ``text`` that repeats ``claim`` rather than negating it
+    (it holds more denials than the claim itself); None when none does."""
+    claim_negations = _negations(claim)
+    for sentence in SENTENCE_END.split(text):
+        said = sentence.strip()
+        if said and _mentions_claim(said, claim) and _negations(said) <= claim_negations:
+            return said
+    return None
 
 
 def review_text(
@@ -126,28 +196,24 @@ def review_text(
                 _("No concrete action: say what you are doing and when you will update."),
             )
         )
-    if found := re.search(r"\{[a-z_]+\}", text):
+    if found := placeholders(text):
         flags.append(
             Flag(
                 "placeholder",
                 _("A template placeholder is still unfilled."),
-                found.group(0),
+                ", ".join(found),
             )
         )
-    lowered = text.lower()
-    text_words = _words(text)
     for claim, status in claims:
-        if status not in (ClaimStatus.UNVERIFIED, ClaimStatus.FALSE):
+        if status not in CLAIMS_NOT_TO_REPEAT:
             continue
-        claim_words = _words(claim)
-        overlap = len(claim_words & text_words) / len(claim_words) if claim_words else 0
-        if claim.strip().lower() in lowered or (len(claim_words) >= 2 and overlap >= 0.6):
+        if said := claim_repeats(text, claim):
             flags.append(
                 Flag(
                     "claim_" + status,
-                    _("Repeats a claim the misinformation ledger marks %(status)s.")
-                    % {"status": ClaimStatus(status).label},
-                    claim[:120],
+                    _("Repeats a claim the misinformation ledger marks %(status)s: “%(claim)s”.")
+                    % {"status": ClaimStatus(status).label, "claim": claim[:120]},
+                    said[:200],
                 )
             )
     known = channels_by_code() if variants else {}

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from crisisroom.models import Incident
 from monitoring.models import Mention, Rollup
-from playbook import metrics
+from playbook import metrics, textdiff
 from playbook.choices import ResponseLevel, StatementState
 from playbook.counting import text_length
 from playbook.models import (
@@ -377,11 +377,41 @@ def channel_preview(channel: Channel | None, code: str, text: str) -> dict[str, 
 
 def statement_limits(statement: Statement) -> list[dict[str, Any]]:
     """Each chosen channel's text (its variant, or the body) with its length, counted
-    the channel's way, against its limit, in the channels' order."""
+    the channel's way, against its limit, in the channels' order; ``own_variant`` when
+    the channel has its own text rather than the statement's."""
     known = channels_by_code()
-    chosen = set(statement.channels) | {v.channel for v in statement.variants.all()}
+    own = {v.channel for v in statement.variants.all()}
+    chosen = set(statement.channels) | own
     order = [c for c in known if c in chosen] + sorted(chosen - set(known))
-    return [channel_preview(known.get(code), code, channel_text(statement, code)) for code in order]
+    return [
+        {
+            **channel_preview(known.get(code), code, channel_text(statement, code)),
+            "own_variant": code in own,
+        }
+        for code in order
+    ]
+
+
+def statement_diff(statement: Statement) -> dict[str, Any] | None:
+    """What changed in the text since the version before the current one, word by word
+    (character by character in Chinese); None for a first version."""
+    versions = list(
+        statement.versions.filter(number__lte=statement.version)
+        .select_related("edited_by")
+        .order_by("-number")[:2]
+    )
+    if len(versions) < 2:
+        return None
+    new, old = versions
+    pieces = textdiff.word_diff(old.body, new.body)
+    return {
+        "from": old.number,
+        "to": new.number,
+        "by": new.edited_by.get_username() if new.edited_by else "",
+        "at": new.at,
+        "pieces": pieces,
+        **textdiff.diff_counts(pieces),
+    }
 
 
 def published_statements(incident: Incident) -> list[Statement]:

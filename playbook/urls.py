@@ -20,6 +20,7 @@ urlpatterns = [
     path(P + "team/", views.member_add, name="member-add"),
     path(P + "assessment/", views.assessment_save, name="assessment-save"),
     path(P + "claims/", views.claim_save, name="claim-save"),
+    path(P + "claims/<int:claim_id>/status/", views.claim_status, name="claim-status"),
     path(P + "questions/", views.question_add, name="question-add"),
     path(P + "next-actions/", views.next_actions_part, name="next-actions"),
     path(P + "pause/", views.pause, name="pause"),

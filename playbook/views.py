@@ -43,7 +43,7 @@ from playbook.permissions import (
     can_pause_outbound,
     incident_roles,
 )
-from playbook.review import review_statement
+from playbook.review import review_statement, statement_placeholders
 from playbook.services import (
     assessment,
     base,
@@ -136,7 +136,7 @@ def _playbook_response(request: HttpRequest, pk: int, status: int = 200) -> Http
         "figures": selectors.assessment_figures(incident),
         "classifications": Classification.choices,
         "levels": ResponseLevel.choices,
-        "claims": incident.claims.all(),
+        "claims": incident.claims.prefetch_related("history__by"),
         "claim_statuses": ClaimStatus.choices,
         "statements": selectors.statements_for(incident),
         "templates": sorted(
@@ -209,6 +209,26 @@ def claim_save(request: HttpRequest, pk: int) -> HttpResponse:
         correction_url=data["correction_url"],
         claim_id=data["claim_id"],
     )
+    return _back(request, pk)
+
+
+@action
+def claim_status(request: HttpRequest, pk: int, claim_id: int) -> HttpResponse:
+    """A claim's status changes (false → corrected); htmx gets the ledger row back."""
+    incident = _get_incident_for_user(request, pk)
+    claim = get_object_or_404(incident.claims, pk=claim_id)
+    data = _clean(forms.ClaimStatusForm, request)
+    assessment.claim_status_set(
+        claim=claim, by=request.user, status=data["status"], note=data["note"]
+    )
+    if request.htmx:
+        context = {
+            "incident": incident,
+            "c": incident.claims.prefetch_related("history__by").get(pk=claim_id),
+            "claim_statuses": ClaimStatus.choices,
+            "can_act": True,
+        }
+        return render(request, "playbook/playbook.html#claim", context)
     return _back(request, pk)
 
 
@@ -287,18 +307,28 @@ def _statement_response(request: HttpRequest, pk: int, sid: int, status: int = 2
     incident = statement.incident
     data = selectors.statement_json(statement)
     held = incident_roles(request.user, incident)
+    # The author reads the page as its author: no Approve (the service refuses it too).
+    is_author = request.user.pk in statements.statement_authors(statement)
     context = {
         "incident": incident,
         "statement": statement,
         "data": data,
         "flags": review_statement(statement),
         "limits": selectors.statement_limits(statement),
+        "diff": selectors.statement_diff(statement),
+        "placeholders": statement_placeholders(statement),
         "versions": statement.versions.select_related("edited_by"),
         "rejections": statement.rejections.select_related("user"),
         "variants": {v.channel: v.body for v in statement.variants.all()},
         "channels": selectors.channel_choices(keep=statement.channels),
         "can_act": can_act_on_playbook(request.user, incident),
-        "can_approve": bool(held & set(data["required_roles"])),
+        "is_author": is_author,
+        "is_approver": bool(held & set(data["required_roles"])),
+        # Approve only while one of the user's roles still waits and they have not yet
+        # approved this version (the service refuses either way).
+        "can_approve": bool(held & set(data["missing_roles"]))
+        and not is_author
+        and all(a["user"] != request.user.get_username() for a in data["approvals"]),
         "targets": PublishTarget.objects.filter(active=True),
     }
     return render(request, "playbook/statement.html", context, status=status)

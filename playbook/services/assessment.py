@@ -11,7 +11,7 @@ from crisisroom.platform.validation import is_web_url
 from crisisroom.services.timeline import timeline_add
 from playbook.choices import ClaimStatus, Classification, ResponseLevel, WorkEvent
 from playbook.events import work_record
-from playbook.models import Assessment, MisinformationClaim
+from playbook.models import Assessment, ClaimStatusChange, MisinformationClaim
 from playbook.permissions import require_act
 from playbook.services.base import InvalidInput
 
@@ -84,15 +84,58 @@ def claim_record(
             raise InvalidInput(_("No such claim on this incident."))
     else:
         row = MisinformationClaim(incident=incident)
+    before = row.status if row.pk else ""
     row.claim, row.status, row.evidence = claim.strip(), status, evidence
     row.correction, row.correction_url = correction, correction_url
     row.save()
+    if before != status:
+        ClaimStatusChange.objects.create(claim=row, from_status=before, to_status=status, by=by)
     timeline_add(
         incident=incident,
         kind=TimelineKind.PLAYBOOK,
         message=_("Misinformation ledger: “%(claim)s” is %(status)s")
         % {"claim": row.claim[:80], "status": ClaimStatus(status).label},
         actor=by,
+        data={"claim": row.pk, "status": status},
     )
     work_record(incident=incident, event=WorkEvent.CLAIM_RECORDED, by=by)
     return row
+
+
+@transaction.atomic
+def claim_status_set(
+    *, claim: MisinformationClaim, by: User, status: str, note: str = ""
+) -> MisinformationClaim:
+    """Change what the ledger says of a claim (false → corrected, unverified → true, …);
+    every change is kept in the claim's history and lands on the timeline."""
+    claim = (
+        MisinformationClaim.objects.select_for_update().select_related("incident").get(pk=claim.pk)
+    )
+    incident = claim.incident
+    require_act(by, incident)
+    if status not in ClaimStatus.values:
+        raise InvalidInput(_("Unknown claim status."))
+    note = (note or "").strip()[:300]
+    if status == claim.status:
+        return claim  # nothing changed (a second click): no history row, no timeline entry
+    before = claim.status
+    claim.status = status
+    claim.save(update_fields=["status"])
+    ClaimStatusChange.objects.create(
+        claim=claim, from_status=before, to_status=status, note=note, by=by
+    )
+    message = _("Misinformation ledger: “%(claim)s” changed from %(before)s to %(after)s") % {
+        "claim": claim.claim[:80],
+        "before": ClaimStatus(before).label,
+        "after": ClaimStatus(status).label,
+    }
+    if note:
+        message += f" ({note})"
+    timeline_add(
+        incident=incident,
+        kind=TimelineKind.PLAYBOOK,
+        message=message,
+        actor=by,
+        data={"claim": claim.pk, "status": status, "from": before},
+    )
+    return claim

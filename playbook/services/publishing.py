@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crisisroom.choices import CrisisRoleSlug, TimelineKind
+from crisisroom.choices import TimelineKind
 from crisisroom.models import Incident, User
 from crisisroom.platform.permissions import require
 from crisisroom.platform.signals import send_on_commit
@@ -23,7 +23,12 @@ from playbook.events import work_record
 from playbook.models import OutboundPause, Publication, PublishTarget, Statement
 from playbook.permissions import can_pause_outbound, require_act
 from playbook.publishers import PublishError, publisher_for
-from playbook.services.base import InvalidInput, TransitionRefused, push_statement
+from playbook.services.base import (
+    InvalidInput,
+    TransitionRefused,
+    push_statement,
+    roles_named,
+)
 from playbook.services.cadence import push_cadence
 from playbook.services.runs import approval_steps_refresh
 from playbook.services.statements import statement_lock
@@ -54,7 +59,7 @@ def statement_publish(
         missing = selectors.missing_roles(statement)
         raise TransitionRefused(
             _("Not approved yet: publishing needs every required approval (missing: %(roles)s).")
-            % {"roles": ", ".join(str(CrisisRoleSlug(r).label) for r in missing) or "-"}
+            % {"roles": roles_named(missing) or "-"}
         )
     if targets is None:
         targets = list(PublishTarget.objects.filter(active=True))

@@ -26,7 +26,8 @@ from playbook.models import (
     StatementVersion,
 )
 from playbook.permissions import incident_roles, require_act, require_admin
-from playbook.services.base import InvalidInput, TransitionRefused, push_statement
+from playbook.review import statement_placeholders
+from playbook.services.base import InvalidInput, TransitionRefused, push_statement, roles_named
 from playbook.services.runs import approval_steps_refresh
 
 
@@ -166,6 +167,14 @@ def statement_edit(
     return statement
 
 
+def placeholders_refuse(statement: Statement) -> None:
+    """A template's blanks go out as "{next_update}" if nobody fills them: refuse."""
+    if found := statement_placeholders(statement):
+        raise TransitionRefused(
+            _("Fill in the template's placeholders first: %(names)s.") % {"names": ", ".join(found)}
+        )
+
+
 @transaction.atomic
 def statement_submit(*, statement: Statement, by: User) -> Statement:
     statement = statement_lock(statement)
@@ -175,6 +184,7 @@ def statement_submit(*, statement: Statement, by: User) -> Statement:
             _("Only a draft can be submitted; this statement is %(state)s.")
             % {"state": StatementState(statement.state).label}
         )
+    placeholders_refuse(statement)
     statement.state = StatementState.SUBMITTED
     statement.submitted_at = timezone.now()
     statement.save(update_fields=["state", "submitted_at"])
@@ -208,11 +218,14 @@ def statement_approve(*, statement: Statement, by: User, role: str | None = None
     held = incident_roles(by, incident) & set(required)
     if role is not None:
         if role not in required:
-            raise InvalidInput(_("%(role)s is not required to approve this.") % {"role": role})
+            raise InvalidInput(
+                _("%(role)s is not required to approve this.") % {"role": roles_named([role])}
+            )
         held &= {role}
     require(
         bool(held),
-        "Approving needs a required crisis role on this incident: " + ", ".join(required),
+        _("Approving needs a required crisis role on this incident: %(roles)s.")
+        % {"roles": roles_named(required)},
     )
     if statement.state != StatementState.SUBMITTED:
         raise TransitionRefused(
@@ -221,6 +234,7 @@ def statement_approve(*, statement: Statement, by: User, role: str | None = None
         )
     if by.pk in statement_authors(statement):
         raise TransitionRefused(_("Nobody approves their own draft; another person must."))
+    placeholders_refuse(statement)  # submitted before the check existed
     approvals = list(statement.approvals.filter(version=statement.version).select_related("role"))
     if any(a.user_id == by.pk for a in approvals):
         raise TransitionRefused(_("You have already approved this version."))
@@ -263,7 +277,8 @@ def statement_reject(*, statement: Statement, by: User, comment: str) -> Stateme
     required = selectors.required_roles(statement)
     require(
         bool(incident_roles(by, incident) & set(required)),
-        "Rejecting needs a required crisis role on this incident: " + ", ".join(required),
+        _("Rejecting needs a required crisis role on this incident: %(roles)s.")
+        % {"roles": roles_named(required)},
     )
     if not isinstance(comment, str) or not comment.strip():
         raise InvalidInput(_("Say why: a rejection needs a comment."))
