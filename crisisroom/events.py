@@ -36,6 +36,8 @@ member_joined = Signal()
 alert_queued = Signal()
 # Sent on commit: a chat message (``message_id``) @mentions people to notify.
 chat_mentioned = Signal()
+# Sent on commit: an outgoing webhook event (``delivery_id``) is waiting to be sent.
+outgoing_queued = Signal()
 
 
 class MentionPayload(TypedDict):

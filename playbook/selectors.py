@@ -13,8 +13,8 @@ from django.utils import timezone
 from crisisroom.models import Incident
 from monitoring.models import Mention, Rollup
 from playbook import metrics
-from playbook.choices import CHANNEL_LIMITS, StatementState
-from playbook.models import ApprovalPolicy, RunStep, Statement
+from playbook.choices import CHANNEL_LIMITS, PostState, StatementState
+from playbook.models import ApprovalPolicy, RunStep, ScheduledPost, Statement
 
 DEFAULT_REQUIRED = ["legal_counsel", "executive_lead"]
 MEDIA_PLATFORMS = {"news", "blog", "rss", "media", "press"}
@@ -345,3 +345,37 @@ def published_statements(incident: Incident) -> list[Statement]:
 def incident_detail_json(incident: Incident) -> dict[str, Any]:
     """The playbook's part of an incident's API detail."""
     return {"playbook": playbook_json(incident), "statements": statements_json(incident)}
+
+
+def scheduled_posts_upcoming(limit: int = 200) -> list[ScheduledPost]:
+    """Queued and held posts, soonest first."""
+    return list(
+        ScheduledPost.objects.filter(state__in=(PostState.QUEUED, PostState.HELD))
+        .select_related("target", "incident", "created_by")
+        .order_by("due_at", "pk")[:limit]
+    )
+
+
+def scheduled_posts_recent(limit: int = 50) -> list[ScheduledPost]:
+    """Sent, failed and cancelled posts, latest first."""
+    return list(
+        ScheduledPost.objects.exclude(state__in=(PostState.QUEUED, PostState.HELD))
+        .select_related("target", "incident", "created_by")
+        .order_by("-due_at", "-pk")[:limit]
+    )
+
+
+def scheduled_post_json(post: ScheduledPost) -> dict[str, Any]:
+    return {
+        "id": post.pk,
+        "channel": post.target.name if post.target else None,
+        "body": post.text,
+        "at": post.due_at.isoformat(),
+        "state": post.state,
+        "attempts": post.attempts,
+        "error": post.error,
+        "incident": post.incident_id,
+        "created_by": post.created_by.get_username() if post.created_by else None,
+        "sent_at": post.sent_at.isoformat() if post.sent_at else None,
+        "url": post.external_url,
+    }
