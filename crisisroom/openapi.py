@@ -7,12 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from crisisroom.choices import IncidentStatus, Severity
-from crisisroom.platform.validation import (
-    MAX_BIGINT,
-    MAX_INTEGER,
-    NO_NUL_PATTERN,
-    NON_BLANK_PATTERN,
-)
+from crisisroom.platform.validation import MAX_BIGINT, MAX_INTEGER, NO_NUL_PATTERN, NON_BLANK_PATTERN
 from monitoring.choices import SentimentLabel
 
 # A string the server takes as given: at least one non-space character, no NUL
