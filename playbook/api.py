@@ -210,6 +210,8 @@ def _incident_field(body: dict[str, Any]) -> Incident | None:
     raw = body.get("incident")
     if raw is None:
         return None
+    if isinstance(raw, float) and raw.is_integer() and abs(raw) < 2**63:
+        raw = int(raw)  # JSON has one number type: 7.0 is the integer 7 (as the schema says)
     pk = validation.whole_number(raw, "incident", minimum=1)
     incident = Incident.objects.filter(pk=pk).first()
     if incident is None:

@@ -119,6 +119,6 @@ class PostState(models.TextChoices):
 
     QUEUED = "queued", _("Queued")
     HELD = "held", _("Held (posting paused)")
-    SENT = "sent", _("Sent")
+    SENT = "sent", _("Sent out")
     FAILED = "failed", _("Failed")
     CANCELLED = "cancelled", _("Cancelled")

@@ -31,13 +31,22 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("Content-Length") or 0)
-                hit = Hit(self.path, {k.lower(): v for k, v in self.headers.items()}, self.rfile.read(length))
+                hit = Hit(
+                    self.path,
+                    {k.lower(): v for k, v in self.headers.items()},
+                    self.rfile.read(length),
+                )
                 queued = receiver.statuses[self.path]
                 status = queued.pop(0) if queued else 200
                 with receiver.arrived:
                     receiver.hits.append(hit)
                     receiver.arrived.notify_all()
-                body = json.dumps({"id": f"r{len(receiver.hits)}", "url": f"https://social.example/p/{len(receiver.hits)}"}).encode()
+                body = json.dumps(
+                    {
+                        "id": f"r{len(receiver.hits)}",
+                        "url": f"https://social.example/p/{len(receiver.hits)}",
+                    }
+                ).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))

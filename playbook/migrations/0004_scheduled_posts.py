@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
                         choices=[
                             ("queued", "Queued"),
                             ("held", "Held (posting paused)"),
-                            ("sent", "Sent"),
+                            ("sent", "Sent out"),
                             ("failed", "Failed"),
                             ("cancelled", "Cancelled"),
                         ],

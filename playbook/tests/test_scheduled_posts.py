@@ -184,13 +184,22 @@ def test_the_api_queues_lists_and_cancels(alice, target, receiver, api_for):  # 
     ("body", "message"),
     [
         ({"body": "x", "at": "2030-01-01T00:00:00Z"}, "channel is required"),
-        ({"channel": "nope", "body": "x", "at": "2030-01-01T00:00:00Z"}, "active publishing target"),
+        (
+            {"channel": "nope", "body": "x", "at": "2030-01-01T00:00:00Z"},
+            "active publishing target",
+        ),
         ({"channel": "newsroom", "at": "2030-01-01T00:00:00Z"}, "body is required"),
         ({"channel": "newsroom", "body": "x"}, "at is required"),
         ({"channel": "newsroom", "body": "x", "at": "tomorrow"}, "at is not an ISO 8601"),
         ({"channel": "newsroom", "body": "x", "at": "2001-01-01T00:00:00Z"}, "in the past"),
-        ({"channel": "newsroom", "body": "x", "at": "2030-01-01T00:00", "extra": 1}, "Unknown field"),
-        ({"channel": "newsroom", "body": "x", "at": "2030-01-01T00:00Z", "incident": 0}, "incident"),
+        (
+            {"channel": "newsroom", "body": "x", "at": "2030-01-01T00:00", "extra": 1},
+            "Unknown field",
+        ),
+        (
+            {"channel": "newsroom", "body": "x", "at": "2030-01-01T00:00Z", "incident": 0},
+            "incident",
+        ),
         ([1, 2], "JSON object"),
     ],
 )
@@ -204,7 +213,10 @@ def test_bad_input_to_the_api_gets_a_clear_400(alice, target, api_for, body, mes
 def test_a_viewer_cannot_queue_or_pause(charlie, target, api_for):  # type: ignore[no-untyped-def]
     api = api_for(charlie)
     at = (timezone.now() + timedelta(hours=1)).isoformat()
-    assert api.post("/scheduled-posts", {"channel": "newsroom", "body": "x", "at": at}).status_code == 403
+    assert (
+        api.post("/scheduled-posts", {"channel": "newsroom", "body": "x", "at": at}).status_code
+        == 403
+    )
     assert api.post("/outbound/pause", {"reason": "x"}).status_code == 403
     assert api.get("/scheduled-posts").status_code == 200
 
