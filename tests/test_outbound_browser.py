@@ -49,10 +49,12 @@ def test_queue_pause_see_the_banner_and_resume(live_stack, alice, lang):  # type
     alice.save(update_fields=["language", "time_zone"])
     base, w = live_stack.base_url, WORDS[lang]
     failures: list[str] = []
-    with Receiver() as receiver, sync_playwright() as p:
-        PublishTarget.objects.create(
-            name="newsroom", kind="webhook", base_url=f"{receiver.url}/publish"
-        )
+    receiver = Receiver().__enter__()
+    PublishTarget.objects.create(
+        name="newsroom", kind="webhook", base_url=f"{receiver.url}/publish"
+    )
+    # No ORM inside: Playwright's sync API runs an event loop in this thread.
+    with sync_playwright() as p:
         browser = chromium.launch(p)
         page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
         page.on("response", lambda r: failures.append(r.url) if r.status >= 500 else None)
@@ -70,7 +72,6 @@ def test_queue_pause_see_the_banner_and_resume(live_stack, alice, lang):  # type
         row = page.locator("tr[data-state]").first
         expect(row).to_contain_text("2031-03-01 17:00")  # as typed, in Asia/Taipei
         expect(row).to_contain_text(w["queued"])
-        assert ScheduledPost.objects.get().due_at.isoformat() == "2031-03-01T09:00:00+00:00"
         page.screenshot(path=f"var/outbound-{lang}-queued-1400.png", full_page=True)
 
         page.get_by_label(w["reason"], exact=True).fill("Product recall: hold every post")
@@ -98,6 +99,9 @@ def test_queue_pause_see_the_banner_and_resume(live_stack, alice, lang):  # type
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         page.screenshot(path=f"var/outbound-{lang}-resumed-390.png", full_page=True)
         browser.close()
-    assert ScheduledPost.objects.get().state == "queued"
+    receiver.__exit__()
+    post = ScheduledPost.objects.get()
+    assert post.state == "queued"
+    assert post.due_at.isoformat() == "2031-03-01T09:00:00+00:00"  # 17:00 in Taipei
     assert receiver.at("/publish") == []  # due in 2031: nothing went out
     assert failures == []
