@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,6 +26,7 @@ class Receiver:
     def __init__(self) -> None:
         self.hits: list[Hit] = []
         self.statuses: dict[str, list[int]] = defaultdict(list)
+        self.delay = 0.0  # seconds to wait before answering (a slow network)
         self.arrived = threading.Condition()
         receiver = self
 
@@ -36,6 +38,8 @@ class Receiver:
                     {k.lower(): v for k, v in self.headers.items()},
                     self.rfile.read(length),
                 )
+                if receiver.delay:
+                    time.sleep(receiver.delay)
                 queued = receiver.statuses[self.path]
                 status = queued.pop(0) if queued else 200
                 with receiver.arrived:

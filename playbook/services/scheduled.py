@@ -162,12 +162,19 @@ def scheduled_post_publish_next(*, now: datetime, skip: set[int]) -> ScheduledPo
         if outbound_paused():
             ScheduledPost.objects.filter(pk=post.pk).update(state=PostState.HELD)
             return None
+        # Compare-and-set as well as the lock: SQLite (embedded mode) has no row locks,
+        # and its scheduler thread and a request's after-commit sweep may meet here.
+        claimed = ScheduledPost.objects.filter(
+            pk=post.pk, state=PostState.QUEUED, attempts=post.attempts
+        ).update(attempts=post.attempts + 1)
+        if not claimed:
+            return post
+        post.attempts += 1
         _publish(post, now=now)
     return post
 
 
 def _publish(post: ScheduledPost, *, now: datetime) -> None:
-    post.attempts += 1
     fields = ["attempts", "state", "error", "next_attempt_at"]
     if post.target is None or not post.target.active:
         post.state, post.error, post.next_attempt_at = (

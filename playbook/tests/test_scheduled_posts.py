@@ -58,6 +58,39 @@ def test_a_due_post_goes_out_once_through_the_publisher(alice, target, receiver)
     assert len(receiver.hits) == 1
 
 
+def test_three_sweeps_at_once_send_each_post_exactly_once(alice, target, receiver):  # type: ignore[no-untyped-def]
+    import threading
+
+    from django.db import connection
+
+    receiver.delay = 0.2  # each post takes a while, so the sweeps overlap
+    now = timezone.now()
+    posts = [
+        ScheduledPost.objects.create(
+            target=target, text=f"post {i}", due_at=now, next_attempt_at=now
+        )
+        for i in range(6)
+    ]
+    results: list[int] = []
+
+    def sweep() -> None:
+        try:
+            results.append(scheduled.scheduled_posts_sweep())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sweep) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    texts = sorted(hit.json()["text"] for hit in receiver.hits)
+    assert texts == sorted(p.text for p in posts)  # each once, none twice
+    assert sum(results) == 6 and len(results) == 3
+    assert max(results) < 6  # the sweeps really shared the work
+    assert set(ScheduledPost.objects.values_list("attempts", flat=True)) == {1}
+
+
 def test_a_post_not_yet_due_waits(alice, target, receiver):  # type: ignore[no-untyped-def]
     post = _queue(alice, target, minutes=30)
     assert scheduled.scheduled_posts_sweep() == 0
