@@ -90,3 +90,25 @@ def test_the_admin_form_refuses_a_private_address(settings):  # type: ignore[no-
         data={"name": "n", "url": "https://1.1.1.1/hook", "secret": "s", "active": "on"}
     )
     assert ok.is_valid(), ok.errors
+
+
+def test_the_readme_verification_snippet_accepts_a_real_event_and_refuses_a_forgery(hook, receiver):  # type: ignore[no-untyped-def]
+    from django.conf import settings
+
+    readme = (settings.BASE_DIR / "README.md").read_text()
+    snippet = next(
+        block.split("\n", 1)[1]
+        for block in readme.split("```")
+        if block.startswith("python") and "def verify(" in block
+    )
+    namespace: dict = {}
+    exec(snippet, namespace)  # noqa: S102 (our own README)
+    verify = namespace["verify"]
+    outgoing_event_queue(event="outbound.paused", data={"reason": "hold"})
+    (hit,) = receiver.wait_for("/in/very-secret-path?key=k", 1)
+    headers = {"X-CrisisRoom-Signature": hit.headers["x-crisisroom-signature"]}
+    assert verify(hit.body, headers, "topsecret")["type"] == "outbound.paused"
+    with pytest.raises(ValueError, match="bad signature"):
+        verify(hit.body.replace(b"hold", b"go"), headers, "topsecret")
+    with pytest.raises(ValueError, match="bad signature"):
+        verify(hit.body, headers, "another-secret")
