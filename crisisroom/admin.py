@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
@@ -11,10 +12,14 @@ from crisisroom.models import (
     Incident,
     IncidentMember,
     OnCallEntry,
+    OutgoingDelivery,
+    OutgoingWebhook,
     TimelineEvent,
     User,
     Webhook,
 )
+from crisisroom.platform.http import url_origin as http_origin
+from crisisroom.platform.http import url_refusal
 
 
 @admin.register(User)
@@ -94,3 +99,46 @@ class AlertAdmin(admin.ModelAdmin):
         "error",
     )
     list_filter = ("status",)
+
+
+class OutgoingWebhookForm(forms.ModelForm):
+    url = forms.URLField(label=_("URL"), max_length=1000, assume_scheme="https")
+
+    class Meta:
+        model = OutgoingWebhook
+        fields = ["name", "url", "secret", "active"]
+        widgets = {"secret": forms.PasswordInput(render_value=True)}
+
+    def clean_url(self) -> str:
+        # The guard that sends the events (crisisroom/platform/http.py) also checks
+        # here, so an address it would refuse is refused when it is typed.
+        url = self.cleaned_data["url"]
+        refusal = url_refusal(url)
+        if refusal:
+            raise forms.ValidationError(refusal)
+        return url
+
+
+@admin.register(OutgoingWebhook)
+class OutgoingWebhookAdmin(admin.ModelAdmin):
+    form = OutgoingWebhookForm
+    list_display = ("name", "url_origin", "active", "created_at")
+    list_editable = ("active",)
+
+    @admin.display(description=_("host"))
+    def url_origin(self, obj: OutgoingWebhook) -> str:
+        return http_origin(obj.url)
+
+
+@admin.register(OutgoingDelivery)
+class OutgoingDeliveryAdmin(admin.ModelAdmin):
+    """Read-only: what was told to whom, and how delivery went."""
+
+    list_display = ("created_at", "event", "webhook", "status", "attempts", "sent_at", "error")
+    list_filter = ("status", "event")
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False

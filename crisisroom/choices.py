@@ -57,3 +57,13 @@ class AlertStatus(models.TextChoices):
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
     UNCONFIRMED = "unconfirmed", _("Not confirmed")
+
+
+class DeliveryStatus(models.TextChoices):
+    """An outgoing webhook event: pending → sending → sent, or failed (tried again at
+    next_attempt_at; no next attempt means given up)."""
+
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")

@@ -40,6 +40,8 @@ alert_queued = Signal()
 alerts_sweeping = Signal()
 # Sent on commit: a chat message (``message_id``) @mentions people to notify.
 chat_mentioned = Signal()
+# Sent on commit: an outgoing webhook event (``delivery_id``) is waiting to be sent.
+outgoing_queued = Signal()
 
 
 class MentionPayload(TypedDict):

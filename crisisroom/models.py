@@ -13,6 +13,7 @@ from crisisroom.choices import (
     ACTIVE_STATUSES,
     AlertStatus,
     CrisisRoleSlug,
+    DeliveryStatus,
     IncidentStatus,
     Severity,
     TimelineKind,
@@ -384,3 +385,59 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.status_code})"
+
+
+class OutgoingWebhook(models.Model):
+    """An endpoint of another tool (a Hootsuite, Buffer or Sprout integration) told
+    about organisation-wide events such as ``outbound.paused``. Each event is a JSON
+    POST signed with the secret: ``X-CrisisRoom-Signature: sha256=<hex HMAC-SHA256
+    of the body>`` (crisisroom/services/outgoing.py)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    url = models.URLField(_("URL"), max_length=1000)
+    secret = models.CharField(
+        _("signing secret"),
+        max_length=200,
+        help_text=_("Shared with the receiver, which checks the signature with it."),
+    )
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name = _("outgoing webhook")
+        verbose_name_plural = _("outgoing webhooks")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OutgoingDelivery(models.Model):
+    """One event for one outgoing webhook. The row is the truth about delivery: sent
+    after commit, and the sweep retries due rows with back-off (as alerts are)."""
+
+    webhook = models.ForeignKey(
+        OutgoingWebhook, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event = models.CharField(max_length=60)
+    # Unique per event (the same for every endpoint and every try): receivers dedupe on it.
+    event_id = models.CharField(max_length=40)
+    data = models.JSONField(default=dict)
+    status = models.CharField(
+        max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="outgoing_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.webhook_id} ({self.status})"

@@ -8,7 +8,7 @@ from typing import Any
 from crisisroom import events
 from crisisroom.services.incidents import incident_take_signal
 from crisisroom.services.war_room import mentions_push_to_war_rooms
-from crisisroom.tasks import alert_send_task, chat_notify_task
+from crisisroom.tasks import alert_send_task, chat_notify_task, outgoing_send_task
 from monitoring import events as monitoring_events
 
 
@@ -30,6 +30,10 @@ def _notify_chat(sender: Any, *, message_id: int, **kwargs: Any) -> None:
     chat_notify_task.delay(message_id)
 
 
+def _send_outgoing(sender: Any, *, delivery_id: int, **kwargs: Any) -> None:
+    outgoing_send_task.delay(delivery_id)
+
+
 def connect() -> None:
     monitoring_events.mentions_stored.connect(
         _push_mentions, dispatch_uid="crisisroom.war-room-push"
@@ -37,3 +41,4 @@ def connect() -> None:
     monitoring_events.signal_raised.connect(_take_signal, dispatch_uid="crisisroom.take-signal")
     events.alert_queued.connect(_send_alert, dispatch_uid="crisisroom.alert-send")
     events.chat_mentioned.connect(_notify_chat, dispatch_uid="crisisroom.chat-notify")
+    events.outgoing_queued.connect(_send_outgoing, dispatch_uid="crisisroom.outgoing-send")

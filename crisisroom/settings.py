@@ -126,6 +126,7 @@ TEMPLATES = [
                 "django.template.context_processors.tz",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "playbook.context_processors.outbound_pause",
             ],
             "builtins": ["crisisroom.templatetags.crisis_format"],
         },
@@ -222,6 +223,16 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-alerts": {
         "task": "crisisroom.tasks.alerts_sweep_task",
         "schedule": float(envint("ALERT_SWEEP_SECONDS", 60)),
+    },
+    # Outgoing webhook events (crisisroom/services/outgoing.py) and scheduled posts
+    # (playbook/services/scheduled.py): the rows are the truth, these sweeps send.
+    "sweep-outgoing-webhooks": {
+        "task": "crisisroom.tasks.outgoing_sweep_task",
+        "schedule": float(envint("OUTGOING_SWEEP_SECONDS", 60)),
+    },
+    "sweep-scheduled-posts": {
+        "task": "playbook.tasks.scheduled_posts_sweep_task",
+        "schedule": float(envint("SCHEDULED_POSTS_SWEEP_SECONDS", 30)),
     },
     "purge-idempotency-keys": {
         "task": "crisisroom.tasks.idempotency_keys_purge_task",
@@ -393,6 +404,9 @@ ALERT_FAILOVER_AFTER_ATTEMPTS = envint("ALERT_FAILOVER_AFTER_ATTEMPTS", 3)
 ALERT_SENDING_STALE_SECONDS = envint("ALERT_SENDING_STALE_SECONDS", 10 * 60)
 # One sweep stops claiming after this long (the next one goes on).
 ALERT_SWEEP_BUDGET_SECONDS = envint("ALERT_SWEEP_BUDGET_SECONDS", 45)
+# Scheduled posts (playbook/services/scheduled.py): a failure worth retrying waits
+# like an alert (ALERT_RETRY_BASE_SECONDS, doubling); after this many tries it fails.
+SCHEDULED_POST_MAX_ATTEMPTS = envint("SCHEDULED_POST_MAX_ATTEMPTS", 6)
 # Idempotency-Key answers are kept this long per API token.
 IDEMPOTENCY_KEY_HOURS = envint("IDEMPOTENCY_KEY_HOURS", 24)
 # /api/v1 answers 503 with this Retry-After when the database or broker is down.

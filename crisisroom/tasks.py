@@ -12,6 +12,7 @@ from crisisroom.retention import mentions_retention_apply
 from crisisroom.services.alert_delivery import alert_send, alerts_sweep
 from crisisroom.services.alerts import alerts_escalate
 from crisisroom.services.chat import chat_notify
+from crisisroom.services.outgoing import outgoing_send, outgoing_sweep
 
 logger = logging.getLogger(__name__)
 
@@ -61,3 +62,15 @@ def drills_tick_task() -> int:
 def mentions_retention_apply_task() -> int:
     """Periodic: delete raw mentions past MENTION_RETENTION_DAYS, in batches."""
     return mentions_retention_apply()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def outgoing_send_task(delivery_id: int) -> bool:
+    """The first try of an outgoing webhook event; retries are the sweep's."""
+    return outgoing_send(delivery_id=delivery_id)
+
+
+@shared_task(acks_late=True)
+def outgoing_sweep_task() -> int:
+    """Periodic: send every due outgoing webhook event."""
+    return outgoing_sweep()

@@ -13,14 +13,15 @@ from django.http import Http404, HttpRequest, JsonResponse
 from crisisroom import selectors as incident_selectors
 from crisisroom.api import ApiError, api_view, read_json
 from crisisroom.idempotency import idempotent
-from crisisroom.models import User
+from crisisroom.models import Incident, User
 from crisisroom.platform import validation
-from crisisroom.platform.permissions import require
+from crisisroom.platform.permissions import can_view_incidents, require
+from crisisroom.platform.validation import FieldError
 from playbook import selectors
-from playbook.models import PublishTarget, Statement
+from playbook.models import OutboundPause, PublishTarget, ScheduledPost, Statement
 from playbook.permissions import can_view_playbook
 from playbook.review import review_statement
-from playbook.services import base, publishing, statements, team
+from playbook.services import base, publishing, scheduled, statements, team
 
 # Longer than any channel allows (the review helper flags the limits per channel).
 MAX_BODY = 20_000
@@ -200,3 +201,113 @@ def statement_publish(request: HttpRequest, pk: int) -> JsonResponse:
 def statement_review(request: HttpRequest, pk: int) -> JsonResponse:
     statement = _get_statement_for_user(request, pk)
     return JsonResponse({"flags": [flag.__dict__ for flag in review_statement(statement)]})
+
+
+# --- The outbound queue and the pause (DESIGN.md, "Outbound queue") ---------------
+
+POST_STATES = ("queued", "held", "sent", "failed", "cancelled")
+
+
+def _incident_field(body: dict[str, Any]) -> Incident | None:
+    raw = body.get("incident")
+    if raw is None:
+        return None
+    if isinstance(raw, float) and raw.is_integer() and abs(raw) < 2**63:
+        raw = int(raw)  # JSON has one number type: 7.0 is the integer 7 (as the schema says)
+    pk = validation.whole_number(raw, "incident", minimum=1)
+    incident = Incident.objects.filter(pk=pk).first()
+    if incident is None:
+        raise Http404(f"No incident {pk}.")
+    return incident
+
+
+@api_view("GET", "POST", query=("state", "limit"))
+def scheduled_posts(request: HttpRequest) -> JsonResponse:
+    if request.method == "POST":
+        return _scheduled_post_create(request)
+    require(can_view_incidents(request.user))
+    rows = ScheduledPost.objects.select_related("target", "created_by").order_by("due_at", "pk")
+    if state := request.GET.get("state"):
+        if state not in POST_STATES:
+            raise ApiError(400, f"state must be one of: {', '.join(POST_STATES)}.")
+        rows = rows.filter(state=state)
+    limit = request.GET.get("limit", "100")
+    if not (limit.isascii() and limit.isdigit() and len(limit) <= 4 and 1 <= int(limit) <= 1000):
+        raise ApiError(400, "limit must be a whole number from 1 to 1000.")
+    posts = [selectors.scheduled_post_json(p) for p in rows[: int(limit)]]
+    return JsonResponse({"scheduled_posts": posts, "count": len(posts), "paused": _paused()})
+
+
+@idempotent
+@_translate_errors
+def _scheduled_post_create(request: HttpRequest) -> JsonResponse:
+    body = _body_object(request)
+    unknown = sorted(set(body) - {"channel", "body", "at", "incident"})
+    if unknown:
+        raise ApiError(
+            400, f"Unknown field {unknown[0][:40]!r} (allowed: channel, body, at, incident)."
+        )
+    channel = validation.text(body, "channel", required=True, max_length=100)
+    target = PublishTarget.objects.filter(name=channel, active=True).first()
+    if target is None:
+        names = ", ".join(PublishTarget.objects.filter(active=True).values_list("name", flat=True))
+        raise ApiError(
+            400, f"channel must be an active publishing target ({names or 'none set up'})."
+        )
+    text = validation.text(body, "body", required=True, max_length=MAX_BODY)
+    if "at" not in body:
+        raise FieldError("at", "is required")
+    due_at = validation.timestamp(body["at"], "at")
+    post = scheduled.scheduled_post_create(
+        by=request.user, target=target, text=text, due_at=due_at, incident=_incident_field(body)
+    )
+    return JsonResponse(selectors.scheduled_post_json(post), status=201)
+
+
+@api_view("POST")
+@idempotent
+@_translate_errors
+def scheduled_post_cancel(request: HttpRequest, pk: int) -> JsonResponse:
+    require(can_view_incidents(request.user))
+    post = ScheduledPost.objects.filter(pk=pk).first()
+    if post is None:
+        raise Http404("No such scheduled post.")
+    post = scheduled.scheduled_post_cancel(post=post, by=request.user)
+    return JsonResponse(selectors.scheduled_post_json(post))
+
+
+def _paused() -> dict[str, Any] | None:
+    pause = (
+        OutboundPause.objects.filter(resumed_at__isnull=True).select_related("paused_by").first()
+    )
+    if pause is None:
+        return None
+    return {
+        "reason": pause.reason,
+        "paused_at": pause.paused_at.isoformat(),
+        "paused_by": pause.paused_by.get_username() if pause.paused_by else None,
+        "incident": pause.incident_id,
+    }
+
+
+@api_view("GET")
+def outbound_state(request: HttpRequest) -> JsonResponse:
+    require(can_view_incidents(request.user))
+    return JsonResponse({"paused": _paused()})
+
+
+@api_view("POST")
+@_translate_errors
+def outbound_pause(request: HttpRequest) -> JsonResponse:
+    body = _body_object(request)
+    reason = validation.text(body, "reason", required=True, max_length=2000)
+    publishing.outbound_pause(by=request.user, reason=reason, incident=_incident_field(body))
+    return JsonResponse({"paused": _paused()})
+
+
+@api_view("POST")
+@_translate_errors
+def outbound_resume(request: HttpRequest) -> JsonResponse:
+    body = _body_object(request, optional=True)
+    publishing.outbound_resume(by=request.user, incident=_incident_field(body))
+    return JsonResponse({"paused": _paused()})

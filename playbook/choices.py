@@ -111,3 +111,14 @@ class WorkEvent(models.TextChoices):
     PAUSE_LIFTED = "outbound.resumed", _("scheduled posts are resumed")
     CHANNEL_UPDATED = "channel.updated", _("a channel update is done (the given channel)")
     REVIEW_WRITTEN = "review.written", _("the post-crisis review is written")
+
+
+class PostState(models.TextChoices):
+    """A scheduled post: queued until due, then sent (or failed after its tries);
+    held while the organisation's posts are paused; cancelled by a person."""
+
+    QUEUED = "queued", _("Queued")
+    HELD = "held", _("Held (posting paused)")
+    SENT = "sent", _("Sent out")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")

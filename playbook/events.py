@@ -11,6 +11,8 @@ from django.dispatch import Signal
 member_assigned = Signal()
 # A publication (``publication_id``) failed in a way another try may mend.
 publication_retry_wanted = Signal()
+# A scheduled post is due now (queued for now, or posting resumed): sweep the queue.
+scheduled_posts_due = Signal()
 # Work was done on an incident's playbook (``incident``, ``event``: a WorkEvent value,
 # ``detail``: a role or channel, ``by``: a user or None). Sent inside the transaction
 # of the work, as ``incident_opened`` is, so the checklist item it ticks (receivers.py)

@@ -8,9 +8,10 @@ from django import forms
 from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 
-from crisisroom.choices import CrisisRoleSlug
+from crisisroom.choices import ACTIVE_STATUSES, CrisisRoleSlug
+from crisisroom.models import Incident
 from playbook.choices import ClaimStatus, Classification, ResponseLevel, UpdateState
-from playbook.models import Channel, MessageTemplate
+from playbook.models import Channel, MessageTemplate, PublishTarget
 
 TEXT = 20_000  # a long statement or assessment; far below what a request may carry
 WEB_URL = URLValidator(schemes=["http", "https"])
@@ -150,3 +151,24 @@ class ReviewForm(forms.Form):
 class PolicyActionForm(forms.Form):
     text = _text(300)
     owner = forms.CharField(max_length=150, required=False)
+
+
+class ScheduledPostForm(forms.Form):
+    """Queue a post. The time is entered in the user's time zone (the active one,
+    from their preferences) and stored in UTC; the service checks the rest (the
+    target's length limit, a time not in the past), as it does for the API."""
+
+    target = forms.ModelChoiceField(
+        PublishTarget.objects.filter(active=True),
+        label=_("Publishing target"),
+        to_field_name="name",
+    )
+    text = forms.CharField(label=_("Text"), max_length=TEXT, strip=True, widget=forms.Textarea)
+    due_at = forms.DateTimeField(
+        label=_("Post at"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    incident = forms.ModelChoiceField(
+        Incident.objects.filter(status__in=ACTIVE_STATUSES), label=_("Incident"), required=False
+    )

@@ -14,6 +14,7 @@ from playbook.choices import (
     Classification,
     ConnectorKind,
     Counting,
+    PostState,
     PublicationState,
     ResponseLevel,
     StatementState,
@@ -228,6 +229,43 @@ class OutboundPause(models.Model):
 
     def __str__(self) -> str:
         return f"pause {self.paused_at:%Y-%m-%d %H:%M}"
+
+
+class ScheduledPost(models.Model):
+    """A post queued for one publishing target at a time (stored in UTC). The sweep
+    (playbook/services/scheduled.py) publishes it when due through the target's
+    publisher, unless the organisation's posts are paused: then it is held."""
+
+    target = models.ForeignKey(
+        PublishTarget, null=True, on_delete=models.SET_NULL, related_name="scheduled_posts"
+    )
+    text = models.TextField(_("text"))
+    due_at = models.DateTimeField(_("due at"))
+    state = models.CharField(max_length=20, choices=PostState.choices, default=PostState.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # When the sweep may try (again) after a failure; the due time until then.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # A short reason, host only (never a URL's path or query: it can be a credential).
+    error = models.CharField(max_length=300, blank=True)
+    incident = models.ForeignKey(
+        "crisisroom.Incident",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="scheduled_posts",
+    )
+    created_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    external_url = models.URLField(max_length=500, blank=True)
+    external_id = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        indexes = [models.Index(fields=["state", "due_at"], name="scheduled_post_due_idx")]
+
+    def __str__(self) -> str:
+        return f"post {self.pk} ({self.state}) at {self.due_at:%Y-%m-%d %H:%M}"
 
 
 # --- One incident's run -----------------------------------------------------------

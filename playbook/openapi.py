@@ -248,6 +248,164 @@ PATHS: dict[str, Any] = {
 }
 
 
+POST_STATE = {"type": "string", "enum": ["queued", "held", "sent", "failed", "cancelled"]}
+INCIDENT_REF = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+SCHEMAS["ScheduledPost"] = {
+    "type": "object",
+    "required": ["id", "channel", "body", "at", "state"],
+    "properties": {
+        "id": {"type": "integer"},
+        "channel": {"type": ["string", "null"], "description": "The publishing target's name."},
+        "body": {"type": "string"},
+        "at": {"type": "string", "format": "date-time", "description": "When it is due (UTC)."},
+        "state": POST_STATE,
+        "attempts": {"type": "integer"},
+        "error": {"type": "string", "description": "Why the last try failed (host only)."},
+        "incident": {"type": ["integer", "null"]},
+        "created_by": {"type": ["string", "null"]},
+        "sent_at": {"type": ["string", "null"], "format": "date-time"},
+        "url": {"type": "string", "description": "Where it was published."},
+    },
+}
+SCHEMAS["OutboundState"] = {
+    "type": "object",
+    "required": ["paused"],
+    "properties": {
+        "paused": {
+            "type": ["object", "null"],
+            "description": "The active pause, or null while posts go out.",
+            "properties": {
+                "reason": {"type": "string"},
+                "paused_at": {"type": "string", "format": "date-time"},
+                "paused_by": {"type": ["string", "null"]},
+                "incident": {"type": ["integer", "null"]},
+            },
+        }
+    },
+}
+_outbound = _json(_ref("OutboundState"), "Whether posting is paused now.")
+PAUSE_RULE = (
+    " An admin, or the incident lead of the active incident given as `incident`; 403 otherwise."
+    " Other tools hear of it through outgoing webhooks (`outbound.paused` / `outbound.resumed`,"
+    " HMAC-signed: see the README)."
+)
+PATHS.update(
+    {
+        "/scheduled-posts": {
+            "get": {
+                "summary": "Scheduled posts, soonest first, and whether posting is paused.",
+                "parameters": [
+                    {"name": "state", "in": "query", "required": False, "schema": POST_STATE},
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
+                    },
+                ],
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "scheduled_posts": {
+                                    "type": "array",
+                                    "items": _ref("ScheduledPost"),
+                                },
+                                "count": {"type": "integer"},
+                                "paused": {"type": ["object", "null"]},
+                            },
+                        },
+                        "The posts.",
+                    ),
+                    **RESPONSES,
+                },
+            },
+            "post": {
+                "summary": "Queue a post for a publishing target at a time. The worker publishes it "
+                "when due through the target's publisher; while posting is paused it is held, and "
+                "it goes out after the pause is lifted. A time more than five minutes in the past, "
+                "or a text longer than the target's network allows, is a 400.",
+                "parameters": [IDEMPOTENCY_KEY],
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "required": ["channel", "body", "at"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "channel": TARGET_NAMES,
+                            "body": BODY,
+                            "at": {
+                                "type": "string",
+                                "format": "date-time",
+                                "description": "ISO 8601; without an offset it is UTC.",
+                            },
+                            "incident": INCIDENT_REF,
+                        },
+                    }
+                ),
+                "responses": {
+                    "201": _json(_ref("ScheduledPost"), "The post, queued (or held)."),
+                    **RESPONSES,
+                    **REUSED_KEY,
+                },
+            },
+        },
+        "/scheduled-posts/{id}/cancel": {
+            "post": {
+                "summary": "Cancel a queued or held post.",
+                "parameters": [ID, IDEMPOTENCY_KEY],
+                "responses": {
+                    "200": _json(_ref("ScheduledPost"), "The post, cancelled."),
+                    "409": _json(ERR, "The post was already sent, failed or cancelled."),
+                    **RESPONSES,
+                    **REUSED_KEY,
+                },
+            }
+        },
+        "/outbound": {
+            "get": {
+                "summary": "Whether the organisation's posts are paused.",
+                "responses": {"200": _outbound, **RESPONSES},
+            }
+        },
+        "/outbound/pause": {
+            "post": {
+                "summary": "Pause every scheduled post of the organisation." + PAUSE_RULE,
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "required": ["reason"],
+                        "properties": {
+                            "reason": {**BODY, "maxLength": 2000},
+                            "incident": INCIDENT_REF,
+                        },
+                    }
+                ),
+                "responses": {
+                    "200": _outbound,
+                    "409": _json(ERR, "Posting is already paused."),
+                    **RESPONSES,
+                },
+            }
+        },
+        "/outbound/resume": {
+            "post": {
+                "summary": "Lift the pause; held posts that are due go out." + PAUSE_RULE,
+                "requestBody": _body(
+                    {"type": "object", "properties": {"incident": INCIDENT_REF}}, required=False
+                ),
+                "responses": {
+                    "200": _outbound,
+                    "409": _json(ERR, "Posting is not paused."),
+                    **RESPONSES,
+                },
+            }
+        },
+    }
+)
+
+
 def publish_targets_hook(doc: dict[str, Any]) -> None:
     """The publish endpoint's target names are the active targets' (the server
     refuses any other name, so the schema must too)."""
@@ -258,6 +416,13 @@ def publish_targets_hook(doc: dict[str, Any]) -> None:
         targets["items"] = {"type": "string", "enum": names}
     else:
         targets["maxItems"] = 0
+    # A scheduled post's channel is one of the same names.
+    post = doc["paths"]["/scheduled-posts"]["post"]["requestBody"]
+    post["content"]["application/json"]["schema"]["properties"]["channel"] = (
+        {"type": "string", "enum": names}
+        if names
+        else {"type": "string", "description": "No publishing target is set up yet."}
+    )
 
 
 def incident_properties_hook(doc: dict[str, Any]) -> None:

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +14,7 @@ from django.utils import timezone
 from crisisroom.platform.http import SourceError, post_json, url_origin
 from monitoring.connectors.base import Connector
 from playbook.choices import ConnectorKind
-from playbook.models import Channel, PublishTarget, Statement
+from playbook.models import Channel, PublishTarget, ScheduledPost, Statement
 from playbook.selectors import channel_length
 
 
@@ -64,6 +65,40 @@ class Publisher:
         self.base = target.base_url.rstrip("/")
 
     def publish(self, *, text: str, statement: Statement) -> Published:
+        """A statement (or its variant for this channel)."""
+        return self.send(
+            text=text,
+            key=f"crisisroom-statement-{statement.pk}-v{statement.version}",
+            event=lambda: {
+                "event": "statement.published",
+                "incident": statement.incident_id,
+                "statement": statement.pk,
+                "version": statement.version,
+                "title": statement.title,
+                "text": text,
+                "variants": {v.channel: v.body for v in statement.variants.all()},
+                "is_drill": statement.incident.is_drill,
+            },
+        )
+
+    def publish_scheduled(self, *, text: str, post: ScheduledPost) -> Published:
+        """A post from the outbound queue (playbook/services/scheduled.py)."""
+        return self.send(
+            text=text,
+            key=f"crisisroom-post-{post.pk}",
+            event=lambda: {
+                "event": "scheduled_post.published",
+                "post": post.pk,
+                "incident": post.incident_id,
+                "text": text,
+                "due_at": post.due_at.isoformat(),
+                "is_drill": False,
+            },
+        )
+
+    def send(self, *, text: str, key: str, event: Callable[[], dict[str, Any]]) -> Published:
+        """Post ``text``; ``key`` stops a retry from posting twice where the network
+        supports it; ``event`` is the JSON a generic webhook receives."""
         raise NotImplementedError
 
     def _check_length(self, text: str) -> None:
@@ -82,15 +117,12 @@ class MastodonPublisher(Publisher):
 
     channel = "mastodon"
 
-    def publish(self, *, text: str, statement: Statement) -> Published:
+    def send(self, *, text: str, key: str, event: Callable[[], dict[str, Any]]) -> Published:
         self._check_length(text)
         data = _post_json(
             f"{self.base}/api/v1/statuses",
             {"status": text, "visibility": "public"},
-            {
-                "Authorization": f"Bearer {self.target.secret}",
-                "Idempotency-Key": f"crisisroom-statement-{statement.pk}-v{statement.version}",
-            },
+            {"Authorization": f"Bearer {self.target.secret}", "Idempotency-Key": key},
         )
         if "id" not in data:
             raise PublishError("Mastodon answered without a status id", retry=False)
@@ -104,7 +136,7 @@ class BlueskyPublisher(Publisher):
 
     channel = "bluesky"
 
-    def publish(self, *, text: str, statement: Statement) -> Published:
+    def send(self, *, text: str, key: str, event: Callable[[], dict[str, Any]]) -> Published:
         self._check_length(text)
         session = _post_json(
             f"{self.base}/xrpc/com.atproto.server.createSession",
@@ -138,22 +170,9 @@ class WebhookPublisher(Publisher):
 
     channel = "webhook"
 
-    def publish(self, *, text: str, statement: Statement) -> Published:
+    def send(self, *, text: str, key: str, event: Callable[[], dict[str, Any]]) -> Published:
         headers = {"Authorization": f"Bearer {self.target.secret}"} if self.target.secret else {}
-        data = _post_json(
-            self.target.base_url,
-            {
-                "event": "statement.published",
-                "incident": statement.incident_id,
-                "statement": statement.pk,
-                "version": statement.version,
-                "title": statement.title,
-                "text": text,
-                "variants": {v.channel: v.body for v in statement.variants.all()},
-                "is_drill": statement.incident.is_drill,
-            },
-            headers,
-        )
+        data = _post_json(self.target.base_url, event(), headers)
         return Published(url=str(data.get("url", "")), external_id=str(data.get("id", "")))
 
 

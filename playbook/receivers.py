@@ -10,7 +10,7 @@ from playbook import events as playbook_events
 from playbook.choices import WorkEvent
 from playbook.services.cadence import update_reminders_queue
 from playbook.services.runs import checklist_items_tick_for, playbook_run_start
-from playbook.tasks import member_notify_task, publication_retry_task
+from playbook.tasks import member_notify_task, publication_retry_task, scheduled_posts_sweep_task
 
 
 def on_incident_opened(sender: Any, *, incident: Any, **kwargs: Any) -> None:
@@ -23,6 +23,10 @@ def on_member_assigned(sender: Any, *, member_id: int, **kwargs: Any) -> None:
 
 def on_publication_retry_wanted(sender: Any, *, publication_id: int, **kwargs: Any) -> None:
     publication_retry_task.delay(publication_id)
+
+
+def on_scheduled_posts_due(sender: Any, **kwargs: Any) -> None:
+    scheduled_posts_sweep_task.delay()
 
 
 def on_member_joined(sender: Any, *, member: Any, by: Any, **kwargs: Any) -> None:
@@ -51,6 +55,9 @@ def connect() -> None:
     playbook_events.work_recorded.connect(on_work_recorded, dispatch_uid="playbook.checklist")
     playbook_events.member_assigned.connect(
         on_member_assigned, dispatch_uid="playbook.member-notify"
+    )
+    playbook_events.scheduled_posts_due.connect(
+        on_scheduled_posts_due, dispatch_uid="playbook.scheduled-posts-sweep"
     )
     playbook_events.publication_retry_wanted.connect(
         on_publication_retry_wanted, dispatch_uid="playbook.publication-retry"

@@ -14,13 +14,14 @@ from django.utils import timezone
 from crisisroom.models import Incident
 from monitoring.models import Mention, Rollup
 from playbook import metrics, textdiff
-from playbook.choices import ResponseLevel, StatementState
+from playbook.choices import PostState, ResponseLevel, StatementState
 from playbook.counting import text_length
 from playbook.models import (
     ApprovalPolicy,
     Assessment,
     Channel,
     RunStep,
+    ScheduledPost,
     Statement,
     UpdateCadence,
 )
@@ -474,3 +475,37 @@ def update_due_json(incident: Incident) -> dict[str, Any]:
     for name in ("last_at", "due_at"):
         due[name] = due[name].isoformat() if due[name] else None
     return due
+
+
+def scheduled_posts_upcoming(limit: int = 200) -> list[ScheduledPost]:
+    """Queued and held posts, soonest first."""
+    return list(
+        ScheduledPost.objects.filter(state__in=(PostState.QUEUED, PostState.HELD))
+        .select_related("target", "incident", "created_by")
+        .order_by("due_at", "pk")[:limit]
+    )
+
+
+def scheduled_posts_recent(limit: int = 50) -> list[ScheduledPost]:
+    """Sent, failed and cancelled posts, latest first."""
+    return list(
+        ScheduledPost.objects.exclude(state__in=(PostState.QUEUED, PostState.HELD))
+        .select_related("target", "incident", "created_by")
+        .order_by("-due_at", "-pk")[:limit]
+    )
+
+
+def scheduled_post_json(post: ScheduledPost) -> dict[str, Any]:
+    return {
+        "id": post.pk,
+        "channel": post.target.name if post.target else None,
+        "body": post.text,
+        "at": post.due_at.isoformat(),
+        "state": post.state,
+        "attempts": post.attempts,
+        "error": post.error,
+        "incident": post.incident_id,
+        "created_by": post.created_by.get_username() if post.created_by else None,
+        "sent_at": post.sent_at.isoformat() if post.sent_at else None,
+        "url": post.external_url,
+    }

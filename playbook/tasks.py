@@ -6,6 +6,7 @@ from celery import shared_task
 
 from playbook.publishers import PublishError
 from playbook.services.publishing import publication_retry
+from playbook.services.scheduled import scheduled_posts_sweep
 from playbook.services.team import member_notify
 
 
@@ -28,3 +29,10 @@ def member_notify_task(member_id: int) -> bool:
 def publication_retry_task(publication_id: int) -> bool:
     """Only errors worth retrying reach Celery's retry; the others are recorded and dropped."""
     return publication_retry(publication_id=publication_id)
+
+
+@shared_task(acks_late=True)
+def scheduled_posts_sweep_task() -> int:
+    """Periodic, and after commit when a post is due: publish the due posts. Safe to
+    run twice at once (rows are taken with skip_locked)."""
+    return scheduled_posts_sweep()

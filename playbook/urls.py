@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from playbook import api, drill_views, views
+from playbook import api, drill_views, queue_views, views
 
 app_name = "playbook"
 
@@ -15,6 +15,15 @@ urlpatterns = [
     path("drills/<int:pk>/report/", drill_views.drill_report, name="drill-report"),
     path("drills/<int:pk>/report.md", drill_views.drill_report_markdown, name="drill-report-md"),
     path("drills/<int:pk>/report.pdf", drill_views.drill_report_pdf, name="drill-report-pdf"),
+    path("outbound/", queue_views.scheduled_posts_page, name="scheduled-posts"),
+    path("outbound/queue/", queue_views.scheduled_post_queue, name="scheduled-post-queue"),
+    path(
+        "outbound/<int:post_id>/cancel/",
+        queue_views.scheduled_post_cancel,
+        name="scheduled-post-cancel",
+    ),
+    path("outbound/pause/", queue_views.outbound_pause, name="outbound-pause"),
+    path("outbound/resume/", queue_views.outbound_resume, name="outbound-resume"),
     path(P, views.playbook_page, name="page"),
     path(P + "items/<int:item_id>/toggle/", views.item_toggle, name="item-toggle"),
     path(P + "team/", views.member_add, name="member-add"),
@@ -36,6 +45,15 @@ urlpatterns = [
     path(P + "review/actions/", views.policy_action_add, name="policy-action-add"),
     path(P + "review/export.md", views.review_markdown, name="review-md"),
     path(P + "review/export.pdf", views.review_pdf, name="review-pdf"),
+    path("api/v1/scheduled-posts", api.scheduled_posts, name="api-scheduled-posts"),
+    path(
+        "api/v1/scheduled-posts/<int:pk>/cancel",
+        api.scheduled_post_cancel,
+        name="api-scheduled-post-cancel",
+    ),
+    path("api/v1/outbound", api.outbound_state, name="api-outbound"),
+    path("api/v1/outbound/pause", api.outbound_pause, name="api-outbound-pause"),
+    path("api/v1/outbound/resume", api.outbound_resume, name="api-outbound-resume"),
     path("api/v1/incidents/<int:pk>/members", api.incident_members, name="api-members"),
     path("api/v1/incidents/<int:pk>/statements", api.incident_statements, name="api-statements"),
     path("api/v1/statements/<int:pk>", api.statement_detail, name="api-statement"),

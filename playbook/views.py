@@ -22,6 +22,7 @@ from playbook import exports, forms, selectors
 from playbook.choices import (
     ClaimStatus,
     Classification,
+    PostState,
     PublicationState,
     ResponseLevel,
     StatementState,
@@ -35,6 +36,7 @@ from playbook.models import (
     PostCrisisReview,
     PublishTarget,
     RunChecklistItem,
+    ScheduledPost,
     Statement,
 )
 from playbook.permissions import (
@@ -146,6 +148,9 @@ def _playbook_response(request: HttpRequest, pk: int, status: int = 200) -> Http
         "questions": incident.expected_questions.all(),
         "pause": OutboundPause.objects.filter(resumed_at__isnull=True).first(),
         "can_pause": can_pause_outbound(request.user, incident),
+        "queued_posts": ScheduledPost.objects.filter(
+            state__in=(PostState.QUEUED, PostState.HELD)
+        ).count(),
         "channel_updates": incident.channel_updates.select_related("owner"),
         "update_states": UpdateState.choices,
         "scripts": incident.support_scripts.all(),

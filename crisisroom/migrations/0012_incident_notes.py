@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("crisisroom", "0010_incident_lifecycle"),
+        ("crisisroom", "0011_outbound_webhooks"),
     ]
 
     operations = [

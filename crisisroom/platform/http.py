@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import http.client
 import ipaddress
+import re
 import socket
 import ssl
 import time
@@ -47,6 +48,24 @@ def url_origin(url: str) -> str:
     if ":" in host:
         host = f"[{host}]"
     return f"{parts.scheme}://{host}{port}" if parts.scheme else host
+
+
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
+
+
+def _origin_of_match(found: re.Match[str]) -> str:
+    url = found.group()
+    bare = url.rstrip(".,:;)]}")  # "http://host:8080: HTTP 503" ends the URL at the colon
+    return url_origin(bare) + url[len(bare) :]
+
+
+def short_reason(error: BaseException | str, *, limit: int = 200) -> str:
+    """A failure as one short line for a page or a row: every URL in it cut to its
+    origin (a path or query can be a credential), the first line only, at most
+    ``limit`` characters."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    text = _URL_IN_TEXT.sub(_origin_of_match, text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 MAX_REDIRECTS = 5
@@ -115,6 +134,23 @@ def resolve_checked(host: str, port: int) -> list[tuple]:
                 retry=False,
             )
     return infos
+
+
+def url_refusal(url: str) -> str:
+    """Why the guard would refuse to send to ``url`` (not http(s), no host, or a host
+    that resolves to a private or loopback address), or "" when it may. A name that
+    does not resolve now is not refused: the sender checks again at every try."""
+    parts = urlsplit(str(url))
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        return "The URL must start with http:// or https:// and name a host."
+    try:
+        resolve_checked(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+    except SourceError as exc:
+        if not exc.retry:
+            return str(exc)
+    except ValueError:
+        return "The URL is not valid."
+    return ""
 
 
 def _connect(host: str, port: int, timeout: float) -> socket.socket:

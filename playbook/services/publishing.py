@@ -15,6 +15,7 @@ from crisisroom.models import Incident, User
 from crisisroom.platform.permissions import require
 from crisisroom.platform.signals import send_on_commit
 from crisisroom.platform.validation import is_web_url
+from crisisroom.services.outgoing import outgoing_event_queue
 from crisisroom.services.timeline import timeline_add
 from playbook import events as playbook_events
 from playbook import selectors
@@ -31,6 +32,7 @@ from playbook.services.base import (
 )
 from playbook.services.cadence import push_cadence
 from playbook.services.runs import approval_steps_refresh
+from playbook.services.scheduled import scheduled_posts_hold, scheduled_posts_release
 from playbook.services.statements import statement_lock
 
 logger = logging.getLogger(__name__)
@@ -296,7 +298,9 @@ def outbound_pause(*, by: User, reason: str, incident: Incident | None = None) -
     if current is not None:
         raise TransitionRefused(_("Scheduled posts are already paused."))
     pause = OutboundPause.objects.create(reason=reason.strip(), paused_by=by, incident=incident)
-    logger.info("outbound posts paused by %s: %s", by, reason)
+    held = scheduled_posts_hold()
+    logger.info("outbound posts paused by %s (%s held): %s", by, held, reason)
+    outgoing_event_queue(event="outbound.paused", data=_pause_event(pause, held=held))
     if incident is not None:
         timeline_add(
             incident=incident,
@@ -322,7 +326,9 @@ def outbound_resume(*, by: User, incident: Incident | None = None) -> OutboundPa
     pause.resumed_at = timezone.now()
     pause.resumed_by = by
     pause.save(update_fields=["resumed_at", "resumed_by"])
-    logger.info("outbound posts resumed by %s", by)
+    released = scheduled_posts_release()
+    logger.info("outbound posts resumed by %s (%s released)", by, released)
+    outgoing_event_queue(event="outbound.resumed", data=_pause_event(pause, released=released))
     if incident is not None:
         message = _("Scheduled posts resumed by %(user)s from incident #%(id)s") % {
             "user": by.get_username(),
@@ -334,3 +340,18 @@ def outbound_resume(*, by: User, incident: Incident | None = None) -> OutboundPa
         timeline_add(incident=target, kind=TimelineKind.PLAYBOOK, message=message, actor=by)
         work_record(incident=target, event=WorkEvent.PAUSE_LIFTED, by=by)
     return pause
+
+
+def _pause_event(pause: OutboundPause, **counts: int) -> dict[str, Any]:
+    """What other tools (a Hootsuite, Buffer or Sprout integration) are told."""
+    return {
+        "paused": pause.resumed_at is None,
+        "pause_id": pause.pk,
+        "reason": pause.reason,
+        "paused_at": pause.paused_at.isoformat(),
+        "paused_by": pause.paused_by.get_username() if pause.paused_by else None,
+        "resumed_at": pause.resumed_at.isoformat() if pause.resumed_at else None,
+        "resumed_by": pause.resumed_by.get_username() if pause.resumed_by else None,
+        "incident": pause.incident_id,
+        **counts,
+    }
