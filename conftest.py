@@ -29,6 +29,19 @@ def _eager_celery(request: pytest.FixtureRequest) -> Any:
     app.conf.task_always_eager = previous
 
 
+@pytest.fixture(autouse=True)
+def _language_reset() -> Any:
+    """A request by a zh-Hant user leaves zh-Hant active on the thread (the locale
+    middleware activates, nothing deactivates): each test starts and ends in the
+    default language, so messages asserted in English are not translated by chance."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 def _user(username: str, role: str, **extra: Any):  # type: ignore[no-untyped-def]
     # Transactional tests flush every table, the migration's crisis roles too.
     from crisisroom.choices import CrisisRoleSlug
