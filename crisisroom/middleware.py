@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from crisisroom.platform.http import url_origin
 from crisisroom.platform.timezones import zone_named
 from crisisroom.two_factor import admin_needs_enrolment
 
@@ -15,6 +17,17 @@ CSP = (
     "img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; "
     "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
+
+
+def content_security_policy() -> str:
+    """CSP, with the single sign-on provider as a second place forms may lead to: the
+    sign-out form is answered with a redirect to its end_session_endpoint, and browsers
+    hold redirects after a form to form-action too."""
+    if not settings.OIDC_ENABLED:
+        return CSP
+    return CSP.replace(
+        "form-action 'self'", f"form-action 'self' {url_origin(settings.OIDC_ISSUER)}"
+    )
 
 
 class ContentSecurityPolicyMiddleware:
@@ -27,7 +40,7 @@ class ContentSecurityPolicyMiddleware:
         response = self.get_response(request)
         # The admin too: Django's admin has no inline script since 4.x, and it shows
         # user-entered text (claims, mentions) like every other page.
-        response.setdefault("Content-Security-Policy", CSP)
+        response.setdefault("Content-Security-Policy", content_security_policy())
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         return response
 

@@ -306,6 +306,7 @@ OIDC_ORG_ROLE_GROUPS = _group_map("OIDC_ORG_ROLE_GROUPS")
 OIDC_CRISIS_ROLE_GROUPS = _group_map("OIDC_CRISIS_ROLE_GROUPS")
 OIDC_TIMEOUT = envint("OIDC_TIMEOUT_SECONDS", 10)
 OIDC_USE_PKCE = True
+OIDC_STORE_ID_TOKEN = True  # the hint for signing out at the provider (crisisroom.sso)
 OIDC_AUTHENTICATE_CLASS = "crisisroom.sso.AuthenticateView"
 OIDC_CALLBACK_CLASS = "crisisroom.sso.CallbackView"
 LOGIN_REDIRECT_URL_FAILURE = LOGIN_URL

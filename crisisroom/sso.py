@@ -22,10 +22,13 @@ from typing import Any
 import requests
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.core import checks
 from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
@@ -190,6 +193,44 @@ class CallbackView(OIDCAuthenticationCallbackView):
             logger.warning("SSO sign-in refused: %s", exc)
             messages.error(request, _("Single sign-on failed. Try again."))
             return self.login_failure()
+
+
+def provider_logout_url(request: HttpRequest, id_token: str) -> str | None:
+    """Where to send the browser so the provider ends its session too (OpenID Connect
+    RP-initiated logout): the issuer's end_session_endpoint with the ID token as hint
+    and the login page as the way back; None when the provider offers none (or cannot
+    be reached: the local sign-out still happens)."""
+    try:
+        endpoint = discovery().get("end_session_endpoint")
+    except (requests.RequestException, ValueError) as exc:
+        logger.warning("SSO sign-out at the provider skipped: %s", exc)
+        return None
+    if not endpoint:
+        return None
+    query = urlencode(
+        {
+            "id_token_hint": id_token,
+            "client_id": settings.OIDC_RP_CLIENT_ID,
+            "post_logout_redirect_uri": request.build_absolute_uri(reverse("login")),
+        }
+    )
+    return f"{endpoint}{'&' if '?' in endpoint else '?'}{query}"
+
+
+class LogoutView(auth_views.LogoutView):
+    """Sign out here, and at the provider when the session came from single sign-on
+    (otherwise the next "Sign in with SSO" would let the person straight back in
+    without asking, which a shared crisis-room laptop must not do)."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        id_token = request.session.get("oidc_id_token") if settings.OIDC_ENABLED else None
+        response = super().post(request, *args, **kwargs)  # flushes the session
+        if id_token:
+            target = provider_logout_url(request, id_token)
+            if target:
+                logger.info("SSO sign-out: sent to the provider's end_session_endpoint")
+                return redirect(target)
+        return response
 
 
 @checks.register()

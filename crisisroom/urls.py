@@ -1,10 +1,9 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
-from crisisroom import api, metrics, two_factor, views
+from crisisroom import api, metrics, sso, two_factor, views
 
 urlpatterns = [
     path("", include("crisisroom.app_urls")),
@@ -12,7 +11,7 @@ urlpatterns = [
     path("", include("playbook.urls")),
     path("accounts/login/", views.ThrottledLoginView.as_view(), name="login"),
     path("accounts/login/code/", two_factor.login_code, name="login-code"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logout/", sso.LogoutView.as_view(), name="logout"),
     path("oidc/", include("mozilla_django_oidc.urls")),
     path("sources/", include("monitoring.urls_sources")),
     path("admin/", admin.site.urls),

@@ -46,6 +46,7 @@ class OidcProvider:
         self.codes: dict[str, dict[str, Any]] = {}
         self.tokens: dict[str, str] = {}
         self.requests: list[str] = []
+        self.logouts: list[dict[str, str]] = []
         provider = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -115,9 +116,17 @@ class OidcProvider:
                     "token_endpoint": f"{self.issuer}/token",
                     "userinfo_endpoint": f"{self.issuer}/userinfo",
                     "jwks_uri": f"{self.issuer}/jwks",
+                    "end_session_endpoint": f"{self.issuer}/logout",
                     "id_token_signing_alg_values_supported": ["RS256"],
                 },
             )
+        if url.path == "/logout" and method == "GET":
+            # RP-initiated logout: the provider forgets who was signed in.
+            self.logouts.append(query)
+            handler.send_response(302)
+            handler.send_header("Location", query.get("post_logout_redirect_uri", "/"))
+            handler.end_headers()
+            return None
         if url.path == "/jwks":
             return self._json(handler, self.jwks())
         if url.path == "/authorize" and method == "GET":

@@ -76,6 +76,10 @@ def test_a_person_signs_in_with_sso_in_both_languages_and_widths(sso_idp, live_s
                 expect(page.locator(".top .who")).to_have_text("erin")
                 expect(page.get_by_role("heading", name=heading).first).to_be_visible()
                 page.screenshot(path=str(shots / f"signed-in-{lang}-{width}.png"))
+                # Signing out ends the provider's session too, and lands on our login.
+                page.locator("form.logout button").click()
+                page.wait_for_url(f"{base}/accounts/login/", timeout=30000)
+                expect(page.locator("#id_password")).to_be_visible()
                 context.close()
         browser.close()
     print(f"screenshots in {shots}")
@@ -83,3 +87,5 @@ def test_a_person_signs_in_with_sso_in_both_languages_and_widths(sso_idp, live_s
     assert erin.org_role == OrgRole.RESPONDER
     assert {r.slug for r in erin.crisis_roles.all()} == {"legal_counsel"}
     assert sso_idp.requests.count("POST /token") == 4
+    assert len(sso_idp.logouts) == 4
+    assert all(q["client_id"] == "crisisroom-web" and q["id_token_hint"] for q in sso_idp.logouts)

@@ -174,3 +174,51 @@ def test_sso_is_not_asked_for_a_two_factor_code_even_when_admins_must_enrol(idp,
     other = Client()
     other.post("/accounts/login/", {"username": "root", "password": "root-pass-1"})
     assert other.get("/")["Location"] == "/account/two-factor/"
+
+
+def test_signing_out_of_an_sso_session_signs_out_at_the_provider_too(idp):
+    client = Client()
+    sign_in(client, idp, "mia", groups=["cr-responders"])
+    id_token = client.session["oidc_id_token"]
+    assert id_token
+    response = client.post("/accounts/logout/")
+    assert response.status_code == 302
+    target = urlsplit(response["Location"])
+    assert f"{target.scheme}://{target.netloc}{target.path}" == f"{idp.issuer}/logout"
+    query = {k: v[0] for k, v in parse_qs(target.query).items()}
+    assert query == {
+        "id_token_hint": id_token,
+        "client_id": "crisisroom",
+        "post_logout_redirect_uri": "http://testserver/accounts/login/",
+    }
+    # Signed out here already, whatever the provider does next.
+    assert "_auth_user_id" not in client.session
+    assert client.get("/").status_code == 302
+
+
+def test_a_password_session_signs_out_here_only(idp, alice):
+    client = Client()
+    client.force_login(alice)
+    response = client.post("/accounts/logout/")
+    assert (response.status_code, response["Location"]) == (302, "/accounts/login/")
+    assert not idp.logouts and "GET /logout" not in idp.requests
+
+
+def test_a_provider_without_end_session_still_signs_out_here(idp, monkeypatch):
+    from crisisroom import sso
+
+    client = Client()
+    sign_in(client, idp, "mia", groups=["cr-responders"])
+    document = {k: v for k, v in sso.discovery().items() if k != "end_session_endpoint"}
+    monkeypatch.setattr(sso, "discovery", lambda: document)
+    response = client.post("/accounts/logout/")
+    assert (response.status_code, response["Location"]) == (302, "/accounts/login/")
+    assert "_auth_user_id" not in client.session
+
+
+def test_forms_may_lead_to_the_provider_only_when_sso_is_on(idp, settings, client):
+    page = client.get("/accounts/login/")
+    assert f"form-action 'self' {idp.issuer};" in page["Content-Security-Policy"]
+    settings.OIDC_ENABLED = False
+    page = client.get("/accounts/login/")
+    assert "form-action 'self';" in page["Content-Security-Policy"]
