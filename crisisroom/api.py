@@ -119,7 +119,7 @@ def _limit(request: HttpRequest, default: int = 100, most: int = 1000) -> int:
 
 def _time_param(request: HttpRequest, name: str):  # type: ignore[no-untyped-def]
     raw = request.GET.get(name)
-    if not raw:
+    if raw is None:
         return None
     try:
         return validation.timestamp(raw, name)

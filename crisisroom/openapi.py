@@ -68,16 +68,21 @@ TOO_LARGE = {"413": _json(_ref("Error"), "The body is larger than the server acc
 _ID_PARAM = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
 
 
-def _text_body(name: str, description: str) -> dict[str, Any]:
+def _text_body(name: str, description: str, max_length: int | None = None) -> dict[str, Any]:
+    """A body of one required text field (not blank, no NUL)."""
+    field: dict[str, Any] = {
+        "type": "string",
+        "description": description,
+        "minLength": 1,
+        "pattern": NON_BLANK,
+    }
+    if max_length:
+        field["maxLength"] = max_length
     return {
         "required": True,
         "content": {
             "application/json": {
-                "schema": {
-                    "type": "object",
-                    "required": [name],
-                    "properties": {name: {"type": "string", "description": description}},
-                }
+                "schema": {"type": "object", "required": [name], "properties": {name: field}}
             }
         },
     }
@@ -416,7 +421,7 @@ OPENAPI: dict[str, Any] = {
             "Resolve an active incident with a one-line summary (on the timeline; "
             "sets resolved_at). The incident lead on that incident, or an admin; 403 otherwise.",
             "The incident, resolved.",
-            body=_text_body("summary", "One line, at most 300 characters."),
+            body=_text_body("summary", "One line, at most 300 characters.", max_length=300),
             bad="No summary, or longer than one line allows.",
             conflict="The incident is not active.",
         ),

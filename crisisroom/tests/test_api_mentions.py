@@ -163,3 +163,4 @@ def test_get_mentions_filters_by_time_and_sentiment(api_for, bob, brand):
     assert api.get("/mentions", sentiment="angry").status_code == 400
     assert api.get("/mentions", limit="0").status_code == 400
     assert api.get("/mentions", since="soon").status_code == 400
+    assert api.get("/mentions", since="").status_code == 400  # present but empty: not a time
