@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -35,6 +37,7 @@ def assessment_update(*, incident: Incident, by: User, **fields: str) -> Assessm
         raise InvalidInput(_("Unknown classification."))
     if "response_level" in fields and fields["response_level"] not in ResponseLevel.values:
         raise InvalidInput(_("Unknown response level."))
+    changed = [n for n, value in fields.items() if getattr(assessment, n) != value]
     for name, value in fields.items():
         setattr(assessment, name, value)
     assessment.updated_by = by
@@ -44,7 +47,7 @@ def assessment_update(*, incident: Incident, by: User, **fields: str) -> Assessm
     timeline_add(
         incident=incident,
         kind=TimelineKind.PLAYBOOK,
-        message=_("Assessment updated (%(fields)s)") % {"fields": ", ".join(sorted(fields))},
+        message=_("Assessment updated (%(fields)s)") % {"fields": _field_names(changed or fields)},
         actor=by,
     )
     # What the assessment now holds ticks the matching checklist lines.
@@ -139,3 +142,12 @@ def claim_status_set(
         data={"claim": claim.pk, "status": status, "from": before},
     )
     return claim
+
+
+def _field_names(names: Iterable[str]) -> str:
+    """The assessment's fields by name in the writer's language, in the page's order
+    (the timeline is read by people, not by the code)."""
+    order = [f.name for f in Assessment._meta.get_fields()]
+    return ", ".join(
+        str(Assessment._meta.get_field(n).verbose_name) for n in sorted(names, key=order.index)
+    )

@@ -134,6 +134,32 @@ def test_classifying_the_crisis_sets_the_incident_category(cast):
     assert drafted(cast).response_level == "full_campaign"
 
 
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("en", "Assessment updated (classification, verified facts)"),
+        ("zh-hant", "評估已更新（分類, 已查證事實）"),
+    ],
+)
+def test_the_timeline_names_the_assessment_fields_that_changed_in_words(cast, lang, expected):
+    """Not by their codes, and not every field the page sent (it sends all of them)."""
+    from django.utils import translation
+
+    unchanged = {"original_source": "", "key_voices": "", "media_coverage": ""}
+    with translation.override(lang):
+        assessment.assessment_update(
+            incident=cast.incident,
+            by=cast["incident_lead"],
+            **unchanged,
+            response_level="statement",  # the default
+            verified_facts="One roaster overheated",
+            classification="product_issue",
+        )
+    assert cast.incident.timeline.filter(message=expected).exists(), list(
+        cast.incident.timeline.values_list("message", flat=True)
+    )
+
+
 def test_pausing_and_resuming_scheduled_posts_are_both_logged(cast):
     publishing.outbound_pause(by=cast["incident_lead"], reason="Crisis", incident=cast.incident)
     with pytest.raises(base.TransitionRefused):
