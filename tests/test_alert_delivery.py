@@ -138,7 +138,7 @@ def test_the_email_explains_the_spike_and_is_sent_over_real_smtp(alice, bob, smt
         assert "/alerts/ack/" in body
         assert f"/incidents/{incident.pk}/" in body
     # the top five by reach, most-followed first; the sixth is left out
-    assert text.index("900000") < text.index("120000") < text.index("5000")
+    assert text.index("900,000") < text.index("120,000") < text.index("5,000 followers")
     assert "https://example.com/0" in html and "https://example.com/3" not in html
     assert 'name="viewport"' in html
 
