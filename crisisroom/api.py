@@ -109,8 +109,8 @@ def read_json(request: HttpRequest) -> Any:
 
 
 def _limit(request: HttpRequest, default: int = 100, most: int = 1000) -> int:
-    raw = request.GET.get("limit", "")
-    if not raw:
+    raw = request.GET.get("limit")
+    if raw is None:  # absent; present but empty is not a number (400)
         return default
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 6) or not 1 <= int(raw) <= most:
         raise ApiError(400, f"limit must be a whole number from 1 to {most}.")
@@ -157,7 +157,7 @@ def mentions(request: HttpRequest) -> JsonResponse:
         queryset = queryset.filter(published_at__gte=since)
     if until := _time_param(request, "until"):
         queryset = queryset.filter(published_at__lt=until)
-    if sentiment := request.GET.get("sentiment"):
+    if (sentiment := request.GET.get("sentiment")) is not None:
         if sentiment not in {"negative", "neutral", "positive", "unscored"}:
             raise ApiError(400, "sentiment must be negative, neutral, positive or unscored.")
         queryset = queryset.filter(sentiment_label=sentiment)
@@ -246,7 +246,7 @@ def incidents(request: HttpRequest) -> JsonResponse:
         return _incident_post(request)
     require(can_view_incidents(request.user))
     queryset = Incident.objects.select_related("brand")
-    if status := request.GET.get("status"):
+    if (status := request.GET.get("status")) is not None:
         if status not in IncidentStatus.values:
             raise ApiError(400, f"status must be one of {', '.join(IncidentStatus.values)}.")
         queryset = queryset.filter(status=status)

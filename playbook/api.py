@@ -227,7 +227,7 @@ def scheduled_posts(request: HttpRequest) -> JsonResponse:
         return _scheduled_post_create(request)
     require(can_view_incidents(request.user))
     rows = ScheduledPost.objects.select_related("target", "created_by").order_by("due_at", "pk")
-    if state := request.GET.get("state"):
+    if (state := request.GET.get("state")) is not None:
         if state not in POST_STATES:
             raise ApiError(400, f"state must be one of: {', '.join(POST_STATES)}.")
         rows = rows.filter(state=state)

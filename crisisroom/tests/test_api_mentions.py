@@ -164,3 +164,22 @@ def test_get_mentions_filters_by_time_and_sentiment(api_for, bob, brand):
     assert api.get("/mentions", limit="0").status_code == 400
     assert api.get("/mentions", since="soon").status_code == 400
     assert api.get("/mentions", since="").status_code == 400  # present but empty: not a time
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/mentions", "sentiment"),
+        ("/mentions", "limit"),
+        ("/mentions", "until"),
+        ("/incidents", "status"),
+        ("/incidents", "limit"),
+        ("/scheduled-posts", "state"),
+        ("/scheduled-posts", "limit"),
+    ],
+)
+def test_a_filter_given_empty_is_refused_not_ignored(api_for, bob, path, name):
+    # ?status= is not "any status": the schema says an enum, date-time or integer.
+    response = api_for(bob).get(path, **{name: ""})
+    assert response.status_code == 400, response.content
+    assert name in response.json()["error"]
