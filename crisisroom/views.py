@@ -215,41 +215,34 @@ def _lifecycle_answer(
     return render(request, "crisisroom/partials/lifecycle.html", context)
 
 
-@login_required
-@require_POST
-def incident_monitor(request: HttpRequest, pk: int) -> HttpResponse:
+def _lifecycle_step(request: HttpRequest, pk: int, step, field: str = "") -> HttpResponse:  # type: ignore[no-untyped-def]
+    """One lifecycle button: the service checks the state and the text (the API calls
+    the same service), and the answer is the lifecycle block or the war room."""
     incident = _get_incident_for_user(request, pk)
+    text = {field: request.POST.get(field, "")} if field else {}
     try:
-        lifecycle.incident_monitor(incident=incident, user=request.user)
+        step(incident=incident, user=request.user, **text)
     except incidents.IncidentStateError as exc:
         return _lifecycle_answer(request, incident, str(exc))
     return _lifecycle_answer(request, incident)
+
+
+@login_required
+@require_POST
+def incident_monitor(request: HttpRequest, pk: int) -> HttpResponse:
+    return _lifecycle_step(request, pk, lifecycle.incident_monitor)
 
 
 @login_required
 @require_POST
 def incident_resolve(request: HttpRequest, pk: int) -> HttpResponse:
-    incident = _get_incident_for_user(request, pk)
-    try:
-        lifecycle.incident_resolve(
-            incident=incident, user=request.user, summary=request.POST.get("summary", "")
-        )
-    except incidents.IncidentStateError as exc:
-        return _lifecycle_answer(request, incident, str(exc))
-    return _lifecycle_answer(request, incident)
+    return _lifecycle_step(request, pk, lifecycle.incident_resolve, "summary")
 
 
 @login_required
 @require_POST
 def incident_reopen(request: HttpRequest, pk: int) -> HttpResponse:
-    incident = _get_incident_for_user(request, pk)
-    try:
-        lifecycle.incident_reopen(
-            incident=incident, user=request.user, reason=request.POST.get("reason", "")
-        )
-    except incidents.IncidentStateError as exc:
-        return _lifecycle_answer(request, incident, str(exc))
-    return _lifecycle_answer(request, incident)
+    return _lifecycle_step(request, pk, lifecycle.incident_reopen, "reason")
 
 
 @login_required
