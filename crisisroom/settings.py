@@ -234,6 +234,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "playbook.tasks.scheduled_posts_sweep_task",
         "schedule": float(envint("SCHEDULED_POSTS_SWEEP_SECONDS", 30)),
     },
+    # Background exports (monitoring/export_jobs.py): the rows are the truth.
+    "sweep-exports": {
+        "task": "monitoring.tasks.mention_exports_sweep_task",
+        "schedule": float(envint("EXPORT_SWEEP_SECONDS", 60)),
+    },
     "purge-idempotency-keys": {
         "task": "crisisroom.tasks.idempotency_keys_purge_task",
         "schedule": 3600.0,
@@ -244,6 +249,12 @@ CELERY_BEAT_SCHEDULE = {
 MENTION_RETENTION_DAYS = envint("MENTION_RETENTION_DAYS", 0)
 MENTION_RETENTION_BATCH = envint("MENTION_RETENTION_BATCH", 5000)
 MENTION_RETENTION_MAX_BATCHES = envint("MENTION_RETENTION_MAX_BATCHES", 200)
+# Explorer exports of more rows than this run in the background with a progress bar
+# (monitoring/export_jobs.py), written in batches and kept for EXPORT_KEEP_HOURS.
+EXPORT_BACKGROUND_ROWS = envint("EXPORT_BACKGROUND_ROWS", 100_000)
+EXPORT_BATCH_ROWS = envint("EXPORT_BATCH_ROWS", 50_000)
+EXPORT_KEEP_HOURS = envint("EXPORT_KEEP_HOURS", 24)
+EXPORT_STALE_SECONDS = envint("EXPORT_STALE_SECONDS", 120)
 EMBEDDED_SCHEDULER = envbool("CRISISROOM_EMBEDDED_SCHEDULER", EMBEDDED)
 
 # --- Auth and security --------------------------------------------------------

@@ -11,3 +11,6 @@ class MonitoringConfig(AppConfig):
         from monitoring import events, tasks
 
         events.mentions_stored.connect(tasks.on_mentions_stored, dispatch_uid="monitoring.detect")
+        events.export_requested.connect(
+            tasks.on_export_requested, dispatch_uid="monitoring.export-run"
+        )

@@ -75,3 +75,10 @@ INCIDENT_SIGNAL_KINDS = (
     SignalKind.TRIGGER_PHRASE,
     SignalKind.KEY_VOICE,
 )
+
+
+class ExportState(models.TextChoices):
+    QUEUED = "queued", _("Waiting for a worker")
+    RUNNING = "running", _("Writing")
+    DONE = "done", _("Ready to download")
+    FAILED = "failed", _("Failed")

@@ -16,3 +16,8 @@ mentions_stored = Signal()
 # fired, so what a receiver writes commits or rolls back with the signal. Argument:
 # ``detected`` (monitoring.models.Signal). Receiver: incidents (incident_take_signal).
 signal_raised = Signal()
+
+# Sent after a background export is recorded (on commit), and by the export sweep for
+# an export nobody is writing. Argument: ``export_id`` (int). Receiver: the export
+# worker's queue (monitoring.tasks). A message lost here is found by the sweep.
+export_requested = Signal()

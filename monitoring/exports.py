@@ -92,6 +92,11 @@ def _header() -> str:
     return csv.writer(_Echo()).writerow(EXPORT_FIELDS)
 
 
+def csv_header() -> bytes:
+    """The header line alone: an export with no rows."""
+    return _header().encode()
+
+
 def _sql_cell(column: str) -> str:
     """SQL for one text cell, formula-defused (ascii() reads only the first character:
     the cheapest test measured); COPY's CSV writer quotes it."""
@@ -154,17 +159,20 @@ class _Spool:
                 continue
 
 
-def mentions_csv(queryset: QuerySet) -> Iterator[bytes]:
-    """The rows of ``queryset`` (the explorer's filters and order) as CSV, in chunks."""
+def mentions_csv(queryset: QuerySet, *, header: bool = True) -> Iterator[bytes]:
+    """The rows of ``queryset`` (the explorer's filters and order) as CSV, in chunks;
+    ``header=False`` for the later parts of an export written in batches."""
     if connection.vendor != "postgresql":
-        yield _header().encode()
+        if header:
+            yield _header().encode()
         yield from _python_rows(queryset)
         return
     sql, params = _csv_sql(queryset)
     connection.ensure_connection()
     raw = connection.connection
+    options = "FORMAT csv, HEADER" if header else "FORMAT csv"
     with raw.cursor() as cursor:
-        copy = cursor.mogrify(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER)", params)
+        copy = cursor.mogrify(f"COPY ({sql}) TO STDOUT WITH ({options})", params)
     # COPY writes the CSV in C at the database's speed. It runs on a helper thread
     # (a psycopg2 connection may be used from another thread; this one waits) that
     # hands its output over through a small bounded queue: memory stays flat.

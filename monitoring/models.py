@@ -7,7 +7,14 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from monitoring.choices import POLLED_KINDS, SentimentLabel, SignalKind, SourceKind, TermKind
+from monitoring.choices import (
+    POLLED_KINDS,
+    ExportState,
+    SentimentLabel,
+    SignalKind,
+    SourceKind,
+    TermKind,
+)
 from monitoring.matching import DEFAULT_TRIGGER_PHRASES, QueryError, parse_query
 
 BUCKET_SECONDS = 300
@@ -352,3 +359,62 @@ class DetectorState(models.Model):
 
     def __str__(self) -> str:
         return f"detector state for {self.brand}"
+
+
+class MentionExport(models.Model):
+    """An explorer export too large for one request: a worker writes it in batches of
+    rows into ``MentionExportPart`` rows (in the database, so every web process and
+    host can serve it, with no shared disk), and the owner downloads it when done.
+    A batch is one transaction with its part: a worker that dies resumes after the
+    last part written, and no row is written twice."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mention_exports"
+    )
+    # The explorer's query string, with ``until`` fixed at the request: later mentions
+    # do not join an export that was asked for before they arrived.
+    params = models.JSONField(default=dict)
+    state = models.CharField(max_length=10, choices=ExportState.choices, default=ExportState.QUEUED)
+    rows_expected = models.PositiveIntegerField(default=0)
+    rows_written = models.PositiveIntegerField(default=0)
+    bytes_written = models.BigIntegerField(default=0)
+    # Where the next batch starts (newest first): the last row written.
+    after_published_at = models.DateTimeField(null=True, blank=True)
+    after_id = models.BigIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["state", "heartbeat_at"], name="mention_export_state")]
+
+    def __str__(self) -> str:
+        return f"export #{self.pk} ({self.state})"
+
+    @property
+    def percent(self) -> int:
+        if self.state == ExportState.DONE:
+            return 100
+        if not self.rows_expected:
+            return 0
+        return min(99, int(100 * self.rows_written / self.rows_expected))
+
+
+class MentionExportPart(models.Model):
+    """One batch of an export's CSV, in order (``seq``)."""
+
+    export = models.ForeignKey(MentionExport, on_delete=models.CASCADE, related_name="parts")
+    seq = models.PositiveIntegerField()
+    rows = models.PositiveIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["export", "seq"], name="uniq_export_part_seq")
+        ]
+
+    def __str__(self) -> str:
+        return f"part {self.seq} of export #{self.export_id}"

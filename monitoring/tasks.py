@@ -7,6 +7,7 @@ from typing import Any
 from celery import shared_task
 
 from monitoring.detection_service import brand_detect
+from monitoring.export_jobs import mention_export_run, mention_exports_sweep
 from monitoring.models import Brand
 from monitoring.polling import source_poll, sources_due
 
@@ -94,3 +95,21 @@ def sources_poll_due_task() -> int:
             source_poll_task.delay(source_id)
             queued += 1
     return queued
+
+
+@shared_task(acks_late=True)
+def mention_export_run_task(export_id: int) -> int:
+    """Idempotent: an export resumes after its last written part, and a second worker
+    leaves an export whose heartbeat is fresh alone."""
+    export = mention_export_run(export_id=export_id)
+    return export.rows_written if export else 0
+
+
+def on_export_requested(sender: Any, *, export_id: int, **kwargs: Any) -> None:
+    """Receiver of ``monitoring.events.export_requested``."""
+    mention_export_run_task.delay(export_id)
+
+
+@shared_task
+def mention_exports_sweep_task() -> int:
+    return mention_exports_sweep()

@@ -3,6 +3,7 @@ and the brand settings admins edit (brands, watch terms, trigger phrases)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.handlers.asgi import ASGIRequest
@@ -25,10 +26,11 @@ from crisisroom.platform.permissions import (
     is_org_admin,
     require,
 )
-from monitoring import selectors, services
+from monitoring import export_jobs, selectors, services
+from monitoring.choices import ExportState
 from monitoring.exports import mentions_csv, streaming_chunks
 from monitoring.forms import BrandForm, LabelForm, MentionFilterForm, check_query_lines
-from monitoring.models import Brand, Mention
+from monitoring.models import Brand, Mention, MentionExport
 from monitoring.pagination import CursorError, capped_count, decode_cursor, keyset_page
 
 PAGE_SIZE = 50
@@ -75,16 +77,75 @@ def mentions_explorer(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def mentions_export(request: HttpRequest) -> StreamingHttpResponse:
-    """The explorer's current filter as CSV, streamed (any number of rows)."""
+def mentions_export(request: HttpRequest) -> HttpResponse:
+    """The explorer's current filter as CSV, streamed; past EXPORT_BACKGROUND_ROWS a
+    page offers the background export instead (``?now=1`` streams it all the same)."""
     require(can_view_incidents(request.user), _("Your account has no organisation role yet."))
     form = MentionFilterForm(request.GET or None)
-    chunks = mentions_csv(selectors.mentions_explore(filters=form.filters()))
+    rows = selectors.mentions_explore(filters=form.filters())
+    if not request.GET.get("now") and export_jobs.export_is_large(rows):
+        query = request.GET.copy()
+        query.pop("cursor", None)
+        context = {
+            "count": capped_count(rows),
+            "fields": list(query.lists()),
+            "query": query.urlencode(),
+            "limit": settings.EXPORT_BACKGROUND_ROWS,
+        }
+        return render(request, "monitoring/export_large.html", context)
+    chunks = mentions_csv(rows)
     response = StreamingHttpResponse(
         streaming_chunks(chunks, asynchronous=isinstance(request, ASGIRequest)),
         content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = 'attachment; filename="mentions.csv"'
+    return response
+
+
+def _get_export_for_user(request: HttpRequest, pk: int) -> MentionExport:
+    """An export is its owner's: anyone else gets a 404, as for a missing one."""
+    require(can_view_incidents(request.user), _("Your account has no organisation role yet."))
+    return get_object_or_404(MentionExport, pk=pk, user=request.user)
+
+
+@login_required
+@require_POST
+def export_start(request: HttpRequest) -> HttpResponse:
+    require(can_view_incidents(request.user), _("Your account has no organisation role yet."))
+    try:
+        export = export_jobs.mention_export_start(user=request.user, params=request.POST)
+    except export_jobs.ExportInputError as exc:
+        return HttpResponseBadRequest(str(exc))
+    return redirect("monitoring:export-detail", pk=export.pk)
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    export = _get_export_for_user(request, pk)
+    template = "monitoring/export_job.html"
+    if request.htmx:
+        template += "#progress"
+    return render(request, template, {"export": export})
+
+
+@login_required
+@require_GET
+def export_download(request: HttpRequest, pk: int) -> HttpResponse:
+    export = _get_export_for_user(request, pk)
+    if export.state != ExportState.DONE:
+        return HttpResponse(
+            _("This export is not ready yet."), status=409, content_type="text/plain"
+        )
+    response = StreamingHttpResponse(
+        streaming_chunks(
+            export_jobs.export_download(export), asynchronous=isinstance(request, ASGIRequest)
+        ),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="mentions-{export.pk}.csv"'
+    response["Content-Length"] = str(export.bytes_written)
     return response
 
 

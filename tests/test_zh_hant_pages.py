@@ -21,7 +21,7 @@ from crisisroom.drills import scenarios_list
 from crisisroom.models import User
 from crisisroom.services.incidents import incident_open
 from monitoring.ingest import mentions_ingest
-from monitoring.models import Brand, WatchTerm
+from monitoring.models import Brand, MentionExport, WatchTerm
 from playbook.models import MessageTemplate
 from playbook.seed import seed_playbook_now
 from playbook.services.assessment import claim_record
@@ -217,8 +217,10 @@ def content_words() -> set[str]:
     return words
 
 
-def test_every_page_in_zh_hant_has_no_english_ui_text(zh_world):
+def test_every_page_in_zh_hant_has_no_english_ui_text(zh_world, settings):
     admin, brand, incident, statement = zh_world
+    settings.EXPORT_BACKGROUND_ROWS = 0  # any mention at all: the background-export offer
+    export = MentionExport.objects.create(user=admin, rows_expected=5)
     client = Client()
     client.force_login(admin)
     i, s = incident.pk, statement.pk
@@ -239,6 +241,8 @@ def test_every_page_in_zh_hant_has_no_english_ui_text(zh_world):
         "/sources/",
         "/sources/new/",
         "/mentions/",
+        "/mentions/export.csv",
+        f"/mentions/exports/{export.pk}/",
         "/preferences/",
     ]
     problems = {}
