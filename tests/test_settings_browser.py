@@ -13,6 +13,7 @@ import pytest
 from django.utils import timezone
 
 from crisisroom.models import OnCallEntry, OnCallOverride, User
+from monitoring.models import Brand
 from tests import chromium
 
 pytestmark = [pytest.mark.flow, pytest.mark.browser]
@@ -26,6 +27,7 @@ def test_an_admin_sets_users_and_on_call_in_the_app(live_stack, alice, bob, monk
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     alice.time_zone = "Asia/Taipei"
     alice.save()
+    Brand.objects.create(name="Acme Coffee", slug="acme-coffee")
     SHOTS.mkdir(parents=True, exist_ok=True)
     base = live_stack.base_url
     problems: list[str] = []
@@ -145,6 +147,9 @@ def test_an_admin_sets_users_and_on_call_in_the_app(live_stack, alice, bob, monk
             page.locator('main a[href="/settings/detector/"]').click()
             page.wait_for_url(f"{base}/settings/detector/")
             check("detector")
+            page.locator('main a[href="/brands/acme-coffee/detector/"]').click()
+            page.wait_for_url(f"{base}/brands/acme-coffee/detector/")
+            check("detector-brand")
             context.close()
         browser.close()
     assert problems == [], "\n".join(problems)
