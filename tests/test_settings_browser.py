@@ -153,3 +153,46 @@ def test_an_admin_sets_users_and_on_call_in_the_app(live_stack, alice, bob, monk
             context.close()
         browser.close()
     assert problems == [], "\n".join(problems)
+
+
+@pytest.mark.timeout(600)
+def test_the_settings_pages_pass_axe(live_stack, alice, bob, monkeypatch):
+    from playwright.sync_api import sync_playwright
+
+    from crisisroom.services.on_call import on_call_add, on_call_override_add
+    from tests.test_accessibility import axe_violations
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    Brand.objects.create(name="Acme Coffee", slug="acme-coffee")
+    on_call_add(user=alice)
+    on_call_add(user=bob)
+    now = timezone.now()
+    on_call_override_add(
+        user=bob, starts_at=now + timedelta(days=1), ends_at=now + timedelta(days=2), by=alice
+    )
+    base = live_stack.base_url
+    pages = ["/settings/", "/settings/users/", f"/settings/users/{bob.pk}/", "/settings/on-call/"]
+    pages.append("/settings/detector/")
+    problems: dict[str, list[str]] = {}
+    with sync_playwright() as p:
+        browser = chromium.launch(p)
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+        page = context.new_page()
+        for language in ("en", "zh-hant"):
+            page.goto(f"{base}/accounts/login/")
+            page.select_option("#lang-select", language)
+            page.locator("form.lang button").click()
+            page.wait_for_load_state()
+            page.fill("#id_username", "alice")
+            page.fill("#id_password", "pw-alice")
+            page.locator("button[type=submit].primary").click()
+            page.wait_for_url(f"{base}/")
+            for path in pages:
+                page.goto(base + path)
+                found = axe_violations(page)
+                if found:
+                    problems[f"{path} {language}"] = found
+            page.locator("form.logout button").click()
+            page.wait_for_url(f"{base}/accounts/login/")
+        browser.close()
+    assert problems == {}, "\n".join(f"{k}: {v}" for k, v in problems.items())
