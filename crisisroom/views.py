@@ -296,6 +296,7 @@ def on_call(request: HttpRequest) -> HttpResponse:
             "escalate_after": settings.ALERT_ESCALATE_AFTER_MINUTES,
             "rotation": selectors.on_call_rotation()[0],
             "webhooks": selectors.webhooks_active(),
+            "preview": selectors.on_call_preview(days=14),
         },
     )
 

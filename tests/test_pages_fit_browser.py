@@ -64,6 +64,7 @@ def test_every_page_fits_the_window_without_console_errors(live_stack, alice, mo
         f"/settings/users/{alice.pk}/",
         "/settings/on-call/",
         "/settings/detector/",
+        "/on-call/",
     ]
     from crisisroom.services.on_call import on_call_add, on_call_override_add
 

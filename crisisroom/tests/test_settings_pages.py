@@ -413,3 +413,18 @@ def test_the_raise_form_refuses_an_unknown_brand_by_name(client, bob):
     assert "There is no brand “acmee”" in page.content.decode()
     assert not Brand.objects.filter(slug="acmee").exists()
     assert not Incident.objects.exists()
+
+
+def test_every_member_reads_the_preview_on_the_on_call_page(client, alice, bob, charlie):
+    on_call_services.on_call_add(user=alice)
+    now = timezone.now()
+    on_call_services.on_call_override_add(
+        user=bob, starts_at=now + timedelta(days=1), ends_at=now + timedelta(days=2), by=alice
+    )
+    client.force_login(charlie)
+    page = client.get("/on-call/").content.decode()
+    assert page.count('class="preview-who"') == 3
+    assert page.index(">alice", page.index("preview-who")) < page.index(
+        ">bob", page.index("preview-who")
+    )
+    assert "/settings/on-call/" not in page.split('id="main"')[1]
