@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from crisisroom import api, two_factor, views
+from crisisroom import api, two_factor, views, views_settings
 from monitoring import detector_views
 
 app_name = "crisisroom"
@@ -34,6 +34,42 @@ urlpatterns = [
         detector_views.brand_detector_settings,
         name="brand-detector",
     ),
+    path("settings/", views_settings.settings_index, name="settings"),
+    path("settings/users/", views_settings.users, name="settings-users"),
+    path("settings/users/<int:pk>/", views_settings.user_edit, name="settings-user"),
+    path("settings/on-call/", views_settings.on_call_settings, name="settings-on-call"),
+    path("settings/on-call/add/", views_settings.on_call_add, name="settings-on-call-add"),
+    path(
+        "settings/on-call/<int:pk>/move/",
+        views_settings.on_call_move,
+        name="settings-on-call-move",
+    ),
+    path(
+        "settings/on-call/<int:pk>/toggle/",
+        views_settings.on_call_toggle,
+        name="settings-on-call-toggle",
+    ),
+    path(
+        "settings/on-call/<int:pk>/remove/",
+        views_settings.on_call_remove,
+        name="settings-on-call-remove",
+    ),
+    path(
+        "settings/on-call/rotation/",
+        views_settings.on_call_rotation,
+        name="settings-on-call-rotation",
+    ),
+    path(
+        "settings/on-call/overrides/",
+        views_settings.on_call_override_add,
+        name="settings-on-call-override",
+    ),
+    path(
+        "settings/on-call/overrides/<int:pk>/remove/",
+        views_settings.on_call_override_remove,
+        name="settings-on-call-override-remove",
+    ),
+    path("settings/detector/", detector_views.detector_brands, name="detector-brands"),
     path("preferences/", views.preferences_page, name="preferences-page"),
     path("preferences/save/", views.preferences, name="preferences"),
     path("account/two-factor/", two_factor.two_factor_page, name="two-factor"),

@@ -1,11 +1,17 @@
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
+from django.utils.translation import gettext_lazy as _
 
 
 class CrisisroomConfig(AppConfig):
     name = "crisisroom"
     default = True  # this module also holds the admin's config
     default_auto_field = "django.db.models.BigAutoField"
+    # The settings menu (/settings/) lists every installed app's entries, in order.
+    settings_pages = [
+        ("crisisroom:settings-users", _("Users and roles")),
+        ("crisisroom:settings-on-call", _("On call: order, rotation and overrides")),
+    ]
 
     def ready(self) -> None:
         # Receivers import models and services, which the app registry must load first.

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from crisisroom.models import OnCallEntry, User
 from crisisroom.platform.roles import OrgRole
+from crisisroom.services.on_call import on_call_add
 from crisisroom.services.users import api_token_create, user_add
 from monitoring.ingest import mentions_ingest
 from monitoring.models import Brand, WatchTerm
@@ -56,7 +57,8 @@ def demo_users() -> tuple[User, str, str]:
     admin.is_superuser = True
     admin.is_staff = True
     admin.save(update_fields=["is_superuser", "is_staff"])
-    OnCallEntry.objects.get_or_create(user=admin, defaults={"position": 0})
+    if not OnCallEntry.objects.filter(user=admin).exists():
+        on_call_add(user=admin)  # at the end of the list: places are unique
     feeder, _ = user_add(username="demo-feed", org_role=OrgRole.RESPONDER)
     return admin, password, api_token_create(user=feeder, name="demo")
 

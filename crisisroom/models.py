@@ -194,9 +194,10 @@ class TimelineEvent(models.Model):
 
 
 class OnCallEntry(models.Model):
-    """The on-call list, in order. With ON_CALL_ROTATION = "ordered" the first active
-    entry is paged first and the next ones on escalation; with "weekly" the first
-    person moves one place down the list every week (see crisisroom/oncall.py)."""
+    """The on-call list, in order. With the rotation "ordered" the first active entry
+    is paged first and the next ones on escalation; with "weekly" the first person
+    moves one place down the list every week (crisisroom.selectors.on_call_order).
+    A place holds one person and a person one place: the database refuses collisions."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="on_call_entries"
@@ -207,9 +208,62 @@ class OnCallEntry(models.Model):
     class Meta:
         ordering = ["position", "pk"]
         verbose_name_plural = "on-call entries"
+        constraints = [
+            models.UniqueConstraint(fields=["position"], name="uniq_on_call_position"),
+            models.UniqueConstraint(fields=["user"], name="uniq_on_call_user"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.position}: {self.user}"
+
+
+class OnCallRotation(models.Model):
+    """How the on-call list turns, set in the app (one row). Without the row the
+    environment's ON_CALL_ROTATION and ON_CALL_ROTATION_START apply."""
+
+    class Mode(models.TextChoices):
+        ORDERED = "ordered", _("In order: the first person is always paged first")
+        WEEKLY = "weekly", _("Weekly: the first place moves one person down every week")
+
+    mode = models.CharField(_("rotation"), max_length=10, choices=Mode.choices)
+    # Weeks are counted from this moment (UTC): the handover happens at it, every 7 days.
+    starts_at = models.DateTimeField(_("first handover"))
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.mode} from {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class OnCallOverride(models.Model):
+    """Someone else takes the first place for a while (a swap, a holiday cover):
+    from ``starts_at`` to ``ends_at`` (UTC, end excluded) ``user`` is paged first and
+    the rotation's order follows. Overrides never overlap (crisisroom/services/on_call.py)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="on_call_overrides"
+    )
+    starts_at = models.DateTimeField(db_index=True)
+    ends_at = models.DateTimeField()
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["starts_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="on_call_override_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.starts_at:%Y-%m-%d} – {self.ends_at:%Y-%m-%d}"
 
 
 class Webhook(models.Model):

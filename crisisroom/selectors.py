@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, F, Q, QuerySet, Sum
@@ -10,7 +13,15 @@ from django.http import Http404
 from django.utils import timezone
 
 from crisisroom.choices import ACTIVE_STATUSES
-from crisisroom.models import Drill, Incident, OnCallEntry, TimelineEvent, Webhook
+from crisisroom.models import (
+    Drill,
+    Incident,
+    OnCallEntry,
+    OnCallOverride,
+    OnCallRotation,
+    TimelineEvent,
+    Webhook,
+)
 from crisisroom.platform.permissions import PermissionDenied, can_view_incidents
 from crisisroom.platform.roles import OrgRole
 from monitoring.choices import SignalKind
@@ -130,32 +141,100 @@ def incident_series(*, incident: Incident, now=None) -> dict:  # type: ignore[no
 # --- On call and alerts ------------------------------------------------------------
 
 
-def on_call_order(*, at: datetime | None = None) -> list:
-    """Who is paged, in order: the active on-call entries (people with an email).
-
-    ON_CALL_ROTATION "weekly" rotates the list by one place per week since
-    ON_CALL_ROTATION_START; "ordered" keeps it as it is. Either way the rest of the
-    list follows as the escalation order."""
-
+def _can_be_paged() -> Q:
     # Only people who can acknowledge are paged: a viewer left on the list is skipped.
-    users = [
-        entry.user
-        for entry in OnCallEntry.objects.select_related("user")
-        .filter(active=True, user__is_active=True)
-        .filter(
-            Q(user__is_superuser=True) | Q(user__org_role__in=[OrgRole.ADMIN, OrgRole.RESPONDER])
-        )
-        .exclude(user__email="")
+    return (
+        Q(user__is_active=True)
+        & (Q(user__is_superuser=True) | Q(user__org_role__in=[OrgRole.ADMIN, OrgRole.RESPONDER]))
+        & ~Q(user__email="")
+    )
+
+
+def on_call_rotation() -> tuple[str, datetime]:
+    """The rotation's mode ("ordered" or "weekly") and first handover (UTC): the row
+    set in the app, else the environment's ON_CALL_ROTATION and ON_CALL_ROTATION_START."""
+    row = OnCallRotation.objects.order_by("pk").first()
+    if row is not None:
+        return row.mode, row.starts_at
+    start = datetime.fromisoformat(settings.ON_CALL_ROTATION_START)
+    return settings.ON_CALL_ROTATION, start if start.tzinfo else start.replace(tzinfo=UTC)
+
+
+def on_call_override_at(at: datetime) -> OnCallOverride | None:
+    """The override in force at ``at`` whose person can be paged, if any."""
+    return (
+        OnCallOverride.objects.select_related("user")
+        .filter(_can_be_paged(), starts_at__lte=at, ends_at__gt=at)
+        .order_by("-starts_at", "-pk")
+        .first()
+    )
+
+
+def on_call_order(*, at: datetime | None = None) -> list:
+    """Who is paged, in order, at ``at`` (now by default): the one selector alert
+    delivery, escalation, the pages and the preview read.
+
+    The active on-call entries (people who can acknowledge, with an email) in list
+    order; a "weekly" rotation turns the list by one place per week since its first
+    handover; an override in force puts its person first. The rest of the list
+    follows as the escalation order."""
+    at = at or timezone.now()
+    entries = (
+        OnCallEntry.objects.select_related("user")
+        .filter(_can_be_paged(), active=True)
         .order_by("position", "pk")
-    ]
-    seen: set[int] = set()
-    users = [u for u in users if not (u.pk in seen or seen.add(u.pk))]
-    if users and settings.ON_CALL_ROTATION == "weekly":
-        at = at or timezone.now()
-        start = datetime.fromisoformat(settings.ON_CALL_ROTATION_START).replace(tzinfo=UTC)
+    )
+    users = [entry.user for entry in entries]
+    mode, start = on_call_rotation()
+    if users and mode == OnCallRotation.Mode.WEEKLY:
         shift = ((at - start).days // 7) % len(users)
         users = users[shift:] + users[:shift]
+    override = on_call_override_at(at)
+    if override is not None:
+        users = [override.user, *(u for u in users if u.pk != override.user_id)]
     return users
+
+
+@dataclass(frozen=True)
+class OnCallStretch:
+    """One stretch of the preview: from ``starts_at`` to ``ends_at`` ``user`` is paged
+    first (``override`` when an override puts them there)."""
+
+    starts_at: datetime
+    ends_at: datetime
+    user: Any
+    override: OnCallOverride | None
+
+
+def on_call_preview(*, since: datetime | None = None, days: int = 14) -> list[OnCallStretch]:
+    """Who is paged first from ``since`` for ``days`` days, as stretches that change at
+    each weekly handover and each override's start and end (the same selector as the
+    alerts, asked at every change)."""
+    since = since or timezone.now()
+    until = since + timedelta(days=days)
+    changes = {since, until}
+    mode, start = on_call_rotation()
+    if mode == OnCallRotation.Mode.WEEKLY:
+        handover = start + timedelta(weeks=(since - start).days // 7 + 1)
+        while handover < until:
+            changes.add(handover)
+            handover += timedelta(weeks=1)
+    for override in OnCallOverride.objects.filter(ends_at__gt=since, starts_at__lt=until):
+        changes |= {t for t in (override.starts_at, override.ends_at) if since < t < until}
+    moments = sorted(changes)
+    stretches: list[OnCallStretch] = []
+    for begin, end in itertools.pairwise(moments):
+        order = on_call_order(at=begin)
+        user = order[0] if order else None
+        override = on_call_override_at(begin)
+        if override is not None and override.user_id != getattr(user, "pk", None):
+            override = None
+        last = stretches[-1] if stretches else None
+        if last and last.user == user and last.override == override:
+            stretches[-1] = OnCallStretch(last.starts_at, end, user, override)
+        else:
+            stretches.append(OnCallStretch(begin, end, user, override))
+    return stretches
 
 
 def incident_window(incident: Incident) -> tuple[datetime, datetime]:

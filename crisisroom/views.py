@@ -31,7 +31,6 @@ from crisisroom.services import alerts as alerts_services
 from crisisroom.services import chat, incidents, lifecycle, signals, timeline
 from crisisroom.two_factor import TwoFactorLoginMixin
 from monitoring.selectors import brands_overview, key_voices, sources_health
-from monitoring.services import brand_get_or_create
 
 
 def _get_incident_for_user(request: HttpRequest, pk: int):  # type: ignore[no-untyped-def]
@@ -254,14 +253,15 @@ def incident_raise(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         incident = incidents.incident_open(
-            brand=brand_get_or_create(slug=data["brand"]),
+            brand=data["brand"],
             title=data["title"],
             severity=data["severity"],
             opened_by=request.user,
             is_drill=data["is_drill"],
         )
         return redirect("crisisroom:war-room", pk=incident.pk)
-    return render(request, "crisisroom/incident_new.html", {"form": form})
+    status = 400 if request.method == "POST" else 200
+    return render(request, "crisisroom/incident_new.html", {"form": form}, status=status)
 
 
 @login_required
@@ -287,8 +287,9 @@ def on_call(request: HttpRequest) -> HttpResponse:
             "order": selectors.on_call_order(),
             "fallback": alerts_services.on_call_now(),
             "escalate_after": settings.ALERT_ESCALATE_AFTER_MINUTES,
-            "rotation": settings.ON_CALL_ROTATION,
+            "rotation": selectors.on_call_rotation()[0],
             "webhooks": selectors.webhooks_active(),
+            "preview": selectors.on_call_preview(days=14),
         },
     )
 

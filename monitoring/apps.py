@@ -1,9 +1,16 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class MonitoringConfig(AppConfig):
     name = "monitoring"
     default_auto_field = "django.db.models.BigAutoField"
+    # The detector pages are routed in crisisroom/app_urls.py (hence the namespace).
+    settings_pages = [
+        ("monitoring:brand-list", _("Brands and watch terms")),
+        ("sources:list", _("Sources")),
+        ("crisisroom:detector-brands", _("Detector settings")),
+    ]
 
     def ready(self) -> None:
         # Detection is queued for the brands a stored batch changed (after the

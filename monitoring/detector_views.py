@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
 from crisisroom.platform.permissions import PermissionDenied
 from monitoring.detection_service import brand_detector_settings_update
@@ -19,6 +20,16 @@ def _get_brand_for_admin(request: HttpRequest, slug: str) -> Brand:
     if not getattr(request.user, "is_org_admin", False):
         raise PermissionDenied(_("Only admins change detector settings."))
     return get_object_or_404(Brand, slug=slug)
+
+
+@login_required
+@require_GET
+def detector_brands(request: HttpRequest) -> HttpResponse:
+    """The settings menu's way in: every brand, each linking to its detector page."""
+    if not getattr(request.user, "is_org_admin", False):
+        raise PermissionDenied(_("Only admins change detector settings."))
+    brands = Brand.objects.order_by("name")
+    return render(request, "monitoring/detector_brands.html", {"brands": brands})
 
 
 @login_required

@@ -59,7 +59,19 @@ def test_every_page_fits_the_window_without_console_errors(live_stack, alice, mo
         "/sources/",
         "/mentions/",
         "/preferences/",
+        "/settings/",
+        "/settings/users/",
+        f"/settings/users/{alice.pk}/",
+        "/settings/on-call/",
+        "/settings/detector/",
+        "/on-call/",
     ]
+    from crisisroom.services.on_call import on_call_add, on_call_override_add
+
+    on_call_add(user=alice)
+    on_call_override_add(
+        user=alice, starts_at=now + timedelta(days=2), ends_at=now + timedelta(days=3), by=alice
+    )
     SHOTS.mkdir(parents=True, exist_ok=True)
     base = live_stack.base_url
     problems: dict[str, list[str]] = {}

@@ -30,6 +30,8 @@ from playbook.services.statements import statement_create
 # Words that are the same in every language: names, codes, units, formats.
 ALLOWED = {
     "alice",  # the test's user name
+    "example",  # and email address, alice@example.com (on the on-call pages)
+    "com",
     "acme",  # the brand's slug
     "crisis",
     "room",  # the product name, "Crisis Room"
@@ -244,7 +246,22 @@ def test_every_page_in_zh_hant_has_no_english_ui_text(zh_world, settings):
         "/mentions/export.csv",
         f"/mentions/exports/{export.pk}/",
         "/preferences/",
+        "/settings/",
+        "/settings/users/",
+        f"/settings/users/{admin.pk}/",
+        "/settings/on-call/",
+        "/settings/detector/",
     ]
+    # The on-call page with a list, an override and a preview to read.
+    from crisisroom.services.on_call import on_call_add, on_call_override_add
+
+    admin.email = "alice@example.com"
+    admin.save()
+    on_call_add(user=admin)
+    now = datetime.now(UTC)
+    on_call_override_add(
+        user=admin, starts_at=now + timedelta(days=2), ends_at=now + timedelta(days=3), by=admin
+    )
     problems = {}
     for path in pages:
         response = client.get(path)

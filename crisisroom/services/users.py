@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from crisisroom.models import ApiToken, CrisisRole, User
 from crisisroom.platform.roles import OrgRole
@@ -42,6 +43,71 @@ def user_add(
     if crisis_roles:
         user.crisis_roles.set(roles)
     return user, created
+
+
+class UserChangeError(ValueError):
+    """A change to a user that is refused (by the settings pages); the message says why."""
+
+
+@transaction.atomic
+def user_invite(
+    *,
+    username: str,
+    org_role: str,
+    crisis_roles: Sequence[str] = (),
+    email: str = "",
+    password: str | None = None,
+) -> User:
+    """Add a new user from the settings pages: like ``add_user``, but a name already
+    taken is refused instead of updating that person."""
+    if User.objects.filter(username__iexact=username).exists():
+        raise UserChangeError(
+            _("A user named %(name)s exists already; change them in the list instead.")
+            % {"name": username}
+        )
+    user, _created = user_add(
+        username=username,
+        org_role=org_role,
+        crisis_roles=crisis_roles,
+        email=email,
+        password=password,
+    )
+    return user
+
+
+@transaction.atomic
+def user_update(
+    *,
+    user: User,
+    by: User,
+    org_role: str,
+    crisis_roles: Sequence[str],
+    is_active: bool,
+    email: str,
+) -> User:
+    """Set a user's organisation role, crisis roles, email and whether they may sign
+    in (deactivated, never deleted: the history keeps their name). An admin cannot
+    take away their own admin rights or deactivate themselves, so there is always
+    someone left who can undo a change."""
+    if user.pk == by.pk and not is_active:
+        raise UserChangeError(_("You cannot deactivate yourself; ask another admin."))
+    if (
+        user.pk == by.pk
+        and user.is_org_admin
+        and org_role != OrgRole.ADMIN
+        and not user.is_superuser
+    ):
+        raise UserChangeError(_("You cannot remove your own admin rights; ask another admin."))
+    updated, _created = user_add(
+        username=user.username, org_role=org_role, crisis_roles=crisis_roles, email=email
+    )
+    if not crisis_roles:
+        updated.crisis_roles.clear()  # user_add leaves roles alone when none are given
+    if not email and updated.email:
+        updated.email = ""
+    updated.is_active = is_active
+    updated.save(update_fields=["email", "is_active"])
+    return updated
 
 
 def api_token_create(*, user: User, name: str = "") -> str:

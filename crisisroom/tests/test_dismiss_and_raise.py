@@ -96,6 +96,7 @@ def test_dismissed_signals_are_exported_as_false_alarms(bob):
 
 
 def test_the_raise_form_opens_an_incident(client, bob):
+    Brand.objects.create(name="Acme", slug="acme")
     client.force_login(bob)
     assert client.get("/incidents/new/").status_code == 200
     response = client.post(
@@ -116,7 +117,7 @@ def test_the_raise_form_refuses_viewers_and_bad_input(client, bob, charlie):
     assert client.get("/incidents/new/").status_code == 403
     client.force_login(bob)
     page = client.post("/incidents/new/", {"title": "", "brand": "acme", "severity": "huge"})
-    assert page.status_code == 200
+    assert page.status_code == 400
     assert not Incident.objects.exists()
 
 
