@@ -12,12 +12,12 @@ import tempfile
 import unittest
 from datetime import UTC, datetime, timedelta
 
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import SimpleTestCase
 
 from monitoring.detection import Bucket, DetectorConfig, StreamDetector
 from monitoring.detection.counts import binomial_surprise, nb_surprise
-from monitoring.detection.evaluation import evaluate_file
+from monitoring.detection.evaluation import _bucket_start, _floor_bucket, _parse_ts, evaluate_file
 from monitoring.detection.stream import STATE_VERSION
 
 STEP = timedelta(minutes=5)
@@ -393,6 +393,35 @@ class EvaluationTests(SimpleTestCase):
         self.assertEqual(len(rows), len(counts))
         self.assertEqual(list(rows[0]), ["timestamp", "value", "anomaly_score"])
         self.assertEqual([i for i, r in enumerate(rows) if r["anomaly_score"] == "1"], [3 * DAY])
+
+    def test_bucket_starts_match_the_general_parser(self):
+        for text in (
+            "2015-02-26 21:42:53",
+            "2015-02-26 21:40:00",
+            "2015-02-26T21:44:59.999",
+            "2015-02-26 21:42:53+08:00",
+            "2015-02-26 21:42:53Z",
+            "2015-02-26 23:59:59.000000",
+        ):
+            with self.subTest(text=text):
+                self.assertEqual(_bucket_start(text), _floor_bucket(_parse_ts(text)))
+        self.assertEqual(
+            _bucket_start("2015-02-26 21:42:53"), datetime(2015, 2, 26, 21, 40, tzinfo=UTC)
+        )
+
+    def test_bad_csv_is_a_clear_error(self):
+        with tempfile.TemporaryDirectory() as data, tempfile.TemporaryDirectory() as out:
+            path = os.path.join(data, "bad.csv")
+            with open(path, "w") as fh:
+                fh.write("time,count\n2015-03-01 00:00:00,3\n")
+            with self.assertRaises(CommandError) as ctx, open(os.devnull, "w") as devnull:
+                call_command("evaluate_detector", data, out, stdout=devnull)
+            self.assertIn("timestamp", str(ctx.exception))
+            with open(path, "w") as fh:
+                fh.write("timestamp,value\n2015-03-01 00:00:00\n")
+            with self.assertRaises(CommandError) as ctx, open(os.devnull, "w") as devnull:
+                call_command("evaluate_detector", data, out, stdout=devnull)
+            self.assertIn("line 2", str(ctx.exception))
 
 
 class CountModelTests(unittest.TestCase):
