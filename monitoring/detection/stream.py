@@ -237,8 +237,9 @@ class StreamDetector:
         self.cnt_ewma = s["cnt_ewma"]
         self.peak_day = s["peak_day"]
         self.vel = {"day_peak": s["vel"]["day_peak"], "peaks": list(s["vel"]["peaks"])}
-        for sc in [*self.scales, self.vel]:
+        for sc in self.scales:
             sc["thr"] = self._peak_threshold(sc["peaks"])
+        self.vel["thr"] = self._peak_threshold(self.vel["peaks"], censored=False)
 
     @staticmethod
     def _new_scale(w: int, broad: bool) -> dict:
@@ -758,19 +759,44 @@ class StreamDetector:
                 sc["peaks"].append(sc["day_peak"])
                 del sc["peaks"][: max(0, len(sc["peaks"]) - self.config.peak_days)]
             sc["day_peak"] = None
-            sc["thr"] = self._peak_threshold(sc["peaks"])
+            sc["thr"] = self._peak_threshold(sc["peaks"], censored=sc is not self.vel)
 
-    def _peak_threshold(self, peaks) -> float:
-        """The level the daily maxima exceed once in false_alarm_days days (Gumbel
-        fit by moments); nothing (the model's own surprise_bits) while fewer than
-        MIN_PEAK_DAYS days are known."""
+    def _peak_threshold(self, peaks, censored: bool = True) -> float:
+        """The level the daily maxima exceed once in false_alarm_days days (a
+        Gumbel fit); nothing (the model's own surprise_bits) while fewer than
+        MIN_PEAK_DAYS days are known.
+
+        A window's daily maximum is recorded as 0 on a day it never came within
+        _PREFILTER_Z standard deviations of its expected value: its true
+        maximum is unknown, only low. Taken as 0 those days made the fitted
+        spread, and so the yearly level, far too high on quiet brands (whose
+        maxima are 0 one day and 9 bits the next), so with such days the
+        Gumbel is fitted to the known maxima at their ranks in the whole sample
+        (a probability-plot fit of a censored sample, Gringorten positions),
+        and with fewer than three known maxima the brand is calmer than its
+        model and the window keeps surprise_bits."""
         days = self.config.false_alarm_days
-        if days <= 0 or len(peaks) < MIN_PEAK_DAYS:
+        n = len(peaks)
+        if days <= 0 or n < MIN_PEAK_DAYS:
             return 0.0
-        mu = sum(peaks) / len(peaks)
-        sd = math.sqrt(sum((p - mu) ** 2 for p in peaks) / (len(peaks) - 1))
-        beta = sd * math.sqrt(6.0) / math.pi
-        return mu - 0.5772 * beta - beta * math.log(-math.log(1.0 - 1.0 / max(days, 1.0001)))
+        y_rare = -math.log(-math.log(1.0 - 1.0 / max(days, 1.0001)))
+        if not censored or min(peaks) > 0:
+            mu = sum(peaks) / n
+            sd = math.sqrt(sum((p - mu) ** 2 for p in peaks) / (n - 1))
+            beta = sd * math.sqrt(6.0) / math.pi
+            return mu - 0.5772 * beta + beta * y_rare
+        known = [
+            (-math.log(-math.log((rank + 0.56) / (n + 0.12))), p)
+            for rank, p in enumerate(sorted(peaks))
+            if p > 0
+        ]
+        if len(known) < 3:
+            return 0.0
+        my = sum(y for y, _ in known) / len(known)
+        mp = sum(p for _, p in known) / len(known)
+        syy = sum((y - my) ** 2 for y, _ in known)
+        beta = max(0.0, sum((y - my) * (p - mp) for y, p in known) / syy)
+        return mp + beta * (y_rare - my)
 
     @staticmethod
     def _peak(sc, z):
