@@ -100,8 +100,7 @@ def evaluate_file(in_path: str, out_path: str, config: DetectorConfig | None = N
     with open(out_path, "w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["timestamp", "value", "anomaly_score"])
-        for (ts, value), flag in zip(rows, flags, strict=True):
-            writer.writerow([ts, value, flag])
+        writer.writerows((ts, value, flag) for (ts, value), flag in zip(rows, flags, strict=True))
     return {"name": os.path.basename(in_path), "rows": len(rows), "alerts": sum(flags)}
 
 
