@@ -143,7 +143,8 @@ class DetectorConfig:
     seasonal_weeks: int = 4
     daily_days: int = 7
     # Short-term level: ratio of the EWMAs of (capped) counts and of the
-    # profile, not learned while a window is halfway to an alert.
+    # profile, not learned while a window is 0.4 of the way to an alert
+    # (stream.LEVEL_FREEZE).
     level_halflife_buckets: int = 24
 
     # --- velocity: growth over the last buckets vs the hour before ----------
