@@ -32,7 +32,7 @@ from monitoring.detection.types import DetectorConfig  # noqa: E402
 
 GRIDS = {
     "count": {
-        "surprise_bits": [15.0, 20.0, 25.0],
+        "surprise_bits": [16.0, 20.0, 25.0],
         "false_alarm_days": [90.0, 365.0],
         "volume_min_ratio": [1.5, 2.0],
     },

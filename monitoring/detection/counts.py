@@ -55,19 +55,25 @@ def nb_surprise(x: int, mean: float, alpha: float) -> float:
     mean = max(mean, 1e-9)
     if x <= mean:
         return 0.0
-    if alpha < _POISSON_ALPHA:
-
-        def ratio(k):
-            return mean / (k + 1)
-
+    # (the tail of _tail_from, inline: the detector calls this for every
+    # surprising window, and a call per term is most of its cost)
+    poisson = alpha < _POISSON_ALPHA
+    r = 0.0 if poisson else 1.0 / alpha
+    q = 0.0 if poisson else mean / (r + mean)
+    total, term = 1.0, 1.0
+    k = x
+    ratio = 0.0
+    for _ in range(_TERMS):
+        ratio = mean / (k + 1) if poisson else (k + r) / (k + 1) * q
+        term *= ratio
+        total += term
+        k += 1
+        if term < 1e-12 * total:
+            break
     else:
-        r = 1.0 / alpha
-        q = mean / (r + mean)
-
-        def ratio(k):
-            return (k + r) / (k + 1) * q
-
-    log_tail = _tail_from(nb_log_pmf(x, mean, alpha), ratio, x)
+        if ratio < 1.0:
+            total += term * ratio / (1.0 - ratio)
+    log_tail = nb_log_pmf(x, mean, alpha) + math.log(total)
     return max(0.0, -log_tail / _LN2)
 
 

@@ -15,7 +15,7 @@ import time
 from datetime import UTC, datetime
 
 from .stream import StreamDetector
-from .types import BUCKET_SECONDS, Bucket, DetectorConfig
+from .types import BUCKET_MINUTES, BUCKET_SECONDS, Bucket, DetectorConfig
 
 
 def _parse_ts(text: str) -> datetime:
@@ -26,7 +26,7 @@ def _parse_ts(text: str) -> datetime:
         dt = None
     if dt is not None:
         if dt.tzinfo is None:  # NAB timestamps are naive UTC
-            dt = dt.replace(tzinfo=UTC)
+            return dt.replace(tzinfo=UTC)
         return dt.astimezone(UTC)
     for fmt in (
         "%Y-%m-%d %H:%M:%S.%f",
@@ -47,31 +47,60 @@ def _parse_ts(text: str) -> datetime:
 
 
 def _floor_bucket(dt: datetime) -> datetime:
-    seconds = int(dt.timestamp()) // BUCKET_SECONDS * BUCKET_SECONDS
-    return datetime.fromtimestamp(seconds, tz=UTC)
+    seconds = int(dt.timestamp())
+    if seconds % BUCKET_SECONDS == 0 and dt.microsecond == 0:
+        return dt
+    return datetime.fromtimestamp(seconds // BUCKET_SECONDS * BUCKET_SECONDS, tz=UTC)
+
+
+def _bucket_start(text: str) -> datetime:
+    """The 5-minute bucket a row's timestamp falls in (UTC)."""
+    try:
+        dt = datetime.fromisoformat(text)
+    except ValueError:
+        return _floor_bucket(_parse_ts(text))
+    if dt.tzinfo is not None:
+        return _floor_bucket(dt.astimezone(UTC))
+    # naive means UTC (NAB): the bucket start without a round trip through epoch seconds
+    return dt.replace(
+        minute=dt.minute - dt.minute % BUCKET_MINUTES, second=0, microsecond=0, tzinfo=UTC
+    )
 
 
 def evaluate_series(rows, config: DetectorConfig | None = None) -> list[int]:
     """rows: iterable of (timestamp str, value). Returns one 0/1 flag per row:
     1 where any signal returned for that row's bucket fires."""
     detector = StreamDetector(config or DetectorConfig())
+    update = detector.update
     flags = []
+    append = flags.append
     for ts, value in rows:
         count = int(round(float(value)))
-        signals = detector.update(Bucket(start=_floor_bucket(_parse_ts(ts)), count=count))
-        flags.append(1 if any(s.fires for s in signals) else 0)
+        signals = update(Bucket(start=_bucket_start(ts), count=count))
+        append(1 if signals and any(s.fires for s in signals) else 0)
     return flags
 
 
 def evaluate_file(in_path: str, out_path: str, config: DetectorConfig | None = None) -> dict:
     with open(in_path, newline="") as fh:
-        rows = [(r["timestamp"], r["value"]) for r in csv.DictReader(fh)]
+        reader = csv.reader(fh)
+        header = next(reader, None) or []
+        if "timestamp" not in header or "value" not in header:
+            raise KeyError(f"{os.path.basename(in_path)}: needs timestamp and value columns")
+        t, v = header.index("timestamp"), header.index("value")
+        width = max(t, v)
+        rows = []
+        for line, r in enumerate(reader, start=2):
+            if not r:
+                continue
+            if len(r) <= width:
+                raise ValueError(f"{os.path.basename(in_path)} line {line}: missing columns")
+            rows.append((r[t], r[v]))
     flags = evaluate_series(rows, config)
     with open(out_path, "w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["timestamp", "value", "anomaly_score"])
-        for (ts, value), flag in zip(rows, flags, strict=True):
-            writer.writerow([ts, value, flag])
+        writer.writerows((ts, value, flag) for (ts, value), flag in zip(rows, flags, strict=True))
     return {"name": os.path.basename(in_path), "rows": len(rows), "alerts": sum(flags)}
 
 

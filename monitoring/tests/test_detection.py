@@ -12,12 +12,12 @@ import tempfile
 import unittest
 from datetime import UTC, datetime, timedelta
 
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import SimpleTestCase
 
 from monitoring.detection import Bucket, DetectorConfig, StreamDetector
 from monitoring.detection.counts import binomial_surprise, nb_surprise
-from monitoring.detection.evaluation import evaluate_file
+from monitoring.detection.evaluation import _bucket_start, _floor_bucket, _parse_ts, evaluate_file
 from monitoring.detection.stream import STATE_VERSION
 
 STEP = timedelta(minutes=5)
@@ -394,6 +394,35 @@ class EvaluationTests(SimpleTestCase):
         self.assertEqual(list(rows[0]), ["timestamp", "value", "anomaly_score"])
         self.assertEqual([i for i, r in enumerate(rows) if r["anomaly_score"] == "1"], [3 * DAY])
 
+    def test_bucket_starts_match_the_general_parser(self):
+        for text in (
+            "2015-02-26 21:42:53",
+            "2015-02-26 21:40:00",
+            "2015-02-26T21:44:59.999",
+            "2015-02-26 21:42:53+08:00",
+            "2015-02-26 21:42:53Z",
+            "2015-02-26 23:59:59.000000",
+        ):
+            with self.subTest(text=text):
+                self.assertEqual(_bucket_start(text), _floor_bucket(_parse_ts(text)))
+        self.assertEqual(
+            _bucket_start("2015-02-26 21:42:53"), datetime(2015, 2, 26, 21, 40, tzinfo=UTC)
+        )
+
+    def test_bad_csv_is_a_clear_error(self):
+        with tempfile.TemporaryDirectory() as data, tempfile.TemporaryDirectory() as out:
+            path = os.path.join(data, "bad.csv")
+            with open(path, "w") as fh:
+                fh.write("time,count\n2015-03-01 00:00:00,3\n")
+            with self.assertRaises(CommandError) as ctx, open(os.devnull, "w") as devnull:
+                call_command("evaluate_detector", data, out, stdout=devnull)
+            self.assertIn("timestamp", str(ctx.exception))
+            with open(path, "w") as fh:
+                fh.write("timestamp,value\n2015-03-01 00:00:00\n")
+            with self.assertRaises(CommandError) as ctx, open(os.devnull, "w") as devnull:
+                call_command("evaluate_detector", data, out, stdout=devnull)
+            self.assertIn("line 2", str(ctx.exception))
+
 
 class CountModelTests(unittest.TestCase):
     def test_tails_match_a_brute_force_sum(self):
@@ -458,3 +487,54 @@ class SyntheticSuiteTests(unittest.TestCase):
             if row["crisis"]:
                 self.assertTrue(row["detected"], name)
                 self.assertLessEqual(row["delay_minutes"], 120, name)
+
+    def test_oracle_bound_is_the_best_window_at_the_true_rate(self):
+        from monitoring.detection import synthetic
+
+        brand = synthetic.Brand("t", "low", 1.0, "burst", seed=5, weeks=4)
+        synthetic.build(brand)
+        self.assertEqual(len(brand.normal_rates), len(brand.counts))
+        bound = synthetic.oracle_bits(brand)
+        start = brand.crisis_start
+        # the first 30 minutes as one window is one of the windows searched
+        one = nb_surprise(
+            sum(brand.counts[start : start + 7]), sum(brand.normal_rates[start : start + 7]), 0.0
+        )
+        self.assertGreaterEqual(bound, one)
+        self.assertGreater(synthetic.oracle_bits(brand, 120), bound)
+        self.assertIsNone(synthetic.oracle_bits(synthetic.build(synthetic.Brand("n", "low", 1.0))))
+
+
+class PeakCalibrationTests(unittest.TestCase):
+    """The Gumbel floor on the daily maxima of the surprise."""
+
+    def setUp(self):
+        self.det = StreamDetector()
+
+    def test_days_that_never_came_close_are_censored_not_zero(self):
+        known = [8.3, 9.3, 6.8, 6.3, 7.3, 7.7, 9.4, 6.4, 5.1, 13.5, 11.2, 7.2]
+        with_quiet_days = [*known[:8], 0.0, *known[8:], 0.0]
+        # taken as zeros, two quiet days would have raised the floor by bits
+        mu = sum(with_quiet_days) / len(with_quiet_days)
+        sd = math.sqrt(sum((p - mu) ** 2 for p in with_quiet_days) / (len(with_quiet_days) - 1))
+        beta = sd * math.sqrt(6) / math.pi
+        as_zeros = mu - 0.5772 * beta - beta * math.log(-math.log(1 - 1 / 365))
+        censored = self.det._peak_threshold(with_quiet_days)
+        all_known = self.det._peak_threshold(known)
+        self.assertLess(censored, as_zeros - 2.0)
+        # and close to the fit on the known days alone (a quiet day only lowers the ranks)
+        self.assertLess(abs(censored - all_known), 2.5)
+        self.assertGreater(censored, max(known))
+
+    def test_without_censored_days_the_fit_is_by_moments(self):
+        peaks = [6.0, 7.0, 8.0, 9.0, 10.0, 7.5]
+        mu = sum(peaks) / 6
+        sd = math.sqrt(sum((p - mu) ** 2 for p in peaks) / 5)
+        beta = sd * math.sqrt(6) / math.pi
+        want = mu - 0.5772 * beta - beta * math.log(-math.log(1 - 1 / 365))
+        self.assertAlmostEqual(self.det._peak_threshold(peaks), want, places=9)
+
+    def test_a_brand_calmer_than_its_model_keeps_the_base_threshold(self):
+        self.assertEqual(self.det._peak_threshold([0.0] * 12 + [7.0, 8.0]), 0.0)
+        self.assertEqual(self.det._peak_threshold([7.0, 8.0, 9.0]), 0.0)  # too few days
+        self.assertGreater(self.det._peak_threshold([0.0] * 9 + [7.0, 8.0, 11.0]), 11.0)
