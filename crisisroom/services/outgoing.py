@@ -42,6 +42,7 @@ from django.utils import timezone
 from crisisroom import events
 from crisisroom.choices import DeliveryStatus
 from crisisroom.models import OutgoingDelivery, OutgoingWebhook
+from crisisroom.platform.claims import row_claim
 from crisisroom.platform.http import SourceError, request, short_reason
 from crisisroom.platform.signals import send_on_commit
 from crisisroom.services.alert_delivery import retry_delay
@@ -97,29 +98,17 @@ def outgoing_claim(
     *, delivery_id: int | None = None, now: datetime | None = None, skip: set[int] | None = None
 ) -> OutgoingDelivery | None:
     """Take one delivery to send (the given one, or the oldest due one), as "sending"."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        rows = OutgoingDelivery.objects.select_for_update(skip_locked=True).filter(
-            status__in=RETRYABLE, next_attempt_at__isnull=False
-        )
-        if delivery_id is not None:
-            rows = rows.filter(pk=delivery_id)
-        else:
-            rows = (
-                rows.filter(next_attempt_at__lte=now)
-                .exclude(pk__in=list(skip or ()))
-                .order_by("next_attempt_at", "pk")
-            )
-        delivery = rows.first()
-        if delivery is None:
-            return None
-        # Compare-and-set as well as the lock: SQLite has no row locks.
-        claimed = OutgoingDelivery.objects.filter(
-            pk=delivery.pk, status=delivery.status, attempts=delivery.attempts
-        ).update(status=DeliveryStatus.SENDING, claimed_at=now, attempts=delivery.attempts + 1)
-        if not claimed:
-            return None
-    return OutgoingDelivery.objects.select_related("webhook").get(pk=delivery.pk)
+    pk = row_claim(
+        OutgoingDelivery,
+        retryable=RETRYABLE,
+        sending=DeliveryStatus.SENDING,
+        now=now or timezone.now(),
+        pk=delivery_id,
+        skip=skip or (),
+    )
+    if pk is None:
+        return None
+    return OutgoingDelivery.objects.select_related("webhook").get(pk=pk)
 
 
 def outgoing_deliver(*, delivery: OutgoingDelivery, now: datetime | None = None) -> bool:
