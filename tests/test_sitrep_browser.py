@@ -32,6 +32,7 @@ WORDS = {
         "on_its_way": "The sitrep is on its way to 2 readers.",
         "sent": "Sent",
         "subject": "Sitrep",
+        "zone": "Taipei time",
     },
     "zh-hant": {
         "title": "情勢報告",
@@ -43,6 +44,7 @@ WORDS = {
         "on_its_way": "情勢報告正在發送給 2 位收件人。",
         "sent": "已發送",
         "subject": "情勢報告",
+        "zone": "台北時間",
     },
 }
 WIDEST = """[...document.querySelectorAll('body *')]
@@ -141,11 +143,12 @@ def test_the_lead_reads_and_sends_the_sitrep(live_stack, smtp_server, monkeypatc
         expect(page.locator(".sitrep-report")).to_contain_text("taipei_foodie")
         expect(page.locator(".sitrep-report")).to_contain_text("所有門市永久關閉")
 
-        page.locator("select[name=kind]").select_option("email")
-        page.locator("input[name=address]").fill("board@example.com")
-        page.locator("select[name=language]").select_option("zh-hant")
-        page.locator("select[name=time_zone]").select_option("Europe/London")
-        page.get_by_role("button", name=w["add"]).click()
+        add = page.locator("form.sr-add")
+        add.locator("select[name=kind]").select_option("email")
+        add.locator("input[name=address]").fill("board@example.com")
+        add.locator("select[name=language]").select_option("zh-hant")
+        add.locator("select[name=time_zone]").select_option("Europe/London")
+        add.get_by_role("button", name=w["add"]).click()
         expect(page.locator("body")).to_contain_text(w["added"])
         expect(page.locator(".sr-readers")).to_contain_text("board@example.com")
 
@@ -169,7 +172,7 @@ def test_the_lead_reads_and_sends_the_sitrep(live_stack, smtp_server, monkeypatc
             for part in erins.walk()
             if part.get_content_type() == "text/html"
         )
-        assert w["voices"] in html and "台北時間" in html
+        assert w["voices"] in html and w["zone"] in html
         mail = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
         mail.set_content(html)
         mail.screenshot(path=f"var/sitrep-email-{lang}-390.png", full_page=True)
