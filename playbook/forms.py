@@ -200,5 +200,9 @@ class SitrepRecipientForm(forms.Form):
         choices=[("", _("Site language")), *settings.LANGUAGES],
     )
     time_zone = forms.ChoiceField(
-        label=_("Time zone"), choices=zone_choices_common_first, initial="UTC"
+        label=_("Time zone"),
+        choices=zone_choices_common_first,
+        initial="UTC",
+        # As on the preferences page: a text box over a datalist, the common zones first.
+        widget=forms.TextInput(attrs={"list": "sr-zone-list", "autocomplete": "off"}),
     )

@@ -436,3 +436,31 @@ def test_a_reader_is_removed_from_the_list(cast, client):  # type: ignore[no-unt
     assert client.post(url).status_code == 302
     assert not SitrepRecipient.objects.exists()
     assert client.post(url).status_code == 400  # already gone: said so
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_webhook_that_refuses_is_given_up_and_one_that_is_down_is_retried(cast):  # type: ignore[no-untyped-def]
+    for member in ("executive_lead", "viewer_on_team"):
+        cast[member].email = ""
+        cast[member].save(update_fields=["email"])
+    with Receiver() as receiver:
+        receiver.statuses["/gone"] = [404]
+        receiver.statuses["/busy"] = [503]
+        for path in ("gone", "busy"):
+            services.sitrep_recipient_add(
+                incident=cast.incident,
+                by=cast["incident_lead"],
+                kind="slack",
+                address=f"{receiver.url}/{path}",
+            )
+        now = timezone.now()
+        services.sitrep_send_now(incident=cast.incident, by=cast["incident_lead"], now=now)
+        gone = SitrepDelivery.objects.get(address__endswith="/gone")
+        busy = SitrepDelivery.objects.get(address__endswith="/busy")
+        assert gone.status == busy.status == AlertStatus.FAILED
+        assert gone.next_attempt_at is None and "404" in gone.error  # refused: not retried
+        assert busy.next_attempt_at is not None and "503" in busy.error
+        assert services.sitreps_sweep(now=now + timedelta(minutes=5)) == 1
+        assert len(receiver.at("/busy")) == 2 and len(receiver.at("/gone")) == 1
+    busy.refresh_from_db()
+    assert busy.status == AlertStatus.SENT and busy.attempts == 2
