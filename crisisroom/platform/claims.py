@@ -5,10 +5,11 @@ with ``status``, ``attempts`` and ``next_attempt_at`` fields."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import models, transaction
+from django.utils import timezone
 
 
 def row_claim(
@@ -49,3 +50,31 @@ def row_claim(
             pk=row.pk, status=row.status, attempts=row.attempts
         ).update(**update)
         return row.pk if taken else None
+
+
+def row_sent(model: type[models.Model], row: Any, *, sending: str, sent: str) -> None:
+    """Record a claimed row as sent (unless something settled it meanwhile)."""
+    model.objects.filter(pk=row.pk, status=sending).update(  # type: ignore[attr-defined]
+        status=sent, sent_at=timezone.now(), error="", next_attempt_at=None
+    )
+
+
+def row_failed(
+    model: type[models.Model],
+    row: Any,
+    *,
+    error: str,
+    retry: bool,
+    now: datetime,
+    retry_for: timedelta,
+    delay: timedelta,
+    sending: str,
+    failed: str,
+) -> bool:
+    """Record a claimed row's failed try: tried again after ``delay``, or given up when
+    a retry cannot help or the row is older than ``retry_for``. True when given up."""
+    give_up = not retry or now - row.created_at >= retry_for
+    model.objects.filter(pk=row.pk, status=sending).update(  # type: ignore[attr-defined]
+        status=failed, error=error, next_attempt_at=None if give_up else now + delay
+    )
+    return give_up

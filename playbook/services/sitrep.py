@@ -40,7 +40,7 @@ from django.utils.translation import gettext as _
 from crisisroom.choices import ACTIVE_STATUSES, AlertStatus, CrisisRoleSlug, TimelineKind
 from crisisroom.models import Incident, IncidentMember, User
 from crisisroom.notifiers import WebhookError, WebhookRejected
-from crisisroom.platform.claims import row_claim
+from crisisroom.platform.claims import row_claim, row_failed, row_sent
 from crisisroom.platform.signals import send_on_commit
 from crisisroom.platform.timezones import zone_named
 from crisisroom.services.alert_delivery import retry_delay
@@ -348,24 +348,24 @@ def sitrep_deliver(*, delivery: SitrepDelivery, now: datetime | None = None) -> 
         logger.exception("sitrep %s failed", delivery.pk)
         _record_failure(delivery, exc, retry=True, now=now)
         return False
-    SitrepDelivery.objects.filter(pk=delivery.pk, status=AlertStatus.SENDING).update(
-        status=AlertStatus.SENT, sent_at=timezone.now(), error="", next_attempt_at=None
-    )
+    row_sent(SitrepDelivery, delivery, sending=AlertStatus.SENDING, sent=AlertStatus.SENT)
     return True
 
 
 def _record_failure(
     delivery: SitrepDelivery, exc: BaseException, *, retry: bool, now: datetime | None
 ) -> None:
-    now = now or timezone.now()
     logger.warning("sitrep %s (attempt %s) failed: %s", delivery.pk, delivery.attempts, exc)
-    give_up = not retry or now - delivery.created_at >= timedelta(
-        seconds=settings.SITREP_RETRY_FOR_SECONDS
-    )
-    SitrepDelivery.objects.filter(pk=delivery.pk, status=AlertStatus.SENDING).update(
-        status=AlertStatus.FAILED,
+    row_failed(
+        SitrepDelivery,
+        delivery,
         error=str(exc)[:1000],
-        next_attempt_at=None if give_up else now + retry_delay(delivery.attempts),
+        retry=retry,
+        now=now or timezone.now(),
+        retry_for=timedelta(seconds=settings.SITREP_RETRY_FOR_SECONDS),
+        delay=retry_delay(delivery.attempts),
+        sending=AlertStatus.SENDING,
+        failed=AlertStatus.FAILED,
     )
 
 
