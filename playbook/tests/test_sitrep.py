@@ -464,3 +464,25 @@ def test_a_webhook_that_refuses_is_given_up_and_one_that_is_down_is_retried(cast
         assert len(receiver.at("/busy")) == 2 and len(receiver.at("/gone")) == 1
     busy.refresh_from_db()
     assert busy.status == AlertStatus.SENT and busy.attempts == 2
+
+
+def test_the_sitrep_sweep_is_a_registered_task_on_the_beat_schedule(settings):  # type: ignore[no-untyped-def]
+    from crisisroom.celery import app
+
+    app.loader.import_default_modules()
+    tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "playbook.tasks.sitreps_sweep_task" in tasks
+    assert "playbook.tasks.sitreps_sweep_task" in app.tasks
+    assert "playbook.tasks.sitrep_send_task" in app.tasks
+
+
+def test_the_cadence_period_starts_after_the_first_one():  # type: ignore[no-untyped-def]
+    opened = timezone.now()
+    assert services.period_start(opened, 60, opened + timedelta(minutes=59)) is None
+    assert services.period_start(opened, 60, opened + timedelta(minutes=60)) == opened + timedelta(
+        minutes=60
+    )
+    assert services.period_start(opened, 30, opened + timedelta(minutes=95)) == opened + timedelta(
+        minutes=90
+    )
+    assert services.period_start(opened, 0, opened + timedelta(days=1)) is None
