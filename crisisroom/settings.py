@@ -230,6 +230,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "crisisroom.tasks.outgoing_sweep_task",
         "schedule": float(envint("OUTGOING_SWEEP_SECONDS", 60)),
     },
+    # Situation reports (playbook/services/sitrep.py): queue each active incident's
+    # current period, then send what is due and retry what failed.
+    "sweep-sitreps": {
+        "task": "playbook.tasks.sitreps_sweep_task",
+        "schedule": float(envint("SITREP_SWEEP_SECONDS", 60)),
+    },
     "sweep-scheduled-posts": {
         "task": "playbook.tasks.scheduled_posts_sweep_task",
         "schedule": float(envint("SCHEDULED_POSTS_SWEEP_SECONDS", 30)),
@@ -416,6 +422,9 @@ ALERT_FAILOVER_AFTER_ATTEMPTS = envint("ALERT_FAILOVER_AFTER_ATTEMPTS", 3)
 ALERT_SENDING_STALE_SECONDS = envint("ALERT_SENDING_STALE_SECONDS", 10 * 60)
 # One sweep stops claiming after this long (the next one goes on).
 ALERT_SWEEP_BUDGET_SECONDS = envint("ALERT_SWEEP_BUDGET_SECONDS", 45)
+# A situation report that cannot go out is retried (same back-off) this long: after
+# that the next period's report says more (playbook/services/sitrep.py).
+SITREP_RETRY_FOR_SECONDS = envint("SITREP_RETRY_FOR_SECONDS", 3600)
 # Scheduled posts (playbook/services/scheduled.py): a failure worth retrying waits
 # like an alert (ALERT_RETRY_BASE_SECONDS, doubling); after this many tries it fails.
 SCHEDULED_POST_MAX_ATTEMPTS = envint("SCHEDULED_POST_MAX_ATTEMPTS", 6)

@@ -18,6 +18,8 @@ scheduled_posts_due = Signal()
 # of the work, as ``incident_opened`` is, so the checklist item it ticks (receivers.py)
 # commits or rolls back with the work.
 work_recorded = Signal()
+# A situation report (``delivery_id``) is queued for one reader: try it at once.
+sitrep_queued = Signal()
 
 
 def work_record(*, incident: Any, event: str, by: Any = None, detail: str = "") -> None:

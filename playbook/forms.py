@@ -5,13 +5,21 @@ the choices, lengths, http(s) links and ids the services and PostgreSQL expect."
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 
 from crisisroom.choices import ACTIVE_STATUSES, CrisisRoleSlug
 from crisisroom.models import Incident
+from crisisroom.platform.timezones import zone_choices_common_first
 from playbook.choices import ClaimStatus, Classification, ResponseLevel, UpdateState
-from playbook.models import Channel, MessageTemplate, PublishTarget
+from playbook.models import (
+    SITREP_EVERY_CHOICES,
+    Channel,
+    MessageTemplate,
+    PublishTarget,
+    SitrepRecipient,
+)
 
 TEXT = 20_000  # a long statement or assessment; far below what a request may carry
 WEB_URL = URLValidator(schemes=["http", "https"])
@@ -171,4 +179,30 @@ class ScheduledPostForm(forms.Form):
     )
     incident = forms.ModelChoiceField(
         Incident.objects.filter(status__in=ACTIVE_STATUSES), label=_("Incident"), required=False
+    )
+
+
+class SitrepPlanForm(forms.Form):
+    every_minutes = forms.TypedChoiceField(
+        label=_("Cadence"),
+        coerce=int,
+        choices=[(str(value), label) for value, label in SITREP_EVERY_CHOICES],
+    )
+
+
+class SitrepRecipientForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=SitrepRecipient.Kind.choices)
+    address = _text(1000, required=True)
+    address.label = _("Email address or webhook URL")
+    language = forms.ChoiceField(
+        label=_("Language"),
+        required=False,
+        choices=[("", _("Site language")), *settings.LANGUAGES],
+    )
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        choices=zone_choices_common_first,
+        initial="UTC",
+        # As on the preferences page: a text box over a datalist, the common zones first.
+        widget=forms.TextInput(attrs={"list": "sr-zone-list", "autocomplete": "off"}),
     )

@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from crisisroom.choices import AlertStatus
+from crisisroom.platform.timezones import zone_choices
 from playbook.choices import (
     ClaimStatus,
     Classification,
@@ -617,3 +619,123 @@ class PolicyAction(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+# --- Situation reports (playbook/sitrep.py, playbook/services/sitrep.py) -------------
+
+
+SITREP_EVERY_CHOICES = [
+    (0, _("Off")),
+    (30, _("Every 30 minutes")),
+    (60, _("Every hour")),
+    (120, _("Every 2 hours")),
+]
+SITREP_DEFAULT_EVERY = 60
+
+
+def _sitrep_zone_choices() -> list[tuple[str, str]]:
+    return zone_choices()
+
+
+class SitrepPlan(models.Model):
+    """How often an incident's situation report goes out while it is active (0: off).
+    An incident without a row gets SITREP_DEFAULT_EVERY."""
+
+    incident = models.OneToOneField(
+        "crisisroom.Incident", on_delete=models.CASCADE, related_name="sitrep_plan"
+    )
+    every_minutes = models.PositiveSmallIntegerField(
+        _("cadence"), choices=SITREP_EVERY_CHOICES, default=SITREP_DEFAULT_EVERY
+    )
+    updated_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"sitrep of {self.incident_id} every {self.every_minutes} min"
+
+
+class SitrepRecipient(models.Model):
+    """A reader of an incident's sitreps beyond its executive leads: an email address
+    or a team's Slack or Microsoft Teams incoming webhook, with the language and time
+    zone the report is written in (blank language: the site's)."""
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", _("Email")
+        SLACK = "slack", "Slack"
+        TEAMS = "teams", "Microsoft Teams"
+
+    incident = models.ForeignKey(
+        "crisisroom.Incident", on_delete=models.CASCADE, related_name="sitrep_recipients"
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    address = models.CharField(_("address"), max_length=1000)
+    language = models.CharField(
+        _("language"), max_length=10, blank=True, choices=settings.LANGUAGES
+    )
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="UTC", choices=_sitrep_zone_choices
+    )
+    added_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["added_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "kind", "address"], name="uniq_sitrep_recipient"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.address}"
+
+
+class SitrepDelivery(models.Model):
+    """One sitrep to one reader for one period ("every-<unix start>" on the cadence,
+    "now-<unix minute>" sent by hand). The row is the truth about delivery, as an
+    alert's is: unique per incident, period and reader, claimed before sending, and at
+    most once (a claim whose worker died is "unconfirmed", never sent again)."""
+
+    incident = models.ForeignKey(
+        "crisisroom.Incident", on_delete=models.CASCADE, related_name="sitrep_deliveries"
+    )
+    period = models.CharField(max_length=40)
+    # "user-<id>" (an executive lead) or "recipient-<id>": one row per reader per period.
+    target = models.CharField(max_length=40)
+    user = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    recipient = models.ForeignKey(
+        SitrepRecipient,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+    )
+    kind = models.CharField(max_length=10, choices=SitrepRecipient.Kind.choices)
+    address = models.CharField(max_length=1000)
+    status = models.CharField(
+        max_length=20, choices=AlertStatus.choices, default=AlertStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    message_id = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="sitrep_due_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "period", "target"], name="uniq_sitrep_per_period"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"sitrep {self.incident_id} {self.period} → {self.target} ({self.status})"

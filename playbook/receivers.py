@@ -10,7 +10,12 @@ from playbook import events as playbook_events
 from playbook.choices import WorkEvent
 from playbook.services.cadence import update_reminders_queue
 from playbook.services.runs import checklist_items_tick_for, playbook_run_start
-from playbook.tasks import member_notify_task, publication_retry_task, scheduled_posts_sweep_task
+from playbook.tasks import (
+    member_notify_task,
+    publication_retry_task,
+    scheduled_posts_sweep_task,
+    sitrep_send_task,
+)
 
 
 def on_incident_opened(sender: Any, *, incident: Any, **kwargs: Any) -> None:
@@ -27,6 +32,10 @@ def on_publication_retry_wanted(sender: Any, *, publication_id: int, **kwargs: A
 
 def on_scheduled_posts_due(sender: Any, **kwargs: Any) -> None:
     scheduled_posts_sweep_task.delay()
+
+
+def on_sitrep_queued(sender: Any, *, delivery_id: int, **kwargs: Any) -> None:
+    sitrep_send_task.delay(delivery_id)
 
 
 def on_member_joined(sender: Any, *, member: Any, by: Any, **kwargs: Any) -> None:
@@ -59,6 +68,7 @@ def connect() -> None:
     playbook_events.scheduled_posts_due.connect(
         on_scheduled_posts_due, dispatch_uid="playbook.scheduled-posts-sweep"
     )
+    playbook_events.sitrep_queued.connect(on_sitrep_queued, dispatch_uid="playbook.sitrep-send")
     playbook_events.publication_retry_wanted.connect(
         on_publication_retry_wanted, dispatch_uid="playbook.publication-retry"
     )

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.urls import path
 
-from playbook import api, drill_views, queue_views, views
+from playbook import api, drill_views, queue_views, sitrep_views, views
 
 app_name = "playbook"
 
 P = "incidents/<int:pk>/playbook/"
 S = "incidents/<int:pk>/playbook/statements/<int:sid>/"
+R = "incidents/<int:pk>/sitrep/"
 
 urlpatterns = [
     path("drills/<int:pk>/report/", drill_views.drill_report, name="drill-report"),
@@ -24,6 +25,15 @@ urlpatterns = [
     ),
     path("outbound/pause/", queue_views.outbound_pause, name="outbound-pause"),
     path("outbound/resume/", queue_views.outbound_resume, name="outbound-resume"),
+    path(R, sitrep_views.sitrep_page, name="sitrep"),
+    path(R + "cadence/", sitrep_views.sitrep_plan, name="sitrep-plan"),
+    path(R + "readers/", sitrep_views.sitrep_recipient_add, name="sitrep-reader-add"),
+    path(
+        R + "readers/<int:rid>/remove/",
+        sitrep_views.sitrep_recipient_remove,
+        name="sitrep-reader-remove",
+    ),
+    path(R + "send/", sitrep_views.sitrep_send_now, name="sitrep-send"),
     path(P, views.playbook_page, name="page"),
     path(P + "items/<int:item_id>/toggle/", views.item_toggle, name="item-toggle"),
     path(P + "team/", views.member_add, name="member-add"),

@@ -86,6 +86,9 @@ ALLOWED = {
     "english",  # the language switcher names each language in itself
     "bluesky",
     "mastodon",
+    "slack",  # the sitrep's reader kinds: Slack, Microsoft Teams
+    "microsoft",
+    "teams",
     "javascript",
     # example query terms inside translated help texts
     "acmecoffee",
@@ -233,6 +236,7 @@ def test_every_page_in_zh_hant_has_no_english_ui_text(zh_world, settings):
         f"/incidents/{i}/playbook/",
         f"/incidents/{i}/playbook/statements/{s}/",
         f"/incidents/{i}/playbook/review/",
+        f"/incidents/{i}/sitrep/",
         "/incidents/new/",
         "/drills/",
         "/on-call/",

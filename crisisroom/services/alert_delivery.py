@@ -47,6 +47,7 @@ from crisisroom import events
 from crisisroom.choices import AlertStatus, IncidentStatus, TimelineKind
 from crisisroom.models import Alert, Incident, User, Webhook
 from crisisroom.notifiers import WebhookError, WebhookRejected, notifier_for
+from crisisroom.platform.claims import row_claim
 from crisisroom.platform.roles import OrgRole
 from crisisroom.selectors import on_call_order
 from crisisroom.services.alerts import alert_email, alert_summary, alert_target
@@ -74,32 +75,22 @@ def alert_claim(
 ) -> Alert | None:
     """Take one alert to send: the given one (if it is pending or failed and not given
     up), else the oldest due one. Returns it in "sending", or None."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        rows = Alert.objects.select_for_update(skip_locked=True).filter(
-            status__in=RETRYABLE, next_attempt_at__isnull=False
-        )
-        if alert_id is not None:
-            rows = rows.filter(pk=alert_id)
-        else:
-            rows = (
-                rows.filter(next_attempt_at__lte=now)
-                .exclude(pk__in=list(skip))
-                .order_by("next_attempt_at", "pk")
-            )
-        alert = rows.first()
-        if alert is None:
-            return None
-        changes = {"status": AlertStatus.SENDING, "claimed_at": now, "attempts": alert.attempts + 1}
-        if alert.recipient_id is not None and not alert.message_id:
-            changes["message_id"] = _message_id(alert)
-        # Compare-and-set as well as the lock: SQLite has no row locks.
-        claimed = Alert.objects.filter(
-            pk=alert.pk, status=alert.status, attempts=alert.attempts
-        ).update(**changes)
-        if not claimed:
-            return None
-    return Alert.objects.select_related("incident__brand", "recipient", "webhook").get(pk=alert.pk)
+    pk = row_claim(
+        Alert,
+        retryable=RETRYABLE,
+        sending=AlertStatus.SENDING,
+        now=now or timezone.now(),
+        pk=alert_id,
+        skip=skip,
+        changes=lambda alert: (
+            {"message_id": _message_id(alert)}
+            if alert.recipient_id is not None and not alert.message_id
+            else {}
+        ),
+    )
+    if pk is None:
+        return None
+    return Alert.objects.select_related("incident__brand", "recipient", "webhook").get(pk=pk)
 
 
 def alert_deliver(*, alert: Alert, now: datetime | None = None) -> bool:

@@ -42,6 +42,7 @@ from django.utils import timezone
 from crisisroom import events
 from crisisroom.choices import DeliveryStatus
 from crisisroom.models import OutgoingDelivery, OutgoingWebhook
+from crisisroom.platform.claims import row_claim, row_failed, row_sent
 from crisisroom.platform.http import SourceError, request, short_reason
 from crisisroom.platform.signals import send_on_commit
 from crisisroom.services.alert_delivery import retry_delay
@@ -97,29 +98,17 @@ def outgoing_claim(
     *, delivery_id: int | None = None, now: datetime | None = None, skip: set[int] | None = None
 ) -> OutgoingDelivery | None:
     """Take one delivery to send (the given one, or the oldest due one), as "sending"."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        rows = OutgoingDelivery.objects.select_for_update(skip_locked=True).filter(
-            status__in=RETRYABLE, next_attempt_at__isnull=False
-        )
-        if delivery_id is not None:
-            rows = rows.filter(pk=delivery_id)
-        else:
-            rows = (
-                rows.filter(next_attempt_at__lte=now)
-                .exclude(pk__in=list(skip or ()))
-                .order_by("next_attempt_at", "pk")
-            )
-        delivery = rows.first()
-        if delivery is None:
-            return None
-        # Compare-and-set as well as the lock: SQLite has no row locks.
-        claimed = OutgoingDelivery.objects.filter(
-            pk=delivery.pk, status=delivery.status, attempts=delivery.attempts
-        ).update(status=DeliveryStatus.SENDING, claimed_at=now, attempts=delivery.attempts + 1)
-        if not claimed:
-            return None
-    return OutgoingDelivery.objects.select_related("webhook").get(pk=delivery.pk)
+    pk = row_claim(
+        OutgoingDelivery,
+        retryable=RETRYABLE,
+        sending=DeliveryStatus.SENDING,
+        now=now or timezone.now(),
+        pk=delivery_id,
+        skip=skip or (),
+    )
+    if pk is None:
+        return None
+    return OutgoingDelivery.objects.select_related("webhook").get(pk=pk)
 
 
 def outgoing_deliver(*, delivery: OutgoingDelivery, now: datetime | None = None) -> bool:
@@ -154,26 +143,26 @@ def outgoing_deliver(*, delivery: OutgoingDelivery, now: datetime | None = None)
         logger.exception("outgoing delivery %s failed", delivery.pk)
         _record_failure(delivery, exc, retry=True, now=now)
         return False
-    OutgoingDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(
-        status=DeliveryStatus.SENT, sent_at=timezone.now(), error="", next_attempt_at=None
-    )
+    row_sent(OutgoingDelivery, delivery, sending=DeliveryStatus.SENDING, sent=DeliveryStatus.SENT)
     return True
 
 
 def _record_failure(
     delivery: OutgoingDelivery, exc: BaseException, *, retry: bool, now: datetime | None
 ) -> None:
-    now = now or timezone.now()
-    give_up = not retry or now - delivery.created_at >= timedelta(
-        seconds=settings.ALERT_RETRY_FOR_SECONDS
-    )
     logger.warning(
         "outgoing delivery %s (attempt %s) failed: %s", delivery.pk, delivery.attempts, exc
     )
-    OutgoingDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(
-        status=DeliveryStatus.FAILED,
+    row_failed(
+        OutgoingDelivery,
+        delivery,
         error=short_reason(exc, limit=300),
-        next_attempt_at=None if give_up else now + retry_delay(delivery.attempts),
+        retry=retry,
+        now=now or timezone.now(),
+        retry_for=timedelta(seconds=settings.ALERT_RETRY_FOR_SECONDS),
+        delay=retry_delay(delivery.attempts),
+        sending=DeliveryStatus.SENDING,
+        failed=DeliveryStatus.FAILED,
     )
 
 
