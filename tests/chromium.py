@@ -24,3 +24,28 @@ def launch(playwright):  # type: ignore[no-untyped-def]
     """Debian's Chromium through Playwright; a missing browser fails with the install line."""
     require(EXECUTABLE, "chromium")
     return playwright.chromium.launch(executable_path=EXECUTABLE, args=ARGS)
+
+
+def sign_in(page, base: str, username: str, password: str, language: str) -> None:  # type: ignore[no-untyped-def]
+    """Pick the language on the login page, then sign in; lands on the dashboard."""
+    page.goto(f"{base}/accounts/login/")
+    page.select_option("#lang-select", language)
+    page.locator("form.lang button").click()
+    page.wait_for_load_state()
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.locator("button[type=submit].primary").click()
+    page.wait_for_url(f"{base}/")
+
+
+def fit_problems(page, key: str, errors: list[str]) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+    """What is wrong with the page shown: it scrolls sideways, or the console had errors."""
+    problems: dict[str, list[str]] = {}
+    wide = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    if wide > 0:
+        problems[key + " overflow"] = [f"{wide}px sideways"]
+    if errors:
+        problems[key + " console"] = list(errors)
+    return problems
