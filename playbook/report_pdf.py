@@ -8,6 +8,8 @@ for anything outside Latin-1 rather than failing."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 from django.utils.translation import gettext as _
@@ -34,6 +36,40 @@ RULE = (200, 200, 200)
 HEAD_FILL = (235, 239, 245)
 ACCENT = (40, 70, 120)
 DONE = (30, 132, 73)
+
+
+# Chinese has no spaces: fpdf2 breaks lines only at spaces, so a Chinese sentence after
+# "第 24 " would go whole to the next line. Lines are broken here between any two CJK
+# characters instead (never before closing punctuation), English still between words.
+WIDE = "\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef"
+HAS_WIDE = re.compile(f"[{WIDE}]")
+TOKENS = re.compile(f"\\s+|[{WIDE}]|[^\\s{WIDE}]+")
+NO_LINE_START = set("，。、：；！？）」』》〉】,.;:!?)%")
+
+
+def wrap(text: str, room: float, measure: Callable[[str], float]) -> str:
+    """``text`` with a newline wherever a line of ``room`` width must break."""
+    if not HAS_WIDE.search(text):
+        return text
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        tokens: list[str] = []
+        for token in TOKENS.findall(paragraph):
+            if tokens and token[0] in NO_LINE_START:
+                tokens[-1] += token
+            else:
+                tokens.append(token)
+        line = ""
+        for token in tokens:
+            if token.isspace() and not line:
+                continue
+            if line and not token.isspace() and measure(line + token) > room:
+                lines.append(line.rstrip())
+                line = token
+            else:
+                line += token
+        lines.append(line.rstrip())
+    return "\n".join(lines)
 
 
 def _bold_of(path: str) -> str:
@@ -87,6 +123,7 @@ def document_pdf(doc: Document, fonts: list[tuple[str, int]] = CJK_FONTS) -> byt
             break
 
     def clean(text: str) -> str:
+        text = str(text)  # labels of choices are lazy
         if unicode_font:
             return text
         return text.translate(LATIN1).encode("latin-1", "replace").decode("latin-1")
@@ -101,18 +138,21 @@ def document_pdf(doc: Document, fonts: list[tuple[str, int]] = CJK_FONTS) -> byt
             text = text[:-1]
         return text + ellipsis
 
+    def para(room: float, height: float, text: str) -> None:
+        """Left-aligned lines (never justified), broken the way Chinese breaks."""
+        text = wrap(clean(text), room - 0.5, pdf.get_string_width)
+        pdf.multi_cell(room, height, text, align="L", new_x="LMARGIN", new_y="NEXT")
+
     width = pdf.w - pdf.l_margin - pdf.r_margin
     pdf.add_page()
     pdf.set_font(family, "B", 17)
     pdf.set_text_color(*ACCENT)
-    pdf.multi_cell(width, 8, clean(doc.title), align="L", new_x="LMARGIN", new_y="NEXT")
+    para(width, 8, doc.title)
     pdf.set_text_color(*INK)
     pdf.ln(1)
     pdf.set_font(family, "", 9)
     for label, value in doc.meta:
-        pdf.multi_cell(
-            width, 5, clean(labelled(label, value)), align="L", new_x="LMARGIN", new_y="NEXT"
-        )
+        para(width, 5, labelled(label, value))
 
     def heading(text: str, room: float = 36) -> None:
         # A heading keeps its first block on the same page.
@@ -121,7 +161,7 @@ def document_pdf(doc: Document, fonts: list[tuple[str, int]] = CJK_FONTS) -> byt
         pdf.ln(4)
         pdf.set_font(family, "B", 13)
         pdf.set_text_color(*ACCENT)
-        pdf.multi_cell(width, 7, clean(text), align="L", new_x="LMARGIN", new_y="NEXT")
+        para(width, 7, text)
         pdf.set_draw_color(*ACCENT)
         pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + width, pdf.get_y())
         pdf.set_text_color(*INK)
@@ -152,10 +192,12 @@ def document_pdf(doc: Document, fonts: list[tuple[str, int]] = CJK_FONTS) -> byt
         """A row whose text is taller than a page (fpdf2 cannot break a row) as several
         rows of at most ROW_LINES lines each: nothing is cut."""
         shares = widths or (1,) * len(cells)
-        columns = [
-            multi_lines(text, width * share / sum(shares) - 2.4)
-            for text, share in zip(cells, shares, strict=False)
+        rooms = [width * share / sum(shares) - 2.4 for share in shares]
+        cells = [
+            wrap(text, room - 0.5, pdf.get_string_width)
+            for text, room in zip(cells, rooms, strict=False)
         ]
+        columns = [multi_lines(text, room) for text, room in zip(cells, rooms, strict=False)]
         if max(len(lines) for lines in columns) <= ROW_LINES:
             return [cells]
         parts = max(len(lines) for lines in columns) // ROW_LINES + 1
@@ -189,12 +231,12 @@ def document_pdf(doc: Document, fonts: list[tuple[str, int]] = CJK_FONTS) -> byt
             y = pdf.get_y()
             checkbox(pdf.l_margin + 1, y + 0.9, done)
             pdf.set_x(pdf.l_margin + 6)
-            pdf.multi_cell(width - 6, 5, clean(text), align="L", new_x="LMARGIN", new_y="NEXT")
+            para(width - 6, 5, text)
             if note:
                 pdf.set_font(family, "", 8)
                 pdf.set_text_color(*MUTED)
                 pdf.set_x(pdf.l_margin + 6)
-                pdf.multi_cell(width - 6, 4, clean(note), align="L", new_x="LMARGIN", new_y="NEXT")
+                para(width - 6, 4, note)
                 pdf.set_text_color(*INK)
             pdf.ln(0.8)
         pdf.ln(2)
@@ -239,9 +281,24 @@ def document_pdf(doc: Document, fonts: list[tuple[str, int]] = CJK_FONTS) -> byt
         pdf.set_line_width(0.2)
         pdf.set_y(y0 + height + 3)
 
+    def first_room(block: object) -> float:
+        """How tall the start of a block is: the chart, or a table's heading and first row."""
+        if isinstance(block, Chart):
+            return CHART_HEIGHT
+        if isinstance(block, Table | Facts) and block.rows:
+            pdf.set_font(family, "", 8.5)
+            widths = block.widths if isinstance(block, Table) else (45, 55)
+            first = split_row([clean(c) for c in block.rows[0]], widths)[0]
+            shares = widths or (1,) * len(first)
+            lines = max(
+                len(multi_lines(text, width * share / sum(shares) - 2.4))
+                for text, share in zip(first, shares, strict=False)
+            )
+            return 10 + lines * 4.4
+        return 12
+
     for section in doc.sections:
-        first = section.blocks[0] if section.blocks else None
-        heading(section.title, 36 + (CHART_HEIGHT if isinstance(first, Chart) else 0))
+        heading(section.title, 24 + first_room(section.blocks[0] if section.blocks else None))
         for block in section.blocks:
             if isinstance(block, Facts):
                 table(list(block.headers or ("", "")), [list(r) for r in block.rows], (45, 55))
@@ -253,20 +310,14 @@ def document_pdf(doc: Document, fonts: list[tuple[str, int]] = CJK_FONTS) -> byt
                 if pdf.will_page_break(14):
                     pdf.add_page()
                 pdf.set_font(family, "B", 10.5)
-                pdf.multi_cell(
-                    width, 6, clean(block.text), align="L", new_x="LMARGIN", new_y="NEXT"
-                )
+                para(width, 6, block.text)
                 pdf.ln(0.5)
             elif isinstance(block, Text):
                 if block.label:
                     pdf.set_font(family, "B", 9.5)
-                    pdf.multi_cell(
-                        width, 5, clean(block.label), align="L", new_x="LMARGIN", new_y="NEXT"
-                    )
+                    para(width, 5, block.label)
                 pdf.set_font(family, "", 9.5)
-                pdf.multi_cell(
-                    width, 5, clean(block.text), align="L", new_x="LMARGIN", new_y="NEXT"
-                )
+                para(width, 5, block.text)
                 pdf.ln(2)
             elif isinstance(block, Chart):
                 chart(block)

@@ -284,3 +284,18 @@ def test_a_table_cell_longer_than_a_page_continues_on_the_next_without_losing_te
     text = pdf_text(pdf)
     # Page headers and footers fall between the rows' parts: count the claim's characters.
     assert text.count("網") == 250 and text.count("。") == 250
+
+
+def test_chinese_lines_break_between_characters_and_never_before_closing_punctuation():
+    from playbook.report_pdf import wrap
+
+    text = "第 24 則現場回報：門市顧客詢問退款流程。English words stay whole here"
+    lines = wrap(text, 10, len).split("\n")  # ten characters a line
+    assert lines[0] == "第 24 則現場回"  # not "第 24" alone, the sentence pushed down
+    assert lines[1].startswith("報：")  # the colon stays with the character before it
+    assert all(len(line) <= 10 or " " not in line for line in lines)
+    assert not any(line[0] in "：。，" for line in lines)
+    for word in ["English", "words", "stay", "whole", "here"]:  # English breaks between words
+        assert any(word in line for line in lines), word
+    assert "".join(lines).replace(" ", "") == text.replace(" ", "")  # nothing lost
+    assert wrap("No Chinese here at all", 5, len) == "No Chinese here at all"
