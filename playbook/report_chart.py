@@ -61,7 +61,7 @@ def chart_data(incident: Incident, now: datetime | None = None) -> ChartData:
     end = min((incident.resolved_at or now) + AFTER, now)
     lasted = (incident.resolved_at or now) - incident.started_at
     start = incident.started_at - min(max(lasted / 2, BEFORE[0]), BEFORE[1])
-    end = max(end, start + timedelta(hours=1))
+    start = min(start, end - timedelta(hours=1))  # at least an hour, none of it to come
     span = (end - start).total_seconds() / 60
     minutes = next((m for m in BUCKET_MINUTES if span / m <= MAX_BARS), BUCKET_MINUTES[-1])
     start = _floor(start, minutes)

@@ -42,15 +42,13 @@ DONE = (30, 132, 73)
 # "第 24 " would go whole to the next line. Lines are broken here between any two CJK
 # characters instead (never before closing punctuation), English still between words.
 WIDE = "\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef"
-HAS_WIDE = re.compile(f"[{WIDE}]")
 TOKENS = re.compile(f"\\s+|[{WIDE}]|[^\\s{WIDE}]+")
 NO_LINE_START = set("，。、：；！？）」』》〉】,.;:!?)%")
 
 
 def wrap(text: str, room: float, measure: Callable[[str], float]) -> str:
-    """``text`` with a newline wherever a line of ``room`` width must break."""
-    if not HAS_WIDE.search(text):
-        return text
+    """``text`` with a newline wherever a line of ``room`` width must break: between
+    words, between CJK characters, inside a word only when it alone is too wide."""
     lines: list[str] = []
     for paragraph in text.split("\n"):
         tokens: list[str] = []
@@ -59,15 +57,25 @@ def wrap(text: str, room: float, measure: Callable[[str], float]) -> str:
                 tokens[-1] += token
             else:
                 tokens.append(token)
-        line = ""
+        line, used = "", 0.0
         for token in tokens:
             if token.isspace() and not line:
                 continue
-            if line and not token.isspace() and measure(line + token) > room:
+            size = measure(token)
+            if line and not token.isspace() and used + size > room:
                 lines.append(line.rstrip())
-                line = token
-            else:
-                line += token
+                line, used = "", 0.0
+            while size > room and len(token) > 1:  # a word wider than a line
+                low, high = 1, len(token) - 1  # the longest start that fits
+                while low < high:
+                    mid = (low + high + 1) // 2
+                    low, high = (mid, high) if measure(token[:mid]) <= room else (low, mid - 1)
+                cut = low
+                lines.append(token[:cut])
+                token = token[cut:]
+                size = measure(token)
+            line += token
+            used += size
         lines.append(line.rstrip())
     return "\n".join(lines)
 
@@ -197,7 +205,7 @@ def document_pdf(doc: Document, fonts: list[tuple[str, int]] = CJK_FONTS) -> byt
             wrap(text, room - 0.5, pdf.get_string_width)
             for text, room in zip(cells, rooms, strict=False)
         ]
-        columns = [multi_lines(text, room) for text, room in zip(cells, rooms, strict=False)]
+        columns = [text.split("\n") for text in cells]
         if max(len(lines) for lines in columns) <= ROW_LINES:
             return [cells]
         parts = max(len(lines) for lines in columns) // ROW_LINES + 1
@@ -206,10 +214,6 @@ def document_pdf(doc: Document, fonts: list[tuple[str, int]] = CJK_FONTS) -> byt
             for i in range(parts)
             if any(lines[i * ROW_LINES : (i + 1) * ROW_LINES] for lines in columns)
         ]
-
-    def multi_lines(text: str, column: float) -> list[str]:
-        lines = pdf.multi_cell(max(column, 5), 4.4, text, dry_run=True, output="LINES", padding=0)
-        return [str(line) for line in lines]
 
     def checkbox(x: float, y: float, done: bool) -> None:
         size = 3.4
@@ -289,11 +293,7 @@ def document_pdf(doc: Document, fonts: list[tuple[str, int]] = CJK_FONTS) -> byt
             pdf.set_font(family, "", 8.5)
             widths = block.widths if isinstance(block, Table) else (45, 55)
             first = split_row([clean(c) for c in block.rows[0]], widths)[0]
-            shares = widths or (1,) * len(first)
-            lines = max(
-                len(multi_lines(text, width * share / sum(shares) - 2.4))
-                for text, share in zip(first, shares, strict=False)
-            )
+            lines = max(text.count("\n") + 1 for text in first)
             return 10 + lines * 4.4
         return 12
 

@@ -298,4 +298,5 @@ def test_chinese_lines_break_between_characters_and_never_before_closing_punctua
     for word in ["English", "words", "stay", "whole", "here"]:  # English breaks between words
         assert any(word in line for line in lines), word
     assert "".join(lines).replace(" ", "") == text.replace(" ", "")  # nothing lost
-    assert wrap("No Chinese here at all", 5, len) == "No Chinese here at all"
+    assert wrap("No Chinese here at all", 7, len) == "No\nChinese\nhere at\nall"
+    assert wrap("x" * 25, 10, len) == "x" * 10 + "\n" + "x" * 10 + "\n" + "x" * 5  # too long a word
