@@ -1,7 +1,7 @@
 """A fire drill's after-action report: how fast the team assembled, how fast the first
 holding statement went out, how long approvals took, how much of the checklist got
 done, and how many planted claims were caught and corrected. Exported like the
-post-crisis review (Markdown, PDF)."""
+post-crisis review (Markdown, PDF, print view) from one document (report_doc)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,16 @@ import statistics
 from typing import Any
 
 from django.db.models import Count, Max
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crisisroom.drills import drill_incident, scenario_load
 from crisisroom.models import Drill, IncidentMember
 from playbook import metrics
 from playbook.choices import ClaimStatus, StatementState
-from playbook.exports import _duration, markdown_pdf
 from playbook.models import MisinformationClaim, RunStep, Statement
+from playbook.report_doc import Document, document_markdown, drill_document
+from playbook.report_doc import duration as _duration
+from playbook.report_pdf import CJK_FONTS, document_pdf
 
 
 def drill_after_action(drill: Drill) -> dict[str, Any]:
@@ -124,30 +125,14 @@ def report_rows(report: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
-def report_markdown(drill: Drill) -> str:
+def report_document(drill: Drill) -> Document:
     report = drill_after_action(drill)
-    scenario = report["scenario"]
-    lines = [
-        f"# {_('After-action report')}: {scenario['title']['en']} / {scenario['title']['zh-hant']}",
-        "",
-        f"{_('Brand')}: {drill.brand.name}  ",
-        f"{_('Started')}: {drill.started_at:%Y-%m-%d %H:%M} UTC, ×{drill.speed:g} ({drill.get_status_display()})  ",
-        f"{_('Exported')}: {timezone.now():%Y-%m-%d %H:%M} UTC",
-        "",
-        f"## {_('Figures')}",
-        "",
-        f"| {_('Metric')} | {_('Value')} |",
-        "|---|---|",
-    ]
-    lines += [f"| {label} | {value} |" for label, value in report_rows(report)]
-    incident = report["incident"]
-    if incident is not None:
-        lines += ["", f"## {_('Timeline')}", ""]
-        for event in incident.timeline.select_related("actor").order_by("at", "pk"):
-            who = f" ({event.actor.get_username()})" if event.actor else ""
-            lines.append(f"- {event.at:%Y-%m-%d %H:%M:%S} UTC — {event.message}{who}")
-    return "\n".join(lines) + "\n"
+    return drill_document(drill, report, report_rows(report))
 
 
-def report_pdf(drill: Drill) -> bytes:
-    return markdown_pdf(report_markdown(drill))
+def report_markdown(drill: Drill) -> str:
+    return document_markdown(report_document(drill))
+
+
+def report_pdf(drill: Drill, fonts: list[tuple[str, int]] = CJK_FONTS) -> bytes:
+    return document_pdf(report_document(drill), fonts)

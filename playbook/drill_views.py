@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -54,3 +55,12 @@ def drill_report_markdown(request: HttpRequest, pk: int) -> HttpResponse:
 def drill_report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     drill = _get_drill_for_user(request, pk)
     return attachment(drill_reports.report_pdf(drill), f"drill-{pk}-after-action.pdf")
+
+
+@login_required
+@require_GET
+def drill_report_print(request: HttpRequest, pk: int) -> HttpResponse:
+    drill = _get_drill_for_user(request, pk)
+    back = reverse("playbook:drill-report", args=[pk])
+    document = drill_reports.report_document(drill)
+    return render(request, "playbook/report_print.html", {"doc": document, "back": back})

@@ -16,6 +16,9 @@ urlpatterns = [
     path("drills/<int:pk>/report/", drill_views.drill_report, name="drill-report"),
     path("drills/<int:pk>/report.md", drill_views.drill_report_markdown, name="drill-report-md"),
     path("drills/<int:pk>/report.pdf", drill_views.drill_report_pdf, name="drill-report-pdf"),
+    path(
+        "drills/<int:pk>/report/print/", drill_views.drill_report_print, name="drill-report-print"
+    ),
     path("outbound/", queue_views.scheduled_posts_page, name="scheduled-posts"),
     path("outbound/queue/", queue_views.scheduled_post_queue, name="scheduled-post-queue"),
     path(
@@ -55,6 +58,7 @@ urlpatterns = [
     path(P + "review/actions/", views.policy_action_add, name="policy-action-add"),
     path(P + "review/export.md", views.review_markdown, name="review-md"),
     path(P + "review/export.pdf", views.review_pdf, name="review-pdf"),
+    path(P + "review/print/", views.review_print, name="review-print"),
     path("api/v1/scheduled-posts", api.scheduled_posts, name="api-scheduled-posts"),
     path(
         "api/v1/scheduled-posts/<int:pk>/cancel",

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -45,6 +46,7 @@ from playbook.permissions import (
     can_pause_outbound,
     incident_roles,
 )
+from playbook.report_doc import review_document
 from playbook.review import review_statement, statement_placeholders
 from playbook.services import (
     assessment,
@@ -439,6 +441,16 @@ def review_markdown(request: HttpRequest, pk: int) -> HttpResponse:
 def review_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _get_incident_for_user(request, pk)
     return attachment(exports.review_pdf(incident), f"incident-{pk}-review.pdf")
+
+
+@login_required
+@require_GET
+def review_print(request: HttpRequest, pk: int) -> HttpResponse:
+    """The review as a page to print (or save as PDF from the browser)."""
+    incident = _get_incident_for_user(request, pk)
+    document = review_document(incident)
+    back = reverse("playbook:review", args=[pk])
+    return render(request, "playbook/report_print.html", {"doc": document, "back": back})
 
 
 @login_required

@@ -26,14 +26,30 @@ def launch(playwright):  # type: ignore[no-untyped-def]
     return playwright.chromium.launch(executable_path=EXECUTABLE, args=ARGS)
 
 
-def sign_in(page, base: str, username: str, *, language: str = "en") -> None:  # type: ignore[no-untyped-def]
-    """Pick the language on the login page (as a newcomer does), then sign in with the
-    test users' password convention (``pw-<username>``)."""
+def sign_in(  # type: ignore[no-untyped-def]
+    page, base: str, username: str, password: str | None = None, language: str = "en"
+) -> None:
+    """Pick the language on the login page (as a newcomer does), then sign in (by
+    default with the test users' password convention, ``pw-<username>``); lands on
+    the dashboard."""
     page.goto(f"{base}/accounts/login/")
     page.select_option("#lang-select", language)
     page.locator("form.lang button").click()
     page.wait_for_load_state()
     page.fill("#id_username", username)
-    page.fill("#id_password", f"pw-{username}")
+    page.fill("#id_password", password or f"pw-{username}")
     page.locator("button[type=submit].primary").click()
     page.wait_for_url(f"{base}/")
+
+
+def fit_problems(page, key: str, errors: list[str]) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+    """What is wrong with the page shown: it scrolls sideways, or the console had errors."""
+    problems: dict[str, list[str]] = {}
+    wide = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    if wide > 0:
+        problems[key + " overflow"] = [f"{wide}px sideways"]
+    if errors:
+        problems[key + " console"] = list(errors)
+    return problems

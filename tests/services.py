@@ -78,6 +78,9 @@ def missing_packages(database_url: str, redis_url: str) -> list[str]:
         need.append("fonts-noto-cjk")
     if not shutil.which("msgfmt"):
         need.append("gettext")
+    # The report tests read the PDFs back (pdftotext) and render pages (pdftoppm).
+    if not shutil.which("pdftotext"):
+        need.append("poppler-utils")
     if importlib.util.find_spec("ensurepip") is None:
         need.append(f"python3.{sys.version_info.minor}-venv")
     # The backup test dumps and restores with the client programs.

@@ -54,6 +54,7 @@ def test_every_page_fits_the_window_without_console_errors(live_stack, alice, mo
         f"/incidents/{i}/playbook/",
         f"/incidents/{i}/playbook/statements/{s}/",
         f"/incidents/{i}/playbook/review/",
+        f"/incidents/{i}/playbook/review/print/",
         "/drills/",
         "/brands/",
         "/sources/",
@@ -93,27 +94,15 @@ def test_every_page_fits_the_window_without_console_errors(live_stack, alice, mo
                 ),
             )
             for language in ("en", "zh-hant"):
-                page.goto(f"{base}/accounts/login/")
-                page.select_option("#lang-select", language)
-                page.locator("form.lang button").click()
-                page.wait_for_load_state()
-                page.fill("#id_username", "alice")
-                page.fill("#id_password", "pw-alice")
-                page.locator("button[type=submit].primary").click()
-                page.wait_for_url(f"{base}/")
+                chromium.sign_in(page, base, "alice", "pw-alice", language)
                 for path in pages:
                     errors.clear()
                     page.goto(base + path)
                     page.wait_for_load_state("networkidle")
                     page.wait_for_timeout(300)  # the socket's first pushes
-                    key = f"{path} {language} {width}"
-                    wide = page.evaluate(
-                        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+                    problems.update(
+                        chromium.fit_problems(page, f"{path} {language} {width}", errors)
                     )
-                    if wide > 0:
-                        problems[key + " overflow"] = [f"{wide}px sideways"]
-                    if errors:
-                        problems[key + " console"] = list(errors)
                     name = path.strip("/").replace("/", "_") or "dashboard"
                     page.screenshot(path=str(SHOTS / f"{name}-{language}-{width}.png"))
                 page.locator("form.logout button").click()

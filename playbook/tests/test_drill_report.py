@@ -105,6 +105,47 @@ def test_the_report_pages_are_for_the_organisation_only(mini, client, alice, bob
     markdown = client.get(f"/drills/{drill.pk}/report.md")
     assert markdown["Content-Type"].startswith("text/markdown")
     assert client.get(f"/drills/{drill.pk}/report.pdf").content.startswith(b"%PDF")
+    assert f"/drills/{drill.pk}/report/print/" in page.content.decode()
+    printed = client.get(f"/drills/{drill.pk}/report/print/").content.decode()
+    for key in ["figures", "chart", "timeline", "roster", "assessment", "ledger", "checklist"]:
+        assert f'id="report-{key}"' in printed, key
+    assert "Mini Tea is going bankrupt" in printed and "<svg" in printed
     client.force_login(dave)
     assert client.get(f"/drills/{drill.pk}/report/").status_code == 403
     assert client.get("/drills/987654/report/", follow=False).status_code in {403, 404}
+
+
+def test_the_after_action_pdf_has_every_section_in_both_languages(mini, alice, bob, settings):  # noqa: F811
+    from django.utils import timezone, translation
+
+    from playbook.report_pdf import CJK_FONTS
+    from playbook.tests.test_report_documents import keep, pdf_pages, pdf_text
+    from tests.tools import require
+
+    require(CJK_FONTS[0][0], "fonts-noto-cjk")
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    drill, _ = _drill_with_a_response(alice, bob)
+    with translation.override("en"), timezone.override("UTC"):
+        english = drill_report.report_pdf(drill)
+    with translation.override("zh-hant"), timezone.override("Asia/Taipei"):
+        chinese = drill_report.report_pdf(drill)
+    keep("drill-en.pdf", english)
+    keep("drill-zh-hant.pdf", chinese)
+    text = pdf_text(english)
+    for heading in ["Figures", "Volume and sentiment", "Timeline", "Team roster", "Assessment"]:
+        assert heading in text, heading
+    assert "Misinformation ledger" in text and "Mini Tea is going bankrupt" in text
+    assert "Legal counsel" in text and "erin" in text
+    assert "Curveball: A reporter asks when points come back" in text
+    assert pdf_pages(english) > 1
+    flat = "".join(pdf_text(chinese).split())
+    for heading in [
+        "演練檢討報告",
+        "數據",
+        "時間軸",
+        "團隊名單",
+        "錯誤資訊紀錄",
+        "應變手冊檢查清單",
+    ]:
+        assert heading in flat, heading
+    assert "台北時間" in flat and "法律顧問" in flat
