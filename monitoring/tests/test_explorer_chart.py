@@ -80,12 +80,13 @@ def test_a_search_counts_the_matching_mentions_within_a_bounded_period(storm):
     assert volume["source"] == "mentions"
     assert volume["total"] == 2  # both brands' "awful" posts
     assert sum(p["count"] for p in volume["platforms"]) == 2
-    # a year asked for is the last 31 days, in 3-hour buckets (248 points)
+    assert volume["until"] - volume["since"] == timedelta(days=1)  # its default period
+    # a year asked for is the last 7 days, per hour
     long = mentions_volume(
         filters=MentionFilters(q="awful", since=NOW - timedelta(days=365)), now=NOW
     )
-    assert long["capped"] and long["bucket_seconds"] == 3 * 3600
-    assert long["until"] - long["since"] == timedelta(days=31)
+    assert long["capped"] and long["bucket_seconds"] == 3600
+    assert long["until"] - long["since"] == timedelta(days=7)
     # from rollups the bound is 90 days
     rollups = mentions_volume(
         filters=MentionFilters(brand=storm, since=NOW - timedelta(days=365)), now=NOW
@@ -112,3 +113,16 @@ def test_the_explorer_page_carries_the_chart_and_the_bars_of_its_filter(charlie,
     ).content.decode()
     assert part.lstrip().startswith('<section id="results"')
     assert 'id="volume-series"' in part and "Counted from the matching mentions" in part
+
+
+def test_daily_buckets_start_at_the_viewers_midnight(storm, settings):
+    from django.utils import timezone
+
+    with timezone.override("Asia/Taipei"):
+        volume = mentions_volume(
+            filters=MentionFilters(brand=storm, since=NOW - timedelta(days=80)), now=NOW
+        )
+        assert volume["bucket_seconds"] == 86400
+        midnights = {timezone.localtime(datetime.fromtimestamp(t, UTC)).hour for t in volume["t"]}
+    assert midnights == {0}
+    assert volume["total"] == 4
