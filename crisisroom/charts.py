@@ -36,3 +36,31 @@ def bar_rows(series: Sequence[tuple[datetime, int]], groups: int = 12) -> list[d
     for row in rows:
         row["percent"] = max(1, round(100 * row["count"] / top)) if row["count"] else 0
     return rows
+
+
+def svg_sparkline(
+    counts: Sequence[float], negatives: Sequence[float], *, width: int = 160, height: int = 32
+) -> dict:
+    """Coordinates for an inline SVG sparkline (the dashboard's, one per brand): the
+    volume as a line over a filled area and the negatives as a second line, on one
+    scale so the red line shows the negative part of the blue one."""
+    n = len(counts)
+    if not n:
+        return {"line": "", "area": "", "negative": "", "width": width, "height": height}
+    top = max(max(counts), 1)
+    step = width / max(1, n - 1)
+
+    def points(values: Sequence[float]) -> str:
+        return " ".join(
+            f"{i * step:.1f},{height - 1 - (height - 2) * v / top:.1f}"
+            for i, v in enumerate(values)
+        )
+
+    line = points(counts)
+    return {
+        "line": line,
+        "area": f"0,{height} {line} {width:.1f},{height}",
+        "negative": points(negatives),
+        "width": width,
+        "height": height,
+    }

@@ -11,8 +11,10 @@ from django.conf import settings
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from crisisroom.choices import ACTIVE_STATUSES
+from crisisroom.charts import svg_sparkline
+from crisisroom.choices import ACTIVE_STATUSES, TimelineKind
 from crisisroom.models import (
     Drill,
     Incident,
@@ -24,8 +26,10 @@ from crisisroom.models import (
 )
 from crisisroom.platform.permissions import PermissionDenied, can_view_incidents
 from crisisroom.platform.roles import OrgRole
+from crisisroom.services.signals import describe_signal
 from monitoring.choices import SignalKind
 from monitoring.models import BUCKET_SECONDS, Mention, Rollup, Signal, bucket_start
+from monitoring.selectors import brands_sparklines
 
 
 def incident_get_for_user(*, user, pk: int) -> Incident:
@@ -107,16 +111,50 @@ def incident_platform_names(*, incident: Incident) -> list[str]:
     )
 
 
-SERIES_BEFORE = timedelta(hours=12)
-SERIES_MOST = timedelta(days=3)
+SERIES_BEFORE = timedelta(hours=12)  # the platform filter's look-back
+# The chart's ranges: "incident" (the default) runs from a few hours before the
+# incident started to now; the others are the last hour, 6 hours, day and week.
+SERIES_RANGES: dict[str, timedelta | None] = {
+    "incident": None,
+    "1h": timedelta(hours=1),
+    "6h": timedelta(hours=6),
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+}
+SERIES_LEAD_IN = timedelta(hours=3)  # the incident window starts this long before it started
+SERIES_MOST = timedelta(days=14)  # a long incident's window is its last 14 days (4,032 buckets)
+# Signals whose baseline/threshold are mentions per bucket: the expected band.
+BAND_KINDS = (SignalKind.VOLUME, SignalKind.VELOCITY)
 
 
-def incident_series(*, incident: Incident, now=None) -> dict:  # type: ignore[no-untyped-def]
-    """Mentions per 5-minute bucket (all platforms) around the incident, from rollups."""
+class SeriesRangeError(ValueError):
+    """A chart range the series does not know."""
+
+
+def series_window(*, incident: Incident, span: str, now: datetime) -> tuple[datetime, datetime]:
+    """[start, end] of the chart for one of SERIES_RANGES, in whole 5-minute buckets."""
+    if span not in SERIES_RANGES:
+        raise SeriesRangeError(span)
+    length = SERIES_RANGES[span]
+    if length is None:
+        start = max(incident.started_at - SERIES_LEAD_IN, now - SERIES_MOST)
+    else:
+        start = now - length
+    return bucket_start(start), bucket_start(now)
+
+
+def incident_series(*, incident: Incident, span: str = "incident", now=None) -> dict:  # type: ignore[no-untyped-def]
+    """The war-room chart: mentions per 5-minute bucket (all platforms, from rollups),
+    the negative share, the detector's expected band and the alert and statement
+    markers, over one of SERIES_RANGES. Four queries whatever the range.
+
+    ``expected``/``upper`` are the baseline and alert threshold (mentions per bucket)
+    the detector stored with its volume signals; null where it stored none (it keeps
+    them only for buckets it found unusual)."""
     now = now or timezone.now()
-    start = max(incident.started_at - SERIES_BEFORE, now - SERIES_MOST)
+    start, end = series_window(incident=incident, span=span, now=now)
     rows = (
-        Rollup.objects.filter(brand_id=incident.brand_id, bucket__gte=start, bucket__lte=now)
+        Rollup.objects.filter(brand_id=incident.brand_id, bucket__gte=start, bucket__lte=end)
         .values("bucket")
         .annotate(
             count=Sum("count"),
@@ -127,15 +165,88 @@ def incident_series(*, incident: Incident, now=None) -> dict:  # type: ignore[no
         .order_by("bucket")
     )
     by_bucket = {row["bucket"]: row for row in rows}
-    series: dict[str, list] = {"t": [], "count": [], "negative": [], "neutral": [], "positive": []}
-    moment = bucket_start(start)
-    while moment <= now:
+    band: dict[datetime, tuple[float, float]] = {}
+    for at, baseline, threshold in (
+        Signal.objects.filter(
+            brand_id=incident.brand_id, kind__in=BAND_KINDS, at__gte=start, at__lte=end
+        )
+        .order_by("at", "kind")
+        .values_list("at", "baseline", "threshold")
+    ):
+        band.setdefault(bucket_start(at), (baseline, threshold))
+    keys = ("count", "negative", "neutral", "positive")
+    series: dict = {"t": [], **{k: [] for k in keys}, "negative_share": []}
+    series.update(expected=[], upper=[])
+    moment = start
+    while moment <= end:
         row = by_bucket.get(moment)
         series["t"].append(int(moment.timestamp()))
-        for key in ("count", "negative", "neutral", "positive"):
+        for key in keys:
             series[key].append(row[key] if row else 0)
+        scored = (row["negative"] + row["neutral"] + row["positive"]) if row else 0
+        series["negative_share"].append(round(row["negative"] / scored, 4) if scored else None)
+        expected, upper = band.get(moment, (None, None))
+        series["expected"].append(None if expected is None else round(expected, 2))
+        series["upper"].append(None if upper is None else round(upper, 2))
         moment += timedelta(seconds=BUCKET_SECONDS)
+    series.update(
+        range=span,
+        start=int(start.timestamp()),
+        end=int(end.timestamp()),
+        started_at=int(incident.started_at.timestamp()),
+        markers=series_markers(incident=incident, start=start, end=end),
+    )
     return series
+
+
+def series_markers(*, incident: Incident, start: datetime, end: datetime) -> list[dict]:
+    """The chart's markers in [start, end + a bucket): detector alerts (signals that
+    fired for this incident) and statements published, oldest first."""
+    until = end + timedelta(seconds=BUCKET_SECONDS)
+    markers = [
+        {
+            "t": int(signal.at.timestamp()),
+            "kind": "alert",
+            "label": str(SignalKind(signal.kind).label),
+            "detail": describe_signal(signal),
+        }
+        for signal in Signal.objects.filter(
+            incident=incident, fires=True, at__gte=start, at__lt=until
+        ).order_by("at")
+    ]
+    for event in TimelineEvent.objects.filter(
+        incident=incident,
+        kind=TimelineKind.STATEMENT,
+        data__has_key="publications",
+        at__gte=start,
+        at__lt=until,
+    ).order_by("at"):
+        markers.append(
+            {
+                "t": int(event.at.timestamp()),
+                "kind": "statement",
+                "label": _("Statement #%(id)s published") % {"id": event.data.get("statement")},
+                "detail": event.message,
+            }
+        )
+    return sorted(markers, key=lambda m: m["t"])
+
+
+def brands_with_sparklines(brands: list) -> list:  # type: ignore[type-arg]
+    """The dashboard's brands, each with ``spark``: its last 24 hours per hour as SVG
+    coordinates (crisisroom/charts.py), the peak hour and the last hour. One query."""
+    lines = brands_sparklines(brand_ids=[b.pk for b in brands])
+    for brand in brands:
+        hours = lines[brand.pk]
+        counts = [h["count"] for h in hours]
+        peak = max(hours, key=lambda h: h["count"])
+        brand.spark = {
+            **svg_sparkline(counts, [h["negative"] for h in hours]),
+            "peak": peak,
+            "last": hours[-1],
+            "total": sum(counts),
+        }
+    return brands
 
 
 # --- On call and alerts ------------------------------------------------------------

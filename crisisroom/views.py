@@ -65,7 +65,7 @@ def dashboard_context() -> dict:
     return {
         "active": list(selectors.incidents_active()),
         "recent": list(selectors.incidents_recent()),
-        "brands": brands_overview(),
+        "brands": selectors.brands_with_sparklines(brands_overview()),
         "sources": sources_health(),
         "warnings": list(selectors.source_warnings_recent(limit=5)),
     }
@@ -109,8 +109,19 @@ def war_room(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def incident_series(request: HttpRequest, pk: int) -> JsonResponse:
+    """The war-room chart's data; ?range= one of selectors.SERIES_RANGES (default: the
+    incident's window). An unknown range is a 400 naming the ones there are."""
     incident = _get_incident_for_user(request, pk)
-    return JsonResponse(selectors.incident_series(incident=incident))
+    span = request.GET.get("range", "incident")
+    try:
+        return JsonResponse(selectors.incident_series(incident=incident, span=span))
+    except selectors.SeriesRangeError:
+        ranges = ", ".join(selectors.SERIES_RANGES)
+        message = _("Unknown range %(range)r: use one of %(ranges)s.") % {
+            "range": span,
+            "ranges": ranges,
+        }
+        return JsonResponse({"error": message}, status=400)
 
 
 @login_required

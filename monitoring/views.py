@@ -16,6 +16,7 @@ from django.http import (
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -27,7 +28,7 @@ from crisisroom.platform.permissions import (
     require,
 )
 from monitoring import export_jobs, selectors, services
-from monitoring.choices import ExportState
+from monitoring.choices import ExportState, SentimentLabel
 from monitoring.exports import mentions_csv, streaming_chunks
 from monitoring.forms import BrandForm, LabelForm, MentionFilterForm, check_query_lines
 from monitoring.models import Brand, Mention, MentionExport
@@ -56,7 +57,8 @@ def mentions_explorer(request: HttpRequest) -> HttpResponse:
         cursor = decode_cursor(request.GET["cursor"]) if request.GET.get("cursor") else None
     except CursorError as exc:
         return HttpResponseBadRequest(str(exc))
-    rows = selectors.mentions_explore(filters=form.filters())
+    filters = form.filters()
+    rows = selectors.mentions_explore(filters=filters)
     query = request.GET.copy()
     query.pop("cursor", None)
     query.pop("page", None)  # the old OFFSET pager's parameter, from bookmarks
@@ -68,11 +70,42 @@ def mentions_explorer(request: HttpRequest) -> HttpResponse:
         "platforms": selectors.mention_platforms(),
         "can_correct": can_work_incidents(request.user),
         "labels": LabelForm.base_fields["label"].choices,
+        "volume": volume_context(selectors.mentions_volume(filters=filters)),
     }
     template = "monitoring/explorer.html"
     if request.htmx:
         template += "#results"
     return render(request, template, context)
+
+
+BUCKET_LABELS = {
+    300: gettext_lazy("Mentions per 5 minutes"),
+    900: gettext_lazy("Mentions per 15 minutes"),
+    3600: gettext_lazy("Mentions per hour"),
+    3 * 3600: gettext_lazy("Mentions per 3 hours"),
+    6 * 3600: gettext_lazy("Mentions per 6 hours"),
+    86400: gettext_lazy("Mentions per day"),
+}
+
+
+def volume_context(volume: dict) -> dict:
+    """The explorer's chart and splits as the template draws them: the series for
+    static/js/charts.js, the bars with their share of the largest."""
+    top_platform = max((p["count"] for p in volume["platforms"]), default=0) or 1
+    total = sum(s["count"] for s in volume["sentiments"]) or 1
+    names = dict(SentimentLabel.choices)
+    return {
+        **volume,
+        "series": {k: volume[k] for k in ("t", "count", "negative_share")},
+        "bucket_label": BUCKET_LABELS[volume["bucket_seconds"]],
+        "platforms": [
+            {**p, "percent": round(100 * p["count"] / top_platform)} for p in volume["platforms"]
+        ],
+        "sentiments": [
+            {**s, "name": names[s["label"]], "percent": round(100 * s["count"] / total)}
+            for s in volume["sentiments"]
+        ],
+    }
 
 
 @login_required

@@ -31,7 +31,7 @@ INSERT INTO monitoring_mention (
     source_id, external_id, brand_id, platform, text, url, author, author_followers,
     lang, published_at, ingested_at, sentiment_score, sentiment_label, triggers,
     repost_count, amplified_reach, duplicate_count, text_key, repost_of_id,
-    competitor_of_id, ingest_batch)
+    competitor_of_id, ingest_batch, reactions_positive, reactions_negative, reactions_neutral)
 SELECT
     (ARRAY[%(s1)s, %(s2)s, %(s3)s])[1 + g %% 3],
     'bench-' || g,
@@ -60,17 +60,18 @@ SELECT
     0,
     (ARRAY['negative', 'neutral', 'neutral', 'positive', 'negative'])[1 + (g / 5) %% 5],
     '',
-    0, 0, 0, NULL, NULL, NULL, NULL
+    0, 0, 0, NULL, NULL, NULL, NULL, 0, 0, 0
 FROM generate_series(1, %(rows)s) AS g
 """
 
 ROLLUP_SQL = """
 INSERT INTO monitoring_rollup (brand_id, bucket, platform, count, negative, neutral,
-                               positive, reach)
+                               positive, unscored, reach)
 SELECT brand_id, to_timestamp(floor(extract(epoch FROM published_at) / 300) * 300),
        platform, count(*), count(*) FILTER (WHERE sentiment_label = 'negative'),
        count(*) FILTER (WHERE sentiment_label = 'neutral'),
-       count(*) FILTER (WHERE sentiment_label = 'positive'), sum(author_followers)
+       count(*) FILTER (WHERE sentiment_label = 'positive'),
+       count(*) FILTER (WHERE sentiment_label = 'unscored'), sum(author_followers)
 FROM monitoring_mention GROUP BY 1, 2, 3
 """
 

@@ -20,15 +20,7 @@ pytestmark = [pytest.mark.flow, pytest.mark.browser]
 def _log_in(browser, base: str, username: str, width: int = 1400, language: str = "en"):  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport={"width": width, "height": 900 if width > 500 else 844})
     page = context.new_page()
-    page.goto(f"{base}/accounts/login/")
-    if language != "en":
-        page.select_option("#lang-select", language)
-        page.locator("form.lang button").click()
-        page.wait_for_load_state()
-    page.fill("#id_username", username)
-    page.fill("#id_password", f"pw-{username}")
-    page.locator("button[type=submit].primary").click()
-    page.wait_for_url(f"{base}/")
+    chromium.sign_in(page, base, username, language=language)
     return page
 
 

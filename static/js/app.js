@@ -283,7 +283,8 @@
           (form.classList.contains("chat-form") || form.classList.contains("note-form"))) form.reset();
     });
 
-    // --- chart -----------------------------------------------------------------------
+    // --- chart: the chosen range (buttons, no reload), refreshed as mentions arrive ---
+    var chartRange = "incident";
     function refreshChartSoon() {
       if (chartTimer) return;
       var wait = Math.max(0, lastChart + CHART_EVERY_MS - Date.now());
@@ -291,31 +292,41 @@
     }
     function loadChart() {
       var box = document.getElementById("volume-chart");
-      if (!box || !window.uPlot) return;
+      if (!box || !window.uPlot || !window.CrisisCharts) return;
       lastChart = Date.now();
-      fetch(room.dataset.seriesUrl, { credentials: "same-origin" })
-        .then(function (r) { return r.json(); })
-        .then(function (s) { drawChart(box, s); })
+      var asked = chartRange;
+      markRange();
+      fetch(room.dataset.seriesUrl + "?range=" + encodeURIComponent(asked), { credentials: "same-origin" })
+        .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+        .then(function (s) { if (asked === chartRange) drawChart(box, s); })
         .catch(function () { /* the next update tries again */ });
     }
     function drawChart(box, s) {
-      var data = [s.t, s.count, s.negative, s.positive];
-      if (chart && chart.root.parentNode === box) { chart.setData(data); return; }
-      box.innerHTML = "";
-      var tz = room.dataset.timeZone || "UTC";
-      chart = new uPlot({
-        width: Math.max(280, box.clientWidth),
-        height: 180,
-        tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), tz); },
-        series: [{ label: box.dataset.labelTime }, { label: box.dataset.labelAll, stroke: "#0b5cad", width: 2 },
-                 { label: box.dataset.labelNegative, stroke: "#b00020", width: 2 },
-                 { label: box.dataset.labelPositive, stroke: "#1b6e3a", width: 1 }],
-        axes: [{}, { size: 40 }]
-      }, data, box);
+      if (!chart || chart.box !== box || !box.firstChild) {
+        var card = box.closest("section");
+        chart = CrisisCharts.timeChart(box, s, {
+          band: true, markers: true,
+          summary: card.querySelector(".chart-summary"),
+          markerList: card.querySelector(".chart-markers"),
+          table: card.querySelector(".chart-table-body")
+        });
+        chart.box = box;
+      } else {
+        chart.update(s);
+      }
+      box.dataset.range = s.range;
+      box.dataset.points = String(s.t.length);
     }
-    window.addEventListener("resize", function () {
-      var box = document.getElementById("volume-chart");
-      if (chart && box) chart.setSize({ width: Math.max(280, box.clientWidth), height: 180 });
+    function markRange() {
+      Array.prototype.forEach.call(document.querySelectorAll("[data-chart-range]"), function (button) {
+        button.setAttribute("aria-pressed", button.dataset.chartRange === chartRange ? "true" : "false");
+      });
+    }
+    document.addEventListener("click", function (evt) {
+      var button = evt.target && evt.target.closest && evt.target.closest("[data-chart-range]");
+      if (!button) return;
+      chartRange = button.dataset.chartRange;
+      loadChart();
     });
 
     function afterResync() {
