@@ -41,6 +41,12 @@ class Rows:
 
     pairs: tuple[tuple[str, str], ...] = ()
 
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        for english, _zh in self.pairs:
+            field = self.fields[english]  # type: ignore[attr-defined]
+            field.label = _("%(field)s (English)") % {"field": field.label}
+
     def rows(self) -> list[list[forms.BoundField]]:
         paired = {b: a for a, b in self.pairs}
         firsts = dict(self.pairs)

@@ -179,6 +179,7 @@ def message_template_edit(request: HttpRequest, pk: int | None = None) -> HttpRe
         saved=_("Message template saved."),
         preview=preview,
         previewable=True,
+        delete_url=reverse("playbook:settings-template-delete", args=[pk]) if pk else "",
     )
 
 

@@ -15,6 +15,7 @@ from monitoring.models import Brand, WatchTerm
 from playbook.seed import seed_playbook_now
 from playbook.services.statements import statement_create
 from tests import chromium
+from tests.test_zh_hant_pages import settings_pages
 
 pytestmark = [pytest.mark.flow, pytest.mark.browser]
 SHOTS = Path("var/screenshots/fit")
@@ -59,6 +60,7 @@ def test_every_page_fits_the_window_without_console_errors(live_stack, alice, mo
         "/sources/",
         "/mentions/",
         "/preferences/",
+        *settings_pages(),
     ]
     SHOTS.mkdir(parents=True, exist_ok=True)
     base = live_stack.base_url

@@ -457,3 +457,25 @@ def test_editing_a_seeded_item_keeps_its_assessment_binding(alice):
     assert response.status_code == 302
     item.refresh_from_db()
     assert (item.text_zh_hant, item.event_detail) == ("查證事實", "facts")
+
+
+def test_a_message_template_can_be_deleted_from_its_page(alice):
+    client = client_for(alice)
+    template = MessageTemplate.objects.filter(kind="faq", lang="en").first()
+    page = client.get(f"/settings/playbook/templates/{template.pk}/").content.decode()
+    assert f"/settings/playbook/templates/{template.pk}/delete/" in page
+    response = client.post(f"/settings/playbook/templates/{template.pk}/delete/")
+    assert response.status_code == 302
+    assert not MessageTemplate.objects.filter(pk=template.pk).exists()
+
+
+def test_the_template_editor_reads_in_a_fixed_number_of_queries(
+    alice, django_assert_max_num_queries
+):
+    client = client_for(alice)
+    template = default_playbook()
+    client.get(f"/settings/playbook/playbooks/{template.pk}/")  # warm the session
+    with django_assert_max_num_queries(12):
+        assert client.get(f"/settings/playbook/playbooks/{template.pk}/").status_code == 200
+    with django_assert_max_num_queries(12):
+        assert client.get("/settings/playbook/templates/").status_code == 200
