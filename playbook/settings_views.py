@@ -180,6 +180,7 @@ def message_template_edit(request: HttpRequest, pk: int | None = None) -> HttpRe
         preview=preview,
         previewable=True,
         delete_url=reverse("playbook:settings-template-delete", args=[pk]) if pk else "",
+        siblings=MessageTemplate.objects.filter(kind=template.kind).exclude(pk=pk) if pk else [],
     )
 
 

@@ -162,6 +162,20 @@ def test_an_admin_edits_the_playbook_settings_in_both_languages(  # type: ignore
                 errors[:] = [e for e in errors if " 400 " not in f" {e} "]  # the form's own 400
                 look("target-bad-url", lang)
                 assert not PublishTarget.objects.filter(name=f"Newsroom {mark}").exists()
+                # Corrected, it is saved; its secret is never shown back.
+                page.fill("#id_base_url", f"https://hooks.example.com/crisis-room/{mark}/publish")
+                page.fill("#id_secret", f"s3cret-{mark}")
+                page.get_by_role("button", name=_said(lang, "Save")).click()
+                expect(page.locator(".messages")).to_contain_text(
+                    _said(lang, "Publishing target saved.")
+                )
+                expect(page.locator("main")).to_contain_text(f"Newsroom {mark}")
+                look("publishing", lang)
+                page.get_by_role("link", name=f"Newsroom {mark}").click()
+                expect(page.locator(".secret-set")).to_be_visible()
+                assert f"s3cret-{mark}" not in page.content()
+                target = PublishTarget.objects.get(name=f"Newsroom {mark}")
+                assert target.secret == f"s3cret-{mark}"
             context.close()
         browser.close()
     assert problems == {}, "\n".join(f"{k}: {v}" for k, v in problems.items())

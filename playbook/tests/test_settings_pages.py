@@ -174,7 +174,8 @@ def test_a_message_template_is_edited_in_both_languages_with_a_preview(alice):
     en.refresh_from_db(), zh.refresh_from_db()
     assert (en.body, zh.body) == ("We know. Next: {next_update}", "我們知道了。")
     page = client.get(f"/settings/playbook/templates/{en.pk}/").content.decode()
-    assert "<code>{next_update}</code>" in page  # a blank to fill, named in the preview
+    assert '<code class="blank">{next_update}</code>' in page
+    assert f'href="/settings/playbook/templates/{zh.pk}/"' in page  # the other language's  # a blank to fill, named in the preview
     listing = client.get("/settings/playbook/templates/").content.decode()
     assert "暫時聲明" in listing and "Holding" in listing
 
