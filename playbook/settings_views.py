@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -257,7 +257,9 @@ def webhook_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 @require_POST
 def holder_active(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     model = {"target": PublishTarget, "webhook": OutgoingWebhook}.get(kind)
-    holder = get_object_or_404(model, pk=pk) if model else None
+    if model is None:
+        raise Http404(_("Unknown action."))
+    holder = get_object_or_404(model, pk=pk)
     active = request.POST.get("active") == "1"
     svc.credential_holder_set_active(holder=holder, active=active, by=request.user)
     messages.success(request, _("Enabled.") if active else _("Disabled."))

@@ -175,7 +175,9 @@ def test_a_message_template_is_edited_in_both_languages_with_a_preview(alice):
     assert (en.body, zh.body) == ("We know. Next: {next_update}", "我們知道了。")
     page = client.get(f"/settings/playbook/templates/{en.pk}/").content.decode()
     assert '<code class="blank">{next_update}</code>' in page
-    assert f'href="/settings/playbook/templates/{zh.pk}/"' in page  # the other language's  # a blank to fill, named in the preview
+    assert (
+        f'href="/settings/playbook/templates/{zh.pk}/"' in page
+    )  # the other language's  # a blank to fill, named in the preview
     listing = client.get("/settings/playbook/templates/").content.decode()
     assert "暫時聲明" in listing and "Holding" in listing
 
@@ -480,3 +482,19 @@ def test_the_template_editor_reads_in_a_fixed_number_of_queries(
         assert client.get(f"/settings/playbook/playbooks/{template.pk}/").status_code == 200
     with django_assert_max_num_queries(12):
         assert client.get("/settings/playbook/templates/").status_code == 200
+
+
+def test_an_unknown_kind_or_action_is_a_404_not_a_crash(alice):
+    client = client_for(alice)
+    assert client.post("/settings/playbook/publishing/printer/1/active/").status_code == 404
+    template = default_playbook()
+    assert client.post(f"/settings/playbook/playbooks/{template.pk}/do/explode/").status_code == 404
+    step = template.steps.first()
+    base = f"/settings/playbook/playbooks/{template.pk}/steps/{step.pk}/"
+    assert client.post(base + "do/sideways/").status_code == 404
+    assert client.post(f"{base}items/{step.items.first().pk}/do/sideways/").status_code == 404
+    other = svc.playbook_template_copy(template=template, by=alice)
+    # A step reached through another template's address is not found.
+    assert (
+        client.get(f"/settings/playbook/playbooks/{other.pk}/steps/{step.pk}/").status_code == 404
+    )
