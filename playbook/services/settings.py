@@ -38,7 +38,7 @@ def setting_save(*, form: ModelForm, by: User) -> object:
 
 @transaction.atomic
 def approval_policy_delete(*, policy: ApprovalPolicy, by: User) -> None:
-    """Without a policy a level needs the default roles (statements.required_roles)."""
+    """Without a policy a level needs the default roles (selectors.DEFAULT_REQUIRED)."""
     require_admin(by)
     policy.delete()
 
@@ -145,17 +145,23 @@ def _renumber(template: PlaybookTemplate, order: list[StepTemplate]) -> None:
         StepTemplate.objects.filter(pk=step.pk).update(number=number)
 
 
+def _swapped(rows: list, pk: int, up: bool) -> list:  # type: ignore[type-arg]
+    """The rows with the one ``pk`` swapped with its neighbour before (up) or after it;
+    at either end, unchanged."""
+    index = next(i for i, row in enumerate(rows) if row.pk == pk)
+    other = index - 1 if up else index + 1
+    if 0 <= other < len(rows):
+        rows[index], rows[other] = rows[other], rows[index]
+    return rows
+
+
 @transaction.atomic
 def step_template_move(*, step: StepTemplate, up: bool, by: User) -> None:
     """Swap the step with the one before (up) or after it."""
     require_admin(by)
-    PlaybookTemplate.objects.select_for_update().get(pk=step.template_id)
-    order = list(StepTemplate.objects.filter(template_id=step.template_id).order_by("number"))
-    index = next(i for i, s in enumerate(order) if s.pk == step.pk)
-    other = index - 1 if up else index + 1
-    if 0 <= other < len(order):
-        order[index], order[other] = order[other], order[index]
-        _renumber(step.template, order)
+    template = PlaybookTemplate.objects.select_for_update().get(pk=step.template_id)
+    order = _swapped(list(template.steps.order_by("number")), step.pk, up)
+    _renumber(template, order)
 
 
 @transaction.atomic
@@ -183,13 +189,10 @@ def checklist_item_save(
 
 @transaction.atomic
 def checklist_item_move(*, item: ChecklistItemTemplate, up: bool, by: User) -> None:
+    """Swap the item with the one before (up) or after it in its step."""
     require_admin(by)
     StepTemplate.objects.select_for_update().get(pk=item.step_id)
-    order = list(ChecklistItemTemplate.objects.filter(step_id=item.step_id))
-    index = next(i for i, it in enumerate(order) if it.pk == item.pk)
-    other = index - 1 if up else index + 1
-    if 0 <= other < len(order):
-        order[index], order[other] = order[other], order[index]
+    order = _swapped(list(ChecklistItemTemplate.objects.filter(step_id=item.step_id)), item.pk, up)
     for position, row in enumerate(order):
         if row.position != position:
             ChecklistItemTemplate.objects.filter(pk=row.pk).update(position=position)
