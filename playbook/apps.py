@@ -1,9 +1,17 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PlaybookConfig(AppConfig):
     name = "playbook"
     default_auto_field = "django.db.models.BigAutoField"
+    # Listed on the in-app settings menu (/settings/) for org admins.
+    settings_pages = [
+        ("playbook:settings-policies", _("Approval policies")),
+        ("playbook:settings-templates", _("Message templates")),
+        ("playbook:settings-publishing", _("Publishing targets and webhooks")),
+        ("playbook:settings-playbooks", _("Playbook template")),
+    ]
 
     def ready(self) -> None:
         # Receivers import models and services, which the app registry must load first.

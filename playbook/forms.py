@@ -10,7 +10,7 @@ from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 
 from crisisroom.choices import ACTIVE_STATUSES, CrisisRoleSlug
-from crisisroom.models import Incident
+from crisisroom.models import Incident, User
 from crisisroom.platform.timezones import zone_choices_common_first
 from playbook.choices import ClaimStatus, Classification, ResponseLevel, UpdateState
 from playbook.models import (
@@ -88,9 +88,29 @@ class PauseForm(forms.Form):
     reason = _text(2000)
 
 
+class OwnerField(forms.CharField):
+    """A user name, cleaned to that user (empty: nobody). A name no user has is an
+    error, not an owner silently left out."""
+
+    def __init__(self, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(max_length=150, required=False, label=_("owner"), **kwargs)
+
+    def clean(self, value):  # type: ignore[no-untyped-def]
+        username = super().clean(value)
+        if not username:
+            return None
+        user = User.objects.filter(username=username, is_active=True).first()
+        if user is None:
+            raise forms.ValidationError(
+                _("No user is called “%(name)s”: give an existing user name, or leave it empty.")
+                % {"name": username}
+            )
+        return user
+
+
 class ChannelUpdateForm(forms.Form):
     state = forms.ChoiceField(choices=UpdateState.choices)
-    owner = forms.CharField(max_length=150, required=False)
+    owner = OwnerField()
     note = _text(300)
 
 
@@ -158,7 +178,7 @@ class ReviewForm(forms.Form):
 
 class PolicyActionForm(forms.Form):
     text = _text(300)
-    owner = forms.CharField(max_length=150, required=False)
+    owner = OwnerField()
 
 
 class ScheduledPostForm(forms.Form):

@@ -4,15 +4,59 @@ from __future__ import annotations
 
 from django.urls import path
 
-from playbook import api, drill_views, queue_views, sitrep_views, views
+from playbook import api, drill_views, queue_views, settings_views, sitrep_views, views
 
 app_name = "playbook"
 
 P = "incidents/<int:pk>/playbook/"
 S = "incidents/<int:pk>/playbook/statements/<int:sid>/"
 R = "incidents/<int:pk>/sitrep/"
+# The in-app settings pages (org admins): listed on /settings/ through PlaybookConfig.
+C = "settings/playbook/"
+B = C + "playbooks/<int:pk>/"
+sv = settings_views
+SETTINGS = [
+    path(C, sv.index, name="settings"),
+    path(C + "approvals/", sv.policy_list, name="settings-policies"),
+    path(C + "approvals/new/", sv.policy_edit, name="settings-policy-new"),
+    path(C + "approvals/<int:pk>/", sv.policy_edit, name="settings-policy"),
+    path(C + "approvals/<int:pk>/delete/", sv.policy_delete, name="settings-policy-delete"),
+    path(C + "templates/", sv.message_template_list, name="settings-templates"),
+    path(C + "templates/new/", sv.message_template_edit, name="settings-template-new"),
+    path(C + "templates/<int:pk>/", sv.message_template_edit, name="settings-template"),
+    path(
+        C + "templates/<int:pk>/delete/",
+        sv.message_template_delete,
+        name="settings-template-delete",
+    ),
+    path(C + "publishing/", sv.publishing_list, name="settings-publishing"),
+    path(C + "publishing/targets/new/", sv.target_edit, name="settings-target-new"),
+    path(C + "publishing/targets/<int:pk>/", sv.target_edit, name="settings-target"),
+    path(C + "publishing/webhooks/new/", sv.webhook_edit, name="settings-webhook-new"),
+    path(C + "publishing/webhooks/<int:pk>/", sv.webhook_edit, name="settings-webhook"),
+    path(
+        C + "publishing/<str:kind>/<int:pk>/active/",
+        sv.holder_active,
+        name="settings-holder-active",
+    ),
+    path(C + "playbooks/", sv.playbook_list, name="settings-playbooks"),
+    path(B, sv.playbook_detail, name="settings-playbook"),
+    path(B + "name/", sv.playbook_edit, name="settings-playbook-edit"),
+    path(B + "do/<str:action>/", sv.playbook_action, name="settings-playbook-action"),
+    path(B + "steps/new/", sv.step_edit, name="settings-step-new"),
+    path(B + "steps/<int:step_id>/", sv.step_edit, name="settings-step"),
+    path(B + "steps/<int:step_id>/do/<str:action>/", sv.step_action, name="settings-step-action"),
+    path(B + "steps/<int:step_id>/items/new/", sv.item_edit, name="settings-item-new"),
+    path(B + "steps/<int:step_id>/items/<int:item_id>/", sv.item_edit, name="settings-item"),
+    path(
+        B + "steps/<int:step_id>/items/<int:item_id>/do/<str:action>/",
+        sv.item_action,
+        name="settings-item-action",
+    ),
+]
 
 urlpatterns = [
+    *SETTINGS,
     path("drills/<int:pk>/report/", drill_views.drill_report, name="drill-report"),
     path("drills/<int:pk>/report.md", drill_views.drill_report_markdown, name="drill-report-md"),
     path("drills/<int:pk>/report.pdf", drill_views.drill_report_pdf, name="drill-report-pdf"),

@@ -93,10 +93,6 @@ def _clean(form_class: type, request: HttpRequest, **kwargs: Any) -> dict[str, A
     return {**form.cleaned_data, "_form": form}
 
 
-def _user_named(username: str) -> User | None:
-    return User.objects.filter(username=username).first() if username else None
-
-
 def action(view: Callable) -> Callable:
     """POST only; a refused transition or bad input comes back as a message."""
 
@@ -282,7 +278,7 @@ def channel_update(request: HttpRequest, pk: int, update_id: int) -> HttpRespons
         update=update,
         by=request.user,
         state=data["state"],
-        owner=_user_named(data["owner"]),
+        owner=data["owner"],
         note=data["note"],
     )
     return _back(request, pk)
@@ -424,7 +420,7 @@ def policy_action_add(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _get_incident_for_user(request, pk)
     data = _clean(forms.PolicyActionForm, request)
     review_services.policy_action_add(
-        incident=incident, by=request.user, text=data["text"], owner=_user_named(data["owner"])
+        incident=incident, by=request.user, text=data["text"], owner=data["owner"]
     )
     return redirect("playbook:review", pk=pk)
 

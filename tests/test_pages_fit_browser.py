@@ -15,6 +15,7 @@ from monitoring.models import Brand, WatchTerm
 from playbook.seed import seed_playbook_now
 from playbook.services.statements import statement_create
 from tests import chromium
+from tests.test_zh_hant_pages import settings_pages
 
 pytestmark = [pytest.mark.flow, pytest.mark.browser]
 SHOTS = Path("var/screenshots/fit")
@@ -66,6 +67,7 @@ def test_every_page_fits_the_window_without_console_errors(live_stack, alice, mo
         "/settings/on-call/",
         "/settings/detector/",
         "/on-call/",
+        *settings_pages(),
     ]
     from crisisroom.services.on_call import on_call_add, on_call_override_add
 

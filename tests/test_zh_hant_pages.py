@@ -20,6 +20,7 @@ from django.utils import translation
 from crisisroom.drills import scenarios_list
 from crisisroom.models import User
 from crisisroom.services.incidents import incident_open
+from monitoring.connectors.htmltree import VOID
 from monitoring.ingest import mentions_ingest
 from monitoring.models import Brand, MentionExport, WatchTerm
 from playbook.models import MessageTemplate
@@ -131,10 +132,17 @@ class _Visible(HTMLParser):
         self.parts: list[str] = []
         self.skipping: list[str] = []
 
+    VOID = VOID
+
     def handle_starttag(self, tag, attrs):  # type: ignore[no-untyped-def]
-        if tag in self.SKIP:
-            self.skipping.append(tag)
         if self.skipping:
+            if tag not in self.VOID:
+                self.skipping.append(tag)  # nested: the skipped element ends at its own end tag
+            return
+        # Content marked English on purpose (a bilingual editor shows both languages).
+        if tag in self.SKIP or (dict(attrs).get("lang") or "").lower().startswith("en"):
+            if tag not in self.VOID:
+                self.skipping.append(tag)
             return
         attrs = dict(attrs)
         for name in ATTRS:
@@ -157,7 +165,8 @@ def english_words(html: str, allowed: set[str] = frozenset()) -> list[str]:
     parser.feed(html)
     found = []
     for part in parser.parts:
-        for word in WORD.findall(part):
+        # A message template's {placeholders} are codes, the same in every language.
+        for word in WORD.findall(re.sub(r"\{\w{1,40}\}", " ", part)):
             key = word.lower().strip("'’:-")
             if any(c in key for c in "_:/") or any(c.isdigit() for c in key):
                 continue  # a code: secret_env, pages_read_engagement, when:1d, r/x, v2
@@ -255,6 +264,7 @@ def test_every_page_in_zh_hant_has_no_english_ui_text(zh_world, settings):
         f"/settings/users/{admin.pk}/",
         "/settings/on-call/",
         "/settings/detector/",
+        *settings_pages(),
     ]
     # The on-call page with a list, an override and a preview to read.
     from crisisroom.services.on_call import on_call_add, on_call_override_add
@@ -277,9 +287,37 @@ def test_every_page_in_zh_hant_has_no_english_ui_text(zh_world, settings):
     assert not problems, "\n".join(f"{p}: {w}" for p, w in problems.items())
 
 
+def settings_pages() -> list[str]:
+    """The playbook's settings pages (approval policies, message templates, publishing,
+    the playbook template and its step and item forms)."""
+    from playbook.models import ApprovalPolicy, PlaybookTemplate
+
+    template = PlaybookTemplate.objects.get(is_default=True)
+    step = template.steps.first()
+    base = f"/settings/playbook/playbooks/{template.pk}/"
+    return [
+        "/settings/playbook/",
+        "/settings/playbook/approvals/",
+        f"/settings/playbook/approvals/{ApprovalPolicy.objects.first().pk}/",
+        "/settings/playbook/templates/",
+        f"/settings/playbook/templates/{MessageTemplate.objects.filter(lang='zh-hant').first().pk}/",
+        "/settings/playbook/publishing/",
+        "/settings/playbook/publishing/targets/new/",
+        "/settings/playbook/publishing/webhooks/new/",
+        "/settings/playbook/playbooks/",
+        base,
+        f"{base}steps/{step.pk}/",
+        f"{base}steps/{step.pk}/items/{step.items.first().pk}/",
+    ]
+
+
 def test_the_checker_catches_english():
     assert english_words("<p>危機 Published</p>") == ["Published"]
+    assert english_words('<p>危機 <span lang="en">Assemble <b>the</b> team</span> Left</p>') == [
+        "Left"
+    ]
     assert english_words('<input placeholder="Search">') == ["Search"]
+    assert english_words("<textarea>我們將於 {next_time} 更新</textarea>") == []
     assert english_words("<script>var x = 'hello';</script><p>台北時間</p>") == []
 
 
