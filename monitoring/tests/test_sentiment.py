@@ -171,9 +171,7 @@ def _short_complaints():
     # the long class-action sentence was a known miss while the complaint-lexicon
     # count was scaled by 1/sqrt(number of n-grams) with the rest; it is not any more
     return (
-        ZH_SHORT_COMPLAINTS
-        + [_to_simplified(t) for t in ZH_SHORT_COMPLAINTS]
-        + (EN_SHORT_COMPLAINTS)
+        ZH_SHORT_COMPLAINTS + [_to_simplified(t) for t in ZH_SHORT_COMPLAINTS] + EN_SHORT_COMPLAINTS
     )
 
 
