@@ -18,7 +18,10 @@ Two optional flags (absent = false) change how ``x`` is formed from the extracte
 features, exactly as in training: ``"binary": true`` sets every present feature to
 1, and ``"normalize": true`` divides ``x`` by the Euclidean norm of *all* extracted
 features (in the model's vocabulary or not), so long texts do not swamp short ones
-and pruning small weights from the file does not change the scale.
+and pruning small weights from the file does not change the scale.  Features
+listed in ``"unscaled"`` (the complaint-lexicon count) are added with their own
+value, outside both, so one lexicon hit weighs the same in a short post and a long
+review.
 
 The features themselves come from ``monitoring.sentiment.features``; numpy is not
 needed at run time (a dictionary look-up per feature is faster than building
@@ -58,6 +61,11 @@ class LinearModel:
         self.meta: dict = data.get("meta", {})
         self.binary: bool = bool(data.get("binary", False))
         self.normalize: bool = bool(data.get("normalize", False))
+        # features added with their own value, outside ``binary`` / ``normalize``
+        # (the complaint-lexicon count: one hit weighs the same in a long review)
+        self.unscaled: tuple[str, ...] = tuple(
+            n for n in data.get("unscaled", ()) if n in self.weights
+        )
         self.i_pos = self.classes.index("positive")
         self.i_neg = self.classes.index("negative")
 
@@ -130,7 +138,18 @@ class LinearModel:
                     value = 1.0
                 for c in range(k):
                     acc[c] += value * w[c]
-        return _softmax([o + a * scale for o, a in zip(self.offset, acc, strict=True)])
+        direct = [0.0] * k
+        for name in self.unscaled:
+            value = feats.get(name)
+            if value is not None:
+                w = self.weights[name]
+                plain = 1.0 if binary else value
+                for c in range(k):
+                    acc[c] -= plain * w[c]
+                    direct[c] += value * w[c]
+        return _softmax(
+            [o + a * scale + d for o, a, d in zip(self.offset, acc, direct, strict=True)]
+        )
 
     def result(self, probs: list[float]) -> SentimentResult:
         best = max(range(self.k), key=probs.__getitem__)

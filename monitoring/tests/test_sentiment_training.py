@@ -130,3 +130,73 @@ def test_train_command_reports_a_missing_directory(tmp_path):
 
     with pytest.raises(CommandError, match="no such data directory"):
         call_command("train_sentiment", str(tmp_path / "nowhere"), "--lofo-only")
+
+
+def _model(classes, weights, **flags) -> LinearModel:
+    data = {
+        "format": "crisisroom-linear-v2",
+        "lang": "zh",
+        "classes": classes,
+        "intercept": [0.0] * len(classes),
+        "weights": weights,
+    }
+    return LinearModel({**data, **flags})
+
+
+def test_an_unscaled_feature_weighs_the_same_in_a_long_text():
+    weights = {"x:cmp": [1.0, -1.0], "u:a": [0.0, 0.0]}
+    short = {"x:cmp": 1.0, "u:a": 1.0}
+    long = dict(short, **{f"u:{i}": 1.0 for i in range(100)})
+    flags = {"binary": True, "normalize": True}
+    plain = _model(["negative", "positive"], weights, **flags)
+    assert plain.predict_proba(long)[0] < plain.predict_proba(short)[0]  # diluted
+    kept = _model(["negative", "positive"], weights, unscaled=["x:cmp"], **flags)
+    assert kept.predict_proba(long) == pytest.approx(kept.predict_proba(short))
+    assert kept.predict_proba(long)[0] == pytest.approx(1 / (1 + 2.718281828**-2), abs=1e-6)
+
+
+def test_fit_and_inference_agree_on_unscaled_features():
+    from monitoring.sentiment.training import fit
+
+    pairs = [("negative", "退錢" + "好" * n) for n in range(1, 9)] * 3
+    pairs += [("positive", "很好" + "好" * n) for n in range(1, 9)] * 3
+    cfg = {"min_df": 1, "unscaled": ["x:cmp"], "lexicon_prior": 0.0}
+    model = LinearModel(fit("zh", pairs, cfg))
+    assert model.unscaled == ("x:cmp",)
+    assert model.predict_proba({"x:cmp": 1.0})[0] > 0.5
+
+
+def test_per_file_class_balance_weighs_each_files_classes_alike():
+    from monitoring.sentiment.training import CONFIG, _training_set
+
+    files = {
+        "a": [("negative", {}), ("negative", {}), ("negative", {}), ("positive", {})],
+        "b": [("neutral", {}), ("positive", {})],
+    }
+    cfg = dict(CONFIG["en"], class_balance="file", file_balance=0.0)
+    _, labels, weights = _training_set(files, ["a", "b"], cfg)
+    a_neg = sum(w for lab, w in zip(labels[:4], weights[:4], strict=True) if lab == "negative")
+    assert a_neg == pytest.approx(weights[3])  # file a: 3 negatives weigh as its 1 positive
+    assert weights[4] == weights[5]
+
+
+def test_bias_pairs_shift_negative_and_neutral():
+    from monitoring.sentiment.training import _score_file, choose_bias, set_bias
+
+    model = {"classes": ["negative", "neutral", "positive"]}
+    assert set_bias(model, (1.5, -0.5))["class_bias"] == [1.5, -0.5, 0.0]
+    assert set_bias(model, 2.0)["class_bias"] == [2.0, 0.0, 0.0]
+    m = _model(["negative", "neutral", "positive"], {})
+    # everything looks a little neutral, but half of it is negative
+    held = {
+        "a": {
+            "model": m,
+            "gold": ["negative", "neutral"] * 4,
+            "probs": [[0.35, 0.45, 0.2], [0.1, 0.8, 0.1]] * 4,
+        }
+    }
+    assert choose_bias(held, [(0.0, 0.0), (0.0, -0.5), (0.5, 0.0)]) == (0.0, -0.5)
+    row = _score_file(m, held["a"], (0.0, -0.5))
+    assert row["negative_recall"] == 1.0 and row["accuracy"] == 1.0
+    # the file's negative and positive texts alone, two-class
+    assert row["polar_accuracy"] == 1.0 and row["polar_negative_recall"] == 1.0
