@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from crisisroom.drills import drill_incident, scenario_load
 from crisisroom.models import Drill, IncidentMember
-from playbook import metrics
+from playbook import drill_grading, metrics
 from playbook.choices import ClaimStatus, StatementState
 from playbook.exports import _duration, markdown_pdf
 from playbook.models import MisinformationClaim, RunStep, Statement
@@ -33,6 +33,7 @@ def drill_after_action(drill: Drill) -> dict[str, Any]:
         "curveballs_noted": len(drill.curveballs_noted),
         "claims_planted": len(data.get("claims", [])),
     }
+    report["grade"] = drill_grading.drill_grade(drill, data, incident)
     if incident is None:
         return report
     opened = incident.opened_at
@@ -141,6 +142,8 @@ def report_markdown(drill: Drill) -> str:
     ]
     lines += [f"| {label} | {value} |" for label, value in report_rows(report)]
     incident = report["incident"]
+    if report["grade"] is not None:
+        lines += ["", *drill_grading.grade_markdown(report["grade"])]
     if incident is not None:
         lines += ["", f"## {_('Timeline')}", ""]
         for event in incident.timeline.select_related("actor").order_by("at", "pk"):

@@ -67,6 +67,9 @@ def review_markdown(incident: Incident) -> str:
         "|---|---|",
     ]
     lines += [f"| {label} | {value} |" for label, value in metrics_rows(incident)]
+    from playbook.targets import targets_markdown  # targets formats with this module's helpers
+
+    lines += ["", *targets_markdown(incident)]
     lines += ["", f"## {_('Root cause')}", "", (review.root_cause if review else "") or "—"]
     lines += ["", f"## {_('Lessons')}", "", (review.lessons if review else "") or "—"]
     lines += ["", f"## {_('Policy actions')}", ""]

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from crisisroom.choices import ACTIVE_STATUSES, CrisisRoleSlug
 from crisisroom.models import Incident
 from playbook.choices import ClaimStatus, Classification, ResponseLevel, UpdateState
-from playbook.models import Channel, MessageTemplate, PublishTarget
+from playbook.models import Channel, MessageTemplate, PublishTarget, ResponseTarget
 
 TEXT = 20_000  # a long statement or assessment; far below what a request may carry
 WEB_URL = URLValidator(schemes=["http", "https"])
@@ -172,3 +172,17 @@ class ScheduledPostForm(forms.Form):
     incident = forms.ModelChoiceField(
         Incident.objects.filter(status__in=ACTIVE_STATUSES), label=_("Incident"), required=False
     )
+
+
+class ResponseTargetForm(forms.ModelForm):
+    """One response target on the admins' targets page (the kind and level stay put)."""
+
+    class Meta:
+        model = ResponseTarget
+        fields = ["minutes", "label_en", "label_zh_hant", "action_en", "action_zh_hant", "active"]
+
+    def clean_minutes(self) -> int:
+        minutes = self.cleaned_data["minutes"]
+        if not 1 <= minutes <= 24 * 60:
+            raise forms.ValidationError(_("Between 1 and 1440 minutes."))
+        return minutes

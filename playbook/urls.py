@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from playbook import api, drill_views, queue_views, views
+from playbook import api, drill_views, queue_views, target_views, views
 
 app_name = "playbook"
 
@@ -15,6 +15,7 @@ urlpatterns = [
     path("drills/<int:pk>/report/", drill_views.drill_report, name="drill-report"),
     path("drills/<int:pk>/report.md", drill_views.drill_report_markdown, name="drill-report-md"),
     path("drills/<int:pk>/report.pdf", drill_views.drill_report_pdf, name="drill-report-pdf"),
+    path("settings/targets/", target_views.targets_settings, name="targets-settings"),
     path("outbound/", queue_views.scheduled_posts_page, name="scheduled-posts"),
     path("outbound/queue/", queue_views.scheduled_post_queue, name="scheduled-post-queue"),
     path(
