@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -32,7 +33,8 @@ from monitoring.ingest import mentions_ingest
 from monitoring.models import Brand, DetectorState, Mention, Rollup, Signal, WatchTerm
 from monitoring.services import brand_get_or_create
 
-SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
+# The shipped scenarios, or a folder of the organisation's own (with schema.json).
+SCENARIO_DIR = Path(settings.DRILL_SCENARIO_DIR or Path(__file__).resolve().parent / "scenarios")
 BATCH = 500
 
 

@@ -23,7 +23,7 @@ from crisisroom.choices import TimelineKind
 from crisisroom.models import Drill, Incident
 from playbook import targets
 from playbook.choices import ClaimStatus, TargetKind
-from playbook.exports import _duration
+from playbook.durations import duration_text as _duration
 from playbook.models import MisinformationClaim
 
 PREVIOUS = 5  # earlier drills of the scenario shown next to this one
@@ -190,6 +190,7 @@ def trend_svg(
     if len(series) < 2 or not values:
         return mark_safe("")
     span = max(60, *(abs(v) for v in values))
+    title = _("Minutes late (above the line) or early (below) per target, by drill")
     x_step = (width - left - right) / max(1, len(series) - 1)
 
     def y(seconds: float) -> float:
@@ -198,7 +199,7 @@ def trend_svg(
     parts = [
         f'<svg class="trend-chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}"'
         f' role="img" aria-labelledby="trend-title"><title id="trend-title">'
-        f"{escape(_('Minutes late (above the line) or early (below) per target, by drill'))}</title>",
+        f"{escape(title)}</title>",
         f'<line x1="{left}" x2="{width - right}" y1="{y(0):.1f}" y2="{y(0):.1f}" stroke="#8a8f98"/>',
         f'<text x="2" y="{y(span) + 10:.1f}">+{round(span / 60)}′</text>',
         f'<text x="2" y="{y(0) + 4:.1f}">0</text>',

@@ -10,23 +10,15 @@ from django.utils.translation import gettext as _
 
 from crisisroom.models import Incident
 from playbook import selectors
+from playbook.durations import duration_text as _duration
 from playbook.models import PostCrisisReview
+from playbook.targets import targets_markdown
 
 CJK_FONTS = [
     # (path, index inside a collection): Noto Sans CJK TC is the 4th face.
     ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 3),
     ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 0),
 ]
-
-
-def _duration(seconds: int | None) -> str:
-    if seconds is None:
-        return "—"
-    hours, rest = divmod(abs(seconds), 3600)
-    minutes = rest // 60
-    if hours:
-        return _("%(hours)s h %(minutes)02d min") % {"hours": hours, "minutes": minutes}
-    return _("%(minutes)s min") % {"minutes": minutes}
 
 
 def _share(value: float | None) -> str:
@@ -67,8 +59,6 @@ def review_markdown(incident: Incident) -> str:
         "|---|---|",
     ]
     lines += [f"| {label} | {value} |" for label, value in metrics_rows(incident)]
-    from playbook.targets import targets_markdown  # targets formats with this module's helpers
-
     lines += ["", *targets_markdown(incident)]
     lines += ["", f"## {_('Root cause')}", "", (review.root_cause if review else "") or "—"]
     lines += ["", f"## {_('Lessons')}", "", (review.lessons if review else "") or "—"]

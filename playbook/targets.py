@@ -24,8 +24,9 @@ from crisisroom.models import Incident, TimelineEvent
 from crisisroom.services.timeline import timeline_add
 from monitoring.language import detect_language
 from playbook.choices import ResponseLevel, StatementState, TargetKind
-from playbook.exports import _duration
+from playbook.durations import duration_text as _duration
 from playbook.models import Assessment, ResponseTarget, Statement
+from playbook.permissions import require_admin
 
 MET, MISSED, PENDING, NOT_APPLICABLE = "met", "missed", "pending", "na"
 # Closed incidents are still recorded for this long (a target decided by the closing).
@@ -313,8 +314,10 @@ def _outcome_message(row: TargetRow, state: str, due: datetime | None, by: int |
 
 def targets_record(*, incident_id: int, now: datetime | None = None) -> list[TimelineEvent]:
     """Put every newly decided outcome on the timeline, once each: the incident's row is
-    locked while the already recorded keys are read, so two sweeps cannot both write."""
-    with translation.override(settings.LANGUAGE_CODE), transaction.atomic():
+    locked while the already recorded keys are read, so two sweeps cannot both write.
+    Written in the current language: the request's that decided it, or the site's for
+    the periodic sweep (as every other timeline entry)."""
+    with transaction.atomic():
         incident = Incident.objects.select_for_update().filter(pk=incident_id).first()
         if incident is None:
             return []
@@ -353,8 +356,9 @@ def targets_record_all(*, now: datetime | None = None) -> int:
         resolved_at__gte=since
     ) | Incident.objects.exclude(status__in=ACTIVE_STATUSES).filter(dismissed_at__gte=since)
     total = 0
-    for pk in {*ids, *closed.values_list("pk", flat=True)}:
-        total += len(targets_record(incident_id=pk, now=now))
+    with translation.override(settings.LANGUAGE_CODE):  # a periodic task has no reader
+        for pk in {*ids, *closed.values_list("pk", flat=True)}:
+            total += len(targets_record(incident_id=pk, now=now))
     return total
 
 
@@ -363,8 +367,6 @@ def targets_record_all(*, now: datetime | None = None) -> int:
 
 def response_targets_save(*, by: Any, forms: list[Any]) -> int:
     """Save the admins' edits (valid ModelForms of ResponseTarget); returns rows changed."""
-    from playbook.permissions import require_admin
-
     require_admin(by)
     changed = 0
     with transaction.atomic():

@@ -26,6 +26,7 @@ from playbook import drill_report, targets
 from playbook.models import Approval, Statement
 from playbook.seed import seed_playbook_now
 from playbook.services import assessment
+from tests.conftest import _wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -92,8 +93,12 @@ def _start(incident_lead):  # type: ignore[no-untyped-def]
     _age(drill, 13 * 60 / SPEED)  # the storm of minute 2 has been going on for a while
     drills.drill_tick(drill_id=drill.pk)
     drills.drill_tick(drill_id=drill.pk)
-    drill.refresh_from_db()
-    assert drill.incident is not None, "detection opened no incident"
+
+    def opened() -> bool:  # with a live worker, detection runs there
+        drill.refresh_from_db()
+        return drill.incident is not None
+
+    _wait_until(opened, 60, "detection to open the drill's incident")
     return drill, drill.incident
 
 
@@ -130,7 +135,11 @@ def _close(value: int | None, minutes: float) -> bool:
     return value is not None and abs(value - minutes * 60) <= 1  # rounding only
 
 
-def test_a_drill_at_120x_with_a_scripted_team_gives_the_expected_target_table(mini, api_for):  # noqa: F811
+def test_a_drill_at_120x_with_a_scripted_team_gives_the_expected_target_table(
+    mini,  # noqa: F811
+    api_for,
+    client,
+):
     people, api = _team(api_for)
     drill, incident = _start(people["incident_lead"])
     _assemble(api, incident)
@@ -242,6 +251,12 @@ def test_a_drill_at_120x_with_a_scripted_team_gives_the_expected_target_table(mi
     assert grade["chart"].startswith("<svg") and "polyline" in grade["chart"]
     assert Approval.objects.filter(statement__incident=incident2).count() == 6
 
+    # The report page shows the grades, the chart and the changes.
+    client.force_login(people["incident_lead"])
+    page = client.get(f"/drills/{second.pk}/report/").content.decode()
+    assert "Graded against the response targets" in page and "<svg" in page
+    assert page.count('class="verdict-better"') == 3
+
 
 def test_a_surprise_drill_starts_at_its_seeded_moment_inside_the_window(mini, alice, client):  # noqa: F811
     start = timezone.now() - timedelta(minutes=30)
@@ -277,8 +292,11 @@ def test_a_surprise_drill_starts_at_its_seeded_moment_inside_the_window(mini, al
 
 
 def test_a_surprise_drill_with_a_bad_window_is_a_400_that_saves_nothing(
-    mini, alice, charlie, client
-):  # noqa: F811
+    mini,  # noqa: F811
+    alice,
+    charlie,
+    client,
+):
     client.force_login(alice)
     bad = client.post(
         "/drills/surprise/",

@@ -14,6 +14,7 @@ from crisisroom.platform.i18n import both, localized
 from monitoring.forms import LANGUAGE_LABELS
 from playbook import coach, selectors, targets
 from playbook.choices import StatementState, StepState, WorkEvent
+from playbook.drill_grading import verdict_text
 from playbook.permissions import can_act_on_playbook, incident_roles
 
 register = template.Library()
@@ -194,6 +195,4 @@ def target_table(rows: list[Any]) -> dict[str, Any]:
 @register.filter
 def verdict(entry: dict[str, Any]) -> str:
     """A drill's result on a target against the last drill: "better (4 min)"."""
-    from playbook.drill_grading import verdict_text
-
     return verdict_text(entry)
