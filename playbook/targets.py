@@ -219,8 +219,7 @@ def evaluate(
 # --- Reading an incident -------------------------------------------------------------
 
 
-def response_level(incident: Incident) -> str:
-    assessment = Assessment.objects.filter(incident=incident).first()
+def response_level(assessment: Assessment | None) -> str:
     return assessment.response_level if assessment else ResponseLevel.STATEMENT
 
 
@@ -234,8 +233,7 @@ def statement_language(body: str) -> str:
     return detect_language(body or "")
 
 
-def incident_facts(incident: Incident) -> Facts:
-    assessment = Assessment.objects.filter(incident=incident).first()
+def incident_facts(incident: Incident, assessment: Assessment | None) -> Facts:
     published = tuple(
         (at, statement_language(body))
         for at, body in Statement.objects.filter(
@@ -261,9 +259,17 @@ def incident_facts(incident: Incident) -> Facts:
     )
 
 
+def incident_state(incident: Incident) -> tuple[list[ResponseTarget], Facts]:
+    """The targets of the incident's response level and the facts they are measured on
+    (three queries; four for a drill)."""
+    assessment = Assessment.objects.filter(incident=incident).first()
+    return targets_for(response_level(assessment)), incident_facts(incident, assessment)
+
+
 def incident_targets(incident: Incident, *, now: datetime | None = None) -> list[TargetRow]:
     """The target table of one incident (the function the review and reports call)."""
-    return evaluate(targets_for(response_level(incident)), incident_facts(incident), now)
+    definitions, facts = incident_state(incident)
+    return evaluate(definitions, facts, now)
 
 
 def target_table_rows(incident: Incident) -> list[tuple[str, str, str, str]]:

@@ -162,12 +162,10 @@ TARGETS = "playbook/partials/targets.html"
 
 
 def targets_context(incident: Incident) -> dict[str, Any]:
-    facts = targets.incident_facts(incident)
+    definitions, facts = targets.incident_state(incident)
     return {
         "incident": incident,
-        "target_rows": targets.evaluate(
-            targets.targets_for(targets.response_level(incident)), facts
-        ),
+        "target_rows": targets.evaluate(definitions, facts),
         "speed": facts.speed,
     }
 
