@@ -11,6 +11,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from crisisroom.models import Drill, Incident, SurpriseDrill
@@ -175,6 +176,9 @@ def test_the_war_room_counts_the_targets_down_and_turns_them_red(
         box = panel.bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 391
         browser.close()
+        # Inside Playwright's loop Django holds another connection; the stack's teardown
+        # terminates every session but its own, so leave none behind for the next test.
+        connection.close()
     assert errors == []
 
 
