@@ -14,6 +14,7 @@ from crisisroom.models import (
     OnCallEntry,
     OutgoingDelivery,
     OutgoingWebhook,
+    SurpriseDrill,
     TimelineEvent,
     User,
     Webhook,
@@ -142,3 +143,20 @@ class OutgoingDeliveryAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False
+
+
+@admin.register(SurpriseDrill)
+class SurpriseDrillAdmin(admin.ModelAdmin):
+    """The admin data is the one place a surprise drill's moment is shown."""
+
+    list_display = (
+        "scenario",
+        "speed",
+        "window_start",
+        "window_end",
+        "starts_at",
+        "status",
+        "drill",
+    )
+    list_filter = ("status",)
+    readonly_fields = ("seed", "starts_at", "drill", "error", "created_by", "created_at")

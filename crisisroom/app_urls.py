@@ -21,6 +21,12 @@ urlpatterns = [
     path("incidents/<int:pk>/timeline/pin/", views.timeline_pin, name="timeline-pin"),
     path("drills/", views.drills, name="drills"),
     path("drills/<int:pk>/stop/", views.drill_stop, name="drill-stop"),
+    path("drills/surprise/", views.surprise_drill_schedule, name="surprise-drill-schedule"),
+    path(
+        "drills/surprise/<int:pk>/cancel/",
+        views.surprise_drill_cancel,
+        name="surprise-drill-cancel",
+    ),
     path("incidents/new/", views.incident_raise, name="incident-raise"),
     path("incidents/<int:pk>/dismiss/", views.incident_dismiss, name="incident-dismiss"),
     path("incidents/<int:pk>/monitor/", views.incident_monitor, name="incident-monitor"),

@@ -45,6 +45,7 @@ class TimelineKind(models.TextChoices):
     CURVEBALL = "curveball", _("Curveball")
     PLAYBOOK = "playbook", _("Playbook")
     STATEMENT = "statement", _("Statement")
+    TARGET = "target", _("Response target")
 
 
 class AlertStatus(models.TextChoices):

@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from crisisroom.choices import ACTIVE_STATUSES, TimelineKind
-from crisisroom.models import Drill, Incident, User
+from crisisroom.models import Drill, Incident, SurpriseDrill, User
 from crisisroom.platform.permissions import can_work_incidents, require
 from crisisroom.services.timeline import timeline_add
 from monitoring.choices import TermKind
@@ -32,7 +33,8 @@ from monitoring.ingest import mentions_ingest
 from monitoring.models import Brand, DetectorState, Mention, Rollup, Signal, WatchTerm
 from monitoring.services import brand_get_or_create
 
-SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
+# The shipped scenarios, or a folder of the organisation's own (with schema.json).
+SCENARIO_DIR = Path(settings.DRILL_SCENARIO_DIR or Path(__file__).resolve().parent / "scenarios")
 BATCH = 500
 
 
@@ -330,3 +332,94 @@ def drill_stop(*, drill: Drill, user: User | None = None) -> Drill:
     )
     drill.refresh_from_db()
     return drill
+
+
+# --- Surprise drills: scheduled inside a window, started without warning -------------------
+
+SURPRISE_MAX_WINDOW = timedelta(days=31)
+
+
+def surprise_start_at(*, window_start: datetime, window_end: datetime, seed: int) -> datetime:
+    """The moment inside the window a surprise drill starts: random, but the same for a seed
+    (so a test can know it), to the second."""
+    span = int((window_end - window_start).total_seconds())
+    return window_start + timedelta(seconds=random.Random(seed).randint(0, max(0, span)))
+
+
+def surprise_drill_schedule(
+    *,
+    scenario_id: str,
+    speed: float,
+    window_start: datetime,
+    window_end: datetime,
+    user: User | None = None,
+    seed: int | None = None,
+    now: datetime | None = None,
+) -> SurpriseDrill:
+    """Schedule a drill to start at a random moment of [window_start, window_end]. The
+    moment is stored but shown only in the admin data, never on the drills page."""
+    if user is not None:
+        require(can_work_incidents(user), "Only responders and admins schedule drills.")
+    now = now or timezone.now()
+    scenario_load(scenario_id)  # a scenario that cannot play is refused now, not at the start
+    if not 0.1 <= speed <= 600:
+        raise ScenarioError(_("The speed must be between ×0.1 and ×600."))
+    if window_end <= window_start:
+        raise ScenarioError(_("The window must end after it starts."))
+    if window_end <= now:
+        raise ScenarioError(_("The window is already over."))
+    if window_end - window_start > SURPRISE_MAX_WINDOW:
+        raise ScenarioError(_("A surprise drill's window is at most 31 days."))
+    seed = random.SystemRandom().randrange(2**62) if seed is None else seed
+    start = max(window_start, now)
+    return SurpriseDrill.objects.create(
+        scenario=scenario_id,
+        speed=speed,
+        window_start=window_start,
+        window_end=window_end,
+        seed=seed,
+        starts_at=surprise_start_at(window_start=start, window_end=window_end, seed=seed),
+        created_by=user,
+    )
+
+
+def surprise_drill_cancel(*, surprise: SurpriseDrill, user: User) -> SurpriseDrill:
+    require(can_work_incidents(user), "Only responders and admins cancel drills.")
+    SurpriseDrill.objects.filter(pk=surprise.pk, status=SurpriseDrill.Status.SCHEDULED).update(
+        status=SurpriseDrill.Status.CANCELLED
+    )
+    surprise.refresh_from_db()
+    return surprise
+
+
+def surprise_drills_start_due(*, now: datetime | None = None) -> list[Drill]:
+    """Start every scheduled surprise drill whose moment has come (the drill tick calls
+    this). Each row is taken with skip_locked, so two tickers start it once."""
+    now = now or timezone.now()
+    started = []
+    while True:
+        with transaction.atomic():
+            surprise = (
+                SurpriseDrill.objects.select_for_update(skip_locked=True)
+                .filter(status=SurpriseDrill.Status.SCHEDULED, starts_at__lte=now)
+                .order_by("starts_at", "pk")
+                .first()
+            )
+            if surprise is None:
+                return started
+            try:
+                with transaction.atomic():
+                    drill = drill_start(
+                        scenario_id=surprise.scenario,
+                        speed=surprise.speed,
+                        seed=surprise.seed % 2**31,
+                    )
+            except ScenarioError as exc:
+                surprise.status, surprise.error = SurpriseDrill.Status.FAILED, str(exc)[:300]
+                surprise.save(update_fields=["status", "error"])
+                continue
+            drill.started_by = surprise.created_by
+            drill.save(update_fields=["started_by"])
+            surprise.status, surprise.drill = SurpriseDrill.Status.STARTED, drill
+            surprise.save(update_fields=["status", "drill"])
+            started.append(drill)

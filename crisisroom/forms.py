@@ -54,6 +54,21 @@ class DrillStartForm(forms.Form):
         self.fields["scenario"].choices = [(s["id"], s["title"]) for s in scenarios]
 
 
+class SurpriseDrillForm(DrillStartForm):
+    """A drill that starts without warning somewhere inside a window (the viewer's zone)."""
+
+    not_before = forms.DateTimeField(
+        label=_("Not before"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    not_after = forms.DateTimeField(
+        label=_("Not after"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+
 class IncidentRaiseForm(forms.Form):
     """Manual raise: the same fields as POST /api/v1/incidents."""
 

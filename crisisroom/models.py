@@ -417,6 +417,42 @@ class Drill(models.Model):
         return f"drill {self.scenario} ×{self.speed:g} ({self.status})"
 
 
+class SurpriseDrill(models.Model):
+    """A drill scheduled to start without warning at a random moment inside a window,
+    as fire drills are done. ``starts_at`` is drawn from ``seed`` when it is scheduled
+    and shown to nobody (only the admin data holds it); the drill tick starts it."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        STARTED = "started", _("Started")
+        CANCELLED = "cancelled", _("Cancelled")
+        FAILED = "failed", _("Could not start")
+
+    scenario = models.SlugField(_("scenario"), max_length=60)
+    speed = models.FloatField(_("speed"), default=1.0)
+    window_start = models.DateTimeField(_("not before"))
+    window_end = models.DateTimeField(_("not after"))
+    seed = models.BigIntegerField()
+    starts_at = models.DateTimeField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.SCHEDULED)
+    error = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    drill = models.OneToOneField(
+        Drill, null=True, blank=True, on_delete=models.SET_NULL, related_name="surprise"
+    )
+
+    class Meta:
+        ordering = ["window_start", "pk"]
+
+    def __str__(self) -> str:
+        return (
+            f"surprise {self.scenario} {self.window_start:%Y-%m-%d %H:%M}–{self.window_end:%H:%M}"
+        )
+
+
 class IdempotencyKey(models.Model):
     """The first answer to a write sent with an ``Idempotency-Key`` header, kept per
     API token for IDEMPOTENCY_KEY_HOURS so a retry gets it back and changes nothing

@@ -250,6 +250,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
     },
 }
+# Fire-drill scenarios are read from here (with their schema.json); empty: the shipped ones.
+DRILL_SCENARIO_DIR = env("DRILL_SCENARIO_DIR", "")
 # Raw mentions older than this many days are deleted (0: never), in batches, keeping
 # rollups, incidents and every incident's mentions (crisisroom/retention.py).
 MENTION_RETENTION_DAYS = envint("MENTION_RETENTION_DAYS", 0)

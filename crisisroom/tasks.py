@@ -5,7 +5,7 @@ from smtplib import SMTPException
 
 from celery import shared_task
 
-from crisisroom.drills import drill_tick
+from crisisroom.drills import drill_tick, surprise_drills_start_due
 from crisisroom.idempotency import idempotency_keys_purge
 from crisisroom.models import Drill
 from crisisroom.retention import mentions_retention_apply
@@ -53,7 +53,9 @@ def chat_notify_task(message_id: int) -> int:
 
 @shared_task
 def drills_tick_task() -> int:
-    """Periodic: every running drill delivers what has come due."""
+    """Periodic: start the surprise drills whose moment has come, then every running
+    drill delivers what has come due."""
+    surprise_drills_start_due()
     ids = list(Drill.objects.filter(status=Drill.Status.RUNNING).values_list("pk", flat=True))
     return sum(drill_tick(drill_id=pk) for pk in ids)
 

@@ -21,11 +21,12 @@ from crisisroom.forms import (
     IncidentDismissForm,
     IncidentRaiseForm,
     PreferencesForm,
+    SurpriseDrillForm,
     TimelineNoteForm,
     TimelinePinForm,
 )
 from crisisroom.health import health_report
-from crisisroom.models import Drill
+from crisisroom.models import Drill, SurpriseDrill
 from crisisroom.platform.permissions import PermissionDenied, can_view_incidents, can_work_incidents
 from crisisroom.services import alerts as alerts_services
 from crisisroom.services import chat, incidents, lifecycle, signals, timeline
@@ -416,18 +417,72 @@ def drills(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Drill started: %(name)s.") % {"name": drill.brand.name})
             return redirect("crisisroom:drills")
+    return _drills_page(request, form=form)
+
+
+def _drills_page(
+    request: HttpRequest,
+    *,
+    form: DrillStartForm | None = None,
+    surprise_form: SurpriseDrillForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    scenarios = drill_service.scenarios_list()
     past = list(Drill.objects.select_related("brand", "incident").order_by("-started_at")[:30])
     rows = [(d, drill_service.drill_incident(d)) for d in past]
+    # The window only: the moment it starts is in the admin data, not on this page.
+    surprises = list(
+        SurpriseDrill.objects.filter(status=SurpriseDrill.Status.SCHEDULED).defer(
+            "starts_at", "seed"
+        )
+    )
     return render(
         request,
         "crisisroom/drills.html",
         {
-            "form": form,
-            "scenarios": form.scenarios,
+            "form": form or DrillStartForm(scenarios=scenarios),
+            "surprise_form": surprise_form or SurpriseDrillForm(scenarios=scenarios),
+            "scenarios": scenarios,
             "rows": rows,
+            "surprises": surprises,
             "can_work": can_work_incidents(request.user),
         },
+        status=status,
     )
+
+
+@login_required
+@require_POST
+def surprise_drill_schedule(request: HttpRequest) -> HttpResponse:
+    """Schedule a surprise drill; bad input comes back on the page with a 400."""
+    form = SurpriseDrillForm(request.POST, scenarios=drill_service.scenarios_list())
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            drill_service.surprise_drill_schedule(
+                scenario_id=data["scenario"],
+                speed=data["speed"],
+                window_start=data["not_before"],
+                window_end=data["not_after"],
+                user=request.user,
+            )
+        except drill_service.ScenarioError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Surprise drill scheduled. Nobody is told when it starts."))
+            return redirect("crisisroom:drills")
+    return _drills_page(request, surprise_form=form, status=400)
+
+
+@login_required
+@require_POST
+def surprise_drill_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    surprise = SurpriseDrill.objects.filter(pk=pk).first()
+    if surprise is None:
+        raise Http404
+    drill_service.surprise_drill_cancel(surprise=surprise, user=request.user)
+    messages.success(request, _("Surprise drill cancelled."))
+    return redirect("crisisroom:drills")
 
 
 @login_required

@@ -10,6 +10,7 @@ from playbook.models import (
     OutboundPause,
     PlaybookTemplate,
     PublishTarget,
+    ResponseTarget,
     StepTemplate,
     UpdateCadence,
 )
@@ -77,3 +78,9 @@ class ChannelAdmin(admin.ModelAdmin):
 @admin.register(UpdateCadence)
 class UpdateCadenceAdmin(admin.ModelAdmin):
     list_display = ["response_level", "minutes"]
+
+
+@admin.register(ResponseTarget)
+class ResponseTargetAdmin(admin.ModelAdmin):
+    list_display = ("response_level", "kind", "minutes", "label_en", "label_zh_hant", "active")
+    list_filter = ("response_level", "kind")

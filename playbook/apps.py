@@ -11,21 +11,27 @@ class PlaybookConfig(AppConfig):
         ("playbook:settings-templates", _("Message templates")),
         ("playbook:settings-publishing", _("Publishing targets and webhooks")),
         ("playbook:settings-playbooks", _("Playbook template")),
+        ("playbook:targets-settings", _("Response targets")),
     ]
 
     def ready(self) -> None:
         # Receivers import models and services, which the app registry must load first.
         from crisisroom import api, consumers, openapi
-        from playbook import coach, receivers, selectors
+        from playbook import coach, receivers, selectors, targets
         from playbook import openapi as playbook_openapi
         from playbook.templatetags import playbook_tags
 
         receivers.connect()
-        for part in (selectors.incident_detail_json, coach.incident_detail_part):
+        for part in (
+            selectors.incident_detail_json,
+            coach.incident_detail_part,
+            targets.incident_detail_part,
+        ):
             if part not in api.INCIDENT_DETAIL_PARTS:
                 api.INCIDENT_DETAIL_PARTS.append(part)
-        if playbook_tags.next_actions_oob not in consumers.VIEWER_PARTS:
-            consumers.VIEWER_PARTS.append(playbook_tags.next_actions_oob)
+        for viewer_part in (playbook_tags.next_actions_oob, playbook_tags.targets_oob):
+            if viewer_part not in consumers.VIEWER_PARTS:
+                consumers.VIEWER_PARTS.append(viewer_part)
         openapi.openapi_extend(
             schemas=playbook_openapi.SCHEMAS,
             paths=playbook_openapi.PATHS,

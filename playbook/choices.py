@@ -27,6 +27,15 @@ class ResponseLevel(models.TextChoices):
     FULL_CAMPAIGN = "full_campaign", _("Full campaign")
 
 
+class TargetKind(models.TextChoices):
+    """What a response target measures (playbook/targets.py evaluates each)."""
+
+    ACKNOWLEDGE = "acknowledge", _("Acknowledge the alert")
+    HOLDING_STATEMENT = "holding_statement", _("Publish a holding statement")
+    ZH_HANT_STATEMENT = "zh_hant_statement", _("Publish the Traditional Chinese statement")
+    UPDATES = "updates", _("Publish an update")
+
+
 class ClaimStatus(models.TextChoices):
     UNVERIFIED = "unverified", _("Unverified")
     FALSE = "false", _("False")

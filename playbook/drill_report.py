@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from crisisroom.drills import drill_incident, scenario_load
 from crisisroom.models import Drill, IncidentMember
-from playbook import metrics
+from playbook import drill_grading, metrics
 from playbook.choices import ClaimStatus, StatementState
 from playbook.models import MisinformationClaim, RunStep, Statement
 from playbook.report_doc import Document, document_markdown, drill_document
@@ -34,6 +34,7 @@ def drill_after_action(drill: Drill) -> dict[str, Any]:
         "curveballs_noted": len(drill.curveballs_noted),
         "claims_planted": len(data.get("claims", [])),
     }
+    report["grade"] = drill_grading.drill_grade(drill, data, incident)
     if incident is None:
         return report
     opened = incident.opened_at

@@ -18,6 +18,7 @@ from playbook.models import (
     Channel,
     MessageTemplate,
     PublishTarget,
+    ResponseTarget,
     SitrepRecipient,
 )
 
@@ -226,3 +227,17 @@ class SitrepRecipientForm(forms.Form):
         # As on the preferences page: a text box over a datalist, the common zones first.
         widget=forms.TextInput(attrs={"list": "sr-zone-list", "autocomplete": "off"}),
     )
+
+
+class ResponseTargetForm(forms.ModelForm):
+    """One response target on the admins' targets page (the kind and level stay put)."""
+
+    class Meta:
+        model = ResponseTarget
+        fields = ["minutes", "label_en", "label_zh_hant", "action_en", "action_zh_hant", "active"]
+
+    def clean_minutes(self) -> int:
+        minutes = self.cleaned_data["minutes"]
+        if not 1 <= minutes <= 24 * 60:
+            raise forms.ValidationError(_("Between 1 and 1440 minutes."))
+        return minutes

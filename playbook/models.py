@@ -21,6 +21,7 @@ from playbook.choices import (
     ResponseLevel,
     StatementState,
     StepState,
+    TargetKind,
     TemplateKind,
     UpdateChannel,
     UpdateState,
@@ -131,6 +132,47 @@ class UpdateCadence(models.Model):
 
     def __str__(self) -> str:
         return f"{ResponseLevel(self.response_level).label}: {self.minutes} min"
+
+
+class ResponseTarget(models.Model):
+    """How fast the team should do one thing at a response level (acknowledge within
+    10 min, a holding statement within 30, …): timers in the war room, outcomes on the
+    timeline, grades in the drill report and the review (playbook/targets.py)."""
+
+    response_level = models.CharField(
+        _("response level"), max_length=20, choices=ResponseLevel.choices
+    )
+    kind = models.CharField(_("target"), max_length=30, choices=TargetKind.choices)
+    minutes = models.PositiveIntegerField(_("within (minutes)"))
+    label_en = models.CharField(_("name (English)"), max_length=120)
+    label_zh_hant = models.CharField(_("name (Traditional Chinese)"), max_length=120)
+    # Worded as an action: the drill report names it as a change that would have helped.
+    action_en = models.CharField(_("what to change when missed (English)"), max_length=300)
+    action_zh_hant = models.CharField(
+        _("what to change when missed (Traditional Chinese)"), max_length=300
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["response_level", "pk"]
+        verbose_name = _("response target")
+        verbose_name_plural = _("response targets")
+        constraints = [
+            models.UniqueConstraint(fields=["response_level", "kind"], name="uniq_target_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{ResponseLevel(self.response_level).label}: {self.label_en} ({self.minutes} min)"
+
+    @property
+    def label(self) -> str:
+        zh = (get_language() or "").startswith("zh")
+        return (self.label_zh_hant if zh else "") or self.label_en
+
+    @property
+    def action(self) -> str:
+        zh = (get_language() or "").startswith("zh")
+        return (self.action_zh_hant if zh else "") or self.action_en
 
 
 class MessageTemplate(models.Model):

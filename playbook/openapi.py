@@ -100,8 +100,43 @@ SCHEMAS["NextAction"] = {
     "required": ["rule", "role", "message", "link", "params"],
 }
 
+SCHEMAS["TargetRow"] = {
+    "type": "object",
+    "description": (
+        "One response target of the incident's response level, evaluated now "
+        "(playbook/targets.py). A drill's targets run as fast as the drill; its `by` is "
+        "in scenario seconds."
+    ),
+    "properties": {
+        "target": {
+            "type": "string",
+            "enum": ["acknowledge", "holding_statement", "zh_hant_statement", "updates"],
+        },
+        "label": {"type": "string", "description": "In the token user's language."},
+        "minutes": {"type": "integer", "description": "Within this many minutes."},
+        "state": {"type": "string", "enum": ["met", "missed", "pending", "na"]},
+        "met": {
+            "type": ["boolean", "null"],
+            "description": "null while pending or not applicable.",
+        },
+        "due": {"type": ["string", "null"], "format": "date-time"},
+        "done_at": {"type": ["string", "null"], "format": "date-time"},
+        "by": {
+            "type": ["integer", "null"],
+            "description": "Seconds late (missed), early (met) or left (pending).",
+        },
+        "missed_count": {"type": "integer", "description": "updates: intervals without one."},
+    },
+    "required": ["target", "label", "minutes", "state", "met", "due", "done_at", "by"],
+}
+
 # What the playbook adds to GET /incidents/{id} (the Incident schema's detail fields).
 INCIDENT_PROPERTIES: dict[str, Any] = {
+    "targets": {
+        "type": "array",
+        "items": _ref("TargetRow"),
+        "description": "The response targets of the incident's response level: met, missed or pending.",
+    },
     "next_actions": {
         "type": "array",
         "items": _ref("NextAction"),

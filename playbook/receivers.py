@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
+
 from crisisroom.events import alerts_sweeping, incident_opened, member_joined
 from playbook import events as playbook_events
+from playbook import targets
 from playbook.choices import WorkEvent
 from playbook.services.cadence import update_reminders_queue
 from playbook.services.runs import checklist_items_tick_for, playbook_run_start
@@ -55,6 +58,13 @@ def on_work_recorded(
 
 def on_alerts_sweeping(sender: Any, *, now: Any = None, **kwargs: Any) -> None:
     update_reminders_queue(now=now)
+    targets.targets_record_all(now=now)
+
+
+def on_work_recorded_targets(sender: Any, *, incident: Any, event: str, **kwargs: Any) -> None:
+    # A published statement decides targets now, not at the next sweep.
+    if event == WorkEvent.STATEMENT_PUBLISHED:
+        transaction.on_commit(lambda: targets.targets_record(incident_id=incident.pk))
 
 
 def connect() -> None:
@@ -62,6 +72,7 @@ def connect() -> None:
     incident_opened.connect(on_incident_opened, dispatch_uid="playbook.run")
     member_joined.connect(on_member_joined, dispatch_uid="playbook.member-checklist")
     playbook_events.work_recorded.connect(on_work_recorded, dispatch_uid="playbook.checklist")
+    playbook_events.work_recorded.connect(on_work_recorded_targets, dispatch_uid="playbook.targets")
     playbook_events.member_assigned.connect(
         on_member_assigned, dispatch_uid="playbook.member-notify"
     )

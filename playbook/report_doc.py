@@ -24,8 +24,9 @@ from crisisroom.choices import TimelineKind
 from crisisroom.models import Drill, Incident, IncidentMember
 from crisisroom.platform.i18n import localized
 from crisisroom.templatetags.crisis_format import number, when
-from playbook import selectors
+from playbook import drill_grading, selectors, targets
 from playbook.choices import ClaimStatus, StatementState
+from playbook.durations import duration_text as duration
 from playbook.models import Assessment, MisinformationClaim, PostCrisisReview
 from playbook.report_chart import ChartData, chart_data, chart_svg
 
@@ -118,16 +119,6 @@ SectionBuilder = Callable[[Incident, datetime], "Section | None"]
 
 
 # --- Formatting -------------------------------------------------------------------------
-
-
-def duration(seconds: int | None) -> str:
-    if seconds is None:
-        return NONE
-    hours, rest = divmod(abs(seconds), 3600)
-    minutes = rest // 60
-    if hours:
-        return _("%(hours)s h %(minutes)02d min") % {"hours": hours, "minutes": minutes}
-    return _("%(minutes)s min") % {"minutes": minutes}
 
 
 def share(value: float | None) -> str:
@@ -422,8 +413,57 @@ def lessons_section(incident: Incident, now: datetime) -> Section:
     return Section("lessons", _("Lessons and policy actions"), blocks)
 
 
+def _target_headers() -> list[str]:
+    return [_("Target"), _("Within"), _("Done at / due"), _("Outcome")]
+
+
+def targets_section(incident: Incident, now: datetime) -> Section | None:
+    """The response targets of the incident's level: met or missed, by how much."""
+    rows = [
+        [row.label, _("%(n)s min") % {"n": row.minutes}, at(row.done_at or row.due), row.summary]
+        for row in targets.incident_targets(incident)
+    ]
+    if not rows:
+        return None
+    return Section("targets", _("Response targets"), [Table(_target_headers(), rows, (3, 1, 2, 3))])
+
+
+def drill_grade_sections(grade: dict[str, Any] | None) -> list[Section]:
+    """A drill's grade (playbook/drill_grading.py): its targets in scenario time against
+    the last run of the scenario, the planted claims, and the changes that would have
+    helped most."""
+    if grade is None:
+        return []
+    rows = [
+        [
+            entry["row"].label,
+            _("%(n)s min") % {"n": entry["row"].minutes},
+            entry["row"].summary,
+            drill_grading.verdict_text(entry),
+        ]
+        for entry in grade["comparison"]["per_target"]
+    ]
+    headers = [_("Target"), _("Within"), _("Outcome"), _("Against the last drill")]
+    claims = [(claim.text, f"{claim.status_label}: {claim.outcome}") for claim in grade["claims"]]
+    changes = grade["changes"] or [_("Every decided target was met.")]
+    return [
+        Section("targets", _("Response targets"), [Table(headers, rows, (3, 1, 3, 2))]),
+        Section(
+            "planted",
+            _("Planted claims"),
+            [Facts(claims, (_("Claim"), _("Outcome")))] if claims else [Text(NONE)],
+        ),
+        Section(
+            "helped",
+            _("What would have helped most"),
+            [Text(f"{i}. {text}") for i, text in enumerate(changes, 1)],
+        ),
+    ]
+
+
 REVIEW_SECTIONS: list[SectionBuilder] = [
     summary_section,
+    targets_section,
     chart_section,
     timeline_section,
     roster_section,
@@ -435,8 +475,12 @@ REVIEW_SECTIONS: list[SectionBuilder] = [
 ]
 # A drill's report leads with its own figures (drill_document) and has no summary or
 # lessons of its own: every other section of the review, in the same order.
+# Its targets come graded in scenario time (drill_grade_sections) instead of the
+# incident's own target rows.
 DRILL_SECTIONS: list[SectionBuilder] = [
-    build for build in REVIEW_SECTIONS if build not in (summary_section, lessons_section)
+    build
+    for build in REVIEW_SECTIONS
+    if build not in (summary_section, lessons_section, targets_section)
 ]
 
 
@@ -468,6 +512,7 @@ def drill_document(
     title_text = scenario.get("zh-hant" if language.startswith("zh") else "en") or scenario["en"]
     incident = report["incident"]
     sections = [Section("figures", _("Figures"), [Facts(rows, (_("Metric"), _("Value")))])]
+    sections += drill_grade_sections(report.get("grade"))
     if incident is not None:
         sections += [s for build in DRILL_SECTIONS if (s := build(incident, now)) is not None]
     meta = [

@@ -394,3 +394,74 @@ def seed_playbook_now() -> None:
     seed_playbook(apps)
     bind_checklists(apps)
     seed_channels(apps)
+    seed_targets(apps)
+
+
+# Response targets per response level (minutes): acknowledge, holding statement,
+# the zh-Hant statement after the English one, a public update every.
+TARGET_MINUTES = {
+    "clarification": {
+        "acknowledge": 15,
+        "holding_statement": 60,
+        "zh_hant_statement": 60,
+        "updates": 120,
+    },
+    "statement": {
+        "acknowledge": 10,
+        "holding_statement": 30,
+        "zh_hant_statement": 30,
+        "updates": 60,
+    },
+    "full_campaign": {
+        "acknowledge": 5,
+        "holding_statement": 20,
+        "zh_hant_statement": 20,
+        "updates": 30,
+    },
+}
+# kind → (name en, name zh-Hant, action en, action zh-Hant); {n} is the target's minutes.
+TARGET_TEXTS = {
+    "acknowledge": (
+        "Acknowledge the alert",
+        "確認警報",
+        "Acknowledge the alert within {n} min: the on-call person keeps alerts on the phone and a back-up is paged when they miss it.",
+        "在 {n} 分鐘內確認警報：值班人員隨身接收警報，漏接時自動通知後備人員。",
+    ),
+    "holding_statement": (
+        "Publish a holding statement",
+        "發布初步聲明",
+        "Keep a pre-approved holding statement ready so the first one goes out within {n} min.",
+        "預先核准一份初步聲明範本，讓第一份聲明在 {n} 分鐘內發出。",
+    ),
+    "zh_hant_statement": (
+        "Publish the Traditional Chinese statement after the English one",
+        "英文聲明後發布繁體中文聲明",
+        "Write the Traditional Chinese version alongside the English one so it follows within {n} min.",
+        "與英文版同時撰寫繁體中文版，讓它在 {n} 分鐘內跟上。",
+    ),
+    "updates": (
+        "Publish a public update",
+        "發布公開更新",
+        "Name who writes the next update as soon as one goes out, so the public hears from you every {n} min.",
+        "每次發布後立即指定下一則更新的撰寫人，讓公眾每 {n} 分鐘得到消息。",
+    ),
+}
+
+
+def seed_targets(apps: Any) -> None:
+    """The default response targets, in both languages (kept when an admin edited them)."""
+    ResponseTarget = apps.get_model("playbook", "ResponseTarget")
+    for level, kinds in TARGET_MINUTES.items():
+        for kind, minutes in kinds.items():
+            en, zh, action_en, action_zh = TARGET_TEXTS[kind]
+            ResponseTarget.objects.get_or_create(
+                response_level=level,
+                kind=kind,
+                defaults={
+                    "minutes": minutes,
+                    "label_en": en,
+                    "label_zh_hant": zh,
+                    "action_en": action_en,
+                    "action_zh_hant": action_zh,
+                },
+            )

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from django.urls import path
 
-from playbook import api, drill_views, queue_views, settings_views, sitrep_views, views
+from playbook import (
+    api,
+    drill_views,
+    queue_views,
+    settings_views,
+    sitrep_views,
+    target_views,
+    views,
+)
 
 app_name = "playbook"
 
@@ -63,6 +71,7 @@ urlpatterns = [
     path(
         "drills/<int:pk>/report/print/", drill_views.drill_report_print, name="drill-report-print"
     ),
+    path("settings/targets/", target_views.targets_settings, name="targets-settings"),
     path("outbound/", queue_views.scheduled_posts_page, name="scheduled-posts"),
     path("outbound/queue/", queue_views.scheduled_post_queue, name="scheduled-post-queue"),
     path(

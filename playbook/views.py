@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from crisisroom import selectors as incident_selectors
 from crisisroom.models import CrisisRole, Incident, User
 from crisisroom.platform.downloads import attachment
-from playbook import exports, forms, selectors
+from playbook import exports, forms, selectors, targets
 from playbook.choices import (
     ClaimStatus,
     Classification,
@@ -399,6 +399,7 @@ def review_page(request: HttpRequest, pk: int) -> HttpResponse:
         "review": review,
         "actions": review.actions.select_related("owner") if review else [],
         "metrics": exports.metrics_rows(incident),
+        "target_rows": targets.incident_targets(incident),
         "can_act": can_act_on_playbook(request.user, incident),
         "users": User.objects.order_by("username"),
     }

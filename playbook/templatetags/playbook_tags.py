@@ -12,8 +12,9 @@ from crisisroom.choices import CrisisRoleSlug
 from crisisroom.models import Incident
 from crisisroom.platform.i18n import both, localized
 from monitoring.forms import LANGUAGE_LABELS
-from playbook import coach, selectors
+from playbook import coach, selectors, targets
 from playbook.choices import StatementState, StepState, WorkEvent
+from playbook.drill_grading import verdict_text
 from playbook.permissions import can_act_on_playbook, incident_roles
 
 register = template.Library()
@@ -153,3 +154,43 @@ def playbook_cadence(context: dict[str, Any], incident: Incident) -> dict[str, A
         "can_set": can_act_on_playbook(user, incident),
         "csrf_token": context.get("csrf_token"),
     }
+
+
+# --- Response targets: the war room's timers ---------------------------------------------
+
+TARGETS = "playbook/partials/targets.html"
+
+
+def targets_context(incident: Incident) -> dict[str, Any]:
+    definitions, facts = targets.incident_state(incident)
+    return {
+        "incident": incident,
+        "target_rows": targets.evaluate(definitions, facts),
+        "speed": facts.speed,
+    }
+
+
+@register.inclusion_tag(TARGETS + "#targets", takes_context=True)
+def playbook_targets(context: dict[str, Any], incident: Incident) -> dict[str, Any]:
+    return targets_context(incident)
+
+
+def targets_oob(incident_id: int, user: Any) -> str:
+    """The timers again (a statement went out, the incident was acknowledged, …),
+    swapped out of band by the war room's socket."""
+    incident = Incident.objects.filter(pk=incident_id).first()
+    if incident is None:
+        return ""
+    return render_to_string(TARGETS + "#targets", {**targets_context(incident), "oob": True})
+
+
+@register.inclusion_tag(TARGETS + "#target-table")
+def target_table(rows: list[Any]) -> dict[str, Any]:
+    """The target table of a review or a drill report."""
+    return {"target_rows": rows}
+
+
+@register.filter
+def verdict(entry: dict[str, Any]) -> str:
+    """A drill's result on a target against the last drill: "better (4 min)"."""
+    return verdict_text(entry)

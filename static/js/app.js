@@ -276,6 +276,29 @@
     }
     setInterval(tickCadence, 15000);
 
+    // --- response targets: the server decides met/missed (and pushes the panel again
+    // on every event that can decide one); here each running timer counts by the
+    // second and turns red the moment it passes.
+    function clock(seconds) {
+      var s = Math.floor(Math.abs(seconds)), h = Math.floor(s / 3600), m = Math.floor(s / 60) % 60;
+      var rest = ("0" + (s % 60)).slice(-2);
+      return h ? h + ":" + ("0" + m).slice(-2) + ":" + rest : m + ":" + rest;
+    }
+    function tickTargets() {
+      var box = document.getElementById("response-targets");
+      if (!box) return;
+      Array.prototype.forEach.call(box.querySelectorAll("li.target[data-due]"), function (row) {
+        var seconds = (Date.parse(row.dataset.due) - Date.now()) / 1000;
+        var late = seconds <= 0;
+        var out = row.querySelector(".countdown");
+        if (out) out.textContent = (late ? box.dataset.late : box.dataset.dueIn).replace("{t}", clock(seconds));
+        if (late) row.classList.add("missed");
+      });
+    }
+    tickTargets();
+    setInterval(tickTargets, 1000);
+    document.addEventListener("htmx:oobAfterSwap", tickTargets);
+
     // --- chat ------------------------------------------------------------------------
     document.addEventListener("htmx:afterRequest", function (evt) {
       var form = evt.detail.elt;
