@@ -9,8 +9,7 @@ renderer shows them in its reader's time zone.
 Sections other parts of the playbook add: ``SITREP_SECTIONS`` is a list of
 functions ``(incident, now) -> SitrepSection | None``; each section they return is
 shown after the built-in ones by every renderer (page, email, Slack, Teams). The
-response targets (issue 20 item 2) join here at merge, e.g.
-``SITREP_SECTIONS.append(targets_sitrep_section)``.
+response targets (issue 20 item 2) are the first such section.
 """
 
 from __future__ import annotations
@@ -28,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from crisisroom.models import Incident, IncidentMember
 from monitoring.models import Mention, Rollup
-from playbook import coach, selectors
+from playbook import coach, selectors, targets
 from playbook.choices import ClaimStatus, StatementState
 from playbook.models import MisinformationClaim
 from playbook.services.base import roles_named
@@ -95,8 +94,30 @@ class Sitrep:
 
 
 SectionHook = Callable[[Incident, datetime], "SitrepSection | None"]
+
+
 # Extended by other parts at merge (the response targets first); see the module docstring.
-SITREP_SECTIONS: list[SectionHook] = []
+def targets_sitrep_section(incident: Incident, now: datetime) -> SitrepSection | None:
+    """The response targets of the incident's level (issue 20 item 2): each met, missed
+    or pending, missed ones marked bad."""
+    rows = tuple(
+        SitrepRow(
+            label=row.label,
+            value=row.summary,
+            tone="bad"
+            if row.state == targets.MISSED
+            else "good"
+            if row.state == targets.MET
+            else "",
+        )
+        for row in targets.incident_targets(incident)
+    )
+    if not rows:
+        return None
+    return SitrepSection("targets", _("Response targets"), rows)
+
+
+SITREP_SECTIONS: list[SectionHook] = [targets_sitrep_section]
 
 
 def _direction(now: float, before: float, *, tolerance: float = 0.0) -> str:

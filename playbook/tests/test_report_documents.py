@@ -212,6 +212,7 @@ def test_the_document_is_built_from_sections_every_renderer_reads(cast, storm):
     keys = [s.key for s in doc.sections]
     assert keys == [
         "summary",
+        "targets",
         "chart",
         "timeline",
         "roster",
@@ -221,7 +222,10 @@ def test_the_document_is_built_from_sections_every_renderer_reads(cast, storm):
         "checklist",
         "lessons",
     ]
-    chart = next(b for b in doc.sections[1].blocks if isinstance(b, report_doc.Chart)).data
+    sections = {s.key: s for s in doc.sections}
+    targets = sections["targets"].blocks[0]
+    assert isinstance(targets, report_doc.Table) and len(targets.rows) >= 3
+    chart = next(b for b in sections["chart"].blocks if isinstance(b, report_doc.Chart)).data
     assert chart.total > 0 and storm.opened_at in chart.alerts and len(chart.statements) == 1
     assert chart.start <= storm.started_at - timedelta(hours=2)
     checks = [b for s in doc.sections for b in s.blocks if isinstance(b, report_doc.Checks)]
