@@ -14,12 +14,13 @@ from django.utils import timezone
 from crisisroom.models import Incident
 from monitoring.models import Mention, Rollup
 from playbook import metrics, textdiff
-from playbook.choices import PostState, ResponseLevel, StatementState
+from playbook.choices import PostState, ReplyState, ResponseLevel, StatementState
 from playbook.counting import text_length
 from playbook.models import (
     ApprovalPolicy,
     Assessment,
     Channel,
+    MentionReply,
     RunStep,
     ScheduledPost,
     Statement,
@@ -509,3 +510,18 @@ def scheduled_post_json(post: ScheduledPost) -> dict[str, Any]:
         "sent_at": post.sent_at.isoformat() if post.sent_at else None,
         "url": post.external_url,
     }
+
+
+# --- Replies to mentions -----------------------------------------------------------
+
+
+def replies_by_mention(incident: Incident) -> dict[int, MentionReply]:
+    """The latest answer (sent, by hand or sandbox) to each mention of the incident."""
+    done = (ReplyState.SENT, ReplyState.MANUAL, ReplyState.SANDBOX)
+    out: dict[int, MentionReply] = {}
+    for reply in MentionReply.objects.filter(incident=incident, state__in=done).select_related(
+        "sent_by"
+    ):
+        if reply.mention_id is not None:
+            out[reply.mention_id] = reply
+    return out
