@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from playbook import api, drill_views, queue_views, views
+from playbook import api, drill_views, queue_views, reply_views, views
 
 app_name = "playbook"
 
@@ -40,6 +40,9 @@ urlpatterns = [
     path(S, views.statement_page, name="statement"),
     path(S + "edit/", views.statement_edit, name="statement-edit"),
     path(S + "<str:action>/", views.statement_action, name="statement-action"),
+    path(P + "replies/", reply_views.replies_page, name="replies"),
+    path(P + "replies/new/", reply_views.reply_new, name="reply-new"),
+    path(P + "replies/<int:rid>/<str:action>/", reply_views.reply_action, name="reply-action"),
     path(P + "review/", views.review_page, name="review"),
     path(P + "review/save/", views.review_save, name="review-save"),
     path(P + "review/actions/", views.policy_action_add, name="policy-action-add"),

@@ -153,3 +153,23 @@ def playbook_cadence(context: dict[str, Any], incident: Incident) -> dict[str, A
         "can_set": can_act_on_playbook(user, incident),
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.simple_tag(takes_context=True)
+def mention_reply(context: template.Context, mention: Any) -> str:
+    """In a feed row: "answered by sam, 02:14" once the team replied, and the link to
+    answer it. The same for every viewer (pushed rows are rendered once for all)."""
+    incident = context.get("incident")
+    incident_id = incident.pk if isinstance(incident, Incident) else incident
+    if not incident_id:
+        return ""
+    mention_id = mention["id"] if isinstance(mention, dict) else mention.pk
+    answered = None
+    if isinstance(incident, Incident):  # a page render; a pushed row is always new
+        if not hasattr(incident, "_replies_by_mention"):
+            incident._replies_by_mention = selectors.replies_by_mention(incident)  # type: ignore[attr-defined]
+        answered = incident._replies_by_mention.get(mention_id)  # type: ignore[attr-defined]
+    return render_to_string(
+        "playbook/partials/mention_reply.html",
+        {"incident_id": incident_id, "mention_id": mention_id, "answered": answered},
+    )
