@@ -173,3 +173,23 @@ def mention_reply(context: template.Context, mention: Any) -> str:
         "playbook/partials/mention_reply.html",
         {"incident_id": incident_id, "mention_id": mention_id, "answered": answered},
     )
+
+
+def explorer_reply_parts(mentions: Any) -> dict[int, str]:
+    """The explorer's row: "answered by …" and Reply (into the brand's newest active
+    incident), for a page of mentions in two queries (monitoring.row_extras)."""
+    incidents = selectors.active_incident_by_brand({m.brand_id for m in mentions if m.brand_id})
+    answered = selectors.replies_for_mentions([m.pk for m in mentions])
+    out = {}
+    for mention in mentions:
+        incident_id = incidents.get(mention.brand_id)
+        if incident_id or mention.pk in answered:
+            out[mention.pk] = render_to_string(
+                "playbook/partials/mention_reply.html",
+                {
+                    "incident_id": incident_id,
+                    "mention_id": mention.pk,
+                    "answered": answered.get(mention.pk),
+                },
+            )
+    return out

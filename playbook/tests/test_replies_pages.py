@@ -3,6 +3,8 @@ answered mark on the mention, and bad input answered 4xx without losing the text
 
 from __future__ import annotations
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -120,3 +122,34 @@ def test_owner_member_outsider(client, cast, brand, alice):
     assert client.post(approve).status_code == 302
     reply.refresh_from_db()
     assert reply.state == ReplyState.APPROVED
+
+
+def test_the_explorer_row_links_to_the_reply_and_shows_who_answered(client, cast, brand):
+    answered = _mention(brand)
+    others = [_mention(brand, external_id=f"M.x{i}") for i in range(5)]
+    reply = MentionReply.objects.create(
+        incident=cast.incident,
+        mention=answered,
+        text=TEXT,
+        state=ReplyState.MANUAL,
+        sent_by=cast["pr_lead"],
+        sent_at=timezone.now(),
+        external_url="https://www.ptt.cc/bbs/x/M.3.html",
+    )
+    _as(client, cast["pr_lead"])
+    with CaptureQueriesContext(connection) as few:
+        html = client.get("/mentions/").content.decode()
+    assert html.count(f"/incidents/{cast.incident.pk}/playbook/replies/?mention=") == 6
+    row = html[html.index(f'id="mention-{answered.pk}"') :]
+    row = row[: row.index("</tr>")]
+    assert "answered by pr-lead" in row and reply.external_url in row
+    assert (
+        "answered by"
+        not in html[html.index(f'id="mention-{others[0].pk}"') :][:2000].split("</tr>")[0]
+    )
+    for i in range(20):
+        _mention(brand, external_id=f"M.y{i}")
+    with CaptureQueriesContext(connection) as many:
+        more = client.get("/mentions/").content.decode()
+    assert more.count("/playbook/replies/?mention=") == 26
+    assert len(many) == len(few)  # the page's reply marks: two queries, not one a row
