@@ -118,6 +118,8 @@ def test_answer_from_the_feed_in_both_languages_and_widths(live_stack, monkeypat
         page.goto(room)
         row = page.locator(f"#mention-{mentions['big'].pk}")
         expect(row.locator(".answered")).to_contain_text("answered by sam")
+        row.scroll_into_view_if_needed()
+        page.screenshot(path=str(SHOTS / "room-answered-en-1400.png"))
         page.locator("#filter-unanswered").check()
         expect(row).to_be_hidden()
         expect(page.locator("li.mention:visible")).to_have_count(1)
