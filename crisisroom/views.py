@@ -31,6 +31,7 @@ from crisisroom.platform.permissions import PermissionDenied, can_view_incidents
 from crisisroom.services import alerts as alerts_services
 from crisisroom.services import chat, incidents, lifecycle, signals, timeline
 from crisisroom.two_factor import TwoFactorLoginMixin
+from monitoring.detection_service import brand_detector_config
 from monitoring.selectors import brands_overview, key_voices, sources_health
 
 
@@ -98,6 +99,8 @@ def war_room(request: HttpRequest, pk: int) -> HttpResponse:
         "present": chat.presence_list(incident_id=incident.pk),
         "platforms": selectors.incident_platform_names(incident=incident),
         "voices": voices,
+        # "High reach" in the feed's unanswered filter: the key-voice signal's threshold.
+        "high_reach": brand_detector_config(incident.brand).key_voice_followers,
         "can_work": can_work_incidents(request.user),
         "can_close": lifecycle.can_close_incident(request.user, incident),
     }

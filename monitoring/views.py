@@ -33,6 +33,7 @@ from monitoring.exports import mentions_csv, streaming_chunks
 from monitoring.forms import BrandForm, LabelForm, MentionFilterForm, check_query_lines
 from monitoring.models import Brand, Mention, MentionExport
 from monitoring.pagination import CursorError, capped_count, decode_cursor, keyset_page
+from monitoring.row_extras import row_extras_attach
 
 PAGE_SIZE = 50
 
@@ -62,9 +63,11 @@ def mentions_explorer(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("cursor", None)
     query.pop("page", None)  # the old OFFSET pager's parameter, from bookmarks
+    page = keyset_page(rows, cursor=cursor, size=PAGE_SIZE)
+    row_extras_attach(page.rows)
     context = {
         "form": form,
-        "page": keyset_page(rows, cursor=cursor, size=PAGE_SIZE),
+        "page": page,
         "count": capped_count(rows),
         "query": query.urlencode(),
         "platforms": selectors.mention_platforms(),

@@ -17,6 +17,7 @@ class PlaybookConfig(AppConfig):
     def ready(self) -> None:
         # Receivers import models and services, which the app registry must load first.
         from crisisroom import api, consumers, openapi
+        from monitoring import row_extras
         from playbook import coach, receivers, selectors, targets
         from playbook import openapi as playbook_openapi
         from playbook.templatetags import playbook_tags
@@ -32,6 +33,8 @@ class PlaybookConfig(AppConfig):
         for viewer_part in (playbook_tags.next_actions_oob, playbook_tags.targets_oob):
             if viewer_part not in consumers.VIEWER_PARTS:
                 consumers.VIEWER_PARTS.append(viewer_part)
+        if playbook_tags.explorer_reply_parts not in row_extras.MENTION_ROW_PARTS:
+            row_extras.MENTION_ROW_PARTS.append(playbook_tags.explorer_reply_parts)
         openapi.openapi_extend(
             schemas=playbook_openapi.SCHEMAS,
             paths=playbook_openapi.PATHS,

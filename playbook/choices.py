@@ -131,3 +131,16 @@ class PostState(models.TextChoices):
     SENT = "sent", _("Sent out")
     FAILED = "failed", _("Failed")
     CANCELLED = "cancelled", _("Cancelled")
+
+
+class ReplyState(models.TextChoices):
+    """A reply to one mention: waiting for approval, approved (ready to send), then
+    sent through a target, marked answered by hand with a link, a drill's sandbox
+    record, or failed (may be sent again: the idempotency key stops a double post)."""
+
+    AWAITING = "awaiting", _("Awaiting approval")
+    APPROVED = "approved", _("Ready to send")
+    SENT = "sent", _("Sent")
+    MANUAL = "manual", _("Answered by hand")
+    SANDBOX = "sandbox", _("Sandbox (drill)")
+    FAILED = "failed", _("Failed")

@@ -18,6 +18,7 @@ from playbook.choices import (
     Counting,
     PostState,
     PublicationState,
+    ReplyState,
     ResponseLevel,
     StatementState,
     StepState,
@@ -781,3 +782,68 @@ class SitrepDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"sitrep {self.incident_id} {self.period} → {self.target} ({self.status})"
+
+
+class MentionReply(models.Model):
+    """A reply from the team to one mention, drafted from the incident's approved
+    wording. Sent through a publishing target (Mastodon ``in_reply_to_id``, Bluesky
+    reply refs) or, with no target, answered by hand and the link kept."""
+
+    incident = models.ForeignKey(
+        "crisisroom.Incident", on_delete=models.CASCADE, related_name="mention_replies"
+    )
+    mention = models.ForeignKey(
+        "monitoring.Mention",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="team_replies",
+    )
+    text = models.TextField(_("reply"))
+    target = models.ForeignKey(
+        PublishTarget, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Set when the text quotes this approved statement's wording: it needs no approval.
+    statement = models.ForeignKey(
+        Statement, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    state = models.CharField(max_length=20, choices=ReplyState.choices)
+    required_roles = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+    external_url = models.URLField(max_length=1000, blank=True)
+    external_id = models.CharField(max_length=300, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["incident", "mention"], name="reply_incident_mention_idx")]
+
+    def __str__(self) -> str:
+        return f"reply {self.pk} to mention {self.mention_id} ({self.state})"
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"crisisroom-reply-{self.pk}"
+
+
+class ReplyApproval(models.Model):
+    """One crisis role's approval of a reply (never by its author)."""
+
+    reply = models.ForeignKey(MentionReply, on_delete=models.CASCADE, related_name="approvals")
+    role = models.ForeignKey("crisisroom.CrisisRole", on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["reply", "role"], name="uniq_reply_approval_role")
+        ]
+
+    def __str__(self) -> str:
+        return f"reply {self.reply_id} by {self.role_id}"

@@ -11,10 +11,10 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from crisisroom.platform.http import SourceError, post_json, url_origin
+from crisisroom.platform.http import SourceError, post_json, request, url_origin
 from monitoring.connectors.base import Connector
 from playbook.choices import ConnectorKind
-from playbook.models import Channel, PublishTarget, ScheduledPost, Statement
+from playbook.models import Channel, MentionReply, PublishTarget, ScheduledPost, Statement
 from playbook.selectors import channel_length
 
 
@@ -32,6 +32,33 @@ class PublishError(Exception):
 class Published:
     url: str
     external_id: str
+
+
+@dataclass
+class ReplyTo:
+    """The post a reply answers, as the monitoring connector stored it: Mastodon's
+    status id on the server it was read from (``source_url``), Bluesky's at:// uri."""
+
+    external_id: str
+    url: str
+    source_url: str = ""
+
+
+def _get_json(url: str, params: dict[str, str], headers: dict[str, str]) -> dict[str, Any]:
+    """A read the reply needs first (the status id on our server, Bluesky's cid)."""
+    try:
+        response = request(
+            "GET",
+            url,
+            params=params,
+            headers={"Accept": "application/json", **headers},
+            timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
+        )
+        Connector.check(response, what=url_origin(url))
+        data = response.json()
+    except SourceError as exc:
+        raise PublishError(f"{url_origin(url)}: {exc}", retry=exc.retry) from exc
+    return data if isinstance(data, dict) else {}
 
 
 def _post_json(
@@ -96,8 +123,31 @@ class Publisher:
             },
         )
 
-    def send(self, *, text: str, key: str, event: Callable[[], dict[str, Any]]) -> Published:
-        """Post ``text``; ``key`` stops a retry from posting twice where the network
+    def reply(self, *, text: str, reply: MentionReply, to: ReplyTo) -> Published:
+        """A reply from the team to one mention (playbook/services/replies.py)."""
+        return self.send(
+            text=text,
+            key=reply.idempotency_key,
+            reply_to=to,
+            event=lambda: {
+                "event": "mention_reply.sent",
+                "reply": reply.pk,
+                "incident": reply.incident_id,
+                "text": text,
+                "in_reply_to": {"external_id": to.external_id, "url": to.url},
+                "is_drill": reply.incident.is_drill,
+            },
+        )
+
+    def send(
+        self,
+        *,
+        text: str,
+        key: str,
+        event: Callable[[], dict[str, Any]],
+        reply_to: ReplyTo | None = None,
+    ) -> Published:
+        """Post ``text`` (as a reply to ``reply_to`` when given); ``key`` stops a retry from posting twice where the network
         supports it; ``event`` is the JSON a generic webhook receives."""
         raise NotImplementedError
 
@@ -117,11 +167,21 @@ class MastodonPublisher(Publisher):
 
     channel = "mastodon"
 
-    def send(self, *, text: str, key: str, event: Callable[[], dict[str, Any]]) -> Published:
+    def send(
+        self,
+        *,
+        text: str,
+        key: str,
+        event: Callable[[], dict[str, Any]],
+        reply_to: ReplyTo | None = None,
+    ) -> Published:
         self._check_length(text)
+        body: dict[str, Any] = {"status": text, "visibility": "public"}
+        if reply_to is not None:
+            body["in_reply_to_id"] = self._local_status_id(reply_to)
         data = _post_json(
             f"{self.base}/api/v1/statuses",
-            {"status": text, "visibility": "public"},
+            body,
             {"Authorization": f"Bearer {self.target.secret}", "Idempotency-Key": key},
         )
         if "id" not in data:
@@ -130,13 +190,37 @@ class MastodonPublisher(Publisher):
             url=str(data.get("url") or data.get("uri") or ""), external_id=str(data["id"])
         )
 
+    def _local_status_id(self, to: ReplyTo) -> str:
+        """A status id is only valid on the server it came from: read on ours, use it;
+        read elsewhere, have our server resolve the post's URL (v2 search, resolve=true)."""
+        if to.source_url and url_origin(to.source_url) == url_origin(self.base):
+            return to.external_id
+        if not to.url:
+            raise PublishError("the mention has no link to find it on this server", retry=False)
+        data = _get_json(
+            f"{self.base}/api/v2/search",
+            {"q": to.url, "type": "statuses", "resolve": "true", "limit": "1"},
+            {"Authorization": f"Bearer {self.target.secret}"},
+        )
+        statuses = data.get("statuses") or []
+        if not statuses or not isinstance(statuses[0], dict) or not statuses[0].get("id"):
+            raise PublishError(f"{url_origin(self.base)} cannot find the post", retry=False)
+        return str(statuses[0]["id"])
+
 
 class BlueskyPublisher(Publisher):
     """com.atproto.server.createSession, then com.atproto.repo.createRecord."""
 
     channel = "bluesky"
 
-    def send(self, *, text: str, key: str, event: Callable[[], dict[str, Any]]) -> Published:
+    def send(
+        self,
+        *,
+        text: str,
+        key: str,
+        event: Callable[[], dict[str, Any]],
+        reply_to: ReplyTo | None = None,
+    ) -> Published:
         self._check_length(text)
         session = _post_json(
             f"{self.base}/xrpc/com.atproto.server.createSession",
@@ -145,17 +229,16 @@ class BlueskyPublisher(Publisher):
         token, did = session.get("accessJwt"), session.get("did")
         if not token or not did:
             raise PublishError("Bluesky did not open a session", retry=False)
+        post: dict[str, Any] = {
+            "$type": "app.bsky.feed.post",
+            "text": text,
+            "createdAt": timezone.now().isoformat().replace("+00:00", "Z"),
+        }
+        if reply_to is not None:
+            post["reply"] = self._reply_refs(reply_to, token)
         record = _post_json(
             f"{self.base}/xrpc/com.atproto.repo.createRecord",
-            {
-                "repo": did,
-                "collection": "app.bsky.feed.post",
-                "record": {
-                    "$type": "app.bsky.feed.post",
-                    "text": text,
-                    "createdAt": timezone.now().isoformat().replace("+00:00", "Z"),
-                },
-            },
+            {"repo": did, "collection": "app.bsky.feed.post", "record": post},
             {"Authorization": f"Bearer {token}"},
         )
         uri = str(record.get("uri", ""))
@@ -164,13 +247,40 @@ class BlueskyPublisher(Publisher):
         rkey = uri.rsplit("/", 1)[-1]
         return Published(url=f"https://bsky.app/profile/{did}/post/{rkey}", external_id=uri)
 
+    def _reply_refs(self, to: ReplyTo, token: str) -> dict[str, Any]:
+        """{root, parent} strong refs (uri + cid): the mention stores only its uri, so
+        app.bsky.feed.getPosts gives its cid and, when it is itself a reply, the root."""
+        if not to.external_id.startswith("at://"):
+            raise PublishError("the mention has no at:// uri to reply to", retry=False)
+        data = _get_json(
+            f"{self.base}/xrpc/app.bsky.feed.getPosts",
+            {"uris": to.external_id},
+            {"Authorization": f"Bearer {token}"},
+        )
+        posts = data.get("posts") or []
+        post = posts[0] if posts and isinstance(posts[0], dict) else {}
+        if not post.get("uri") or not post.get("cid"):
+            raise PublishError("Bluesky cannot find the post (deleted?)", retry=False)
+        parent = {"uri": str(post["uri"]), "cid": str(post["cid"])}
+        root = ((post.get("record") or {}).get("reply") or {}).get("root") or {}
+        if not (isinstance(root, dict) and root.get("uri") and root.get("cid")):
+            root = parent
+        return {"root": {"uri": str(root["uri"]), "cid": str(root["cid"])}, "parent": parent}
+
 
 class WebhookPublisher(Publisher):
     """A JSON POST for any other tool: the statement, its variants and incident."""
 
     channel = "webhook"
 
-    def send(self, *, text: str, key: str, event: Callable[[], dict[str, Any]]) -> Published:
+    def send(
+        self,
+        *,
+        text: str,
+        key: str,
+        event: Callable[[], dict[str, Any]],
+        reply_to: ReplyTo | None = None,
+    ) -> Published:
         headers = {"Authorization": f"Bearer {self.target.secret}"} if self.target.secret else {}
         data = _post_json(self.target.base_url, event(), headers)
         return Published(url=str(data.get("url", "")), external_id=str(data.get("id", "")))

@@ -11,15 +11,17 @@ from typing import Any
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
+from crisisroom.choices import ACTIVE_STATUSES
 from crisisroom.models import Incident
 from monitoring.models import Mention, Rollup
 from playbook import metrics, textdiff
-from playbook.choices import PostState, ResponseLevel, StatementState
+from playbook.choices import PostState, ReplyState, ResponseLevel, StatementState
 from playbook.counting import text_length
 from playbook.models import (
     ApprovalPolicy,
     Assessment,
     Channel,
+    MentionReply,
     RunStep,
     ScheduledPost,
     Statement,
@@ -509,3 +511,41 @@ def scheduled_post_json(post: ScheduledPost) -> dict[str, Any]:
         "sent_at": post.sent_at.isoformat() if post.sent_at else None,
         "url": post.external_url,
     }
+
+
+# --- Replies to mentions -----------------------------------------------------------
+
+
+REPLY_DONE = (ReplyState.SENT, ReplyState.MANUAL, ReplyState.SANDBOX)
+
+
+def _latest_by_mention(replies: Any) -> dict[int, MentionReply]:
+    out: dict[int, MentionReply] = {}
+    for reply in replies.select_related("sent_by").order_by("sent_at", "pk"):
+        if reply.mention_id is not None:
+            out[reply.mention_id] = reply
+    return out
+
+
+def replies_by_mention(incident: Incident) -> dict[int, MentionReply]:
+    """The latest answer (sent, by hand or sandbox) to each mention of the incident."""
+    return _latest_by_mention(MentionReply.objects.filter(incident=incident, state__in=REPLY_DONE))
+
+
+def replies_for_mentions(mention_ids: Sequence[int]) -> dict[int, MentionReply]:
+    """The latest answer to each of these mentions, whichever incident it came from."""
+    return _latest_by_mention(
+        MentionReply.objects.filter(mention_id__in=list(mention_ids), state__in=REPLY_DONE)
+    )
+
+
+def active_incident_by_brand(brand_ids: Sequence[int]) -> dict[int, int]:
+    """The newest active incident of each brand (where a reply to its mention goes)."""
+    out: dict[int, int] = {}
+    for incident_id, brand_id in (
+        Incident.objects.filter(brand_id__in=list(brand_ids), status__in=ACTIVE_STATUSES)
+        .order_by("started_at", "pk")
+        .values_list("pk", "brand_id")
+    ):
+        out[brand_id] = incident_id
+    return out

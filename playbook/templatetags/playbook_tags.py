@@ -194,3 +194,43 @@ def target_table(rows: list[Any]) -> dict[str, Any]:
 def verdict(entry: dict[str, Any]) -> str:
     """A drill's result on a target against the last drill: "better (4 min)"."""
     return verdict_text(entry)
+
+
+@register.simple_tag(takes_context=True)
+def mention_reply(context: template.Context, mention: Any) -> str:
+    """In a feed row: "answered by sam, 02:14" once the team replied, and the link to
+    answer it. The same for every viewer (pushed rows are rendered once for all)."""
+    incident = context.get("incident")
+    incident_id = incident.pk if isinstance(incident, Incident) else incident
+    if not incident_id:
+        return ""
+    mention_id = mention["id"] if isinstance(mention, dict) else mention.pk
+    answered = None
+    if isinstance(incident, Incident):  # a page render; a pushed row is always new
+        if not hasattr(incident, "_replies_by_mention"):
+            incident._replies_by_mention = selectors.replies_by_mention(incident)  # type: ignore[attr-defined]
+        answered = incident._replies_by_mention.get(mention_id)  # type: ignore[attr-defined]
+    return render_to_string(
+        "playbook/partials/mention_reply.html",
+        {"incident_id": incident_id, "mention_id": mention_id, "answered": answered},
+    )
+
+
+def explorer_reply_parts(mentions: Any) -> dict[int, str]:
+    """The explorer's row: "answered by …" and Reply (into the brand's newest active
+    incident), for a page of mentions in two queries (monitoring.row_extras)."""
+    incidents = selectors.active_incident_by_brand({m.brand_id for m in mentions if m.brand_id})
+    answered = selectors.replies_for_mentions([m.pk for m in mentions])
+    out = {}
+    for mention in mentions:
+        incident_id = incidents.get(mention.brand_id)
+        if incident_id or mention.pk in answered:
+            out[mention.pk] = render_to_string(
+                "playbook/partials/mention_reply.html",
+                {
+                    "incident_id": incident_id,
+                    "mention_id": mention.pk,
+                    "answered": answered.get(mention.pk),
+                },
+            )
+    return out

@@ -8,6 +8,7 @@ import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs
 
 
 @dataclass
@@ -40,6 +41,50 @@ def serve() -> tuple[FakeSocial, ThreadingHTTPServer]:
             self.end_headers()
             self.wfile.write(raw)
 
+        def do_GET(self) -> None:  # noqa: N802
+            path, _, query = self.path.partition("?")
+            params = {k: v[0] for k, v in parse_qs(query).items()}
+            state.requests.append(Recorded(path, dict(self.headers), params))
+            if state.fail_with:
+                self._send(state.fail_with, {"error": "nope"})
+            elif path == "/api/v2/search":
+                # Mastodon resolves a remote post's URL to the status id on this server.
+                found = params.get("q", "").startswith("https://remote.example/")
+                statuses = [{"id": "777", "url": params["q"], "content": "<p>x</p>"}]
+                self._send(
+                    200, {"accounts": [], "hashtags": [], "statuses": statuses if found else []}
+                )
+            elif path == "/xrpc/app.bsky.feed.getPosts":
+                uri = params.get("uris", "")
+                if uri.endswith("/gone"):
+                    self._send(200, {"posts": []})
+                    return
+                record: dict[str, Any] = {"$type": "app.bsky.feed.post", "text": "bad coffee"}
+                if uri.endswith("/child"):
+                    record["reply"] = {
+                        "root": {
+                            "uri": "at://did:plc:other/app.bsky.feed.post/root",
+                            "cid": "cidroot",
+                        },
+                        "parent": {"uri": "at://did:plc:other/app.bsky.feed.post/p", "cid": "cidp"},
+                    }
+                self._send(
+                    200,
+                    {
+                        "posts": [
+                            {
+                                "uri": uri,
+                                "cid": "cid-" + uri.rsplit("/", 1)[-1],
+                                "author": {"did": "did:plc:other", "handle": "someone.bsky.social"},
+                                "record": record,
+                                "indexedAt": "2026-11-24T10:00:00.000Z",
+                            }
+                        ]
+                    },
+                )
+            else:
+                self._send(404, {"error": "not found"})
+
         def do_POST(self) -> None:  # noqa: N802
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length)
@@ -64,6 +109,7 @@ def serve() -> tuple[FakeSocial, ThreadingHTTPServer]:
                         "url": f"{state.url}/@acme/10{n}",
                         "content": f"<p>{body.get('status', '')}</p>",
                         "visibility": body.get("visibility", "public"),
+                        "in_reply_to_id": body.get("in_reply_to_id"),
                         "created_at": "2026-11-24T10:00:00.000Z",
                     },
                 )

@@ -251,11 +251,17 @@
     function applyFilters() {
       var sentiment = (document.getElementById("filter-sentiment") || {}).value || "";
       var platform = (document.getElementById("filter-platform") || {}).value || "";
+      // "Unanswered, negative, high reach": what still needs an answer from the team.
+      var open = document.getElementById("filter-unanswered");
+      var highReach = open && open.checked ? Number(open.dataset.highReach || 0) : -1;
       var list = feed();
       if (!list) return;
       Array.prototype.forEach.call(list.querySelectorAll("li.mention"), function (item) {
         item.hidden = (sentiment && item.dataset.sentiment !== sentiment) ||
-                      (platform && item.dataset.platform !== platform);
+                      (platform && item.dataset.platform !== platform) ||
+                      (highReach >= 0 && (item.dataset.sentiment !== "negative" ||
+                        Number(item.dataset.reach || 0) < highReach ||
+                        !!item.querySelector(".answered")));
       });
     }
     document.addEventListener("change", function (evt) {
