@@ -311,11 +311,13 @@ _NOISE_RE = re.compile(r"[\W_]+")
 NEAR_DUPLICATE_MIN_CHARS = 12
 
 
-def near_duplicate_key(text: str) -> int | None:
+def near_duplicate_key(text: str, *, folded: str | None = None) -> int | None:
     """A 63-bit hash of the text with case, width, URLs, @handles, punctuation and spaces
     removed, so copy-pasted posts collide; ``None`` for texts too short to tell apart
-    (two people writing "so bad" are two voices)."""
-    folded = normalise(text)
+    (two people writing "so bad" are two voices). ``folded``: ``normalise(text)``
+    when the caller has it already."""
+    if folded is None:
+        folded = normalise(text)
     folded = _URL_RE.sub(" ", folded)
     folded = _HANDLE_RE.sub(" ", folded)
     folded = _RT_RE.sub(" ", folded.strip())
