@@ -295,11 +295,19 @@ class PhraseSet:
         self.phrases = tuple(dict.fromkeys(p.strip() for p in phrases if p.strip()))
         folded = sorted({normalise(p) for p in self.phrases}, key=len, reverse=True)
         self.any = re.compile("|".join(re.escape(f) for f in folded)) if folded else None
+        # (phrase, its folded form, its pattern's search): a pattern can only match
+        # where its folded form occurs, so a substring test skips most regex calls.
+        self._checks = [(p, normalise(p), term_pattern(p).search) for p in self.phrases]
 
     def find(self, normalised_text: str) -> list[str]:
+        """What ``find_terms(normalised_text, self.phrases)`` finds, in that order."""
         if self.any is None or self.any.search(normalised_text) is None:
             return []
-        return find_terms(normalised_text, self.phrases)
+        return [
+            phrase
+            for phrase, folded, search in self._checks
+            if folded in normalised_text and search(normalised_text)
+        ]
 
 
 # --- Near-duplicate key -----------------------------------------------------------------
