@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Lookup
 from django.utils import timezone
 
 from crisisroom.platform import observability
@@ -64,6 +64,29 @@ LANG_ALIASES = {
     "zh": "zh-hans",
 }
 LANG_MAX_LENGTH = Mention._meta.get_field("lang").max_length
+
+
+class _Any(Lookup):
+    """``column = ANY(%s)`` with the list as one array parameter (PostgreSQL): the
+    duplicate checks look up a batch's keys without building one placeholder and one
+    bound parameter per key, as ``__in`` does."""
+
+    lookup_name = "any"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):  # type: ignore[no-untyped-def]
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
+
+
+for _name in ("external_id", "text_key"):
+    Mention._meta.get_field(_name).register_lookup(_Any)
+
+
+def _among(name: str, values: list[Any]) -> dict[str, list[Any]]:
+    """A filter: the column is one of the values (one array parameter on PostgreSQL)."""
+    return {f"{name}__{'any' if connection.vendor == 'postgresql' else 'in'}": values}
 
 
 class ItemError(ValueError):
@@ -510,7 +533,7 @@ def _stored_keys(keys: set[tuple[int, str]]) -> set[tuple[int, str]]:
         for start in range(0, len(external_ids), 2000):
             found.update(
                 Mention.objects.filter(
-                    source_id=source_id, external_id__in=external_ids[start : start + 2000]
+                    source_id=source_id, **_among("external_id", external_ids[start : start + 2000])
                 )
                 .order_by()
                 .values_list("source_id", "external_id")
@@ -706,7 +729,7 @@ def _drop_near_duplicates(rows: list[_Values], result: IngestResult) -> list[_Va
     for start in range(0, len(keys), 2000):
         for pk, brand_id, platform, author, text_key, published_at in (
             Mention.objects.filter(
-                text_key__in=keys[start : start + 2000],
+                **_among("text_key", keys[start : start + 2000]),
                 published_at__gte=earliest,
                 published_at__lte=latest,
                 brand__isnull=False,
