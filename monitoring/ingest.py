@@ -10,6 +10,7 @@ rest are stored.
 from __future__ import annotations
 
 import io
+import operator
 import time
 import uuid
 from collections import defaultdict
@@ -19,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Lookup
 from django.utils import timezone
 
 from crisisroom.platform import observability
@@ -65,6 +66,29 @@ LANG_ALIASES = {
 LANG_MAX_LENGTH = Mention._meta.get_field("lang").max_length
 
 
+class _Any(Lookup):
+    """``column = ANY(%s)`` with the list as one array parameter (PostgreSQL): the
+    duplicate checks look up a batch's keys without building one placeholder and one
+    bound parameter per key, as ``__in`` does."""
+
+    lookup_name = "any"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):  # type: ignore[no-untyped-def]
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
+
+
+for _name in ("external_id", "text_key"):
+    Mention._meta.get_field(_name).register_lookup(_Any)
+
+
+def _among(name: str, values: list[Any]) -> dict[str, list[Any]]:
+    """A filter: the column is one of the values (one array parameter on PostgreSQL)."""
+    return {f"{name}__{'any' if connection.vendor == 'postgresql' else 'in'}": values}
+
+
 class ItemError(ValueError):
     """An item that cannot be stored; the message is shown to the caller."""
 
@@ -107,10 +131,12 @@ def _string(item: Mapping[str, Any], name: str, *, required: bool, limit: int) -
         if required:
             raise ItemError(f"{name} is required")
         return ""
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise ItemError(f"{name} must be a string")
+    if value.__class__ is not str:
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise ItemError(f"{name} must be a string")
+        value = str(value)
     # NUL cannot be stored in PostgreSQL text; it never carries meaning in a post.
-    text = str(value).replace("\x00", "").strip()
+    text = (value.replace("\x00", "") if "\x00" in value else value).strip()
     if bad_text(text):  # a lone surrogate ("\ud800" in JSON) cannot be encoded to UTF-8
         raise ItemError(f"{name} contains an invalid character (a lone surrogate)")
     if required and not text:
@@ -321,37 +347,44 @@ _COLUMNS = (
     "reactions_negative",
     "reactions_neutral",
 )
-_DEFAULTS = {
-    "competitor_of_id": None,
-    "url": "",
-    "author": "",
-    "author_followers": 0,
-    "sentiment_score": 0.0,
-    "sentiment_label": SentimentLabel.NEUTRAL.value,
-    "triggers": "",
-    "text_key": None,
-    "repost_of_id": None,
-    "repost_count": 0,
-    "amplified_reach": 0,
-    "duplicate_count": 0,
-    "reply_to_id": None,
-    "reactions_positive": 0,
-    "reactions_negative": 0,
-    "reactions_neutral": 0,
-}
 
 
+@dataclass(slots=True, kw_only=True)
 class _Values:
-    """One mention row to insert: plain attributes, no model instance (ingest's hot path)."""
+    """One mention row to insert: plain attributes, no model instance (ingest's hot path).
+    The fields are the columns of ``_COLUMNS`` (checked by the tests)."""
 
-    __slots__ = _COLUMNS
-
-    def __init__(self, **values: Any) -> None:
-        for name in _COLUMNS:
-            setattr(self, name, values[name] if name in values else _DEFAULTS[name])
+    source_id: int
+    external_id: str
+    brand_id: int | None
+    platform: str
+    text: str
+    lang: str
+    published_at: datetime
+    ingested_at: datetime
+    ingest_batch: Any
+    competitor_of_id: int | None = None
+    url: str = ""
+    author: str = ""
+    author_followers: int = 0
+    sentiment_score: float = 0.0
+    sentiment_label: str = SentimentLabel.NEUTRAL.value
+    triggers: str = ""
+    text_key: int | None = None
+    repost_of_id: int | None = None
+    repost_count: int = 0
+    amplified_reach: int = 0
+    duplicate_count: int = 0
+    reply_to_id: int | None = None
+    reactions_positive: int = 0
+    reactions_negative: int = 0
+    reactions_neutral: int = 0
 
     def as_tuple(self) -> tuple:
-        return tuple(getattr(self, name) for name in _COLUMNS)
+        return _as_tuple(self)
+
+
+_as_tuple = operator.attrgetter(*_COLUMNS)
 
 
 def mentions_ingest(
@@ -403,9 +436,12 @@ def mentions_ingest(
         fresh = _drop_exact_duplicates(valid, sources, result)
         _refresh_reactions(valid, fresh, sources)
         originals, reposts = _split_reposts(fresh, sources)
+        langs: dict[str, str] = {}  # text -> detected language: reposts repeat texts
         rows: list[_Values] = []
         for index, item in originals:
-            row = _build_row(index, item, sources[item.source_key], matcher, now, batch, result)
+            row = _build_row(
+                index, item, sources[item.source_key], matcher, now, batch, result, langs
+            )
             if row is not None:
                 rows.append(row)
         boosts: list[tuple[int, _Item, tuple[int, str]]] = []
@@ -421,7 +457,9 @@ def mentions_ingest(
                     continue
                 # No original to amplify: an ordinary mention (and a voice) after all,
                 # through the same checks as any other.
-                row = _build_row(index, item, sources[item.source_key], matcher, now, batch, result)
+                row = _build_row(
+                    index, item, sources[item.source_key], matcher, now, batch, result, langs
+                )
                 if row is not None:
                     rows.append(row)
         rows = _drop_near_duplicates(rows, result)
@@ -436,7 +474,7 @@ def mentions_ingest(
         result.mention_ids = [row["id"] for row in stored]
         result.brand_ids = {row["brand_id"] for row in stored if row["brand_id"]}
         if boosts:
-            _ingest_reposts(boosts, known, sources, now, batch, result)
+            _ingest_reposts(boosts, known, sources, now, batch, result, langs)
         if result.mention_ids or result.brand_ids:
             mention_ids, brand_ids = list(result.mention_ids), set(result.brand_ids)
             send_on_commit(
@@ -495,7 +533,7 @@ def _stored_keys(keys: set[tuple[int, str]]) -> set[tuple[int, str]]:
         for start in range(0, len(external_ids), 2000):
             found.update(
                 Mention.objects.filter(
-                    source_id=source_id, external_id__in=external_ids[start : start + 2000]
+                    source_id=source_id, **_among("external_id", external_ids[start : start + 2000])
                 )
                 .order_by()
                 .values_list("source_id", "external_id")
@@ -522,6 +560,7 @@ def _build_row(
     now: datetime,
     batch: uuid.UUID,
     result: IngestResult,
+    langs: dict[str, str],
 ) -> _Values | None:
     folded = normalise(item.text)
     competitor = None
@@ -532,7 +571,7 @@ def _build_row(
             return None
     else:
         brand, competitor = matcher.classify(folded)
-    lang = item.lang or detect_language(item.text)
+    lang = item.lang or _language(item.text, langs)
     return _Values(
         source_id=source.pk,
         external_id=item.external_id,
@@ -548,11 +587,19 @@ def _build_row(
         ingested_at=now,
         triggers=",".join(matcher.trigger_phrases(brand, folded))[:300] if brand else "",
         ingest_batch=batch,
-        text_key=near_duplicate_key(item.text),
+        text_key=near_duplicate_key(item.text, folded=folded),
         reactions_positive=item.reactions[0] if item.reactions else 0,
         reactions_negative=item.reactions[1] if item.reactions else 0,
         reactions_neutral=item.reactions[2] if item.reactions else 0,
     )
+
+
+def _language(text: str, langs: dict[str, str]) -> str:
+    """``detect_language``, once per distinct text of the batch."""
+    lang = langs.get(text)
+    if lang is None:
+        lang = langs[text] = detect_language(text)
+    return lang
 
 
 def _link_replies(
@@ -682,7 +729,7 @@ def _drop_near_duplicates(rows: list[_Values], result: IngestResult) -> list[_Va
     for start in range(0, len(keys), 2000):
         for pk, brand_id, platform, author, text_key, published_at in (
             Mention.objects.filter(
-                text_key__in=keys[start : start + 2000],
+                **_among("text_key", keys[start : start + 2000]),
                 published_at__gte=earliest,
                 published_at__lte=latest,
                 brand__isnull=False,
@@ -746,6 +793,7 @@ _STAGE = "monitoring_ingest_stage"
 
 
 def _copy_value(value: Any) -> str:
+    """One value in COPY's text format (the reference ``_copy_line`` is tested against)."""
     if value is None:
         return "\\N"
     if isinstance(value, str):
@@ -755,16 +803,42 @@ def _copy_value(value: Any) -> str:
     return str(value)
 
 
+def _null(value: int | None) -> int | str:
+    return "\\N" if value is None else value
+
+
+def _copy_line(m: _Values, ingested_at: str) -> str:
+    """A row in COPY's text format, columns in ``_COLUMNS`` order: one f-string per row
+    instead of a type test per value (``ingested_at`` is formatted once per batch)."""
+    e = _COPY_ESCAPES
+    return (
+        f"{m.source_id}\t{m.external_id.translate(e)}\t{_null(m.brand_id)}\t"
+        f"{_null(m.competitor_of_id)}\t{m.platform.translate(e)}\t{m.text.translate(e)}\t"
+        f"{m.url.translate(e)}\t{m.author.translate(e)}\t{m.author_followers}\t"
+        f"{m.lang.translate(e)}\t{m.published_at.isoformat()}\t{ingested_at}\t"
+        f"{m.sentiment_score}\t{m.sentiment_label.translate(e)}\t{m.triggers.translate(e)}\t"
+        f"{m.ingest_batch}\t{_null(m.text_key)}\t{_null(m.repost_of_id)}\t{m.repost_count}\t"
+        f"{m.amplified_reach}\t{m.duplicate_count}\t{_null(m.reply_to_id)}\t"
+        f"{m.reactions_positive}\t{m.reactions_negative}\t{m.reactions_neutral}"
+    )
+
+
 def _copy_insert(
     mentions: list[_Values], batch: uuid.UUID, returning: tuple[str, ...]
 ) -> list[dict[str, Any]]:
     table = connection.ops.quote_name(Mention._meta.db_table)
     columns = ", ".join(_COLUMNS)
+    batch_text = str(batch)
+    stamps: dict[datetime, str] = {}
     lines = []
     for mention in mentions:
-        mention.ingest_batch = str(batch)
-        lines.append("\t".join([_copy_value(v) for v in mention.as_tuple()]))
-    buffer = io.StringIO("\n".join(lines) + "\n")
+        mention.ingest_batch = batch_text
+        ingested = stamps.get(mention.ingested_at)
+        if ingested is None:
+            ingested = stamps[mention.ingested_at] = mention.ingested_at.isoformat()
+        lines.append(_copy_line(mention, ingested))
+    lines.append("")
+    buffer = io.StringIO("\n".join(lines))
     with connection.cursor() as cursor:
         # One staging table per database session, emptied at each commit.
         cursor.execute(
@@ -882,6 +956,7 @@ def _ingest_reposts(
     now: datetime,
     batch: uuid.UUID,
     result: IngestResult,
+    langs: dict[str, str],
 ) -> None:
     """Store reposts as amplification of their originals (see ``mentions_ingest``).
 
@@ -922,7 +997,7 @@ def _ingest_reposts(
                 url=item.url,
                 author=item.author,
                 author_followers=item.author_followers,
-                lang=item.lang or detect_language(item.text),
+                lang=item.lang or _language(item.text, langs),
                 published_at=item.published_at,
                 ingested_at=now,
                 sentiment_label=original["sentiment_label"],
@@ -958,15 +1033,26 @@ def _ingest_reposts(
     result.brand_ids |= {by_id[pk]["brand_id"] for pk in by_original if by_id[pk]["brand_id"]}
 
 
-def _score(rows: list[Mention]) -> None:
-    by_lang: dict[str, list[Mention]] = defaultdict(list)
+def _score(rows: list[_Values]) -> None:
+    """Sentiment for the rows about to be stored (duplicates were dropped before): one
+    ``analyze_many`` per analyzer, each distinct text scored once (copy-paste posts)."""
+    by_lang: dict[str, list[_Values]] = defaultdict(list)
     for row in rows:
         by_lang[row.lang].append(row)
+    # zh-hant and zh-hans share one analyzer: one call for both.
+    pending: dict[int, tuple[Any, dict[str, list[_Values]]]] = {}
     for lang, group in by_lang.items():
-        scores = get_analyzer(lang).analyze_many([row.text for row in group])
-        for row, score in zip(group, scores, strict=True):
-            row.sentiment_score = round(score.score, 4)
-            row.sentiment_label = score.label
+        analyzer = get_analyzer(lang)
+        texts = pending.setdefault(id(analyzer), (analyzer, defaultdict(list)))[1]
+        for row in group:
+            texts[row.text].append(row)
+    for analyzer, texts in pending.values():
+        scores = analyzer.analyze_many(list(texts))
+        for same, score in zip(texts.values(), scores, strict=True):
+            value, label = round(score.score, 4), score.label
+            for row in same:
+                row.sentiment_score = value
+                row.sentiment_label = label
 
 
 def rollups_add(stored: Iterable[Mapping[str, Any]]) -> None:

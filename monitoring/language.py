@@ -158,27 +158,43 @@ def _is_han(cp: int) -> bool:
     )
 
 
+# Word -> the other languages it is a function word of: one look-up per word.
+_OTHER_WORDS: dict[str, tuple[str, ...]] = {}
+for _lang in _OTHER_LANGS:
+    for _word in _STOPWORDS[_lang]:
+        _OTHER_WORDS[_word] = (*_OTHER_WORDS.get(_word, ()), _lang)
+_ASCII_LETTERS = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_ASCII_RE = re.compile(r"[\x00-\x7f]+")
+
+
+def _ascii_letters(text: str) -> int:
+    """How many a-z / A-Z letters an ASCII-only string holds (one C-level pass)."""
+    raw = text.encode("ascii")
+    return len(raw) - len(raw.translate(None, _ASCII_LETTERS))
+
+
 def detect_language(text: str) -> str:
     """Return "en", "zh-hant", "zh-hans" or "other" (see module docstring)."""
     if not text:
         return "other"
-    han = kana = hangul = latin = other_letters = 0
-    for ch in text:
-        cp = ord(ch)
-        if cp < 0x80:
-            if ("a" <= ch <= "z") or ("A" <= ch <= "Z"):
+    han = kana = hangul = other_letters = 0
+    if text.isascii():  # the usual Latin post: no character-by-character loop
+        latin = _ascii_letters(text)
+    else:
+        wide = _ASCII_RE.sub("", text)
+        latin = _ascii_letters("".join(_ASCII_RE.findall(text)))
+        for ch in wide:
+            cp = ord(ch)
+            if _is_han(cp):
+                han += 1
+            elif 0x3040 <= cp <= 0x30FF or 0x31F0 <= cp <= 0x31FF or 0xFF66 <= cp <= 0xFF9D:
+                kana += 1
+            elif 0xAC00 <= cp <= 0xD7AF or 0x1100 <= cp <= 0x11FF or 0x3130 <= cp <= 0x318F:
+                hangul += 1
+            elif 0xC0 <= cp <= 0x24F:
                 latin += 1
-            continue
-        if _is_han(cp):
-            han += 1
-        elif 0x3040 <= cp <= 0x30FF or 0x31F0 <= cp <= 0x31FF or 0xFF66 <= cp <= 0xFF9D:
-            kana += 1
-        elif 0xAC00 <= cp <= 0xD7AF or 0x1100 <= cp <= 0x11FF or 0x3130 <= cp <= 0x318F:
-            hangul += 1
-        elif 0xC0 <= cp <= 0x24F:
-            latin += 1
-        elif ch.isalpha():
-            other_letters += 1
+            elif ch.isalpha():
+                other_letters += 1
 
     if han or kana or hangul:
         if kana * 5 >= han + kana and kana >= 2 or (kana and not han):
@@ -202,11 +218,13 @@ def detect_language(text: str) -> str:
     en_hits = 0
     other_hits = dict.fromkeys(_OTHER_LANGS, 0)
     en_words = _STOPWORDS["en"]
+    other_words = _OTHER_WORDS
     for w in words:
         if w in en_words:
             en_hits += 1
-        for lang in _OTHER_LANGS:
-            if w in _STOPWORDS[lang]:
+        langs = other_words.get(w)
+        if langs is not None:
+            for lang in langs:
                 other_hits[lang] += 1
     best_other = max(other_hits.values())
     if best_other > en_hits:

@@ -295,11 +295,19 @@ class PhraseSet:
         self.phrases = tuple(dict.fromkeys(p.strip() for p in phrases if p.strip()))
         folded = sorted({normalise(p) for p in self.phrases}, key=len, reverse=True)
         self.any = re.compile("|".join(re.escape(f) for f in folded)) if folded else None
+        # (phrase, its folded form, its pattern's search): a pattern can only match
+        # where its folded form occurs, so a substring test skips most regex calls.
+        self._checks = [(p, normalise(p), term_pattern(p).search) for p in self.phrases]
 
     def find(self, normalised_text: str) -> list[str]:
+        """What ``find_terms(normalised_text, self.phrases)`` finds, in that order."""
         if self.any is None or self.any.search(normalised_text) is None:
             return []
-        return find_terms(normalised_text, self.phrases)
+        return [
+            phrase
+            for phrase, folded, search in self._checks
+            if folded in normalised_text and search(normalised_text)
+        ]
 
 
 # --- Near-duplicate key -----------------------------------------------------------------
@@ -311,11 +319,13 @@ _NOISE_RE = re.compile(r"[\W_]+")
 NEAR_DUPLICATE_MIN_CHARS = 12
 
 
-def near_duplicate_key(text: str) -> int | None:
+def near_duplicate_key(text: str, *, folded: str | None = None) -> int | None:
     """A 63-bit hash of the text with case, width, URLs, @handles, punctuation and spaces
     removed, so copy-pasted posts collide; ``None`` for texts too short to tell apart
-    (two people writing "so bad" are two voices)."""
-    folded = normalise(text)
+    (two people writing "so bad" are two voices). ``folded``: ``normalise(text)``
+    when the caller has it already."""
+    if folded is None:
+        folded = normalise(text)
     folded = _URL_RE.sub(" ", folded)
     folded = _HANDLE_RE.sub(" ", folded)
     folded = _RT_RE.sub(" ", folded.strip())

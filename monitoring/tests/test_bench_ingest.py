@@ -40,6 +40,8 @@ def test_a_small_run_accepts_everything_reports_the_copy_and_cleans_up():
     assert re.search(r"COPY of the same rows: 300 rows in [\d.]+ s", text), text
     assert "COPY without the full-text index" in text
     assert "peak RSS" in text
+    assert re.search(r"of it inside mentions_ingest [\d.]+ CPU s", text), text
+    assert re.search(r"sentiment scoring of the stored texts alone.*: [\d.]+ CPU s, \d+%", text)
     assert not Mention.objects.exists()
     assert not Source.objects.filter(key__startswith="bench-").exists()
     assert not Brand.objects.filter(slug__startswith="bench-").exists()

@@ -237,3 +237,38 @@ def test_awkward_text_is_stored_exactly(brand):
     stored = Mention.objects.get()
     assert stored.text == text.replace("\x00", "")
     assert stored.author == "a\tb"
+
+
+def test_copy_rows_are_the_columns_in_order_escaped_like_any_value():
+    """The one-f-string COPY row equals the value-by-value form for every column."""
+    from dataclasses import fields
+
+    from monitoring.ingest import _COLUMNS, _copy_line, _copy_value, _Values
+
+    assert {f.name for f in fields(_Values)} == set(_COLUMNS)
+    at = datetime(2026, 3, 1, 12, 30, 5, 123456, tzinfo=UTC)
+    for nullable in (None, 7):
+        row = _Values(
+            source_id=1,
+            external_id="id\twith\\tab",
+            brand_id=nullable,
+            competitor_of_id=nullable,
+            platform="x\n",
+            text="line one\nline two\r\\ end\t",
+            url="https://e.example/a\\b",
+            author="作者",
+            author_followers=12,
+            lang="zh-hant",
+            published_at=at,
+            ingested_at=at + timedelta(seconds=3),
+            ingest_batch="b",
+            sentiment_score=-0.1234,
+            sentiment_label="negative",
+            triggers="scam,抵制",
+            text_key=nullable,
+            repost_of_id=nullable,
+            reply_to_id=nullable,
+            reactions_positive=3,
+        )
+        expected = "\t".join(_copy_value(v) for v in row.as_tuple())
+        assert _copy_line(row, row.ingested_at.isoformat()) == expected

@@ -79,6 +79,23 @@ def test_phrase_sets_find_overlapping_phrases():
     assert phrases.find(normalise("nothing here")) == []
 
 
+def test_phrase_sets_find_what_each_phrase_pattern_finds():
+    from monitoring.matching import DEFAULT_TRIGGER_PHRASES, find_terms
+
+    phrases = PhraseSet([*DEFAULT_TRIGGER_PHRASES, "ＡＣＭＥ", "#bankrupt", " recall "])
+    texts = [
+        "Scammers! a scam, a SCAMMY offer",  # "scam" only where it is a word
+        "recalled? no: a RECALL and a #bankrupt brand",
+        "大家一起抵制，個資外洩還詐騙",
+        "acme hacked and leaked, breach of data breach",
+        "nothing to see",
+    ]
+    for text in texts:
+        folded = normalise(text)
+        assert phrases.find(folded) == find_terms(folded, phrases.phrases)
+    assert phrases.find(normalise("Scammers! a SCAMMY offer")) == []
+
+
 def test_near_duplicate_keys_ignore_case_width_urls_handles_and_spacing():
     key = near_duplicate_key("Boycott Acme Coffee now!! https://t.co/abc @acme")
     assert key == near_duplicate_key("RT @someone: boycott  ACME coffee NOW https://x.co/1")
