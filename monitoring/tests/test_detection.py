@@ -172,6 +172,28 @@ class CusumTests(unittest.TestCase):
         self.assertEqual(det.cusum["n"], 0)
 
 
+class DispersionTests(unittest.TestCase):
+    def test_a_storm_moves_the_learnt_spread_only_by_the_trimmed_amount(self):
+        # the dispersion learns each window's residual clipped at _DEV_CLIP (2)
+        # times its running mean absolute deviation: one storm bucket moves it
+        # by at most rate x (2 - 1) x the deviation (with the old 3x: twice that)
+        from monitoring.detection.stream import _DEV_CLIP
+
+        counts = series(3 * DAY, seed=40)
+        det, _ = run(counts)
+        before = [(sc["dev"], sc["n"]) for sc in det.scales]
+        det.update(Bucket(T0 + len(counts) * STEP, 2000))
+        rate_min = det._a_disp
+        for sc, (dev, n) in zip(det.scales, before, strict=True):
+            rate = max(1.0 / (n + 2), rate_min)
+            self.assertLessEqual(sc["dev"], dev + rate * (_DEV_CLIP - 1.0) * dev + 1e-12)
+        # the bucket itself saw the storm: it moved by exactly the clipped amount
+        dev, n = before[0]
+        rate = max(1.0 / (n + 2), rate_min)
+        self.assertAlmostEqual(det.scales[0]["dev"], dev + rate * (_DEV_CLIP - 1.0) * dev)
+        self.assertEqual(_DEV_CLIP, 2.0)
+
+
 class SeasonalityTests(unittest.TestCase):
     def test_weekly_peak_is_learned(self):
         # every Monday 10:00-12:00 UTC volume is five times normal
