@@ -23,6 +23,8 @@ LABELS = {
     "sustained_buckets": _("Sustained window (buckets)"),
     "broad_buckets": _("Broad window (buckets)"),
     "broad_min_ratio": _("Broad window: times expected"),
+    "cusum_shift": _("Building story: rise tested for (times expected; 0 = off)"),
+    "cusum_min_ratio": _("Building story: times expected needed"),
     "false_alarm_days": _("One false alarm per this many days"),
     "peak_days": _("Daily peaks learned over (days)"),
     "seasonal_weeks": _("Weekly pattern learned over (weeks)"),

@@ -1,7 +1,8 @@
 """Leave-one-series-out check (and a small grid) for the spike detector on NAB series.
 
-usage: python tests/tune_detector.py DATA_DIR [--grid NAME] [--jobs N]
-       (needs ../shared/tools/nab_score.py next to DATA_DIR's parent)
+usage: python tests/tune_detector.py DATA_DIR [--grid NAME] [--jobs N] [setting=value ...]
+       (needs ../shared/tools/nab_score.py next to DATA_DIR's parent;
+       each setting=value fixes that setting in every configuration of the grid)
 
 For every configuration of the grid it scores each series with NAB's standard
 profile. Then, for each series in turn, it picks the configuration that does
@@ -147,4 +148,6 @@ if __name__ == "__main__":
     args = sys.argv[1:]
     grid_name = args[args.index("--grid") + 1] if "--grid" in args else "count"
     jobs = int(args[args.index("--jobs") + 1]) if "--jobs" in args else 1
-    main(args[0], GRIDS[grid_name], jobs)
+    extra = dict(a.split("=", 1) for a in args if "=" in a)
+    grid = {**GRIDS[grid_name], **{k: [float(v)] for k, v in extra.items()}}
+    main(args[0], grid, jobs)

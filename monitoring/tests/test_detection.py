@@ -125,6 +125,75 @@ class StepAndRampTests(unittest.TestCase):
             self.assertLess(signal.probability, 2**-15)
 
 
+class CusumTests(unittest.TestCase):
+    """The accumulating statistic: a story that builds over hours."""
+
+    def test_ramp_is_caught_earlier_than_by_the_windows_alone(self):
+        from monitoring.detection import synthetic
+
+        brand = next(b for b in synthetic.brands() if b.name == "low 3/bucket, ramp")
+        with_cusum = synthetic.run_brand(brand)
+        without = synthetic.run_brand(brand, DetectorConfig(cusum_shift=0.0))
+        self.assertTrue(with_cusum["detected"] and without["detected"])
+        self.assertLess(with_cusum["delay_minutes"], without["delay_minutes"])
+        self.assertLessEqual(with_cusum["delay_minutes"], 30)
+        self.assertLessEqual(with_cusum["false_per_month"], 1.0)
+
+    def test_cusum_signal_explains_its_run(self):
+        # a rise to 2.5x from 08:00 on day five of a 3-per-bucket brand
+        start = 4 * DAY + 8 * 12
+
+        def rate(i):
+            r = daily_rate(i, 3.0)
+            return r * 2.5 if start <= i < start + 72 else r
+
+        counts = series(6 * DAY, seed=5, rate=rate)
+        det, out = run(counts)
+        # the CUSUM signal is a volume signal over its run (since it was last 0)
+        hits = [
+            s
+            for i in range(start, start + 72)
+            for s in out.get(i, [])
+            if s.kind == "volume" and s.window_minutes not in (5, 30, 60, 360)
+        ]
+        self.assertTrue(hits)
+        sig = hits[0]
+        self.assertEqual(sig.window_minutes, 5 * sig.buckets)
+        self.assertGreaterEqual(sig.observed, DetectorConfig().cusum_min_ratio * sig.baseline)
+        self.assertGreaterEqual(sig.surprise, DetectorConfig().surprise_bits)
+        self.assertTrue(sig.baseline < sig.threshold <= sig.observed)
+        # restarted when it crossed
+        self.assertLess(det.cusum["s"] / math.log(2), 1000)
+
+    def test_off_means_off(self):
+        det = StreamDetector(DetectorConfig(cusum_shift=0.0))
+        for i, c in enumerate(series(2 * DAY, seed=4)):
+            det.update(Bucket(T0 + i * STEP, c))
+        self.assertEqual(det.cusum["n"], 0)
+
+
+class DispersionTests(unittest.TestCase):
+    def test_a_storm_moves_the_learnt_spread_only_by_the_trimmed_amount(self):
+        # the dispersion learns each window's residual clipped at _DEV_CLIP (2)
+        # times its running mean absolute deviation: one storm bucket moves it
+        # by at most rate x (2 - 1) x the deviation (with the old 3x: twice that)
+        from monitoring.detection.stream import _DEV_CLIP
+
+        counts = series(3 * DAY, seed=40)
+        det, _ = run(counts)
+        before = [(sc["dev"], sc["n"]) for sc in det.scales]
+        det.update(Bucket(T0 + len(counts) * STEP, 2000))
+        rate_min = det._a_disp
+        for sc, (dev, n) in zip(det.scales, before, strict=True):
+            rate = max(1.0 / (n + 2), rate_min)
+            self.assertLessEqual(sc["dev"], dev + rate * (_DEV_CLIP - 1.0) * dev + 1e-12)
+        # the bucket itself saw the storm: it moved by exactly the clipped amount
+        dev, n = before[0]
+        rate = max(1.0 / (n + 2), rate_min)
+        self.assertAlmostEqual(det.scales[0]["dev"], dev + rate * (_DEV_CLIP - 1.0) * dev)
+        self.assertEqual(_DEV_CLIP, 2.0)
+
+
 class SeasonalityTests(unittest.TestCase):
     def test_weekly_peak_is_learned(self):
         # every Monday 10:00-12:00 UTC volume is five times normal
@@ -292,6 +361,30 @@ class StateTests(unittest.TestCase):
         self.assertEqual(fired(got), [DAY + 100])
         # and saved again, it is a state of the current version
         self.assertEqual(det.to_state()["version"], STATE_VERSION)
+
+    def test_state_before_the_cusum_loads_and_its_cusum_learns_a_day(self):
+        det = StreamDetector()
+        counts = series(3 * DAY, seed=30)
+        for i, c in enumerate(counts):
+            det.update(Bucket(T0 + i * STEP, c))
+        state = json.loads(json.dumps(det.to_state()))
+        state["version"] = 2
+        del state["cusum"]
+        loaded = StreamDetector(DetectorConfig(), state)
+        # the windows carry over, the CUSUM starts again
+        self.assertEqual([sc["n"] for sc in loaded.scales], [sc["n"] for sc in det.scales])
+        self.assertEqual(loaded.cusum["n"], 0)
+        start = T0 + len(counts) * STEP
+        # a rise of 2.5x for six hours in the first day after loading: the
+        # CUSUM returns its signal but may not alert yet
+        for i in range(DAY):
+            c = poisson(random.Random(i), daily_rate(len(counts) + i, 20.0) * 2.5)
+            for s in loaded.update(Bucket(start + i * STEP, c)):
+                if s.window_minutes not in (5, 30, 60, 360):
+                    self.assertFalse(s.fires)
+        self.assertEqual(loaded.cusum["n"], DAY)
+        self.assertEqual(loaded.to_state()["version"], STATE_VERSION)
+        self.assertIn("cusum", loaded.to_state())
 
     def test_oldest_state_format_loads(self):
         # states saved before scales carried their keys and recent buckets their
