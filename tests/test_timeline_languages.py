@@ -94,6 +94,11 @@ def test_a_chinese_colleagues_line_reads_in_english_and_user_text_stays_escaped(
 
     en_page = _page(english, f"/incidents/{incident.pk}/")
     zh_page = _page(chinese, f"/incidents/{incident.pk}/")
+    en_print = _page(english, f"/incidents/{incident.pk}/playbook/review/print/")
+    zh_print = _page(chinese, f"/incidents/{incident.pk}/playbook/review/print/")
+    assert "Dismissed as a false alarm by bob: &lt;script&gt;" in en_print
+    assert "由 bob 排除為誤報：&lt;script&gt;" in zh_print
+    assert '<script>alert("x")' not in en_print + zh_print
     assert "Dismissed as a false alarm by bob: &lt;script&gt;" in en_page
     assert "由 bob 排除為誤報：&lt;script&gt;" in zh_page
     for page in (en_page, zh_page):
