@@ -56,6 +56,24 @@ def at_time(value: datetime) -> dict[str, Any]:
     return {"at": value.isoformat()}
 
 
+def params_stored(params: Params | None) -> dict[str, Any]:
+    """Parameters as JSON keeps them: a lazy translation (a choice label) stays
+    translatable, a datetime becomes a time shown in the reader's zone, anything else
+    that is not JSON (a model instance, an exception) its text."""
+    out: dict[str, Any] = {}
+    for name, value in (params or {}).items():
+        if isinstance(value, Promise):
+            value = message(value)
+        elif isinstance(value, datetime):
+            value = at_time(value)
+        elif isinstance(value, Mapping):
+            value = dict(value)
+        elif not isinstance(value, str | int | float | bool | type(None)):
+            value = str(value)
+        out[name] = value
+    return out
+
+
 def _value(value: Any) -> Any:
     if isinstance(value, Mapping) and "at" in value:
         local = timezone.localtime(datetime.fromisoformat(value["at"]))

@@ -229,3 +229,30 @@ def test_a_line_takes_a_key_or_a_text_not_both(db):
         timeline_add(incident=None, kind="note", key="a", message="b")  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         timeline_add(incident=None, kind="note")  # type: ignore[arg-type]
+
+
+def test_parameters_are_stored_as_json_and_lazy_labels_stay_translatable():
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    from crisisroom.choices import Severity
+
+    class Target:
+        def __str__(self) -> str:
+            return "Blog"
+
+    at = datetime.fromisoformat("2026-03-01T10:00:00+00:00")
+    stored = timeline_text.params_stored(
+        {"target": Target(), "severity": Severity.HIGH.label, "due": at, "n": 3}
+    )
+    assert stored == {
+        "target": "Blog",
+        "severity": {"key": "High"},
+        "due": {"at": "2026-03-01T10:00:00+00:00"},
+        "n": 3,
+    }
+    key = "Post #%(n)s to %(target)s (%(severity)s, due %(due)s)"
+    with translation.override("zh-hant"), timezone.override(ZoneInfo("Asia/Taipei")):
+        text = timeline_text.render(key, stored)
+    assert "高" in text and "18:00 台北時間" in text and "Blog" in text

@@ -40,7 +40,7 @@ def timeline_add(
     shown verbatim: what a person wrote (a note)."""
     if bool(key) == bool(message):
         raise ValueError("timeline_add takes key (+ params) or message, not both")
-    params = dict(params or {})
+    params = timeline_text.params_stored(params)
     if key:
         message = timeline_text.english(key, params)
     event = TimelineEvent.objects.create(

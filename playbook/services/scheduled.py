@@ -101,7 +101,7 @@ def scheduled_post_create(
             incident=incident,
             kind=TimelineKind.PLAYBOOK,
             key=gettext_noop("Post #%(id)s queued for %(target)s"),
-            params={"id": post.pk, "target": target},
+            params={"id": post.pk, "target": str(target)},
             actor=by,
             data={"scheduled_post": post.pk},
         )
