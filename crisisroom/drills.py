@@ -21,7 +21,7 @@ import jsonschema
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
 
 from crisisroom.choices import ACTIVE_STATUSES, TimelineKind
@@ -307,11 +307,11 @@ def drill_tick(*, drill_id: int, now: datetime | None = None) -> int:
                 if index is None or event.offset > elapsed or index in drill.curveballs_noted:
                     continue
                 curveball = data["curveballs"][index]
-                language = "zh-hant" if (get_language() or "").startswith("zh") else "en"
                 timeline_add(
                     incident=incident,
                     kind=TimelineKind.CURVEBALL,
-                    message=_("Curveball: %(title)s") % {"title": curveball["title"][language]},
+                    key=gettext_noop("Curveball: %(title)s"),
+                    params={"title": {"lang": dict(curveball["title"])}},
                     data={"drill": drill.pk, "curveball": index, "kind": curveball["kind"]},
                 )
                 drill.curveballs_noted = [*drill.curveballs_noted, index]

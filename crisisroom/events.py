@@ -78,7 +78,9 @@ class TimelineEventPayload(TypedDict):
     incident: int
     id: int
     kind: str
-    message: str
+    message: str  # as stored: English for a system line, as written for a note
+    message_key: str  # the msgid each reader's socket translates ("" for a note)
+    message_params: dict[str, Any]
     at: str
     actor: NotRequired[str]
     note: NotRequired[bool]  # written by hand (its author is shown)
@@ -88,6 +90,8 @@ class PinnedEntry(TypedDict):
     id: int
     kind: str
     message: str
+    message_key: str
+    message_params: dict[str, Any]
     at: str
     actor: str
 

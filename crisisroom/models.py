@@ -20,6 +20,7 @@ from crisisroom.choices import (
 )
 from crisisroom.platform.roles import OrgRole
 from crisisroom.platform.timezones import zone_choices
+from crisisroom.timeline_text import render
 
 
 def _time_zone_choices() -> list[tuple[str, str]]:
@@ -177,7 +178,12 @@ class TimelineEvent(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     kind = models.CharField(max_length=30, choices=TimelineKind.choices)
+    # The line as written. For a system-written entry it is the English rendering of
+    # message_key + message_params, which readers see translated (``text``); rows
+    # from before the key existed (and notes) show this as it stands.
     message = models.TextField()
+    message_key = models.TextField(blank=True, default="")
+    message_params = models.JSONField(default=dict, blank=True)
     data = models.JSONField(default=dict, blank=True)
     # Pinned entries head the timeline. What happened stays as written (append-only);
     # pinning only marks it, and who pinned or unpinned it is itself a timeline entry.
@@ -191,6 +197,11 @@ class TimelineEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.kind}: {self.message[:60]}"
+
+    @property
+    def text(self) -> str:
+        """The line in the active language (the reader's): see crisisroom/timeline_text.py."""
+        return render(self.message_key, self.message_params, self.message)
 
 
 class OnCallEntry(models.Model):

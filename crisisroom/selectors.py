@@ -226,7 +226,7 @@ def series_markers(*, incident: Incident, start: datetime, end: datetime) -> lis
                 "t": int(event.at.timestamp()),
                 "kind": "statement",
                 "label": _("Statement #%(id)s published") % {"id": event.data.get("statement")},
-                "detail": event.message,
+                "detail": event.text,
             }
         )
     return sorted(markers, key=lambda m: m["t"])

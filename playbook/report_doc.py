@@ -192,7 +192,7 @@ def chart_section(incident: Incident, now: datetime) -> Section:
 
 def timeline_section(incident: Incident, now: datetime) -> Section:
     rows = [
-        [at(event.at), TimelineKind(event.kind).label, event.message, _user(event.actor)]
+        [at(event.at), TimelineKind(event.kind).label, event.text, _user(event.actor)]
         for event in incident.timeline.select_related("actor").order_by("at", "pk")
     ]
     blocks: list[Block] = (

@@ -196,8 +196,9 @@ def zh_world(db):  # type: ignore[no-untyped-def]
     brand = Brand.objects.create(name="艾可咖啡", slug="acme")
     WatchTerm.objects.create(brand=brand, kind="name", query="艾可咖啡")
     now = datetime.now(UTC)
-    # Timeline lines are stored in the language of whoever acted: a zh-Hant team's.
-    translation.activate("zh-hant")
+    # Written in the site's language, as a worker writes (detection opens the incident,
+    # the playbook starts itself): the timeline's lines must still read in Chinese.
+    translation.activate("en")
     mentions_ingest(
         items=[
             {

@@ -42,6 +42,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from crisisroom import events
 from crisisroom.choices import AlertStatus, IncidentStatus, TimelineKind
@@ -123,7 +124,8 @@ def alert_deliver(*, alert: Alert, now: datetime | None = None) -> bool:
         timeline_add(
             incident=alert.incident,
             kind=TimelineKind.ALERT,
-            message=_("Alert sent to %(to)s") % {"to": alert_target(alert)},
+            key=gettext_noop("Alert sent to %(to)s"),
+            params={"to": alert_target(alert)},
         )
     return True
 
@@ -154,15 +156,15 @@ def _record_failure(
             timeline_add(
                 incident=alert.incident,
                 kind=TimelineKind.ALERT,
-                message=_("Alert to %(to)s failed %(attempts)s times (%(error)s); given up")
-                % {"to": target, "attempts": alert.attempts, "error": str(exc)[:200]},
+                key=gettext_noop("Alert to %(to)s failed %(attempts)s times (%(error)s); given up"),
+                params={"to": target, "attempts": alert.attempts, "error": str(exc)[:200]},
             )
         elif alert.attempts == 1:  # once on the timeline; the alerts page has every try
             timeline_add(
                 incident=alert.incident,
                 kind=TimelineKind.ALERT,
-                message=_("Alert to %(to)s failed (%(error)s); retrying")
-                % {"to": target, "error": str(exc)[:200]},
+                key=gettext_noop("Alert to %(to)s failed (%(error)s); retrying"),
+                params={"to": target, "error": str(exc)[:200]},
             )
         if (
             alert.recipient_id is not None
@@ -196,8 +198,8 @@ def _failover(alert: Alert, now: datetime, *, reason: str) -> Alert | None:
         timeline_add(
             incident=incident,
             kind=TimelineKind.ALERT,
-            message=_("Alert to %(to)s keeps failing and nobody else is on call")
-            % {"to": alert_target(alert)},
+            key=gettext_noop("Alert to %(to)s keeps failing and nobody else is on call"),
+            params={"to": alert_target(alert)},
         )
         return None
     user = following[0]
@@ -218,8 +220,8 @@ def _failover(alert: Alert, now: datetime, *, reason: str) -> Alert | None:
     timeline_add(
         incident=incident,
         kind=TimelineKind.ALERT,
-        message=_("Alert to %(to)s keeps failing (%(error)s): paging %(user)s")
-        % {"to": alert_target(alert), "error": reason, "user": user.get_username()},
+        key=gettext_noop("Alert to %(to)s keeps failing (%(error)s): paging %(user)s"),
+        params={"to": alert_target(alert), "error": reason, "user": user.get_username()},
     )
     # Due now: the sweep that recorded this failure claims it next (or the next one).
     return created
@@ -264,8 +266,10 @@ def alerts_recover_stale(*, now: datetime | None = None) -> int:
             timeline_add(
                 incident=alert.incident,
                 kind=TimelineKind.ALERT,
-                message=_("Alert to %(to)s may not have been delivered (its worker stopped)")
-                % {"to": alert_target(alert)},
+                key=gettext_noop(
+                    "Alert to %(to)s may not have been delivered (its worker stopped)"
+                ),
+                params={"to": alert_target(alert)},
             )
             if alert.escalated_at is None:
                 _failover(alert, now, reason=_("delivery not confirmed"))

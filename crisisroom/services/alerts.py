@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from crisisroom import events
 from crisisroom.charts import bar_rows, sparkline
@@ -70,7 +71,7 @@ def alerts_queue(*, incident: Incident, reason: str) -> list[Alert]:
 
 
 def alert_queue_reminder(
-    *, incident: Incident, recipient: User, reason: str, message: str
+    *, incident: Incident, recipient: User, reason: str, key: str, params: dict | None = None
 ) -> Alert | None:
     """Queue one reminder to one person (an incident lead) on the durable alert path,
     once per reason; the timeline says so. None when this reason was already queued."""
@@ -79,7 +80,7 @@ def alert_queue_reminder(
     )
     if not created:
         return None
-    timeline_add(incident=incident, kind=TimelineKind.ALERT, message=message)
+    timeline_add(incident=incident, kind=TimelineKind.ALERT, key=key, params=params)
     send_on_commit(events.alert_queued, sender=Alert, alert_id=alert.pk)
     return alert
 
@@ -142,8 +143,11 @@ def alerts_escalate(*, now: datetime | None = None) -> list[Alert]:
             timeline_add(
                 incident=incident,
                 kind=TimelineKind.ALERT,
-                message=_("Not acknowledged after %(minutes)s minutes: paging %(user)s")
-                % {"minutes": settings.ALERT_ESCALATE_AFTER_MINUTES, "user": user.get_username()},
+                key=gettext_noop("Not acknowledged after %(minutes)s minutes: paging %(user)s"),
+                params={
+                    "minutes": settings.ALERT_ESCALATE_AFTER_MINUTES,
+                    "user": user.get_username(),
+                },
             )
             send_on_commit(events.alert_queued, sender=Alert, alert_id=alert.pk)
             queued.append(alert)

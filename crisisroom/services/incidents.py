@@ -9,15 +9,23 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from crisisroom import events
-from crisisroom.choices import ACTIVE_STATUSES, IncidentStatus, Severity, TimelineKind
+from crisisroom.choices import (
+    ACTIVE_STATUSES,
+    CrisisRoleSlug,
+    IncidentStatus,
+    Severity,
+    TimelineKind,
+)
 from crisisroom.models import CrisisRole, Drill, Incident, IncidentMember, User
 from crisisroom.platform.permissions import can_work_incidents, require
 from crisisroom.selectors import drill_running
 from crisisroom.services.alerts import alert_from_ack_token, alerts_queue
-from crisisroom.services.signals import SEVERITY_ORDER, describe_signal, severity_suggest
+from crisisroom.services.signals import SEVERITY_ORDER, severity_suggest, signal_line
 from crisisroom.services.timeline import incident_event, timeline_add
+from crisisroom.timeline_text import message
 from monitoring.choices import SignalKind
 from monitoring.models import Brand, Signal
 
@@ -49,14 +57,15 @@ def incident_open(
         opened_at=now,
     )
     how = (
-        _("raised by %(user)s") % {"user": opened_by.get_username()}
+        message(gettext_noop("raised by %(user)s"), {"user": opened_by.get_username()})
         if opened_by
-        else _("raised by detection")
+        else message(gettext_noop("raised by detection"))
     )
     timeline_add(
         incident=incident,
         kind=TimelineKind.OPENED,
-        message=f"{incident.title} ({how})",
+        key="%(title)s (%(how)s)",  # no words of its own: nothing to translate
+        params={"title": incident.title, "how": how},
         actor=opened_by,
     )
     for signal in signals:
@@ -74,7 +83,7 @@ def _attach_signal(incident: Incident, signal: Signal) -> None:
     timeline_add(
         incident=incident,
         kind=TimelineKind.SIGNAL,
-        message=describe_signal(signal),
+        **signal_line(signal),
         data={"signal": signal.pk, "kind": signal.kind},
     )
 
@@ -106,8 +115,8 @@ def incident_take_signal(*, signal: Signal) -> Incident:
             timeline_add(
                 incident=incident,
                 kind=TimelineKind.STATUS,
-                message=_("Severity raised to %(severity)s by a new signal")
-                % {"severity": incident.get_severity_display()},
+                key=gettext_noop("Severity raised to %(severity)s by a new signal"),
+                params={"severity": message(Severity(incident.severity).label)},
             )
             alerts_queue(incident=incident, reason=f"severity-{severity}")
             events.broadcast_on_commit(
@@ -134,19 +143,17 @@ def incident_acknowledge(*, incident: Incident, user: User, via: str = "") -> In
     if incident.status != IncidentStatus.OPEN:
         return incident
     if via:
-        message = _("Acknowledged by %(user)s (%(via)s)") % {
-            "user": user.get_username(),
-            "via": via,
-        }
+        key = gettext_noop("Acknowledged by %(user)s (%(via)s)")
     else:
-        message = _("Acknowledged by %(user)s") % {"user": user.get_username()}
+        key = gettext_noop("Acknowledged by %(user)s")
     incident.status = IncidentStatus.ACKNOWLEDGED
     incident.acknowledged_at = timezone.now()
     incident.save(update_fields=["status", "acknowledged_at"])
     timeline_add(
         incident=incident,
         kind=TimelineKind.ACKNOWLEDGED,
-        message=message,
+        key=key,
+        params={"user": user.get_username(), "via": message(via) if via else ""},
         actor=user,
     )
     events.broadcast_on_commit(incident.group_name, incident_event(incident, "incident.updated"))
@@ -175,10 +182,17 @@ def incident_dismiss(*, incident: Incident, user: User, reason: str = "") -> Inc
     incident.dismissed_by = user
     incident.dismiss_reason = reason.strip()[:2000]
     incident.save(update_fields=["status", "dismissed_at", "dismissed_by", "dismiss_reason"])
-    message = _("Dismissed as a false alarm by %(user)s") % {"user": user.get_username()}
-    if incident.dismiss_reason:
-        message += f": {incident.dismiss_reason}"
-    timeline_add(incident=incident, kind=TimelineKind.STATUS, message=message, actor=user)
+    timeline_add(
+        incident=incident,
+        kind=TimelineKind.STATUS,
+        key=(
+            gettext_noop("Dismissed as a false alarm by %(user)s: %(reason)s")
+            if incident.dismiss_reason
+            else gettext_noop("Dismissed as a false alarm by %(user)s")
+        ),
+        params={"user": user.get_username(), "reason": incident.dismiss_reason},
+        actor=user,
+    )
     events.broadcast_on_commit(incident.group_name, incident_event(incident, "incident.updated"))
     events.broadcast_on_commit(events.DASHBOARD_GROUP, incident_event(incident, "incident.updated"))
     return incident
@@ -195,8 +209,8 @@ def member_assign(*, incident: Incident, user: User, crisis_role: str, by: User)
         timeline_add(
             incident=incident,
             kind=TimelineKind.MEMBER,
-            message=_("%(user)s joined as %(role)s")
-            % {"user": user.get_username(), "role": role.label},
+            key=gettext_noop("%(user)s joined as %(role)s"),
+            params={"user": user.get_username(), "role": message(CrisisRoleSlug(role.slug).label)},
             actor=by,
         )
         events.member_joined.send(sender=IncidentMember, member=member, by=by)
@@ -207,5 +221,5 @@ def alert_acknowledge_by_token(*, token: str) -> Incident:
     """The one-click acknowledge from an alert: the signed token stands for its recipient."""
     alert = alert_from_ack_token(token=token)
     return incident_acknowledge(
-        incident=alert.incident, user=alert.recipient, via=_("link in the alert")
+        incident=alert.incident, user=alert.recipient, via=gettext_noop("link in the alert")
     )

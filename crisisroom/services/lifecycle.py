@@ -14,6 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from crisisroom import events
 from crisisroom.choices import (
@@ -85,7 +86,8 @@ def incident_monitor(*, incident: Incident, user: User) -> Incident:
     timeline_add(
         incident=incident,
         kind=TimelineKind.STATUS,
-        message=_("Monitoring the aftermath (set by %(user)s)") % {"user": user.get_username()},
+        key=gettext_noop("Monitoring the aftermath (set by %(user)s)"),
+        params={"user": user.get_username()},
         actor=user,
     )
     _announce(incident)
@@ -118,8 +120,8 @@ def incident_resolve(*, incident: Incident, user: User, summary: str) -> Inciden
     timeline_add(
         incident=incident,
         kind=TimelineKind.STATUS,
-        message=_("Resolved by %(user)s: %(summary)s")
-        % {"user": user.get_username(), "summary": line},
+        key=gettext_noop("Resolved by %(user)s: %(summary)s"),
+        params={"user": user.get_username(), "summary": line},
         actor=user,
         data={"status": IncidentStatus.RESOLVED},
     )
@@ -163,8 +165,8 @@ def incident_reopen(*, incident: Incident, user: User, reason: str) -> Incident:
     timeline_add(
         incident=incident,
         kind=TimelineKind.STATUS,
-        message=_("Reopened by %(user)s: %(reason)s")
-        % {"user": user.get_username(), "reason": line[:SUMMARY_MAX]},
+        key=gettext_noop("Reopened by %(user)s: %(reason)s"),
+        params={"user": user.get_username(), "reason": line[:SUMMARY_MAX]},
         actor=user,
         data={"status": incident.status},
     )

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import Sum
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from crisisroom.choices import Severity
+from crisisroom.timeline_text import message, render
 from monitoring.choices import SignalKind
 from monitoring.models import Mention, Signal
-from monitoring.signal_explain import signal_sentence
 
 SEVERITY_ORDER = [Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL]
 # Combined followers of the authors behind the last hour's mentions from which the
@@ -53,16 +54,31 @@ def signal_value(kind: str, value: float) -> str:
     return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
 
 
-def describe_signal(signal: Signal) -> str:
-    text = _(
-        "%(label)s: observed %(observed)s against a baseline of %(baseline)s (threshold %(threshold)s)"
-    ) % {
-        "label": SignalKind(signal.kind).label,
-        "observed": signal_value(signal.kind, signal.observed),
-        "baseline": signal_value(signal.kind, signal.baseline),
-        "threshold": signal_value(signal.kind, signal.threshold),
-    }
-    sentence = signal_sentence(signal)
-    if not sentence:
+def signal_line(signal: Signal) -> dict[str, Any]:
+    """A signal as a timeline line (``key`` + ``params``, translated when read): what
+    was observed against what, and the detector's stored sentence in every language."""
+    text = message(
+        gettext_noop(
+            "%(label)s: observed %(observed)s against a baseline of %(baseline)s "
+            "(threshold %(threshold)s)"
+        ),
+        {
+            "label": message(SignalKind(signal.kind).label),
+            "observed": signal_value(signal.kind, signal.observed),
+            "baseline": signal_value(signal.kind, signal.baseline),
+            "threshold": signal_value(signal.kind, signal.threshold),
+        },
+    )
+    sentences = (signal.detail or {}).get("explanation") or {}
+    if not sentences:
         return text
-    return _("%(description)s. %(explanation)s") % {"description": text, "explanation": sentence}
+    return message(
+        gettext_noop("%(description)s. %(explanation)s"),
+        {"description": text, "explanation": {"lang": dict(sentences)}},
+    )
+
+
+def describe_signal(signal: Signal) -> str:
+    """The signal in the active language."""
+    line = signal_line(signal)
+    return render(line["key"], line.get("params"))

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from crisisroom import events
+from crisisroom import events, timeline_text
 from crisisroom.choices import TimelineKind
 from crisisroom.models import Incident, IncidentMember, TimelineEvent, User
 from crisisroom.platform.permissions import can_work_incidents, require
@@ -22,12 +26,31 @@ def timeline_add(
     *,
     incident: Incident,
     kind: str,
-    message: str,
+    key: str = "",
+    params: Mapping[str, Any] | None = None,
+    message: str = "",
     actor: User | None = None,
     data: dict | None = None,
 ) -> TimelineEvent:
+    """One line on the timeline. A system-written line gives ``key``, its English text
+    marked with ``gettext_noop`` (``%(name)s`` placeholders), and ``params``: every
+    reader sees it in their own language (crisisroom/timeline_text.py). User text goes
+    in ``params`` as written; a translatable parameter (a choice label, a nested line)
+    is ``timeline_text.message(msgid, params)``. ``message`` alone is a line stored and
+    shown verbatim: what a person wrote (a note)."""
+    if bool(key) == bool(message):
+        raise ValueError("timeline_add takes key (+ params) or message, not both")
+    params = timeline_text.params_stored(params)
+    if key:
+        message = timeline_text.english(key, params)
     event = TimelineEvent.objects.create(
-        incident=incident, kind=kind, message=message, actor=actor, data=data or {}
+        incident=incident,
+        kind=kind,
+        message=message,
+        message_key=key,
+        message_params=params,
+        actor=actor,
+        data=data or {},
     )
     payload: events.TimelineEventPayload = {
         "type": "timeline.new",
@@ -35,6 +58,8 @@ def timeline_add(
         "id": event.pk,
         "kind": kind,
         "message": message,
+        "message_key": key,
+        "message_params": params,
         "at": event.at.isoformat(),
     }
     if actor is not None:
@@ -43,6 +68,14 @@ def timeline_add(
         payload["note"] = True
     events.broadcast_on_commit(incident.group_name, dict(payload))
     return event
+
+
+def timeline_entry(event: TimelineEvent) -> dict[str, Any] | str:
+    """An entry as a parameter of another line (a pin): translated when it has a key,
+    its text as written (cut to 80 characters) when it has none."""
+    if event.message_key:
+        return timeline_text.message(event.message_key, event.message_params)
+    return event.message[:80]
 
 
 def can_write_notes(user: User | None, incident: Incident) -> bool:
@@ -84,6 +117,8 @@ def pinned_payload(incident: Incident) -> dict:
                 "id": e.pk,
                 "kind": e.kind,
                 "message": e.message,
+                "message_key": e.message_key,
+                "message_params": e.message_params,
                 "at": e.at.isoformat(),
                 "actor": e.actor.get_username() if e.actor else "",
             }
@@ -111,10 +146,12 @@ def timeline_pin(
     timeline_add(
         incident=incident,
         kind=TimelineKind.NOTE,
-        message=(
-            _("Pinned by %(user)s: %(entry)s") if pinned else _("Unpinned by %(user)s: %(entry)s")
-        )
-        % {"user": by.get_username(), "entry": event.message[:80]},
+        key=(
+            gettext_noop("Pinned by %(user)s: %(entry)s")
+            if pinned
+            else gettext_noop("Unpinned by %(user)s: %(entry)s")
+        ),
+        params={"user": by.get_username(), "entry": timeline_entry(event)},
         actor=by,
         data={"pin": event.pk, "pinned": pinned},
     )

@@ -12,6 +12,7 @@ from django.template.defaultfilters import date as date_filter
 from django.utils import timezone
 
 from crisisroom.platform.timezones import zone_label
+from crisisroom.timeline_text import render_event
 
 register = template.Library()
 
@@ -31,3 +32,10 @@ def number(value: Any) -> str:
     if value is None or value == "":
         return ""
     return str(intcomma(value, use_l10n=False))
+
+
+@register.filter
+def timeline_text(event: Any) -> str:
+    """A timeline entry (a TimelineEvent or a websocket payload's dict) in the viewer's
+    language; escaped like any other value."""
+    return render_event(event)

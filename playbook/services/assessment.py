@@ -6,11 +6,13 @@ from collections.abc import Iterable
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from crisisroom.choices import TimelineKind
 from crisisroom.models import Incident, User
 from crisisroom.platform.validation import is_web_url
 from crisisroom.services.timeline import timeline_add
+from crisisroom.timeline_text import every_language, message
 from playbook.choices import ClaimStatus, Classification, ResponseLevel, WorkEvent
 from playbook.events import work_record
 from playbook.models import Assessment, ClaimStatusChange, MisinformationClaim
@@ -47,7 +49,8 @@ def assessment_update(*, incident: Incident, by: User, **fields: str) -> Assessm
     timeline_add(
         incident=incident,
         kind=TimelineKind.PLAYBOOK,
-        message=_("Assessment updated (%(fields)s)") % {"fields": _field_names(changed or fields)},
+        key=gettext_noop("Assessment updated (%(fields)s)"),
+        params={"fields": every_language(lambda: _field_names(changed or fields))},
         actor=by,
     )
     # What the assessment now holds ticks the matching checklist lines.
@@ -96,8 +99,8 @@ def claim_record(
     timeline_add(
         incident=incident,
         kind=TimelineKind.PLAYBOOK,
-        message=_("Misinformation ledger: “%(claim)s” is %(status)s")
-        % {"claim": row.claim[:80], "status": ClaimStatus(status).label},
+        key=gettext_noop("Misinformation ledger: “%(claim)s” is %(status)s"),
+        params={"claim": row.claim[:80], "status": message(ClaimStatus(status).label)},
         actor=by,
         data={"claim": row.pk, "status": status},
     )
@@ -127,17 +130,24 @@ def claim_status_set(
     ClaimStatusChange.objects.create(
         claim=claim, from_status=before, to_status=status, note=note, by=by
     )
-    message = _("Misinformation ledger: “%(claim)s” changed from %(before)s to %(after)s") % {
-        "claim": claim.claim[:80],
-        "before": ClaimStatus(before).label,
-        "after": ClaimStatus(status).label,
-    }
-    if note:
-        message += f" ({note})"
     timeline_add(
         incident=incident,
         kind=TimelineKind.PLAYBOOK,
-        message=message,
+        key=(
+            gettext_noop(
+                "Misinformation ledger: “%(claim)s” changed from %(before)s to %(after)s (%(note)s)"
+            )
+            if note
+            else gettext_noop(
+                "Misinformation ledger: “%(claim)s” changed from %(before)s to %(after)s"
+            )
+        ),
+        params={
+            "claim": claim.claim[:80],
+            "before": message(ClaimStatus(before).label),
+            "after": message(ClaimStatus(status).label),
+            "note": note,
+        },
         actor=by,
         data={"claim": claim.pk, "status": status, "from": before},
     )

@@ -10,11 +10,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from crisisroom.choices import ACTIVE_STATUSES, CrisisRoleSlug, TimelineKind
 from crisisroom.models import Alert, Incident, IncidentMember, User
 from crisisroom.services.alerts import UPDATE_DUE_PREFIX, alert_queue_reminder
 from crisisroom.services.timeline import timeline_add
+from crisisroom.timeline_text import at_time
 from playbook import selectors
 from playbook.models import Assessment
 from playbook.permissions import require_act
@@ -48,14 +50,14 @@ def update_cadence_set(*, incident: Incident, by: User, minutes: int | None) -> 
     timeline_add(
         incident=incident,
         kind=TimelineKind.PLAYBOOK,
-        message=(
-            _("Public update cadence set to every %(n)s minutes by %(user)s")
+        key=(
+            gettext_noop("Public update cadence set to every %(n)s minutes by %(user)s")
             if minutes is not None
-            else _(
+            else gettext_noop(
                 "Public update cadence back to the response level's (every %(n)s minutes), by %(user)s"
             )
-        )
-        % {"n": every, "user": by.get_username()},
+        ),
+        params={"n": every, "user": by.get_username()},
         actor=by,
     )
     push_cadence(incident)
@@ -102,9 +104,9 @@ def _update_reminders_queue(*, now: datetime | None = None) -> list[Alert]:
                     incident=incident,
                     recipient=lead,
                     reason=reason,
-                    message=_("Public update overdue (due %(due)s): reminding %(user)s")
-                    % {
-                        "due": timezone.localtime(due["due_at"]).strftime("%H:%M %Z"),
+                    key=gettext_noop("Public update overdue (due %(due)s): reminding %(user)s"),
+                    params={
+                        "due": at_time(due["due_at"]),
                         "user": lead.get_username(),
                     },
                 )

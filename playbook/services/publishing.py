@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from crisisroom.choices import TimelineKind
 from crisisroom.models import Incident, User
@@ -17,6 +18,7 @@ from crisisroom.platform.signals import send_on_commit
 from crisisroom.platform.validation import is_web_url
 from crisisroom.services.outgoing import outgoing_event_queue
 from crisisroom.services.timeline import timeline_add
+from crisisroom.timeline_text import every_language
 from playbook import events as playbook_events
 from playbook import selectors
 from playbook.choices import PublicationState, StatementState, WorkEvent
@@ -137,8 +139,10 @@ def statement_publish(
                 timeline_add(
                     incident=incident,
                     kind=TimelineKind.STATEMENT,
-                    message=_("Publishing statement #%(id)s to %(target)s failed: %(error)s")
-                    % {"id": statement.pk, "target": target.name, "error": exc},
+                    key=gettext_noop(
+                        "Publishing statement #%(id)s to %(target)s failed: %(error)s"
+                    ),
+                    params={"id": statement.pk, "target": target.name, "error": str(exc)},
                     actor=by,
                     data={"statement": statement.pk, "retry": exc.retry},
                 )
@@ -203,20 +207,22 @@ def statement_mark_published(
         )
         incident.first_response_at = now
     # str(): a choice label is a lazy translation proxy, which str.join refuses.
-    where = ", ".join(
-        p.url or (p.target.name if p.target else "") or str(PublicationState(p.state).label)
-        for p in publications
-        if p.state != PublicationState.FAILED
+    where = every_language(
+        lambda: ", ".join(
+            p.url or (p.target.name if p.target else "") or str(PublicationState(p.state).label)
+            for p in publications
+            if p.state != PublicationState.FAILED
+        )
     )
     timeline_add(
         incident=incident,
         kind=TimelineKind.STATEMENT,
-        message=(
-            _("Statement #%(id)s published to the drill sandbox by %(user)s")
+        key=(
+            gettext_noop("Statement #%(id)s published to the drill sandbox by %(user)s")
             if incident.is_drill
-            else _("Statement #%(id)s published by %(user)s: %(where)s")
-        )
-        % {"id": statement.pk, "user": by.get_username() if by else "-", "where": where},
+            else gettext_noop("Statement #%(id)s published by %(user)s: %(where)s")
+        ),
+        params={"id": statement.pk, "user": by.get_username() if by else "-", "where": where},
         actor=by,
         data={"statement": statement.pk, "publications": [p.pk for p in publications]},
     )
@@ -279,8 +285,8 @@ def publication_sent(publication: Publication, statement: Statement, result: Any
     timeline_add(
         incident=statement.incident,
         kind=TimelineKind.STATEMENT,
-        message=_("Statement #%(id)s published on retry: %(where)s")
-        % {"id": statement.pk, "where": publication.url or publication.target.name},
+        key=gettext_noop("Statement #%(id)s published on retry: %(where)s"),
+        params={"id": statement.pk, "where": publication.url or publication.target.name},
         data={"statement": statement.pk},
     )
 
@@ -305,7 +311,8 @@ def outbound_pause(*, by: User, reason: str, incident: Incident | None = None) -
         timeline_add(
             incident=incident,
             kind=TimelineKind.PLAYBOOK,
-            message=_("Scheduled posts paused: %(reason)s") % {"reason": pause.reason},
+            key=gettext_noop("Scheduled posts paused: %(reason)s"),
+            params={"reason": pause.reason},
             actor=by,
         )
         work_record(incident=incident, event=WorkEvent.PAUSE_SET, by=by)
@@ -329,15 +336,14 @@ def outbound_resume(*, by: User, incident: Incident | None = None) -> OutboundPa
     released = scheduled_posts_release()
     logger.info("outbound posts resumed by %s (%s released)", by, released)
     outgoing_event_queue(event="outbound.resumed", data=_pause_event(pause, released=released))
-    if incident is not None:
-        message = _("Scheduled posts resumed by %(user)s from incident #%(id)s") % {
-            "user": by.get_username(),
-            "id": incident.pk,
-        }
-    else:
-        message = _("Scheduled posts resumed by %(user)s") % {"user": by.get_username()}
+    key = (
+        gettext_noop("Scheduled posts resumed by %(user)s from incident #%(id)s")
+        if incident is not None
+        else gettext_noop("Scheduled posts resumed by %(user)s")
+    )
+    params = {"user": by.get_username(), "id": incident.pk if incident is not None else ""}
     for target in {incident, pause.incident} - {None}:
-        timeline_add(incident=target, kind=TimelineKind.PLAYBOOK, message=message, actor=by)
+        timeline_add(incident=target, kind=TimelineKind.PLAYBOOK, key=key, params=params, actor=by)
         work_record(incident=target, event=WorkEvent.PAUSE_LIFTED, by=by)
     return pause
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from crisisroom.choices import TimelineKind
 from crisisroom.models import Incident, User
@@ -26,7 +27,7 @@ def review_update(
     timeline_add(
         incident=incident,
         kind=TimelineKind.PLAYBOOK,
-        message=_("Post-crisis review updated"),
+        key=gettext_noop("Post-crisis review updated"),
         actor=by,
     )
     if review.root_cause.strip() and review.lessons.strip():
@@ -46,8 +47,8 @@ def policy_action_add(
     timeline_add(
         incident=incident,
         kind=TimelineKind.PLAYBOOK,
-        message=_("Policy action: %(text)s (owner: %(owner)s)")
-        % {"text": action.text, "owner": owner.get_username() if owner else "-"},
+        key=gettext_noop("Policy action: %(text)s (owner: %(owner)s)"),
+        params={"text": action.text, "owner": owner.get_username() if owner else "-"},
         actor=by,
     )
     return action

@@ -6,12 +6,13 @@ import logging
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from crisisroom.choices import TimelineKind
 from crisisroom.models import Incident, User
 from crisisroom.platform.i18n import both, localized
 from crisisroom.services.timeline import timeline_add
+from crisisroom.timeline_text import every_language, message
 from playbook.choices import StatementState, StepState, UpdateChannel
 from playbook.models import (
     Assessment,
@@ -68,7 +69,8 @@ def playbook_run_start(*, incident: Incident) -> PlaybookRun | None:
     timeline_add(
         incident=incident,
         kind=TimelineKind.PLAYBOOK,
-        message=_("Playbook started from “%(name)s”") % {"name": _(template.name)},
+        key=gettext_noop("Playbook started from “%(name)s”"),
+        params={"name": message(template.name)},
     )
     return run
 
@@ -142,14 +144,19 @@ def _item_set(item: RunChecklistItem, *, done: bool, by: User | None, auto: bool
     item.done_at = timezone.now() if done else None
     item.save(update_fields=["done", "done_by", "done_at"])
     state = step_state_refresh(step)
-    text = localized(item, "text")
     if auto:
-        message = _("Step %(n)s: “%(item)s” ticked itself") % {"n": step.number, "item": text}
+        key = gettext_noop("Step %(n)s: “%(item)s” ticked itself")
     elif done:
-        message = _("Step %(n)s: ticked “%(item)s”") % {"n": step.number, "item": text}
+        key = gettext_noop("Step %(n)s: ticked “%(item)s”")
     else:
-        message = _("Step %(n)s: unticked “%(item)s”") % {"n": step.number, "item": text}
-    timeline_add(incident=incident, kind=TimelineKind.PLAYBOOK, message=message, actor=by)
+        key = gettext_noop("Step %(n)s: unticked “%(item)s”")
+    timeline_add(
+        incident=incident,
+        kind=TimelineKind.PLAYBOOK,
+        key=key,
+        params={"n": step.number, "item": every_language(lambda: localized(item, "text"))},
+        actor=by,
+    )
     push(incident, item_payload(item, step=step, step_state=state))
 
 

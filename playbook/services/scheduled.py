@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from crisisroom.choices import TimelineKind
 from crisisroom.models import Incident, User
@@ -99,7 +100,8 @@ def scheduled_post_create(
         timeline_add(
             incident=incident,
             kind=TimelineKind.PLAYBOOK,
-            message=_("Post #%(id)s queued for %(target)s") % {"id": post.pk, "target": target},
+            key=gettext_noop("Post #%(id)s queued for %(target)s"),
+            params={"id": post.pk, "target": str(target)},
             actor=by,
             data={"scheduled_post": post.pk},
         )
@@ -222,18 +224,15 @@ def _log(post: ScheduledPost, *, failed: bool) -> None:
     if post.incident is None:
         return
     target = post.target.name if post.target else "-"
-    if failed:
-        message = _("Post #%(id)s to %(target)s failed: %(error)s") % {
-            "id": post.pk,
-            "target": target,
-            "error": post.error,
-        }
-    else:
-        message = _("Post #%(id)s published to %(target)s") % {"id": post.pk, "target": target}
     timeline_add(
         incident=post.incident,
         kind=TimelineKind.PLAYBOOK,
-        message=message,
+        key=(
+            gettext_noop("Post #%(id)s to %(target)s failed: %(error)s")
+            if failed
+            else gettext_noop("Post #%(id)s published to %(target)s")
+        ),
+        params={"id": post.pk, "target": target, "error": post.error if failed else ""},
         data={"scheduled_post": post.pk},
     )
 

@@ -36,6 +36,7 @@ from django.core.validators import URLValidator, validate_email
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from crisisroom.choices import ACTIVE_STATUSES, AlertStatus, CrisisRoleSlug, TimelineKind
 from crisisroom.models import Incident, IncidentMember, User
@@ -45,6 +46,7 @@ from crisisroom.platform.signals import send_on_commit
 from crisisroom.platform.timezones import zone_named
 from crisisroom.services.alert_delivery import retry_delay
 from crisisroom.services.timeline import timeline_add
+from crisisroom.timeline_text import every_language
 from playbook import events
 from playbook.models import (
     SITREP_DEFAULT_EVERY,
@@ -84,12 +86,12 @@ def sitrep_plan_set(*, incident: Incident, by: User, every_minutes: int) -> Sitr
     timeline_add(
         incident=incident,
         kind=TimelineKind.PLAYBOOK,
-        message=(
-            _("Situation reports every %(n)s minutes, set by %(user)s")
+        key=(
+            gettext_noop("Situation reports every %(n)s minutes, set by %(user)s")
             if every_minutes
-            else _("Situation reports turned off by %(user)s")
-        )
-        % {"n": every_minutes, "user": by.get_username()},
+            else gettext_noop("Situation reports turned off by %(user)s")
+        ),
+        params={"n": every_minutes, "user": by.get_username()},
         actor=by,
     )
     return plan
@@ -136,8 +138,11 @@ def sitrep_recipient_add(
     timeline_add(
         incident=incident,
         kind=TimelineKind.PLAYBOOK,
-        message=_("%(who)s added to the sitrep readers by %(user)s")
-        % {"who": recipient_label(recipient), "user": by.get_username()},
+        key=gettext_noop("%(who)s added to the sitrep readers by %(user)s"),
+        params={
+            "who": every_language(lambda: recipient_label(recipient)),
+            "user": by.get_username(),
+        },
         actor=by,
     )
     return recipient
@@ -149,13 +154,13 @@ def sitrep_recipient_remove(*, incident: Incident, by: User, recipient_id: int) 
     recipient = SitrepRecipient.objects.filter(incident=incident, pk=recipient_id).first()
     if recipient is None:
         raise InvalidInput(_("That reader is not on this sitrep's list."))
-    label = recipient_label(recipient)
+    label = every_language(lambda: recipient_label(recipient))
     recipient.delete()
     timeline_add(
         incident=incident,
         kind=TimelineKind.PLAYBOOK,
-        message=_("%(who)s removed from the sitrep readers by %(user)s")
-        % {"who": label, "user": by.get_username()},
+        key=gettext_noop("%(who)s removed from the sitrep readers by %(user)s"),
+        params={"who": label, "user": by.get_username()},
         actor=by,
     )
 
@@ -248,8 +253,8 @@ def sitrep_send_now(*, incident: Incident, by: User, now: datetime | None = None
             timeline_add(
                 incident=incident,
                 kind=TimelineKind.PLAYBOOK,
-                message=_("Sitrep sent by hand to %(n)s readers by %(user)s")
-                % {"n": len(rows), "user": by.get_username()},
+                key=gettext_noop("Sitrep sent by hand to %(n)s readers by %(user)s"),
+                params={"n": len(rows), "user": by.get_username()},
                 actor=by,
             )
     return len(rows)

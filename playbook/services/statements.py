@@ -7,11 +7,13 @@ from collections.abc import Sequence
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from crisisroom.choices import TimelineKind
+from crisisroom.choices import CrisisRoleSlug, TimelineKind
 from crisisroom.models import CrisisRole, Incident, User
 from crisisroom.platform.permissions import require
 from crisisroom.services.timeline import timeline_add
+from crisisroom.timeline_text import message
 from playbook import selectors
 from playbook.choices import ResponseLevel, StatementState, WorkEvent
 from playbook.events import work_record
@@ -73,8 +75,8 @@ def statement_create(
     timeline_add(
         incident=incident,
         kind=TimelineKind.STATEMENT,
-        message=_("Statement #%(id)s drafted by %(user)s")
-        % {"id": statement.pk, "user": by.get_username()},
+        key=gettext_noop("Statement #%(id)s drafted by %(user)s"),
+        params={"id": statement.pk, "user": by.get_username()},
         actor=by,
         data={"statement": statement.pk},
     )
@@ -100,8 +102,8 @@ def approvals_reset(statement: Statement, by: User, why: str | None) -> None:
         timeline_add(
             incident=statement.incident,
             kind=TimelineKind.STATEMENT,
-            message=_("Statement #%(id)s: approvals reset (%(why)s)")
-            % {"id": statement.pk, "why": why},
+            key=gettext_noop("Statement #%(id)s: approvals reset (%(why)s)"),
+            params={"id": statement.pk, "why": message(why)},
             actor=by,
             data={"statement": statement.pk},
         )
@@ -152,12 +154,12 @@ def statement_edit(
             )
             changed = True
     if changed:
-        approvals_reset(statement, by, _("edited"))
+        approvals_reset(statement, by, gettext_noop("edited"))
         timeline_add(
             incident=statement.incident,
             kind=TimelineKind.STATEMENT,
-            message=_("Statement #%(id)s edited by %(user)s (version %(v)s)")
-            % {"id": statement.pk, "user": by.get_username(), "v": statement.version},
+            key=gettext_noop("Statement #%(id)s edited by %(user)s (version %(v)s)"),
+            params={"id": statement.pk, "user": by.get_username(), "v": statement.version},
             actor=by,
             data={"statement": statement.pk},
         )
@@ -191,8 +193,8 @@ def statement_submit(*, statement: Statement, by: User) -> Statement:
     timeline_add(
         incident=statement.incident,
         kind=TimelineKind.STATEMENT,
-        message=_("Statement #%(id)s submitted for approval by %(user)s")
-        % {"id": statement.pk, "user": by.get_username()},
+        key=gettext_noop("Statement #%(id)s submitted for approval by %(user)s"),
+        params={"id": statement.pk, "user": by.get_username()},
         actor=by,
         data={"statement": statement.pk},
     )
@@ -248,8 +250,12 @@ def statement_approve(*, statement: Statement, by: User, role: str | None = None
     timeline_add(
         incident=incident,
         kind=TimelineKind.STATEMENT,
-        message=_("Statement #%(id)s approved by %(user)s as %(role)s")
-        % {"id": statement.pk, "user": by.get_username(), "role": role_obj.label},
+        key=gettext_noop("Statement #%(id)s approved by %(user)s as %(role)s"),
+        params={
+            "id": statement.pk,
+            "user": by.get_username(),
+            "role": message(CrisisRoleSlug(role_obj.slug).label),
+        },
         actor=by,
         data={"statement": statement.pk, "role": role_obj.slug},
     )
@@ -259,8 +265,8 @@ def statement_approve(*, statement: Statement, by: User, role: str | None = None
         timeline_add(
             incident=incident,
             kind=TimelineKind.STATEMENT,
-            message=_("Statement #%(id)s is approved by every required role")
-            % {"id": statement.pk},
+            key=gettext_noop("Statement #%(id)s is approved by every required role"),
+            params={"id": statement.pk},
             data={"statement": statement.pk},
         )
         work_record(incident=incident, event=WorkEvent.STATEMENT_APPROVED, by=by)
@@ -295,8 +301,8 @@ def statement_reject(*, statement: Statement, by: User, comment: str) -> Stateme
     timeline_add(
         incident=incident,
         kind=TimelineKind.STATEMENT,
-        message=_("Statement #%(id)s rejected by %(user)s: %(comment)s")
-        % {"id": statement.pk, "user": by.get_username(), "comment": comment.strip()},
+        key=gettext_noop("Statement #%(id)s rejected by %(user)s: %(comment)s"),
+        params={"id": statement.pk, "user": by.get_username(), "comment": comment.strip()},
         actor=by,
         data={"statement": statement.pk},
     )
@@ -316,7 +322,8 @@ def question_add(
     timeline_add(
         incident=incident,
         kind=TimelineKind.PLAYBOOK,
-        message=_("Expected question added: %(q)s") % {"q": question[:80]},
+        key=gettext_noop("Expected question added: %(q)s"),
+        params={"q": question[:80]},
         actor=by,
     )
     return row

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from crisisroom.choices import TimelineKind
 from crisisroom.models import User
 from crisisroom.services.timeline import timeline_add
+from crisisroom.timeline_text import message
 from playbook.choices import StatementState, UpdateChannel, UpdateState, WorkEvent
 from playbook.events import work_record
 from playbook.models import ChannelUpdate, Statement, SupportScript
@@ -40,7 +42,8 @@ def support_script_create(*, statement: Statement, by: User) -> SupportScript:
     timeline_add(
         incident=incident,
         kind=TimelineKind.PLAYBOOK,
-        message=_("Support script drawn from statement #%(id)s") % {"id": statement.pk},
+        key=gettext_noop("Support script drawn from statement #%(id)s"),
+        params={"id": statement.pk},
         actor=by,
     )
     return script
@@ -62,10 +65,10 @@ def channel_update_set(
     timeline_add(
         incident=update.incident,
         kind=TimelineKind.PLAYBOOK,
-        message=_("Channel %(channel)s: %(state)s")
-        % {
-            "channel": UpdateChannel(update.channel).label,
-            "state": UpdateState(state).label,
+        key=gettext_noop("Channel %(channel)s: %(state)s"),
+        params={
+            "channel": message(UpdateChannel(update.channel).label),
+            "state": message(UpdateState(state).label),
         },
         actor=by,
     )
