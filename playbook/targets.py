@@ -18,10 +18,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from crisisroom.choices import ACTIVE_STATUSES, TimelineKind
 from crisisroom.models import Incident, TimelineEvent
 from crisisroom.services.timeline import timeline_add
+from crisisroom.timeline_text import at_time, every_language
 from monitoring.language import detect_language
 from playbook.choices import ResponseLevel, StatementState, TargetKind
 from playbook.durations import duration_text as _duration
@@ -308,14 +310,22 @@ def incident_detail_part(incident: Incident, viewer: Any = None) -> dict[str, An
 # --- Recording outcomes on the timeline ---------------------------------------------------
 
 
-def _outcome_message(row: TargetRow, state: str, due: datetime | None, by: int | None) -> str:
-    values = {"target": row.label, "n": row.minutes, "by": _duration(abs(by or 0))}
+def _outcome_line(
+    row: TargetRow, state: str, due: datetime | None, by: int | None
+) -> tuple[str, dict[str, Any]]:
+    """The timeline line of an outcome, as a msgid and its parameters: every reader
+    sees it in their own language and zone (crisisroom/timeline_text.py)."""
+    params: dict[str, Any] = {
+        "target": every_language(lambda: row.label),
+        "n": row.minutes,
+        "by": every_language(lambda: _duration(abs(by or 0))),
+    }
     if state == MET:
-        return _("Target met: %(target)s (within %(n)s min), %(by)s to spare") % values
+        return gettext_noop("Target met: %(target)s (within %(n)s min), %(by)s to spare"), params
     if row.done_at is not None and row.kind != TargetKind.UPDATES:
-        return _("Target missed: %(target)s (within %(n)s min), late by %(by)s") % values
-    values["due"] = timezone.localtime(due).strftime("%H:%M") if due else "—"
-    return _("Target missed: %(target)s (within %(n)s min, due %(due)s)") % values
+        return gettext_noop("Target missed: %(target)s (within %(n)s min), late by %(by)s"), params
+    params["due"] = at_time(due) if due else "—"
+    return gettext_noop("Target missed: %(target)s (within %(n)s min, due %(due)s)"), params
 
 
 def targets_record(*, incident_id: int, now: datetime | None = None) -> list[TimelineEvent]:
@@ -342,11 +352,13 @@ def targets_record(*, incident_id: int, now: datetime | None = None) -> list[Tim
         for key, (row, state, due, by) in wanted.items():
             if key in done:
                 continue
+            line, params = _outcome_line(row, state, due, by)
             written.append(
                 timeline_add(
                     incident=incident,
                     kind=TimelineKind.TARGET,
-                    message=_outcome_message(row, state, due, by),
+                    key=line,
+                    params=params,
                     data={"key": key, "target": row.kind, "state": state, "by": by},
                 )
             )

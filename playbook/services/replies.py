@@ -9,12 +9,14 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from crisisroom.choices import TimelineKind
 from crisisroom.models import CrisisRole, Incident, User
 from crisisroom.platform.permissions import require
 from crisisroom.platform.validation import is_web_url
 from crisisroom.services.timeline import timeline_add
+from crisisroom.timeline_text import every_language
 from monitoring.models import Mention
 from playbook import selectors
 from playbook.choices import ReplyState, ResponseLevel, StatementState
@@ -113,8 +115,8 @@ def reply_create(
     timeline_add(
         incident=incident,
         kind=TimelineKind.STATEMENT,
-        message=_("Reply #%(id)s to %(who)s drafted by %(user)s")
-        % {"id": reply.pk, "who": _who(mention), "user": by.get_username()},
+        key=gettext_noop("Reply #%(id)s to %(who)s drafted by %(user)s"),
+        params={"id": reply.pk, "who": _who(mention), "user": by.get_username()},
         actor=by,
         data={"reply": reply.pk, "mention": mention.pk},
     )
@@ -152,8 +154,12 @@ def reply_approve(*, reply: MentionReply, by: User) -> MentionReply:
     timeline_add(
         incident=incident,
         kind=TimelineKind.STATEMENT,
-        message=_("Reply #%(id)s approved by %(user)s as %(role)s")
-        % {"id": reply.pk, "user": by.get_username(), "role": role.label},
+        key=gettext_noop("Reply #%(id)s approved by %(user)s as %(role)s"),
+        params={
+            "id": reply.pk,
+            "user": by.get_username(),
+            "role": every_language(lambda: role.label),
+        },
         actor=by,
         data={"reply": reply.pk, "role": role.slug},
     )
@@ -197,8 +203,8 @@ def reply_send(*, reply: MentionReply, by: User, manual_url: str = "") -> Mentio
             timeline_add(
                 incident=incident,
                 kind=TimelineKind.STATEMENT,
-                message=_("Sending reply #%(id)s to %(target)s failed: %(error)s")
-                % {"id": reply.pk, "target": reply.target.name, "error": exc},
+                key=gettext_noop("Sending reply #%(id)s to %(target)s failed: %(error)s"),
+                params={"id": reply.pk, "target": reply.target.name, "error": str(exc)},
                 actor=by,
                 data={"reply": reply.pk, "retry": exc.retry},
             )
@@ -211,8 +217,8 @@ def reply_send(*, reply: MentionReply, by: User, manual_url: str = "") -> Mentio
     timeline_add(
         incident=incident,
         kind=TimelineKind.STATEMENT,
-        message=_("Reply #%(id)s to %(who)s sent by %(user)s")
-        % {"id": reply.pk, "who": _who(reply.mention), "user": by.get_username()},
+        key=gettext_noop("Reply #%(id)s to %(who)s sent by %(user)s"),
+        params={"id": reply.pk, "who": _who(reply.mention), "user": by.get_username()},
         actor=by,
         data={"reply": reply.pk, "mention": reply.mention_id, "url": reply.external_url},
     )

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("crisisroom", "0013_on_call_places_rotation_overrides"),
+        ("crisisroom", "0014_surprise_drills_target_entries"),
     ]
 
     operations = [
