@@ -10,7 +10,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from crisisroom.choices import CrisisRoleSlug
-from crisisroom.models import CrisisRole, OutgoingWebhook
+from crisisroom.models import CrisisRole, OutgoingWebhook, Webhook
 from crisisroom.platform.http import url_refusal
 from playbook.choices import UpdateChannel, WorkEvent
 from playbook.models import (
@@ -161,6 +161,34 @@ class OutgoingWebhookForm(forms.ModelForm):
         if not secret and not (self.instance.pk and self.instance.secret):
             raise forms.ValidationError(_("A new webhook needs a signing secret."))
         return secret
+
+
+class AlertWebhookForm(forms.ModelForm):
+    """A team's Slack or Microsoft Teams incoming webhook, told about every alert. Its
+    URL carries the token, so it is write-only like a secret."""
+
+    url = SecretField(
+        label=_("Incoming webhook URL"),
+        max_length=1000,
+        help_text=_(
+            "From Slack or Teams. Write-only: it holds the token, so it is never shown "
+            "again; leave empty to keep the stored one, paste a new one to replace it."
+        ),
+    )
+
+    class Meta:
+        model = Webhook
+        fields = ["name", "kind", "url", "active"]
+        labels = {"kind": _("Kind"), "active": _("active")}
+
+    def clean_url(self) -> str:
+        url = self.cleaned_data["url"].strip()
+        if not url:
+            if self.instance.pk and self.instance.url:  # kept: the stored one
+                return Webhook.objects.values_list("url", flat=True).get(pk=self.instance.pk)
+            raise forms.ValidationError(_("A new alert webhook needs its URL."))
+        url = forms.URLField(max_length=1000, assume_scheme="https").clean(url)
+        return _guarded_url(url)
 
 
 class PlaybookTemplateForm(forms.ModelForm):

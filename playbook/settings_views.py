@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from crisisroom.models import OutgoingWebhook
+from crisisroom.models import OutgoingWebhook, Webhook
 from crisisroom.platform.permissions import is_org_admin, require
 from playbook import settings_forms as sf
 from playbook.choices import ResponseLevel, TemplateKind, WorkEvent
@@ -202,6 +202,7 @@ def publishing_list(request: HttpRequest) -> HttpResponse:
     context = {
         "targets": PublishTarget.objects.order_by("name"),
         "webhooks": OutgoingWebhook.objects.all(),
+        "alert_webhooks": Webhook.objects.all(),
     }
     return render(request, "playbook/settings/publishing.html", context)
 
@@ -213,6 +214,7 @@ def _holder_page(
     pk: int | None,
     titles: tuple[str, str],
     saved: str,
+    secret_field: str = "secret",
 ) -> HttpResponse:
     holder = get_object_or_404(model, pk=pk) if pk else None
     form = form_class(request.POST or None, instance=holder)
@@ -221,9 +223,11 @@ def _holder_page(
         form,
         title=titles[0] if holder else titles[1],
         back="playbook:settings-publishing",
-        save=lambda: svc.credential_holder_save(form=form, by=request.user),
+        save=lambda: svc.credential_holder_save(
+            form=form, by=request.user, secret_field=secret_field
+        ),
         saved=saved,
-        has_secret=bool(holder and holder.secret),
+        has_secret=bool(holder and getattr(holder, secret_field)),
     )
 
 
@@ -254,9 +258,23 @@ def webhook_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 
 @admin_page
+@require_http_methods(["GET", "POST"])
+def alert_webhook_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    return _holder_page(
+        request,
+        sf.AlertWebhookForm,
+        Webhook,
+        pk,
+        (_("Alert webhook"), _("Add an alert webhook")),
+        _("Alert webhook saved."),
+        secret_field="url",
+    )
+
+
+@admin_page
 @require_POST
 def holder_active(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
-    model = {"target": PublishTarget, "webhook": OutgoingWebhook}.get(kind)
+    model = {"target": PublishTarget, "webhook": OutgoingWebhook, "alert": Webhook}.get(kind)
     if model is None:
         raise Http404(_("Unknown action."))
     holder = get_object_or_404(model, pk=pk)

@@ -43,6 +43,8 @@ SETTINGS = [
     path(C + "publishing/targets/<int:pk>/", sv.target_edit, name="settings-target"),
     path(C + "publishing/webhooks/new/", sv.webhook_edit, name="settings-webhook-new"),
     path(C + "publishing/webhooks/<int:pk>/", sv.webhook_edit, name="settings-webhook"),
+    path(C + "publishing/alerts/new/", sv.alert_webhook_edit, name="settings-alert-webhook-new"),
+    path(C + "publishing/alerts/<int:pk>/", sv.alert_webhook_edit, name="settings-alert-webhook"),
     path(
         C + "publishing/<str:kind>/<int:pk>/active/",
         sv.holder_active,

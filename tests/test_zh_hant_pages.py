@@ -305,6 +305,7 @@ def settings_pages() -> list[str]:
         "/settings/playbook/publishing/",
         "/settings/playbook/publishing/targets/new/",
         "/settings/playbook/publishing/webhooks/new/",
+        "/settings/playbook/publishing/alerts/new/",
         "/settings/playbook/playbooks/",
         base,
         f"{base}steps/{step.pk}/",

@@ -14,7 +14,7 @@ from django.forms import ModelForm
 from django.utils.translation import gettext as _
 
 from crisisroom.choices import ACTIVE_STATUSES
-from crisisroom.models import OutgoingWebhook, User
+from crisisroom.models import OutgoingWebhook, User, Webhook
 from playbook.models import (
     ApprovalPolicy,
     ChecklistItemTemplate,
@@ -51,21 +51,25 @@ def message_template_delete(*, template: MessageTemplate, by: User) -> None:
 
 
 @transaction.atomic
-def credential_holder_save(*, form: ModelForm, by: User) -> PublishTarget | OutgoingWebhook:
-    """Save a publishing target or outgoing webhook; an empty secret keeps the stored
-    one (the page never shows it), a new one replaces it (rotation)."""
+def credential_holder_save(
+    *, form: ModelForm, by: User, secret_field: str = "secret"
+) -> PublishTarget | OutgoingWebhook | Webhook:
+    """Save a publishing target, an outgoing or an alert webhook; an empty secret (for
+    an alert webhook: its URL, which holds the token) keeps the stored one (the page
+    never shows it), a new one replaces it (rotation)."""
     require_admin(by)
     holder = form.save(commit=False)
-    secret = form.cleaned_data.get("secret", "")
+    secret = form.cleaned_data.get(secret_field, "")
     if not secret and holder.pk:
-        holder.secret = type(holder).objects.values_list("secret", flat=True).get(pk=holder.pk)
+        stored = type(holder).objects.values_list(secret_field, flat=True).get(pk=holder.pk)
+        setattr(holder, secret_field, stored)
     holder.save()
     return holder
 
 
 @transaction.atomic
 def credential_holder_set_active(
-    *, holder: PublishTarget | OutgoingWebhook, active: bool, by: User
+    *, holder: PublishTarget | OutgoingWebhook | Webhook, active: bool, by: User
 ) -> None:
     """Disable rather than delete: publications and queued posts keep their target."""
     require_admin(by)

@@ -498,3 +498,36 @@ def test_an_unknown_kind_or_action_is_a_404_not_a_crash(alice):
     assert (
         client.get(f"/settings/playbook/playbooks/{other.pk}/steps/{step.pk}/").status_code == 404
     )
+
+
+def test_an_alert_webhook_url_is_write_only_guarded_and_can_be_disabled(alice, bob, settings):
+    from crisisroom.models import Webhook
+
+    client = client_for(alice)
+    new = "/settings/playbook/publishing/alerts/new/"
+    response = client.post(new, {"name": "War room", "kind": "slack", "url": ""})
+    assert response.status_code == 400
+    assert "A new alert webhook needs its URL." in response.content.decode()
+    settings.SOURCES_ALLOW_PRIVATE_ADDRESSES = False
+    response = client.post(new, {"name": "War room", "kind": "slack", "url": "http://10.0.0.5/x"})
+    assert response.status_code == 400 and not Webhook.objects.exists()
+    secret_url = "https://hooks.slack.example/services/T000/B000/token-123"
+    data = {"name": "War room", "kind": "slack", "active": "on"}
+    assert client.post(new, {**data, "url": secret_url}).status_code == 302
+    hook = Webhook.objects.get()
+    assert hook.url == secret_url and hook.active
+    page = client.get(f"/settings/playbook/publishing/alerts/{hook.pk}/").content.decode()
+    listing = client.get("/settings/playbook/publishing/").content.decode()
+    assert "token-123" not in page and "token-123" not in listing and "War room" in listing
+    # Left empty, the stored URL stays; a new one replaces it.
+    client.post(f"/settings/playbook/publishing/alerts/{hook.pk}/", {**data, "url": ""})
+    hook.refresh_from_db()
+    assert hook.url == secret_url
+    rotated = "https://hooks.slack.example/services/T000/B000/token-456"
+    client.post(f"/settings/playbook/publishing/alerts/{hook.pk}/", {**data, "url": rotated})
+    hook.refresh_from_db()
+    assert hook.url == rotated
+    client.post(f"/settings/playbook/publishing/alert/{hook.pk}/active/", {"active": "0"})
+    hook.refresh_from_db()
+    assert not hook.active
+    assert client_for(bob).get(new).status_code == 403  # a responder, not an admin
