@@ -128,6 +128,30 @@ def _test_database_url() -> str:
     return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
 
 
+def end_sessions(application_name: str) -> None:
+    """End the test database's sessions of one set of server processes."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND application_name = %s",
+            [application_name],
+        )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _droppable_test_database(django_db_setup, django_db_blocker) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """At the very end, before the test database is dropped: any session still on it
+    (a server process's that outlived it, a thread's of this one) is ended."""
+    yield
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
 @pytest.fixture
 def live_stack(transactional_db, smtp_server: SmtpServer, tmp_path: Path) -> Iterator[Stack]:  # type: ignore[no-untyped-def]
     """Daphne and a Celery worker as separate processes, in services mode."""
@@ -152,6 +176,8 @@ def live_stack(transactional_db, smtp_server: SmtpServer, tmp_path: Path) -> Ite
         # Webhooks, publishing and sources reach this machine's test servers.
         "SOURCES_ALLOW_PRIVATE_ADDRESSES": "true",
         "PYTHONUNBUFFERED": "1",
+        # libpq names the stack's database sessions, so teardown ends just those.
+        "PGAPPNAME": f"crisisroom-test-{run_id}",
     }
     stack = Stack(base_url=f"http://127.0.0.1:{port}", env=env)
     commands = {
@@ -216,9 +242,7 @@ def live_stack(transactional_db, smtp_server: SmtpServer, tmp_path: Path) -> Ite
             except subprocess.TimeoutExpired:
                 process.kill()
         # A killed process's sessions can outlive it briefly; the test database must
-        # be droppable at the end of the run.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
+        # be droppable at the end of the run. Only the stack's own sessions (tagged by
+        # PGAPPNAME): this process's other threads keep theirs, which a later test may
+        # still use (ending them made that test fail with "server closed the connection").
+        end_sessions(env["PGAPPNAME"])

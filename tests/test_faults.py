@@ -42,7 +42,7 @@ from crisisroom.choices import AlertStatus
 from crisisroom.models import Alert, Incident
 from crisisroom.services.users import api_token_create
 from monitoring.models import Brand, DetectorState, Mention
-from tests.conftest import _Inbox, _test_database_url, free_port
+from tests.conftest import _Inbox, _test_database_url, end_sessions, free_port
 
 pytestmark = [pytest.mark.flow, pytest.mark.django_db(transaction=True)]
 
@@ -254,6 +254,7 @@ def services_env(*, database_url: str, redis: RedisServer, smtp: SmtpSink, web_p
         "SITE_URL": f"http://127.0.0.1:{web_port}",
         "SECRET_KEY": settings.SECRET_KEY,
         "PYTHONUNBUFFERED": "1",
+        "PGAPPNAME": f"crisisroom-faults-{run_id}",  # teardown ends just these sessions
         # Short clocks: the same code paths, minutes become seconds.
         "ALERT_SWEEP_SECONDS": "2",
         "ALERT_RETRY_BASE_SECONDS": "1",
@@ -305,11 +306,7 @@ def stack(transactional_db, redis_server, smtp, tmp_path) -> Iterator[Services]:
         raise
     finally:
         services.stop_all()
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
+        end_sessions(env["PGAPPNAME"])
 
 
 def api(base: str, token: str, method: str, path: str, body: Any = None, **headers: str):  # type: ignore[no-untyped-def]

@@ -41,6 +41,7 @@ WORDS = {
         "surprise": "Schedule a surprise drill",
         "between": "some time between",
         "scheduled": "Surprise drill scheduled",
+        "outcome": "Target met: Publish a holding statement",
     },
     "zh-hant": {
         "heading": "回應目標",
@@ -56,6 +57,7 @@ WORDS = {
         "surprise": "排定突擊演練",
         "between": "之間的某個時刻",
         "scheduled": "突擊演練已排定",
+        "outcome": "目標達成：發布初步聲明",
     },
 }
 WIDEST = """[...document.querySelectorAll('body *')]
@@ -161,11 +163,9 @@ def test_the_war_room_counts_the_targets_down_and_turns_them_red(
         expect(holding).to_have_class(re.compile(r"state-met"))
         zh = panel.locator('li[data-target="zh_hant_statement"] .countdown')
         expect(zh).to_contain_text(w["due_in"], timeout=10000)
-        # The timeline has the outcome entry too (written, like every entry, in the words
-        # of whoever's action wrote it: this test's publish runs in English).
-        expect(page.locator("#timeline")).to_contain_text(
-            "Target met: Publish a holding statement", timeout=10000
-        )
+        # The timeline has the outcome entry too, in the reader's language (the line is
+        # stored as a msgid and its parameters: this test's publish runs in English).
+        expect(page.locator("#timeline")).to_contain_text(w["outcome"], timeout=10000)
         assert page.evaluate("window.__notReloaded") is True
         page.screenshot(path=f"var/targets-{lang}-1400-after.png")
         _fits(page, 1400, "war room")
