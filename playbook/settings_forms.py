@@ -184,8 +184,8 @@ class AlertWebhookForm(forms.ModelForm):
     def clean_url(self) -> str:
         url = self.cleaned_data["url"].strip()
         if not url:
-            if self.instance.pk and self.instance.url:  # kept: the stored one
-                return Webhook.objects.values_list("url", flat=True).get(pk=self.instance.pk)
+            if self.instance.pk:  # kept: credential_holder_save restores the stored one
+                return ""
             raise forms.ValidationError(_("A new alert webhook needs its URL."))
         url = forms.URLField(max_length=1000, assume_scheme="https").clean(url)
         return _guarded_url(url)
