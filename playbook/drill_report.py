@@ -15,9 +15,9 @@ from crisisroom.drills import drill_incident, scenario_load
 from crisisroom.models import Drill, IncidentMember
 from playbook import drill_grading, metrics
 from playbook.choices import ClaimStatus, StatementState
+from playbook.durations import duration_text as _duration
 from playbook.models import MisinformationClaim, RunStep, Statement
 from playbook.report_doc import Document, document_markdown, drill_document
-from playbook.report_doc import duration as _duration
 from playbook.report_pdf import CJK_FONTS, document_pdf
 
 

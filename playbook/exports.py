@@ -4,10 +4,10 @@ print view, all rendered from one document (playbook/report_doc.py)."""
 from __future__ import annotations
 
 from crisisroom.models import Incident
-from playbook.report_doc import document_markdown, duration, metrics_rows, review_document
+from playbook.report_doc import document_markdown, metrics_rows, review_document
 from playbook.report_pdf import CJK_FONTS, document_pdf
 
-__all__ = ["CJK_FONTS", "duration", "metrics_rows", "review_markdown", "review_pdf"]
+__all__ = ["CJK_FONTS", "metrics_rows", "review_markdown", "review_pdf"]
 
 
 def review_markdown(incident: Incident) -> str:

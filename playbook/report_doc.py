@@ -26,7 +26,7 @@ from crisisroom.platform.i18n import localized
 from crisisroom.templatetags.crisis_format import number, when
 from playbook import drill_grading, selectors, targets
 from playbook.choices import ClaimStatus, StatementState
-from playbook.durations import duration_text as duration
+from playbook.durations import duration_text
 from playbook.models import Assessment, MisinformationClaim, PostCrisisReview
 from playbook.report_chart import ChartData, chart_data, chart_svg
 
@@ -150,16 +150,16 @@ def _user(user: Any) -> str:
 def metrics_rows(incident: Incident, now: datetime | None = None) -> list[tuple[str, str]]:
     m = selectors.review_metrics(incident, now=now)
     return [
-        (_("Time to detect"), duration(m["time_to_detect"])),
-        (_("Time to acknowledge"), duration(m["time_to_acknowledge"])),
-        (_("Time to first response"), duration(m["time_to_first_response"])),
-        (_("Time to resolve"), duration(m["time_to_resolve"])),
+        (_("Time to detect"), duration_text(m["time_to_detect"])),
+        (_("Time to acknowledge"), duration_text(m["time_to_acknowledge"])),
+        (_("Time to first response"), duration_text(m["time_to_first_response"])),
+        (_("Time to resolve"), duration_text(m["time_to_resolve"])),
         (_("Checklist items done"), count(*m["checklist"])),
         (_("Peak volume (mentions per 5 minutes)"), number(m["peak_volume"])),
         (_("Negative share before"), share(m["negative_share_before"])),
         (_("Negative share during"), share(m["negative_share_during"])),
         (_("Negative share after"), share(m["negative_share_after"])),
-        (_("Time for sentiment to recover"), duration(m["time_to_recover"])),
+        (_("Time for sentiment to recover"), duration_text(m["time_to_recover"])),
     ]
 
 
