@@ -23,6 +23,35 @@ from crisisroom.platform.http import url_origin as http_origin
 from crisisroom.platform.http import url_refusal
 
 
+class WriteOnlySecretsAdmin(admin.ModelAdmin):
+    """Secrets (tokens, passwords, a webhook URL that carries its token) are never shown
+    back, as on the in-app settings pages: the field renders empty, left empty on a
+    change keeps the stored value, typed in replaces it. A new row still needs what its
+    model requires."""
+
+    write_only_fields: tuple[str, ...] = ()
+
+    def get_form(self, request, obj=None, change=False, **kwargs):  # type: ignore[no-untyped-def]
+        form = super().get_form(request, obj, change=change, **kwargs)
+        for name in self.write_only_fields:
+            field = form.base_fields.get(name)
+            if field is None:
+                continue
+            field.widget = forms.PasswordInput(render_value=False)
+            if obj is not None:
+                field.required = False
+                field.help_text = _("Write-only: leave empty to keep the stored one.")
+        return form
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        if change:
+            for name in self.write_only_fields:
+                if not form.cleaned_data.get(name):
+                    stored = type(obj).objects.values_list(name, flat=True).get(pk=obj.pk)
+                    setattr(obj, name, stored)
+        super().save_model(request, obj, form, change)
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     list_display = ("username", "email", "org_role", "is_active", "time_zone")
@@ -81,8 +110,9 @@ class OnCallEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Webhook)
-class WebhookAdmin(admin.ModelAdmin):
+class WebhookAdmin(WriteOnlySecretsAdmin):
     list_display = ("name", "kind", "active")
+    write_only_fields = ("url",)
     list_editable = ("active",)
 
 
@@ -108,7 +138,6 @@ class OutgoingWebhookForm(forms.ModelForm):
     class Meta:
         model = OutgoingWebhook
         fields = ["name", "url", "secret", "active"]
-        widgets = {"secret": forms.PasswordInput(render_value=True)}
 
     def clean_url(self) -> str:
         # The guard that sends the events (crisisroom/platform/http.py) also checks
@@ -121,8 +150,9 @@ class OutgoingWebhookForm(forms.ModelForm):
 
 
 @admin.register(OutgoingWebhook)
-class OutgoingWebhookAdmin(admin.ModelAdmin):
+class OutgoingWebhookAdmin(WriteOnlySecretsAdmin):
     form = OutgoingWebhookForm
+    write_only_fields = ("secret",)
     list_display = ("name", "url_origin", "active", "created_at")
     list_editable = ("active",)
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from crisisroom.admin import WriteOnlySecretsAdmin
 from playbook.models import (
     ApprovalPolicy,
     Channel,
@@ -55,8 +56,9 @@ class MessageTemplateAdmin(admin.ModelAdmin):
 
 
 @admin.register(PublishTarget)
-class PublishTargetAdmin(admin.ModelAdmin):
+class PublishTargetAdmin(WriteOnlySecretsAdmin):
     list_display = ["name", "kind", "base_url", "active"]
+    write_only_fields = ("secret",)
 
 
 @admin.register(OutboundPause)

@@ -179,3 +179,63 @@ def test_a_user_made_admin_by_the_command_can_use_the_admin(db, capsys):
     call_command("add_user", "root2", "--role", "viewer")
     client.force_login(User.objects.get(username="root2"))
     assert client.get("/admin/playbook/publishtarget/").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("path", "model_path", "fields", "secret_field"),
+    [
+        (
+            "crisisroom/webhook",
+            "crisisroom.models.Webhook",
+            {"name": "War room", "kind": "slack", "active": "on"},
+            "url",
+        ),
+        (
+            "crisisroom/outgoingwebhook",
+            "crisisroom.models.OutgoingWebhook",
+            {"name": "CRM", "url": "https://crm.example.com/hook", "active": "on"},
+            "secret",
+        ),
+        (
+            "playbook/publishtarget",
+            "playbook.models.PublishTarget",
+            {
+                "name": "Mastodon",
+                "kind": "mastodon",
+                "base_url": "https://social.example.com",
+                "handle": "",
+                "active": "on",
+            },
+            "secret",
+        ),
+    ],
+)
+def test_the_admin_never_shows_a_secret_back_and_keeps_it_when_left_empty(
+    alice, path, model_path, fields, secret_field
+):
+    from django.utils.module_loading import import_string
+
+    model = import_string(model_path)
+    client = Client()
+    client.force_login(alice)
+    stored = "https://hooks.slack.example/services/T0/B0/token-123"
+    if secret_field == "secret":
+        stored = "token-123"
+    response = client.post(f"/admin/{path}/add/", {**fields, secret_field: stored})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    row = model.objects.get()
+    assert getattr(row, secret_field) == stored
+    page = client.get(f"/admin/{path}/{row.pk}/change/").content.decode()
+    assert "token-123" not in page
+    assert f'name="{secret_field}"' in page
+    # Left empty on a change, the stored one stays; typed in, it replaces it.
+    assert (
+        client.post(f"/admin/{path}/{row.pk}/change/", {**fields, secret_field: ""}).status_code
+        == 302
+    )
+    row.refresh_from_db()
+    assert getattr(row, secret_field) == stored
+    rotated = stored.replace("123", "456")
+    client.post(f"/admin/{path}/{row.pk}/change/", {**fields, secret_field: rotated})
+    row.refresh_from_db()
+    assert getattr(row, secret_field) == rotated
