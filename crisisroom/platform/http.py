@@ -23,6 +23,7 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import SplitResult, urlencode, urljoin, urlsplit
 
 from django.conf import settings
+from django.utils.translation import gettext
 
 
 class SourceError(Exception):
@@ -32,6 +33,18 @@ class SourceError(Exception):
         super().__init__(message)
         self.retry = retry
         self.retry_after = retry_after
+
+
+class AddressRefused(SourceError):
+    """A host that resolves to a private, loopback, link-local or reserved address."""
+
+    def __init__(self, host: str, address: str):
+        super().__init__(
+            f"refused: {host} resolves to a private or loopback address ({address})",
+            retry=False,
+        )
+        self.host = host
+        self.address = address
 
 
 def url_origin(url: str) -> str:
@@ -129,10 +142,7 @@ def resolve_checked(host: str, port: int) -> list[tuple]:
         raise SourceError(f"cannot resolve {host}: {exc}", retry=True) from exc
     for info in infos:
         if not address_allowed(info[4][0]):
-            raise SourceError(
-                f"refused: {host} resolves to a private or loopback address ({info[4][0]})",
-                retry=False,
-            )
+            raise AddressRefused(host, info[4][0])
     return infos
 
 
@@ -140,16 +150,21 @@ def url_refusal(url: str) -> str:
     """Why the guard would refuse to send to ``url`` (not http(s), no host, or a host
     that resolves to a private or loopback address), or "" when it may. A name that
     does not resolve now is not refused: the sender checks again at every try."""
-    parts = urlsplit(str(url))
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        return "The URL must start with http:// or https:// and name a host."
     try:
+        parts = urlsplit(str(url))
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            return gettext("The URL must start with http:// or https:// and name a host.")
         resolve_checked(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+    except AddressRefused as exc:
+        return gettext("%(host)s resolves to a private or loopback address (%(address)s).") % {
+            "host": exc.host,
+            "address": exc.address,
+        }
     except SourceError as exc:
         if not exc.retry:
             return str(exc)
     except ValueError:
-        return "The URL is not valid."
+        return gettext("The URL is not valid.")
     return ""
 
 

@@ -86,6 +86,18 @@ def test_the_admin_form_refuses_a_private_address(settings):  # type: ignore[no-
     )
     assert not form.is_valid()
     assert "private or loopback" in str(form.errors["url"])
+    from django.utils import translation
+
+    with translation.override("zh-hant"):
+        form = OutgoingWebhookForm(
+            data={"name": "n", "url": "http://10.0.0.5/hook", "secret": "s", "active": "on"}
+        )
+        assert not form.is_valid()
+        assert "10.0.0.5 解析為私有或本機位址（10.0.0.5）。" in str(form.errors["url"])
+        form = OutgoingWebhookForm(
+            data={"name": "n", "url": "ftp://example.com/", "secret": "s", "active": "on"}
+        )
+        assert not form.is_valid()
     ok = OutgoingWebhookForm(
         data={"name": "n", "url": "https://1.1.1.1/hook", "secret": "s", "active": "on"}
     )
