@@ -75,7 +75,7 @@ def evaluate_series(rows, config: DetectorConfig | None = None) -> list[int]:
     flags = []
     append = flags.append
     for ts, value in rows:
-        count = int(round(float(value)))
+        count = round(float(value))  # (an int: round() of a float without ndigits)
         signals = update(Bucket(_bucket_start(ts), count))
         append(1 if signals and any(s.fires for s in signals) else 0)
     return flags

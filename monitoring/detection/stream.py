@@ -131,6 +131,56 @@ def _smallest(test, lo: int, hi: int) -> int:
     return hi
 
 
+class _Window:
+    """One volume window: its running sums, calibration, dispersion and daily
+    maxima of the surprise. Attributes rather than a dict (the step reads a
+    dozen of them per window for every bucket); ``sc["dev"]`` reads and writes
+    them as well."""
+
+    __slots__ = (
+        "w",
+        "broad",
+        "n",
+        "sx",
+        "se",
+        "ok",
+        "cx",
+        "cm",
+        "dev",
+        "m1",
+        "day_peak",
+        "peaks",
+        "thr",
+        "alpha",
+    )
+
+    def __init__(self, w: int, broad: bool):
+        self.w = w
+        self.broad = broad
+        self.n = 0  # buckets learned from
+        # running sums over the window's non-gap buckets
+        self.sx = 0
+        self.se = 0.0
+        self.ok = 0
+        # calibration: EWMAs of the clipped observed and of the expected sum
+        self.cx = None
+        self.cm = None
+        # dispersion: EWMAs of the absolute residual in square-root space
+        # (clipped) and of the expected count
+        self.dev = None
+        self.m1 = None
+        self.day_peak = None
+        self.peaks = []
+        self.thr = 0.0  # (derived from peaks: not saved)
+        self.alpha = None  # (derived from dev and m1: not saved)
+
+    def __getitem__(self, key):
+        return getattr(self, key)
+
+    def __setitem__(self, key, value):
+        setattr(self, key, value)
+
+
 class StreamDetector:
     def __init__(self, config: DetectorConfig | None = None, state: dict | None = None):
         self.config = config or DetectorConfig()
@@ -177,7 +227,7 @@ class StreamDetector:
         # maxima of the surprise (how spiky this brand normally is)
         self.scales = [self._new_scale(w, broad) for w, broad in self._scales()]
         for sc in self.scales:
-            sc["alpha"] = self._estimate_dispersion(sc)
+            sc.alpha = self._estimate_dispersion(sc)
         self.vel = {"day_peak": None, "peaks": [], "thr": 0.0}
         self.cusum = self._new_cusum()
         self.peak_day = None
@@ -207,8 +257,8 @@ class StreamDetector:
             "scales": [
                 {
                     **{k: sc[k] for k in self._SCALE_KEYS},
-                    "day_peak": sc["day_peak"],
-                    "peaks": list(sc["peaks"]),
+                    "day_peak": sc.day_peak,
+                    "peaks": list(sc.peaks),
                 }
                 for sc in self.scales
             ],
@@ -253,8 +303,11 @@ class StreamDetector:
         for key in self._scales():
             old = by_key.get(key)
             if old is not None:
-                sc = {k: old[k] for k in self._SCALE_KEYS}
-                sc.update(day_peak=old["day_peak"], peaks=list(old["peaks"]), thr=0.0)
+                sc = _Window(*key)
+                for k in self._SCALE_KEYS:
+                    sc[k] = old[k]
+                sc.day_peak = old["day_peak"]
+                sc.peaks = list(old["peaks"])
             else:
                 sc = self._new_scale(*key)
                 self._fill_sums(sc)
@@ -273,8 +326,8 @@ class StreamDetector:
             self.cusum.update(day_peak=old["day_peak"], peaks=list(old["peaks"]))
         self.cusum["thr"] = self._peak_threshold(self.cusum["peaks"])
         for sc in self.scales:
-            sc["thr"] = self._peak_threshold(sc["peaks"])
-            sc["alpha"] = self._estimate_dispersion(sc)  # (derived, not saved)
+            sc.thr = self._peak_threshold(sc.peaks)
+            sc.alpha = self._estimate_dispersion(sc)  # (derived, not saved)
         self.vel["thr"] = self._peak_threshold(self.vel["peaks"], censored=False)
 
     _CUSUM_KEYS = ("n", "s", "len", "obs", "exp", "cap", "slope")
@@ -297,34 +350,16 @@ class StreamDetector:
         }
 
     @staticmethod
-    def _new_scale(w: int, broad: bool) -> dict:
-        return {
-            "w": w,
-            "broad": broad,
-            "n": 0,  # buckets learned from
-            # running sums over the window's non-gap buckets
-            "sx": 0,
-            "se": 0.0,
-            "ok": 0,
-            # calibration: EWMAs of the clipped observed and of the expected sum
-            "cx": None,
-            "cm": None,
-            # dispersion: EWMAs of the absolute residual in square-root space
-            # (clipped) and of the expected count
-            "dev": None,
-            "m1": None,
-            "day_peak": None,
-            "peaks": [],
-            "thr": 0.0,  # (derived from peaks: not saved)
-        }
+    def _new_scale(w: int, broad: bool) -> _Window:
+        return _Window(w, broad)
 
     def _fill_sums(self, sc):
         """Running sums of a new window from the recent buckets already kept."""
-        col = 2 if sc["broad"] else 1
-        window = [r for r in self.recent[-sc["w"] :] if r[0] is not None]
-        sc["sx"] = sum(r[0 if sc["w"] == 1 else 3] for r in window)
-        sc["se"] = float(sum(r[col] for r in window))
-        sc["ok"] = len(window)
+        col = 2 if sc.broad else 1
+        window = [r for r in self.recent[-sc.w :] if r[0] is not None]
+        sc.sx = sum(r[0 if sc.w == 1 else 3] for r in window)
+        sc.se = float(sum(r[col] for r in window))
+        sc.ok = len(window)
 
     def _scales(self) -> list[tuple[int, bool]]:
         """(length, broad) of each volume window: the bucket, the last hour, and
@@ -426,21 +461,21 @@ class StreamDetector:
         recent.append(entry)
         size = len(recent)
         for sc in self.scales:
-            w = sc["w"]
-            col = 2 if sc["broad"] else 1
+            w = sc.w
+            col = 2 if sc.broad else 1
             xcol = 0 if w == 1 else 3
             if entry[0] is not None:
-                sc["sx"] += entry[xcol]
-                sc["se"] += entry[col]
-                sc["ok"] += 1
+                sc.sx += entry[xcol]
+                sc.se += entry[col]
+                sc.ok += 1
             if size > w:
                 old = recent[-w - 1]
                 if old[0] is not None:
-                    sc["sx"] -= old[xcol]
-                    sc["se"] -= old[col]
-                    sc["ok"] -= 1
-            if sc["ok"] == 0:
-                sc["se"] = 0.0  # (no float residue in an empty window)
+                    sc.sx -= old[xcol]
+                    sc.se -= old[col]
+                    sc.ok -= 1
+            if sc.ok == 0:
+                sc.se = 0.0  # (no float residue in an empty window)
         excess = len(recent) - self._recent_max
         if excess > 0:
             del recent[:excess]
@@ -456,14 +491,14 @@ class StreamDetector:
 
     def _estimate_dispersion(self, sc) -> float:
         cfg = self.config
-        if sc["dev"] is None or sc["m1"] <= 0:
+        if sc.dev is None or sc.m1 <= 0:
             return max(cfg.dispersion_prior, cfg.dispersion_min)
         # Var(sqrt X) ~ (1 + alpha * M) / 4 for a negative binomial; the robust
         # spread (1.25 x mean absolute deviation) keeps the brand's rare big
         # spikes out of its everyday dispersion (the daily-peak calibration
         # deals with those)
-        spread = 1.25 * sc["dev"]
-        return max(cfg.dispersion_min, (4.0 * spread * spread - 1.0) / sc["m1"])
+        spread = 1.25 * sc.dev
+        return max(cfg.dispersion_min, (4.0 * spread * spread - 1.0) / sc.m1)
 
     def _step(self, index: int, count: int, negative: int, gap: bool) -> list[Signal]:
         # (this runs for every bucket of every brand: one pass over the windows
@@ -502,7 +537,7 @@ class StreamDetector:
         # model), so one spike does not look like a sustained rise; the
         # bucket's own test sees the spike in full.
         scales = self.scales
-        disp0 = scales[0]["alpha"]
+        disp0 = scales[0].alpha
         sd = math.sqrt(expected + disp0 * expected * expected)
         cap = expected + cfg.cap_sd * sd
         if cap < CAP_RATIO * expected:
@@ -525,8 +560,12 @@ class StreamDetector:
         self._neg_n += x
         self._neg_k += neg
         self._neg_ok += 1
-        if len(neg_recent) > cfg.negative_window_buckets:
-            self._slide_negative_out()
+        while len(neg_recent) > cfg.negative_window_buckets:
+            old = neg_recent.pop(0)
+            if old is not None:
+                self._neg_n -= old[0]
+                self._neg_k -= old[1]
+                self._neg_ok -= 1
         entry = [x, expected, seasonal, capped]
         recent = self.recent
         recent.append(entry)
@@ -555,44 +594,44 @@ class StreamDetector:
         # this loop is most of the detector's time)
         for sc, (w, xcol, col, back) in zip(scales, self._layout, strict=True):
             # move the window's running sums
-            n = sc["ok"] + 1
-            obs = sc["sx"] + entry[xcol]
-            raw_sum = sc["se"] + entry[col]
+            n = sc.ok + 1
+            obs = sc.sx + entry[xcol]
+            raw_sum = sc.se + entry[col]
             if size > w:
                 old = recent[back]
                 if old[0] is not None:
                     obs -= old[xcol]
                     raw_sum -= old[col]
                     n -= 1
-            sc["sx"] = obs
-            sc["se"] = raw_sum
-            sc["ok"] = n
+            sc.sx = obs
+            sc.se = raw_sum
+            sc.ok = n
             if n * 2 < w:
                 continue
             raw = raw_sum if raw_sum >= 1e-6 else 1e-6
             # (a bias correction, bounded: never more than a factor of two)
-            cm = sc["cm"]
-            cx = sc["cx"]
+            cm = sc.cm
+            cx = sc.cx
             if cm:
                 calib = cx / cm
                 calib = 2.0 if calib > 2.0 else 0.5 if calib < 0.5 else calib
                 mean = raw * calib
             else:
                 mean = raw
-            disp = sc["alpha"]
+            disp = sc.alpha
             if w == 1:
                 mean0, disp_b = mean, disp
-            learned_n = sc["n"]
+            learned_n = sc.n
             if obs <= mean:
                 # (below its expected value: no test, and nothing to clip; sd > 0)
                 clipped = float(obs)
-                if learned_n >= warm_up and sc["day_peak"] is None:
-                    sc["day_peak"] = 0.0
+                if learned_n >= warm_up and sc.day_peak is None:
+                    sc.day_peak = 0.0
             else:
                 sd = sqrt(mean + disp * mean * mean)
                 if obs - mean >= _PREFILTER_Z * sd:
-                    bits_threshold = sc["thr"] if sc["thr"] > base_bits else base_bits
-                    day_peak = sc["day_peak"]
+                    bits_threshold = sc.thr if sc.thr > base_bits else base_bits
+                    day_peak = sc.day_peak
                     # P(X >= obs) >= P(X = obs): the surprise is at most the
                     # point's own. When that bound reaches neither LEVEL_FREEZE
                     # of the threshold nor the day's peak so far, the exact tail
@@ -616,7 +655,7 @@ class StreamDetector:
                         if learned_n >= warm_up:
                             peak = bits if bits < bits_threshold else bits_threshold
                             if day_peak is None or peak > day_peak:
-                                sc["day_peak"] = peak
+                                sc.day_peak = peak
                         if sig is not None:
                             at = at or sig.at
                             # a window new to this state learns for a day before
@@ -628,9 +667,9 @@ class StreamDetector:
                                 best.magnitude,
                             ):
                                 best, best_ready = sig, ready
-                elif learned_n >= warm_up and sc["day_peak"] is None:
+                elif learned_n >= warm_up and sc.day_peak is None:
                     # far below any threshold: nothing to compute or remember
-                    sc["day_peak"] = 0.0
+                    sc.day_peak = 0.0
                 clipped = mean + _CLIP_SD * sd
                 if obs < clipped:
                     clipped = float(obs)
@@ -643,23 +682,23 @@ class StreamDetector:
             if dev < 0:
                 dev = -dev
             if cx is None:
-                sc["cx"], sc["cm"], sc["m1"] = clipped, raw, mean
+                sc.cx, sc.cm, sc.m1 = clipped, raw, mean
                 m1 = mean
                 prior = max(cfg.dispersion_prior, d_min)
-                dev = sc["dev"] = sqrt((1.0 + prior * mean) / 4.0) / 1.25
+                dev = sc.dev = sqrt((1.0 + prior * mean) / 4.0) / 1.25
             else:
-                sc["cx"] = cx + a * (clipped - cx)
-                sc["cm"] = cm + a * (raw - cm)
-                m1 = sc["m1"]
-                m1 = sc["m1"] = m1 + a * (mean - m1)
-                old_dev = sc["dev"]
+                sc.cx = cx + a * (clipped - cx)
+                sc.cm = cm + a * (raw - cm)
+                m1 = sc.m1
+                m1 = sc.m1 = m1 + a * (mean - m1)
+                old_dev = sc.dev
                 limit = _DEV_CLIP * old_dev
-                dev = sc["dev"] = old_dev + a * ((dev if dev < limit else limit) - old_dev)
-            sc["n"] = learned_n + 1
+                dev = sc.dev = old_dev + a * ((dev if dev < limit else limit) - old_dev)
+            sc.n = learned_n + 1
             # (the same as _estimate_dispersion, inline)
             spread = 1.25 * dev
             alpha = (4.0 * spread * spread - 1.0) / m1 if m1 > 0 else d_min
-            sc["alpha"] = alpha if alpha > d_min else d_min
+            sc.alpha = alpha if alpha > d_min else d_min
         excess = size - self._recent_max
         if excess > 0:
             del recent[:excess]
@@ -804,7 +843,7 @@ class StreamDetector:
         if bits < bits_threshold:
             return bits, None
         cfg = self.config
-        ratio = cfg.broad_min_ratio if sc["broad"] else cfg.volume_min_ratio
+        ratio = cfg.broad_min_ratio if sc.broad else cfg.volume_min_ratio
         need = max(ratio * mean, mean + cfg.min_excess_mentions)
         if obs < need:
             return bits, None
@@ -822,7 +861,7 @@ class StreamDetector:
             mean / n,
             threshold / n,
             obs / n,
-            window_minutes=sc["w"] * BUCKET_MINUTES,
+            window_minutes=sc.w * BUCKET_MINUTES,
             buckets=n,
             surprise=bits,
         )
@@ -861,16 +900,12 @@ class StreamDetector:
 
     def _slide_negative(self, entry):
         """Append (count, negative) or None (a gap) to the negative-share window."""
-        self.neg_recent.append(entry)
+        nr = self.neg_recent
+        nr.append(entry)
         if entry is not None:
             self._neg_n += entry[0]
             self._neg_k += entry[1]
             self._neg_ok += 1
-        self._slide_negative_out()
-
-    def _slide_negative_out(self):
-        """Drop what has left the negative-share window."""
-        nr = self.neg_recent
         excess = len(nr) - self.config.negative_window_buckets
         if excess > 0:
             for old in nr[:excess]:
