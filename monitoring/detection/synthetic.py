@@ -13,6 +13,10 @@ Brands of three kinds, counted per 5-minute bucket:
 * brands with source gaps (a failing source marks six hours as gaps, and an
   unflagged outage leaves two hours of zeros): no crisis either.
 
+Each bucket also has its negative mentions (``_negatives``: a normal share
+that swings from day to day, crisis posts mostly negative), fed to the
+detector only with ``sentiment=True``.
+
 ``run_suite()`` feeds each brand to the production StreamDetector and returns
 one row per brand: detected or not, the delay from the crisis start to the
 first alert, and the false alerts per brand-month.
