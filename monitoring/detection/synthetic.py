@@ -13,6 +13,10 @@ Brands of three kinds, counted per 5-minute bucket:
 * brands with source gaps (a failing source marks six hours as gaps, and an
   unflagged outage leaves two hours of zeros): no crisis either.
 
+Each bucket also has its negative mentions (``_negatives``: a normal share
+that swings from day to day, crisis posts mostly negative), fed to the
+detector only with ``sentiment=True``.
+
 ``run_suite()`` feeds each brand to the production StreamDetector and returns
 one row per brand: detected or not, the delay from the crisis start to the
 first alert, and the false alerts per brand-month.
@@ -74,6 +78,10 @@ class Brand:
     crisis_end: int | None = None
     # the true rate of each bucket without the crisis (for the oracle bound)
     normal_rates: list = field(default_factory=list)
+    # negative mentions of each bucket (drawn from the counts, see _negatives),
+    # and the true rate of negatives without the crisis
+    negatives: list = field(default_factory=list)
+    negative_rates: list = field(default_factory=list)
 
 
 def _crisis_excess(brand: Brand, j: int) -> float:
@@ -90,6 +98,43 @@ def _crisis_excess(brand: Brand, j: int) -> float:
         # builds over the first hour, then runs for half a day
         return a * min(1.0, (j + 1) / 12.0) if j < 144 else 0.0
     return 0.0
+
+
+# Sentiment (what the production Bucket carries as ``negative``): on a normal
+# day a share NORMAL_NEGATIVE of the posts is negative, swinging from day to
+# day (log-normal, sd DAILY_SHARE_SD); a crisis's extra posts are negative
+# with probability CRISIS_NEGATIVE. Assumptions, not measurements: see README.
+NORMAL_NEGATIVE = 0.15
+DAILY_SHARE_SD = 0.3
+CRISIS_NEGATIVE = 0.7
+
+
+def _binomial(rng: random.Random, n: int, p: float) -> int:
+    return sum(rng.random() < p for _ in range(n))
+
+
+def _negatives(brand: Brand) -> tuple[list[int], list[float]]:
+    """Negative mentions per bucket, from a random stream of their own (the
+    counts, and every result that only reads them, stay as they were). A post
+    of a crisis bucket is one of the crisis's extra posts with probability
+    excess / (normal rate + excess) (Poisson thinning)."""
+    rng = random.Random(brand.seed + 1_000_003)
+    days = len(brand.counts) // DAY + 1
+    shares = [
+        min(0.6, NORMAL_NEGATIVE * math.exp(rng.gauss(0.0, DAILY_SHARE_SD))) for _ in range(days)
+    ]
+    out, rates = [], []
+    for i, c in enumerate(brand.counts):
+        share = shares[i // DAY]
+        rates.append(brand.normal_rates[i] * share)
+        start = brand.crisis_start
+        if start is not None and i >= start:
+            excess = _crisis_excess(brand, i - start)
+            rate = brand.normal_rates[i]
+            if excess > 0:
+                share = (rate * share + excess * CRISIS_NEGATIVE) / (rate + excess)
+        out.append(_binomial(rng, c, share))
+    return out, rates
 
 
 def build(brand: Brand) -> Brand:
@@ -145,6 +190,7 @@ def build(brand: Brand) -> Brand:
         for i in range(o0, o0 + 24):
             counts[i] = 0
     brand.counts = counts
+    brand.negatives, brand.negative_rates = _negatives(brand)
     return brand
 
 
@@ -166,31 +212,37 @@ def brands() -> list[Brand]:
     return [build(b) for b in out]
 
 
-def oracle_bits(brand: Brand, minutes: int = 30) -> float | None:
+def oracle_bits(brand: Brand, minutes: int = 30, negative: bool = False) -> float | None:
     """The most surprising window any detector could see by `minutes` after
     the crisis started: the counts of every window ending by then, against a
     Poisson at the TRUE normal rate (no estimation error, no over-dispersion).
     An upper bound on the evidence: a detector that fires below it would fire
-    as often on normal traffic."""
+    as often on normal traffic. negative: the same for the negative mentions
+    alone, against the true negative rate of the day."""
     start = brand.crisis_start
     if start is None:
         return None
+    counts = brand.negatives if negative else brand.counts
+    rates = brand.negative_rates if negative else brand.normal_rates
     best = 0.0
     last = start + minutes // 5
     for end in range(start, last + 1):
         obs, mean = 0, 0.0
         for begin in range(end, start - 13, -1):
-            obs += brand.counts[begin]
-            mean += brand.normal_rates[begin]
+            obs += counts[begin]
+            mean += rates[begin]
             best = max(best, nb_surprise(obs, mean, 0.0))
     return best
 
 
-def run_brand(brand: Brand, config: DetectorConfig | None = None) -> dict:
+def run_brand(brand: Brand, config: DetectorConfig | None = None, sentiment: bool = False) -> dict:
+    """sentiment: feed the buckets' negative counts too (the README's table is
+    without: its figures predate the synthetic sentiment)."""
     det = StreamDetector(config or DetectorConfig())
     alerts = []
+    negatives = brand.negatives if sentiment else [0] * len(brand.counts)
     for i, c in enumerate(brand.counts):
-        signals = det.update(Bucket(T0 + i * STEP, c, gap=i in brand.gaps))
+        signals = det.update(Bucket(T0 + i * STEP, c, negative=negatives[i], gap=i in brand.gaps))
         if any(s.fires for s in signals):
             alerts.append(i)
     start, end = brand.crisis_start, brand.crisis_end
@@ -209,23 +261,28 @@ def run_brand(brand: Brand, config: DetectorConfig | None = None) -> dict:
         "false_per_month": len(false) / months,
         "gap_alerts": len([i for i in alerts if i in brand.gaps]),
         "oracle_bits": oracle_bits(brand),
+        "oracle_negative_bits": oracle_bits(brand, negative=True),
     }
 
 
-def run_suite(config: DetectorConfig | None = None) -> list[dict]:
-    return [run_brand(b, config) for b in brands()]
+def run_suite(config: DetectorConfig | None = None, sentiment: bool = False) -> list[dict]:
+    return [run_brand(b, config, sentiment) for b in brands()]
 
 
-def markdown(rows: list[dict]) -> str:
+def markdown(rows: list[dict], negative_oracle: bool = False) -> str:
     lines = [
         "| brand | crisis caught | minutes to first alert | best possible bits by 30 min "
-        "| false alerts | per brand-month |",
-        "|---|---|---|---|---|---|",
+        + ("| ... from negatives alone " if negative_oracle else "")
+        + "| false alerts | per brand-month |",
+        "|---|---|---|---|---|---|" + ("---|" if negative_oracle else ""),
     ]
     for r in rows:
         caught = "-" if r["detected"] is None else ("yes" if r["detected"] else "**no**")
         delay = "-" if r["delay_minutes"] is None else str(r["delay_minutes"])
         oracle = "-" if r.get("oracle_bits") is None else f"{r['oracle_bits']:.1f}"
+        if negative_oracle:
+            neg = r.get("oracle_negative_bits")
+            oracle += " | " + ("-" if neg is None else f"{neg:.1f}")
         lines.append(
             f"| {r['brand']} | {caught} | {delay} | {oracle} | {r['false_alerts']} | "
             f"{r['false_per_month']:.2f} |"

@@ -14,7 +14,7 @@ VELOCITY = "velocity"
 KINDS = (VOLUME, NEGATIVE_SHARE, VELOCITY)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Bucket:
     """One brand x 5-minute bucket, all platforms summed."""
 
@@ -26,6 +26,26 @@ class Bucket:
     # True when a source feeding this brand was failing in this bucket:
     # never alert on it, never learn from it.
     gap: bool = False
+
+    def __init__(
+        self,
+        start: datetime,
+        count: int,
+        negative: int = 0,
+        positive: int = 0,
+        reach: int = 0,
+        gap: bool = False,
+    ):
+        # (one is built for every bucket of every brand and replay: writing the
+        # instance's dict directly costs a third of the six frozen
+        # object.__setattr__ calls a frozen dataclass's own __init__ makes)
+        d = self.__dict__
+        d["start"] = start
+        d["count"] = count
+        d["negative"] = negative
+        d["positive"] = positive
+        d["reach"] = reach
+        d["gap"] = gap
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,14 @@ import os
 import random
 import tempfile
 import unittest
+import unittest.mock
 from datetime import UTC, datetime, timedelta
 
 from django.core.management import CommandError, call_command
 from django.test import SimpleTestCase
 
 from monitoring.detection import Bucket, DetectorConfig, StreamDetector
-from monitoring.detection.counts import binomial_surprise, nb_surprise
+from monitoring.detection.counts import binomial_surprise, nb_log_pmf, nb_surprise
 from monitoring.detection.evaluation import _bucket_start, _floor_bucket, _parse_ts, evaluate_file
 from monitoring.detection.stream import STATE_VERSION
 
@@ -502,6 +503,21 @@ class EvaluationTests(SimpleTestCase):
             _bucket_start("2015-02-26 21:42:53"), datetime(2015, 2, 26, 21, 40, tzinfo=UTC)
         )
 
+    def test_a_bucket_is_a_frozen_value(self):
+        # (its __init__ writes the instance dict directly, for speed)
+        import dataclasses
+
+        at = datetime(2015, 2, 26, 21, 40, tzinfo=UTC)
+        bucket = Bucket(at, 3)
+        self.assertEqual(bucket, Bucket(start=at, count=3, negative=0, positive=0, reach=0))
+        self.assertEqual((bucket.negative, bucket.gap), (0, False))
+        self.assertNotEqual(bucket, Bucket(at, 3, gap=True))
+        self.assertEqual(hash(bucket), hash(Bucket(at, 3)))
+        with self.assertRaises(dataclasses.FrozenInstanceError):
+            bucket.count = 4
+        self.assertEqual(dataclasses.replace(bucket, negative=2), Bucket(at, 3, 2))
+        self.assertEqual(repr(bucket).split("(")[0], "Bucket")
+
     def test_bad_csv_is_a_clear_error(self):
         with tempfile.TemporaryDirectory() as data, tempfile.TemporaryDirectory() as out:
             path = os.path.join(data, "bad.csv")
@@ -539,6 +555,20 @@ class CountModelTests(unittest.TestCase):
         binomial = sum(math.comb(40, k) * 0.1**k * 0.9 ** (40 - k) for k in range(20, 41))
         self.assertAlmostEqual(binomial_surprise(20, 40, 0.1), -math.log2(binomial), places=6)
         self.assertEqual(nb_surprise(3, 5.0, 0.1), 0.0)  # at or below the mean: no surprise
+
+    def test_the_point_probability_bounds_the_tail_exactly(self):
+        # the step skips the exact tail where -log2 P(X = obs) is already below
+        # what could matter: that is only exact if the bound holds to the last
+        # bit, and the tail given the caller's log P(X = obs) is the same number
+        rng = random.Random(9)
+        for _ in range(3000):
+            mean = rng.choice([0.05, 0.3, 2.0, 40.0, 700.0]) * rng.uniform(0.5, 2.0)
+            alpha = rng.choice([0.01, 0.1, 0.6, 0.0])
+            x = math.floor(mean) + 1 + rng.randrange(0, 6 + int(3 * math.sqrt(mean + 1)))
+            log_pmf = nb_log_pmf(x, mean, alpha)
+            exact = nb_surprise(x, mean, alpha)
+            self.assertEqual(nb_surprise(x, mean, alpha, log_pmf), exact)
+            self.assertLessEqual(exact, max(0.0, -log_pmf / math.log(2.0)))
 
     def test_negative_share_on_a_small_brand(self):
         # no 20-mention floor: 10 posts in half an hour, all negative, on a brand
@@ -580,6 +610,31 @@ class SyntheticSuiteTests(unittest.TestCase):
             if row["crisis"]:
                 self.assertTrue(row["detected"], name)
                 self.assertLessEqual(row["delay_minutes"], 120, name)
+
+    def test_synthetic_sentiment_leaves_the_counts_and_marks_the_crisis(self):
+        from monitoring.detection import synthetic
+
+        brand = synthetic.build(synthetic.Brand("t", "low", 3.0, "burst", seed=5, weeks=4))
+        self.assertEqual(len(brand.negatives), len(brand.counts))
+        self.assertTrue(
+            all(0 <= k <= c for k, c in zip(brand.negatives, brand.counts, strict=True))
+        )
+        # the negatives come from a random stream of their own: the counts are
+        # those of a build without them (so is every figure that reads only them)
+        with unittest.mock.patch.object(
+            synthetic, "_negatives", lambda b: ([0] * len(b.counts), [0.0] * len(b.counts))
+        ):
+            plain = synthetic.build(synthetic.Brand("t", "low", 3.0, "burst", seed=5, weeks=4))
+        self.assertEqual(plain.counts, brand.counts)
+        start, end = brand.crisis_start, brand.crisis_start + 12
+        normal = sum(brand.negatives[:start]) / sum(brand.counts[:start])
+        crisis = sum(brand.negatives[start:end]) / sum(brand.counts[start:end])
+        self.assertLess(abs(normal - synthetic.NORMAL_NEGATIVE), 0.03)
+        self.assertGreater(crisis, 2 * normal)
+        # by default the suite feeds no sentiment; with it, the negatives reach the detector
+        quiet = synthetic.run_brand(brand)
+        self.assertEqual(quiet, synthetic.run_brand(brand, sentiment=False))
+        self.assertGreater(synthetic.oracle_bits(brand, negative=True), 13.0)
 
     def test_oracle_bound_is_the_best_window_at_the_true_rate(self):
         from monitoring.detection import synthetic
