@@ -223,6 +223,16 @@ def test_the_charts_read_at_a_glance(live_stack, bob, monkeypatch):
                 page.locator("form.filters button[type=submit]").click()
                 expect(page.locator("#results .chart-summary")).not_to_have_text(first)
                 expect(page.locator("#explorer-chart canvas")).to_have_count(1)
+                # a search's chart is counted in its own request after the list
+                negative_summary = page.locator("#results .chart-summary").inner_text()
+                page.fill("#id_q", "points")
+                page.locator("form.filters button[type=submit]").click()
+                expect(page.locator("#results .chart-help")).to_contain_text(
+                    "依符合條件的提及計算" if zh else "Counted from the matching mentions"
+                )
+                expect(page.locator("#explorer-chart canvas")).to_have_count(1)
+                expect(page.locator("#results .chart-summary")).not_to_have_text(negative_summary)
+                expect(page.locator("#explorer-charts[aria-busy]")).to_have_count(0)
                 _fits(page, key + " explorer")
                 page.screenshot(path=str(SHOTS / f"explorer-{key}.png"), full_page=True)
                 assert errors == [], (key, errors)

@@ -109,10 +109,43 @@ def test_the_explorer_page_carries_the_chart_and_the_bars_of_its_filter(charlie,
     assert re.search(r'<span class="name">ptt</span>.*?<span class="figure">1</span>', html)
     # the htmx answer (the filter applied in place) carries the chart too
     part = client.get(
-        "/mentions/", {"brand": storm.slug, "q": "awful"}, headers={"HX-Request": "true"}
+        "/mentions/", {"brand": storm.slug, "platform": "ptt"}, headers={"HX-Request": "true"}
     ).content.decode()
     assert part.lstrip().startswith('<section id="results"')
-    assert 'id="volume-series"' in part and "Counted from the matching mentions" in part
+    assert 'id="volume-series"' in part and "Counted from the 5-minute rollups" in part
+
+
+def test_a_search_chart_is_counted_in_its_own_request_after_the_list(charlie, storm):
+    """A search counts the matching mentions (seconds at 10M rows): the list does not
+    wait for it; the page fetches the chart and bars when it has loaded."""
+    client = Client()
+    client.force_login(charlie)
+    for headers in ({}, {"HX-Request": "true"}):
+        html = client.get(
+            "/mentions/", {"brand": storm.slug, "q": "awful"}, headers=headers
+        ).content.decode()
+        assert 'id="volume-series"' not in html
+        fetch = re.search(r'hx-get="(/mentions/charts/\?[^"]+)" hx-trigger="load"', html)
+        assert fetch, html
+    url = fetch.group(1).replace("&amp;", "&")
+    assert "q=awful" in url and f"brand={storm.slug}" in url
+    part = client.get(url).content.decode()
+    assert part.lstrip().startswith('<div class="explorer-charts" id="explorer-charts">')
+    series = json.loads(
+        re.search(r'<script id="volume-series" type="application/json">(.*?)</script>', part).group(
+            1
+        )
+    )
+    assert (
+        0
+        < sum(series["count"])
+        == mentions_volume(filters=MentionFilters(brand=storm, q="awful"))["total"]
+    )
+    assert "Counted from the matching mentions" in part
+    assert 'data-chart-json="volume-series"' in part
+    # the same permission as the explorer
+    anonymous = Client().get(url)
+    assert anonymous.status_code == 302
 
 
 def test_daily_buckets_start_at_the_viewers_midnight(storm, settings):
