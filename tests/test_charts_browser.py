@@ -154,6 +154,7 @@ def test_the_charts_read_at_a_glance(live_stack, bob, monkeypatch):
                 expect(summary).to_contain_text(window_start)
                 assert chart.get_attribute("aria-label") == summary.inner_text()
                 # hovering shows the time in the viewer's language in the legend
+                chart.locator(".u-over").scroll_into_view_if_needed()
                 box = chart.locator(".u-over").bounding_box()
                 page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] / 2)
                 legend_time = chart.locator(".u-legend .u-series").first.locator(".u-value")
