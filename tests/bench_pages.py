@@ -238,6 +238,10 @@ def main() -> None:
         "explorer, rare word search": (client, "/mentions/", {"q": "cashback boycott"}),
         "explorer, phrase search": (client, "/mentions/", {"q": '"loyalty points"'}),
         "explorer, CJK search": (client, "/mentions/", {"q": "會員點數"}),
+        # a search's chart and bars: their own request, fetched after the list
+        "search chart, word": (client, "/mentions/charts/", {"q": "refund"}),
+        "search chart, phrase": (client, "/mentions/charts/", {"q": '"loyalty points"'}),
+        "search chart, CJK": (client, "/mentions/charts/", {"q": "會員點數"}),
         "api ?limit=100": (api, "/api/v1/mentions", {"limit": 100}),
         "api ?brand&sentiment": (
             api,
