@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from crisisroom.platform.roles import OrgRole
 from crisisroom.services.users import api_token_create, user_add
+from foundation.roles import OrgRole
 from monitoring.models import Brand, WatchTerm
 
 

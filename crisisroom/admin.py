@@ -19,8 +19,8 @@ from crisisroom.models import (
     User,
     Webhook,
 )
-from crisisroom.platform.http import url_origin as http_origin
-from crisisroom.platform.http import url_refusal
+from foundation.http import url_origin as http_origin
+from foundation.http import url_refusal
 
 
 class WriteOnlySecretsAdmin(admin.ModelAdmin):
@@ -140,7 +140,7 @@ class OutgoingWebhookForm(forms.ModelForm):
         fields = ["name", "url", "secret", "active"]
 
     def clean_url(self) -> str:
-        # The guard that sends the events (crisisroom/platform/http.py) also checks
+        # The guard that sends the events (foundation/http.py) also checks
         # here, so an address it would refuse is refused when it is typed.
         url = self.cleaned_data["url"]
         refusal = url_refusal(url)

@@ -20,8 +20,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from crisisroom.platform.roles import OrgRole
 from crisisroom.two_factor import TwoFactorLoginMixin
+from foundation.roles import OrgRole
 
 
 class OrgAdminPermissionBackend(BaseBackend):

@@ -18,15 +18,15 @@ from crisisroom.choices import IncidentStatus, Severity
 from crisisroom.idempotency import idempotent
 from crisisroom.models import Incident
 from crisisroom.openapi import document as openapi_document
-from crisisroom.platform import jsonio, validation
-from crisisroom.platform.permissions import (
+from crisisroom.services import incidents as incidents_services
+from crisisroom.services import lifecycle, users
+from foundation import jsonio, validation
+from foundation.permissions import (
     PermissionDenied,
     can_ingest,
     can_view_incidents,
     require,
 )
-from crisisroom.services import incidents as incidents_services
-from crisisroom.services import lifecycle, users
 from monitoring.ingest import mentions_ingest
 from monitoring.models import Mention
 from monitoring.pagination import CursorError, decode_cursor, keyset_page

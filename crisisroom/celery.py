@@ -6,7 +6,7 @@ import os
 from celery import Celery, signals
 from django.conf import settings
 
-from crisisroom.platform.env import env
+from foundation.env import env
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crisisroom.settings")
 

@@ -28,10 +28,10 @@ from crisisroom import events, views
 from crisisroom.choices import IncidentStatus, Severity
 from crisisroom.layer_watch import LayerWatchMixin
 from crisisroom.models import Incident, User
-from crisisroom.platform import jsonio, observability
-from crisisroom.platform.permissions import can_view_incidents
-from crisisroom.platform.timezones import zone_named
 from crisisroom.services import chat
+from foundation import jsonio, observability
+from foundation.permissions import can_view_incidents
+from foundation.timezones import zone_named
 
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404

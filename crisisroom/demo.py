@@ -10,9 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from crisisroom.models import OnCallEntry, User
-from crisisroom.platform.roles import OrgRole
 from crisisroom.services.on_call import on_call_add
 from crisisroom.services.users import api_token_create, user_add
+from foundation.roles import OrgRole
 from monitoring.ingest import mentions_ingest
 from monitoring.models import Brand, WatchTerm
 from monitoring.services import brand_detect

@@ -26,8 +26,8 @@ from django.utils.translation import gettext as _
 
 from crisisroom.choices import ACTIVE_STATUSES, TimelineKind
 from crisisroom.models import Drill, Incident, SurpriseDrill, User
-from crisisroom.platform.permissions import can_work_incidents, require
 from crisisroom.services.timeline import timeline_add
+from foundation.permissions import can_work_incidents, require
 from monitoring.choices import TermKind
 from monitoring.ingest import mentions_ingest
 from monitoring.models import Brand, DetectorState, Mention, Rollup, Signal, WatchTerm

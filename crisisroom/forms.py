@@ -11,8 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from crisisroom.choices import CrisisRoleSlug, Severity
 from crisisroom.models import OnCallRotation, User
-from crisisroom.platform.roles import OrgRole
-from crisisroom.platform.timezones import zone_choices_common_first
+from foundation.roles import OrgRole
+from foundation.timezones import zone_choices_common_first
 from monitoring.models import Brand
 
 

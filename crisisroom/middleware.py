@@ -8,9 +8,9 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from crisisroom.platform.http import url_origin
-from crisisroom.platform.timezones import zone_named
 from crisisroom.two_factor import admin_needs_enrolment
+from foundation.http import url_origin
+from foundation.timezones import zone_named
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "

@@ -18,9 +18,9 @@ from crisisroom.choices import (
     Severity,
     TimelineKind,
 )
-from crisisroom.platform.roles import OrgRole
-from crisisroom.platform.timezones import zone_choices
 from crisisroom.timeline_text import render
+from foundation.roles import OrgRole
+from foundation.timezones import zone_choices
 
 
 def _time_zone_choices() -> list[tuple[str, str]]:

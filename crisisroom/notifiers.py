@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 
-from crisisroom.platform.http import SourceError, post_json
+from foundation.http import SourceError, post_json
 
 
 class WebhookError(Exception):

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from crisisroom.choices import IncidentStatus, Severity
-from crisisroom.platform.validation import (
+from foundation.validation import (
     MAX_BIGINT,
     MAX_INTEGER,
     NO_NUL_PATTERN,
@@ -17,7 +17,7 @@ from crisisroom.platform.validation import (
 from monitoring.choices import SentimentLabel
 
 # A string the server takes as given: at least one non-space character, no NUL
-# (what crisisroom.platform.validation.text(required=True) accepts).
+# (what foundation.validation.text(required=True) accepts).
 NON_BLANK = NON_BLANK_PATTERN
 NO_NUL = NO_NUL_PATTERN
 SENTIMENTS = list(SentimentLabel.values)

@@ -24,9 +24,9 @@ from crisisroom.models import (
     TimelineEvent,
     Webhook,
 )
-from crisisroom.platform.permissions import PermissionDenied, can_view_incidents
-from crisisroom.platform.roles import OrgRole
 from crisisroom.services.signals import describe_signal
+from foundation.permissions import PermissionDenied, can_view_incidents
+from foundation.roles import OrgRole
 from monitoring.choices import SignalKind
 from monitoring.models import BUCKET_SECONDS, Mention, Rollup, Signal, bucket_start
 from monitoring.selectors import brands_sparklines

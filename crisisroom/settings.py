@@ -18,8 +18,8 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
-from crisisroom.platform import observability
-from crisisroom.platform.env import env, envbool, envint, envlist
+from foundation import observability
+from foundation.env import env, envbool, envint, envlist
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env("CRISISROOM_DATA_DIR", str(BASE_DIR / "var")))
@@ -77,7 +77,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so every /api/v1 failure below it (a database outage in any layer too)
     # is answered as JSON.
-    "crisisroom.platform.api_errors.ApiErrorMiddleware",
+    "foundation.api_errors.ApiErrorMiddleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "crisisroom.middleware.ContentSecurityPolicyMiddleware",

@@ -35,8 +35,8 @@ from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthen
 
 from crisisroom.choices import CrisisRoleSlug
 from crisisroom.models import User
-from crisisroom.platform.roles import OrgRole
 from crisisroom.services.users import user_add
+from foundation.roles import OrgRole
 
 logger = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext
 
-from crisisroom.platform.timezones import zone_label
+from foundation.timezones import zone_label
 
 Params = Mapping[str, Any]
 

@@ -27,10 +27,10 @@ from crisisroom.forms import (
 )
 from crisisroom.health import health_report
 from crisisroom.models import Drill, SurpriseDrill
-from crisisroom.platform.permissions import PermissionDenied, can_view_incidents, can_work_incidents
 from crisisroom.services import alerts as alerts_services
 from crisisroom.services import chat, incidents, lifecycle, signals, timeline
 from crisisroom.two_factor import TwoFactorLoginMixin
+from foundation.permissions import PermissionDenied, can_view_incidents, can_work_incidents
 from monitoring.detection_service import brand_detector_config
 from monitoring.selectors import brands_overview, key_voices, sources_health
 

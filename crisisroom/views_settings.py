@@ -25,9 +25,9 @@ from crisisroom.forms import (
     UserEditForm,
 )
 from crisisroom.models import OnCallEntry, OnCallOverride, User
-from crisisroom.platform.permissions import PermissionDenied, is_org_admin
 from crisisroom.services import on_call as on_call_services
 from crisisroom.services import users as user_services
+from foundation.permissions import PermissionDenied, is_org_admin
 
 
 def _require_admin(request: HttpRequest) -> None:

@@ -16,8 +16,8 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from crisisroom.platform import observability
-from crisisroom.platform.permissions import is_org_admin, require
+from foundation import observability
+from foundation.permissions import is_org_admin, require
 from monitoring import events
 from monitoring.choices import SentimentLabel, SignalKind
 from monitoring.detection import Bucket, DetectorConfig, StreamDetector

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from crisisroom.platform.permissions import PermissionDenied
+from foundation.permissions import PermissionDenied
 from monitoring.detection_service import brand_detector_settings_update
 from monitoring.detector_forms import DetectorSettingsForm
 from monitoring.models import Brand

@@ -29,7 +29,7 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crisisroom.platform.signals import send_on_commit
+from foundation.signals import send_on_commit
 from monitoring import events
 from monitoring.choices import ExportState
 from monitoring.exports import csv_header, mentions_csv

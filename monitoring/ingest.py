@@ -23,10 +23,10 @@ from django.db import connection, transaction
 from django.db.models import F, Lookup
 from django.utils import timezone
 
-from crisisroom.platform import observability
-from crisisroom.platform.jsonio import bad_text
-from crisisroom.platform.signals import send_on_commit
-from crisisroom.platform.validation import (
+from foundation import observability
+from foundation.jsonio import bad_text
+from foundation.signals import send_on_commit
+from foundation.validation import (
     EARLIEST_POST,
     MAX_BIGINT,
     MAX_INTEGER,

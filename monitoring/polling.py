@@ -28,7 +28,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from crisisroom.platform import observability
+from foundation import observability
 from monitoring.choices import POLLED_KINDS
 from monitoring.connectors import FetchResult, SourceError, connector_for
 from monitoring.ingest import mentions_ingest

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from crisisroom.platform.permissions import can_work_incidents, is_org_admin, require
+from foundation.permissions import can_work_incidents, is_org_admin, require
 from monitoring.choices import SentimentLabel, TermKind
 from monitoring.detection_service import brand_detect
 from monitoring.ingest import rollups_move_label

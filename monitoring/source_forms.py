@@ -8,8 +8,8 @@ from django import forms
 from django.forms.fields import InvalidJSONInput, JSONString
 from django.utils.translation import gettext_lazy as _
 
-from crisisroom.platform import jsonio
-from crisisroom.platform.http import address_allowed
+from foundation import jsonio
+from foundation.http import address_allowed
 from monitoring.choices import POLLED_KINDS
 from monitoring.connectors.presets import RSS_PRESETS, preset_for
 from monitoring.models import Source

@@ -20,8 +20,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from crisisroom.platform.downloads import attachment
-from crisisroom.platform.permissions import (
+from foundation.downloads import attachment
+from foundation.permissions import (
     can_view_incidents,
     can_work_incidents,
     is_org_admin,

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from crisisroom.platform.permissions import is_org_admin, require
+from foundation.permissions import is_org_admin, require
 from monitoring import polling
 from monitoring.choices import POLLED_KINDS, SourceKind
 from monitoring.connectors import CONNECTORS, SourceError, connector_for

@@ -14,9 +14,9 @@ from crisisroom import selectors as incident_selectors
 from crisisroom.api import ApiError, api_view, read_json
 from crisisroom.idempotency import idempotent
 from crisisroom.models import Incident, User
-from crisisroom.platform import validation
-from crisisroom.platform.permissions import can_view_incidents, require
-from crisisroom.platform.validation import FieldError
+from foundation import validation
+from foundation.permissions import can_view_incidents, require
+from foundation.validation import FieldError
 from playbook import selectors
 from playbook.models import OutboundPause, PublishTarget, ScheduledPost, Statement
 from playbook.permissions import can_view_playbook

@@ -26,7 +26,7 @@ from django.utils import timezone, translation
 
 from crisisroom.choices import CrisisRoleSlug, IncidentStatus
 from crisisroom.models import Incident
-from crisisroom.platform.permissions import can_work_incidents
+from foundation.permissions import can_work_incidents
 from playbook import selectors
 from playbook.choices import ClaimStatus, StatementState
 from playbook.models import MisinformationClaim

@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from crisisroom.models import Drill
-from crisisroom.platform.downloads import attachment
-from crisisroom.platform.permissions import PermissionDenied, can_view_incidents
+from foundation.downloads import attachment
+from foundation.permissions import PermissionDenied, can_view_incidents
 from playbook import drill_report as drill_reports
 
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crisisroom.choices import ACTIVE_STATUSES, CrisisRoleSlug
 from crisisroom.models import Incident, User
-from crisisroom.platform.timezones import zone_choices_common_first
+from foundation.timezones import zone_choices_common_first
 from playbook.choices import ClaimStatus, Classification, ResponseLevel, UpdateState
 from playbook.models import (
     SITREP_EVERY_CHOICES,

@@ -10,7 +10,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from crisisroom.choices import AlertStatus
-from crisisroom.platform.timezones import zone_choices
+from foundation.timezones import zone_choices
 from playbook.choices import (
     ClaimStatus,
     Classification,

@@ -7,7 +7,7 @@ import copy
 from typing import Any
 
 from crisisroom.choices import CrisisRoleSlug
-from crisisroom.platform.validation import NO_NUL_PATTERN, NON_BLANK_PATTERN
+from foundation.validation import NO_NUL_PATTERN, NON_BLANK_PATTERN
 from playbook.models import Channel, PublishTarget
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from crisisroom.choices import CrisisRoleSlug
 from crisisroom.models import Incident, IncidentMember
-from crisisroom.platform.permissions import can_view_incidents, can_work_incidents, require
+from foundation.permissions import can_view_incidents, can_work_incidents, require
 
 
 def incident_roles(user: Any, incident: Incident) -> set[str]:

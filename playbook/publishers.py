@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from crisisroom.platform.http import SourceError, post_json, request, url_origin
+from foundation.http import SourceError, post_json, request, url_origin
 from monitoring.connectors.base import Connector
 from playbook.choices import ConnectorKind
 from playbook.models import Channel, MentionReply, PublishTarget, ScheduledPost, Statement

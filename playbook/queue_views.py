@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from crisisroom.platform.permissions import PermissionDenied, can_view_incidents, can_work_incidents
+from foundation.permissions import PermissionDenied, can_view_incidents, can_work_incidents
 from playbook import forms, selectors
 from playbook.models import OutboundPause, ScheduledPost
 from playbook.permissions import can_pause_outbound

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from crisisroom import selectors as incident_selectors
 from crisisroom.models import Incident
-from crisisroom.platform.permissions import PermissionDenied
+from foundation.permissions import PermissionDenied
 from monitoring.models import Mention
 from playbook.choices import ReplyState
 from playbook.models import MentionReply, PublishTarget

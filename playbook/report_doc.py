@@ -22,8 +22,8 @@ from django.utils.translation import gettext as _
 
 from crisisroom.choices import TimelineKind
 from crisisroom.models import Drill, Incident, IncidentMember
-from crisisroom.platform.i18n import localized
 from crisisroom.templatetags.crisis_format import number, when
+from foundation.i18n import localized
 from playbook import drill_grading, selectors, targets
 from playbook.choices import ClaimStatus, StatementState
 from playbook.durations import duration_text

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crisisroom.choices import CrisisRoleSlug
 from crisisroom.models import CrisisRole, OutgoingWebhook, Webhook
-from crisisroom.platform.http import url_refusal
+from foundation.http import url_refusal
 from playbook.choices import UpdateChannel, WorkEvent
 from playbook.models import (
     ApprovalPolicy,
@@ -62,7 +62,7 @@ class Rows:
 
 
 def _guarded_url(url: str) -> str:
-    """The guard that sends (crisisroom/platform/http.py) checks when it is typed."""
+    """The guard that sends (foundation/http.py) checks when it is typed."""
     refusal = url_refusal(url)
     if refusal:
         raise forms.ValidationError(_("This address cannot be used: %(why)s") % {"why": refusal})

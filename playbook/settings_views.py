@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crisisroom.models import OutgoingWebhook, Webhook
-from crisisroom.platform.permissions import is_org_admin, require
+from foundation.permissions import is_org_admin, require
 from playbook import settings_forms as sf
 from playbook.choices import ResponseLevel, TemplateKind, WorkEvent
 from playbook.counting import text_length

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from crisisroom import selectors as incident_selectors
 from crisisroom.models import Incident
-from crisisroom.platform.permissions import require
+from foundation.permissions import require
 from playbook import forms
 from playbook.permissions import can_act_on_playbook, incident_roles
 from playbook.services import sitrep as sitrep_services

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from crisisroom import selectors as incident_selectors
 from crisisroom.models import CrisisRole, Incident, User
-from crisisroom.platform.downloads import attachment
+from foundation.downloads import attachment
 from playbook import exports, forms, selectors, targets
 from playbook.choices import (
     ClaimStatus,

@@ -170,8 +170,8 @@ def bench_export(client) -> dict:  # type: ignore[no-untyped-def]
 def user_and_token():  # type: ignore[no-untyped-def]
     from django.contrib.auth import get_user_model
 
-    from crisisroom.platform.roles import OrgRole
     from crisisroom.services.users import api_token_create
+    from foundation.roles import OrgRole
 
     user, _ = get_user_model().objects.get_or_create(
         username="bench-viewer", defaults={"org_role": OrgRole.RESPONDER}

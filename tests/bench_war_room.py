@@ -65,9 +65,9 @@ def setup(clients: int) -> tuple[int, str, list[str]]:
     from django.core.management import call_command
 
     from crisisroom.models import Incident
-    from crisisroom.platform.roles import OrgRole
     from crisisroom.services.incidents import incident_open
     from crisisroom.services.users import api_token_create, user_add
+    from foundation.roles import OrgRole
     from monitoring.models import Brand, WatchTerm
 
     call_command("migrate", verbosity=0)

@@ -1,7 +1,7 @@
 """The house has floors, and imports only run down them (see README, "Where things live").
 
-    floor 0  crisisroom/platform/  environment, roles and permissions, downloads, the
-                                    guarded HTTP client, time zones, on-commit signals
+    floor 0  foundation/           environment, roles and permissions, downloads, the
+                                   guarded HTTP client, time zones, on-commit signals
     floor 1  monitoring/           sources, ingest, rollups, detection
     floor 2  crisisroom/           incidents, alerts, the war room (chat, presence, pushes)
     floor 3  playbook/             the crisis playbook, statements, publishing, review
@@ -24,7 +24,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("crisisroom", "monitoring", "playbook")
+APPS = ("foundation", "crisisroom", "monitoring", "playbook")
 
 FLOOR_NAMES = {0: "platform", 1: "monitoring", 2: "incidents and war room", 3: "playbook"}
 
@@ -46,9 +46,9 @@ COMPOSITION = (
 
 
 def floor_of(module: str) -> int | None:
-    if module == "crisisroom.platform" or module.startswith("crisisroom.platform."):
-        return 0
-    return {"monitoring": 1, "crisisroom": 2, "playbook": 3}.get(module.split(".")[0])
+    return {"foundation": 0, "monitoring": 1, "crisisroom": 2, "playbook": 3}.get(
+        module.split(".")[0]
+    )
 
 
 def is_composition(path: str) -> bool:
@@ -230,7 +230,7 @@ def test_it_catches_ingest_calling_the_war_room_again():
 
 def test_it_catches_a_package_import_and_a_platform_helper_reaching_up():
     assert upward_imports("monitoring/tasks.py", "from crisisroom import events\n")
-    assert upward_imports("crisisroom/platform/env.py", "from monitoring.models import Brand\n")
+    assert upward_imports("foundation/env.py", "from monitoring.models import Brand\n")
     assert upward_imports("crisisroom/services/incidents.py", "import playbook.services.runs\n")
     assert not upward_imports("playbook/receivers.py", "from crisisroom import events\n")
     assert not upward_imports("crisisroom/urls.py", "from playbook import views\n")

@@ -10,8 +10,8 @@ import pytest
 from django.test import Client
 
 from crisisroom.models import Incident
-from crisisroom.platform.roles import OrgRole
 from crisisroom.services.users import user_add
+from foundation.roles import OrgRole
 from monitoring.models import Rollup
 from playbook.models import PublishTarget
 from playbook.seed import seed_playbook_now

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from crisisroom.platform.roles import OrgRole
 from crisisroom.services.incidents import incident_open, member_assign
+from foundation.roles import OrgRole
 from monitoring.models import Brand
 from playbook.seed import seed_playbook_now
 from playbook.tests.conftest import ROLES, Cast, make_user

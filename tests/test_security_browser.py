@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from crisisroom.platform.roles import OrgRole
 from crisisroom.services.users import user_add
+from foundation.roles import OrgRole
 from tests import chromium
 
 pytestmark = [pytest.mark.flow, pytest.mark.browser]

@@ -10,7 +10,7 @@ import pytest
 
 from crisisroom.choices import CrisisRoleSlug
 from crisisroom.models import CrisisRole, User
-from crisisroom.platform.roles import OrgRole
+from foundation.roles import OrgRole
 from tests import chromium
 from tests.oidc_provider import OidcProvider
 

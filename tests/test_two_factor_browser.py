@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from django_otp.oath import TOTP
 
-from crisisroom.platform.roles import OrgRole
 from crisisroom.services.users import user_add
+from foundation.roles import OrgRole
 from tests import chromium
 from tests.test_accessibility import axe_violations
 

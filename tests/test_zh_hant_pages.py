@@ -343,7 +343,7 @@ def test_the_default_playbook_carries_both_languages(db):
 
 
 def test_localized_picks_the_viewers_language_and_falls_back_to_english():
-    from crisisroom.platform.i18n import localized
+    from foundation.i18n import localized
 
     step = {"title": "Assemble the team", "title_zh_hant": "組成團隊"}
     own = {"title": "Call the insurer", "title_zh_hant": ""}
@@ -359,8 +359,8 @@ def test_times_name_their_zone_and_numbers_group_thousands():
 
     from django.utils import timezone
 
-    from crisisroom.platform.timezones import zone_choices_common_first
     from crisisroom.templatetags.crisis_format import number, when
+    from foundation.timezones import zone_choices_common_first
 
     at = datetime(2026, 12, 1, 3, 16, tzinfo=UTC)
     with timezone.override(ZoneInfo("Asia/Taipei")):

@@ -48,11 +48,11 @@ from crisisroom import events
 from crisisroom.choices import AlertStatus, IncidentStatus, TimelineKind
 from crisisroom.models import Alert, Incident, User, Webhook
 from crisisroom.notifiers import WebhookError, WebhookRejected, notifier_for
-from crisisroom.platform.claims import row_claim
-from crisisroom.platform.roles import OrgRole
 from crisisroom.selectors import on_call_order
 from crisisroom.services.alerts import alert_email, alert_summary, alert_target
 from crisisroom.services.timeline import timeline_add
+from foundation.claims import row_claim
+from foundation.roles import OrgRole
 
 logger = logging.getLogger(__name__)
 

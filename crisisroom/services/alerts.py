@@ -19,8 +19,6 @@ from crisisroom import events
 from crisisroom.charts import bar_rows, sparkline
 from crisisroom.choices import IncidentStatus, TimelineKind
 from crisisroom.models import Alert, Incident, User, Webhook
-from crisisroom.platform.roles import OrgRole
-from crisisroom.platform.signals import send_on_commit
 from crisisroom.selectors import (
     incident_platforms,
     incident_sentiment_split,
@@ -31,6 +29,8 @@ from crisisroom.selectors import (
 )
 from crisisroom.services.signals import describe_signal
 from crisisroom.services.timeline import timeline_add
+from foundation.roles import OrgRole
+from foundation.signals import send_on_commit
 
 logger = logging.getLogger(__name__)
 

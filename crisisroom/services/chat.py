@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 
 from crisisroom import events
 from crisisroom.models import ChatMessage, Incident, RoomPresence, User
-from crisisroom.platform.permissions import can_work_incidents, require
-from crisisroom.platform.signals import send_on_commit
+from foundation.permissions import can_work_incidents, require
+from foundation.signals import send_on_commit
 
 # A socket not seen for this long (no heartbeat) no longer counts as in the room.
 PRESENCE_STALE = timedelta(minutes=2)

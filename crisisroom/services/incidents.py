@@ -20,12 +20,12 @@ from crisisroom.choices import (
     TimelineKind,
 )
 from crisisroom.models import CrisisRole, Drill, Incident, IncidentMember, User
-from crisisroom.platform.permissions import can_work_incidents, require
 from crisisroom.selectors import drill_running
 from crisisroom.services.alerts import alert_from_ack_token, alerts_queue
 from crisisroom.services.signals import SEVERITY_ORDER, severity_suggest, signal_line
 from crisisroom.services.timeline import incident_event, timeline_add
 from crisisroom.timeline_text import message
+from foundation.permissions import can_work_incidents, require
 from monitoring.choices import SignalKind
 from monitoring.models import Brand, Signal
 

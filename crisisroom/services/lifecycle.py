@@ -25,9 +25,9 @@ from crisisroom.choices import (
     TimelineKind,
 )
 from crisisroom.models import Incident, IncidentMember, User
-from crisisroom.platform.permissions import can_work_incidents, is_org_admin, require
 from crisisroom.services.incidents import IncidentStateError
 from crisisroom.services.timeline import incident_event, timeline_add
+from foundation.permissions import can_work_incidents, is_org_admin, require
 
 SUMMARY_MAX = 300
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crisisroom.models import OnCallEntry, OnCallOverride, OnCallRotation, User
-from crisisroom.platform.roles import OrgRole
+from foundation.roles import OrgRole
 
 # pg_advisory_xact_lock key: "oncall" in ASCII, unlikely to meet another lock's key.
 _LOCK_KEY = 0x6F6E63616C6C

@@ -42,10 +42,10 @@ from django.utils import timezone
 from crisisroom import events
 from crisisroom.choices import DeliveryStatus
 from crisisroom.models import OutgoingDelivery, OutgoingWebhook
-from crisisroom.platform.claims import row_claim, row_failed, row_sent
-from crisisroom.platform.http import SourceError, request, short_reason
-from crisisroom.platform.signals import send_on_commit
 from crisisroom.services.alert_delivery import retry_delay
+from foundation.claims import row_claim, row_failed, row_sent
+from foundation.http import SourceError, request, short_reason
+from foundation.signals import send_on_commit
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_noop
 from crisisroom import events, timeline_text
 from crisisroom.choices import TimelineKind
 from crisisroom.models import Incident, IncidentMember, TimelineEvent, User
-from crisisroom.platform.permissions import can_work_incidents, require
+from foundation.permissions import can_work_incidents, require
 
 NOTE_MAX = 2000
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crisisroom.models import ApiToken, CrisisRole, User
-from crisisroom.platform.roles import OrgRole
+from foundation.roles import OrgRole
 
 
 @transaction.atomic

@@ -11,8 +11,8 @@ from django.contrib.humanize.templatetags.humanize import intcomma
 from django.template.defaultfilters import date as date_filter
 from django.utils import timezone
 
-from crisisroom.platform.timezones import zone_label
 from crisisroom.timeline_text import render_event
+from foundation.timezones import zone_label
 
 register = template.Library()
 

@@ -138,7 +138,7 @@ def test_a_drill_opens_a_drill_incident_pages_on_call_and_notes_curveballs(mini,
 
 @pytest.mark.django_db
 def test_a_viewer_cannot_start_a_drill(mini, charlie):
-    from crisisroom.platform.permissions import PermissionDenied
+    from foundation.permissions import PermissionDenied
 
     with pytest.raises(PermissionDenied):
         drills.drill_start(scenario_id="mini-drill", speed=10, user=charlie)

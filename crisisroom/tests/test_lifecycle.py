@@ -8,9 +8,9 @@ import pytest
 from django.test import Client
 
 from crisisroom.choices import IncidentStatus, TimelineKind
-from crisisroom.platform.roles import OrgRole
 from crisisroom.services.incidents import incident_acknowledge, incident_open, member_assign
 from crisisroom.services.users import user_add
+from foundation.roles import OrgRole
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import pytest
 from axes.models import AccessAttempt, AccessFailureLog
 from django.test import Client
 
-from crisisroom.platform.roles import OrgRole
 from crisisroom.services.users import user_add
+from foundation.roles import OrgRole
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings
 
 from crisisroom import embedded
-from crisisroom.platform.env import envbool, envint
+from foundation.env import envbool, envint
 
 
 def test_every_environment_variable_is_in_the_readme_table():

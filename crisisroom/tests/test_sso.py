@@ -12,8 +12,8 @@ from django.core.checks import run_checks
 from django.test import Client
 
 from crisisroom.models import User
-from crisisroom.platform.roles import OrgRole
 from crisisroom.services.users import user_add
+from foundation.roles import OrgRole
 from tests.oidc_provider import OidcProvider
 
 

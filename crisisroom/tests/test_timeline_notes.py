@@ -9,11 +9,11 @@ from channels.db import database_sync_to_async
 from django.db import transaction
 
 from crisisroom.models import TimelineEvent
-from crisisroom.platform.permissions import PermissionDenied
 from crisisroom.services.incidents import incident_open, member_assign
 from crisisroom.services.timeline import NoteError, timeline_note_add, timeline_pin
 from crisisroom.services.users import user_add
 from crisisroom.tests.test_consumers import _communicator, receive_type
+from foundation.permissions import PermissionDenied
 from monitoring.models import Brand
 
 

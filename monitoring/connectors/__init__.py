@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crisisroom.platform.http import SourceError
+from foundation.http import SourceError
 from monitoring.connectors.base import Connector, FetchResult
 from monitoring.connectors.bluesky import BlueskyConnector
 from monitoring.connectors.dcard import DcardConnector

@@ -17,11 +17,11 @@ from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from crisisroom.platform.http import SourceError, parse_retry_after, url_origin
+from foundation.http import SourceError, parse_retry_after, url_origin
 from monitoring.secrets import SecretRefused, source_secret
 
 if TYPE_CHECKING:
-    from crisisroom.platform.http import Response
+    from foundation.http import Response
     from monitoring.models import Source
 
 

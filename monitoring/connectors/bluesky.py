@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext_lazy as _
 
-from crisisroom.platform import http
-from crisisroom.platform.http import SourceError
+from foundation import http
+from foundation.http import SourceError
 from monitoring.connectors.base import Connector, FetchResult, iso, parse_time, rate_limit_wait
 
 if TYPE_CHECKING:

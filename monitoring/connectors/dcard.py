@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from crisisroom.platform import http
+from foundation import http
 from monitoring.connectors.base import (
     Connector,
     FetchResult,
@@ -31,7 +31,7 @@ from monitoring.connectors.base import (
 )
 
 if TYPE_CHECKING:
-    from crisisroom.platform.http import Response
+    from foundation.http import Response
     from monitoring.models import Source
 
 DEFAULT_BASE = "https://www.dcard.tw"

@@ -28,11 +28,11 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext_lazy as _
 
-from crisisroom.platform import http
+from foundation import http
 from monitoring.connectors.base import Connector, FetchResult, SourceError, iso, parse_time
 
 if TYPE_CHECKING:
-    from crisisroom.platform.http import Response
+    from foundation.http import Response
     from monitoring.models import Source
 
 RATE_CODES = {4, 17, 32, 613, *range(80001, 80015)}

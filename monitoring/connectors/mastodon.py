@@ -10,8 +10,8 @@ from urllib.parse import quote
 
 from django.utils.translation import gettext_lazy as _
 
-from crisisroom.platform import http
-from crisisroom.platform.http import SourceError
+from foundation import http
+from foundation.http import SourceError
 from monitoring.connectors.base import (
     Connector,
     FetchResult,

@@ -25,7 +25,7 @@ from urllib.parse import urljoin
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from crisisroom.platform import http
+from foundation import http
 from monitoring.connectors.base import Connector, FetchResult, Pacer, SourceError, iso
 from monitoring.connectors.htmltree import Element, parse
 

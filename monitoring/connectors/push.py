@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from crisisroom.platform.http import SourceError
+from foundation.http import SourceError
 from monitoring.connectors.base import Connector, FetchResult
 
 if TYPE_CHECKING:

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext_lazy as _
 
-from crisisroom.platform import http
-from crisisroom.platform.http import SourceError
+from foundation import http
+from foundation.http import SourceError
 from monitoring.connectors.base import (
     Connector,
     FetchResult,

@@ -19,8 +19,8 @@ from urllib.parse import parse_qs, urlsplit
 import feedparser
 from django.utils.translation import gettext_lazy as _
 
-from crisisroom.platform import http
-from crisisroom.platform.http import SourceError
+from foundation import http
+from foundation.http import SourceError
 from monitoring.connectors.base import Connector, FetchResult, html_to_text, iso
 
 if TYPE_CHECKING:

@@ -24,11 +24,11 @@ from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext_lazy as _
 
-from crisisroom.platform import http
+from foundation import http
 from monitoring.connectors.base import Connector, FetchResult, SourceError, iso, parse_time
 
 if TYPE_CHECKING:
-    from crisisroom.platform.http import Response
+    from foundation.http import Response
     from monitoring.models import Source
 
 DEFAULT_BASE = "https://www.googleapis.com"

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from crisisroom.platform.http import parse_retry_after, post_json
+from foundation.http import parse_retry_after, post_json
 from monitoring.connectors import SourceError, connector_for
 from monitoring.models import Source
 from monitoring.tests.feedserver import FeedServer, Reply

@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from crisisroom.platform.http import address_allowed, request, url_origin
+from foundation.http import address_allowed, request, url_origin
 from monitoring.connectors import SourceError, connector_for
 from monitoring.models import Source
 from monitoring.secrets import SecretRefused, source_secret

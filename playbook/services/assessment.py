@@ -10,9 +10,9 @@ from django.utils.translation import gettext_noop
 
 from crisisroom.choices import TimelineKind
 from crisisroom.models import Incident, User
-from crisisroom.platform.validation import is_web_url
 from crisisroom.services.timeline import timeline_add
 from crisisroom.timeline_text import every_language, message
+from foundation.validation import is_web_url
 from playbook.choices import ClaimStatus, Classification, ResponseLevel, WorkEvent
 from playbook.events import work_record
 from playbook.models import Assessment, ClaimStatusChange, MisinformationClaim

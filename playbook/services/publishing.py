@@ -13,12 +13,12 @@ from django.utils.translation import gettext_noop
 
 from crisisroom.choices import TimelineKind
 from crisisroom.models import Incident, User
-from crisisroom.platform.permissions import require
-from crisisroom.platform.signals import send_on_commit
-from crisisroom.platform.validation import is_web_url
 from crisisroom.services.outgoing import outgoing_event_queue
 from crisisroom.services.timeline import timeline_add
 from crisisroom.timeline_text import every_language
+from foundation.permissions import require
+from foundation.signals import send_on_commit
+from foundation.validation import is_web_url
 from playbook import events as playbook_events
 from playbook import selectors
 from playbook.choices import PublicationState, StatementState, WorkEvent

@@ -13,10 +13,10 @@ from django.utils.translation import gettext_noop
 
 from crisisroom.choices import TimelineKind
 from crisisroom.models import CrisisRole, Incident, User
-from crisisroom.platform.permissions import require
-from crisisroom.platform.validation import is_web_url
 from crisisroom.services.timeline import timeline_add
 from crisisroom.timeline_text import every_language
+from foundation.permissions import require
+from foundation.validation import is_web_url
 from monitoring.models import Mention
 from playbook import selectors
 from playbook.choices import ReplyState, ResponseLevel, StatementState

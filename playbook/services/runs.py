@@ -10,9 +10,9 @@ from django.utils.translation import gettext_noop
 
 from crisisroom.choices import TimelineKind
 from crisisroom.models import Incident, User
-from crisisroom.platform.i18n import both, localized
 from crisisroom.services.timeline import timeline_add
 from crisisroom.timeline_text import every_language, message
+from foundation.i18n import both, localized
 from playbook.choices import StatementState, StepState, UpdateChannel
 from playbook.models import (
     Assessment,

@@ -29,11 +29,11 @@ from django.utils.translation import gettext_noop
 
 from crisisroom.choices import TimelineKind
 from crisisroom.models import Incident, User
-from crisisroom.platform.http import short_reason
-from crisisroom.platform.permissions import can_work_incidents, require
-from crisisroom.platform.signals import send_on_commit
 from crisisroom.services.alert_delivery import retry_delay
 from crisisroom.services.timeline import timeline_add
+from foundation.http import short_reason
+from foundation.permissions import can_work_incidents, require
+from foundation.signals import send_on_commit
 from playbook import events as playbook_events
 from playbook.choices import PostState
 from playbook.models import Channel, OutboundPause, PublishTarget, ScheduledPost

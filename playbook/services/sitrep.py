@@ -41,12 +41,12 @@ from django.utils.translation import gettext_noop
 from crisisroom.choices import ACTIVE_STATUSES, AlertStatus, CrisisRoleSlug, TimelineKind
 from crisisroom.models import Incident, IncidentMember, User
 from crisisroom.notifiers import WebhookError, WebhookRejected
-from crisisroom.platform.claims import row_claim, row_failed, row_sent
-from crisisroom.platform.signals import send_on_commit
-from crisisroom.platform.timezones import zone_named
 from crisisroom.services.alert_delivery import retry_delay
 from crisisroom.services.timeline import timeline_add
 from crisisroom.timeline_text import every_language
+from foundation.claims import row_claim, row_failed, row_sent
+from foundation.signals import send_on_commit
+from foundation.timezones import zone_named
 from playbook import events
 from playbook.models import (
     SITREP_DEFAULT_EVERY,

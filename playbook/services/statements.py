@@ -11,9 +11,9 @@ from django.utils.translation import gettext_noop
 
 from crisisroom.choices import CrisisRoleSlug, TimelineKind
 from crisisroom.models import CrisisRole, Incident, User
-from crisisroom.platform.permissions import require
 from crisisroom.services.timeline import timeline_add
 from crisisroom.timeline_text import message
+from foundation.permissions import require
 from playbook import selectors
 from playbook.choices import ResponseLevel, StatementState, WorkEvent
 from playbook.events import work_record

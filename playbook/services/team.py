@@ -9,9 +9,9 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from crisisroom.models import CrisisRole, Incident, IncidentMember, User
-from crisisroom.platform.permissions import can_view_incidents, require
-from crisisroom.platform.signals import send_on_commit
 from crisisroom.services.incidents import member_assign
+from foundation.permissions import can_view_incidents, require
+from foundation.signals import send_on_commit
 from playbook import events as playbook_events
 from playbook.permissions import can_assemble_team
 from playbook.services.base import InvalidInput

@@ -6,7 +6,7 @@ from django import template
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 
-from crisisroom.platform.i18n import localized
+from foundation.i18n import localized
 from playbook.review import PLACEHOLDER
 from playbook.settings_forms import DETAIL_KINDS
 

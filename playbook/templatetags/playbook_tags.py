@@ -10,7 +10,7 @@ from django.template.loader import render_to_string
 
 from crisisroom.choices import CrisisRoleSlug
 from crisisroom.models import Incident
-from crisisroom.platform.i18n import both, localized
+from foundation.i18n import both, localized
 from monitoring.forms import LANGUAGE_LABELS
 from playbook import coach, selectors, targets
 from playbook.choices import StatementState, StepState, WorkEvent

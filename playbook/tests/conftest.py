@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from crisisroom.models import Incident
-from crisisroom.platform.roles import OrgRole
 from crisisroom.services.incidents import incident_open, member_assign
 from crisisroom.services.users import user_add
+from foundation.roles import OrgRole
 from playbook.seed import seed_playbook_now
 from playbook.services import statements
 

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from django.utils import translation
 
-from crisisroom.platform.permissions import PermissionDenied
+from foundation.permissions import PermissionDenied
 from playbook.choices import StatementState
 from playbook.services import base, publishing, statements
 from playbook.tests.conftest import drafted, submitted

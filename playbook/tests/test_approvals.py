@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from crisisroom.models import Incident
-from crisisroom.platform.permissions import PermissionDenied
-from crisisroom.platform.roles import OrgRole
 from crisisroom.services.incidents import incident_open, member_assign
+from foundation.permissions import PermissionDenied
+from foundation.roles import OrgRole
 from playbook.choices import StatementState
 from playbook.models import ApprovalPolicy, Publication
 from playbook.services import base, publishing, statements

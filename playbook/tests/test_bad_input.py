@@ -9,8 +9,8 @@ import pytest
 from django.test import Client
 
 from crisisroom.models import IncidentMember
-from crisisroom.platform.permissions import PermissionDenied
 from crisisroom.services.incidents import incident_dismiss, incident_open, member_assign
+from foundation.permissions import PermissionDenied
 from playbook.models import MisinformationClaim, OutboundPause, Publication, Statement
 from playbook.services import assessment, base, publishing, team
 from playbook.tests.conftest import approved, drafted, make_user

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from crisisroom.models import TimelineEvent
-from crisisroom.platform.permissions import PermissionDenied
+from foundation.permissions import PermissionDenied
 from playbook.choices import ClaimStatus
 from playbook.review import claim_repeats, review_statement, review_text
 from playbook.services import assessment

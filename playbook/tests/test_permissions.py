@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from crisisroom.platform.permissions import PermissionDenied
+from foundation.permissions import PermissionDenied
 from playbook.models import Assessment, OutboundPause, RunChecklistItem, Statement
 from playbook.services import assessment, publishing, runs, statements, team
 from playbook.tests.conftest import Cast, approved, drafted, submitted

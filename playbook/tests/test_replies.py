@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from crisisroom.models import TimelineEvent
-from crisisroom.platform.permissions import PermissionDenied
+from foundation.permissions import PermissionDenied
 from monitoring.models import Mention, Source
 from playbook import selectors
 from playbook.choices import ReplyState, ResponseLevel

@@ -8,8 +8,8 @@ import pytest
 from django.test import Client
 
 from crisisroom.models import CrisisRole, OutgoingWebhook
-from crisisroom.platform.permissions import PermissionDenied
 from crisisroom.services.incidents import incident_open
+from foundation.permissions import PermissionDenied
 from playbook import selectors
 from playbook.models import (
     ApprovalPolicy,

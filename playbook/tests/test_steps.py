@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from crisisroom.platform.permissions import PermissionDenied
+from foundation.permissions import PermissionDenied
 from monitoring.models import Mention, Source
 from playbook import selectors
 from playbook.models import (

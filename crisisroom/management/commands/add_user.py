@@ -5,9 +5,9 @@ import os
 from django.core.management.base import BaseCommand, CommandError
 
 from crisisroom.choices import CrisisRoleSlug
-from crisisroom.platform.roles import OrgRole
 from crisisroom.services.two_factor import two_factor_enabled
 from crisisroom.services.users import user_add
+from foundation.roles import OrgRole
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from crisisroom.platform.roles import OrgRole
+from foundation.roles import OrgRole
 
 
 class PermissionDenied(Exception):

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from crisisroom.platform.jsonio import bad_text
+from foundation.jsonio import bad_text
 
 # PostgreSQL bigint; the widest integer column we store.
 MAX_BIGINT = 2**63 - 1
