@@ -16,12 +16,16 @@ English
     number of hits (at most 3) of a small hand-written complaint/crisis lexicon
     (``EN_COMPLAINT_TERMS``: boycott, scam, refund, "hung up", "still waiting", ...).
     Training adds a fixed prior to this feature's weight (see
-    ``training.CONFIG[lang]["lexicon_prior"]``).
+    ``training.CONFIG[lang]["lexicon_prior"]``).  ``x:prs`` counts the same way the
+    hits of a hand-written praise lexicon (``EN_PRAISE_TERMS``: "shout out",
+    "fixed my", "thank you", ...; prior ``praise_prior`` toward positive), in the
+    same regular-expression pass.  Emoji are tokens and carry hand-written valences
+    (``EMOJI_VALENCE``) in the ``v:`` sums, as VADER's words do.
 Chinese
     Text is normalised with OpenCC (``opencc`` package, ``t2s``: Traditional ->
     Simplified, phrase-aware) after NFKC (full-width forms -> ASCII); features are
     character unigrams ``u:``, bigrams ``b:`` and trigrams ``t:`` over runs of Han
-    characters, negation-marked unigrams after 不/没/无/别/未/非 (``n:``), Latin
+    characters, negation-marked unigrams after 不/没/无/别/未/非/勿 and Cantonese 唔/冇 (``n:``), Latin
     words ``w:`` and ``x:cmp``, hits of the Chinese complaint lexicon
     ``ZH_COMPLAINT_TERMS`` (抵制, 退钱, 诈骗, 难喝, 投诉, ...; written in Simplified
     because it is matched on normalised text).
@@ -262,10 +266,99 @@ EN_COMPLAINT_TERMS = [
     "behind our backs",
     "bait and switch",
 ]
-_EN_CMP_RE = re.compile(
-    r"(?<![\w'])(?:"
-    + "|".join(re.escape(t) for t in sorted(EN_COMPLAINT_TERMS, key=len, reverse=True))
-    + r")(?![\w'])"
+# Hand-written praise vocabulary of posts addressed to brands ("shout out to
+# @acme", "they fixed it"): thanks to a brand use words the complaint side owns too
+# (support, refund, account), and thanks are rare in the tweet files.  Matched on the
+# token stream like the complaints, into ``x:prs``.
+EN_PRAISE_TERMS = [
+    "thank you",
+    "thanks",
+    "thank u",
+    "thx",
+    "shout out",
+    "shoutout",
+    "kudos",
+    "props to",
+    "hats off",
+    "well done",
+    "great job",
+    "good job",
+    "nice job",
+    "great work",
+    "fixed it",
+    "fixed my",
+    "fixed the",
+    "sorted it",
+    "sorted out",
+    "sorted my",
+    "resolved",
+    "solved my",
+    "so helpful",
+    "very helpful",
+    "super helpful",
+    "really helpful",
+    "extremely helpful",
+    "quick response",
+    "fast response",
+    "quick reply",
+    "fast delivery",
+    "great service",
+    "excellent service",
+    "amazing service",
+    "awesome service",
+    "great customer service",
+    "above and beyond",
+    "highly recommend",
+    "recommend",
+    "appreciate",
+    "appreciated",
+    "grateful",
+    "love you",
+    "love it",
+    "love this",
+    "love my",
+    "loving my",
+    "best ever",
+    "made my day",
+    "you rock",
+    "you guys rock",
+    "impressed",
+    "happy customer",
+    "loyal customer for life",
+]
+
+
+def _trie_pattern(terms: list[str]) -> str:
+    """A regular expression for ``terms`` as a prefix tree: the same matches as the
+    longest-first alternation, but each position tries a character class, not two
+    hundred alternatives (it kept the English features' cost flat as the praise
+    terms joined)."""
+    trie: dict = {}
+    for t in terms:
+        node = trie
+        for ch in t:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:
+        ends = "" in node
+        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        # continuing before ending: the longest term wins, as in the alternation
+        return "(?:" + body + ")?" if ends else body
+
+    return build(trie)
+
+
+# one pass for both lexicons: group 1 a complaint, group 2 praise
+_EN_LEX_RE = re.compile(
+    r"(?<![\w'])(?:("
+    + _trie_pattern(EN_COMPLAINT_TERMS)
+    + ")|("
+    + _trie_pattern(EN_PRAISE_TERMS)
+    + r"))(?![\w'])"
 )
 
 
@@ -297,7 +390,24 @@ def _char_grams(tok: str) -> dict[str, float]:
     return grams
 
 
-_LEX: dict[str, float] = vader_lexicon()
+# Emoji valences (-4..4, VADER's scale), hand-written: VADER's own emoji entries go
+# through their names ("pouting face"), which its word lexicon mostly does not
+# score (😡, 🤬, 👎, 🙄 come out 0), and the tweet files predate most emoji.
+EMOJI_VALENCE = {
+    "😡": -3.0, "🤬": -3.5, "😠": -2.5, "👎": -2.5, "🙄": -1.5, "💩": -2.5, "😤": -2.0,
+    "😒": -1.5, "😞": -2.0, "😢": -2.0, "😭": -1.5, "😩": -1.5, "😫": -1.5, "🤮": -3.0,
+    "🤢": -2.5, "😖": -2.0, "😣": -1.5, "😔": -1.5, "😟": -1.5, "😕": -1.0, "🙁": -1.5,
+    "☹": -2.0, "💔": -2.5, "😑": -1.0, "🤦": -2.0, "🖕": -3.5, "😱": -1.5, "😨": -1.5,
+    "😰": -1.5, "😥": -1.5, "😓": -1.0, "🤡": -1.5, "😾": -2.0,
+    "😍": 3.0, "🥰": 3.0, "😘": 2.5, "❤": 3.0, "💕": 2.5, "💖": 2.5, "💗": 2.5,
+    "💙": 2.0, "💚": 2.0, "💜": 2.0, "🧡": 2.0, "💛": 2.0, "😊": 2.5, "😀": 2.0,
+    "😃": 2.0, "😄": 2.0, "😁": 2.0, "😆": 1.5, "😂": 1.0, "🤣": 1.0, "🙂": 1.5,
+    "😉": 1.5, "😎": 1.5, "🤩": 3.0, "🥳": 2.5, "🎉": 2.0, "👍": 2.0, "👏": 2.0,
+    "🙌": 2.0, "💯": 1.5, "🔥": 1.0, "✨": 1.0, "🙏": 1.0, "👌": 1.5, "☺": 2.0,
+    "😇": 2.0, "🤗": 2.0, "😋": 2.0, "💪": 1.5, "⭐": 1.5, "🌟": 1.5, "✅": 1.0,
+    "🏆": 2.0,
+}  # fmt: skip
+_LEX: dict[str, float] = {**vader_lexicon(), **EMOJI_VALENCE}
 _NEG_DAMP = -0.74  # VADER's factor for a valence after a negator
 
 
@@ -348,9 +458,13 @@ def en_features(text: str) -> dict[str, float]:
         n_letters = sum(map(str.isalpha, text))
         if n_letters >= 6 and sum(map(str.isupper, text)) > 0.6 * n_letters:
             feats["s:allcaps"] = 1.0
-    n_cmp = len(_EN_CMP_RE.findall(" ".join(toks)))
-    if n_cmp:
-        feats["x:cmp"] = float(min(n_cmp, 3))
+    hits = _EN_LEX_RE.findall(" ".join(toks))
+    if hits:
+        n_cmp = sum(1 for c, _ in hits if c)
+        if n_cmp:
+            feats["x:cmp"] = float(min(n_cmp, 3))
+        if n_cmp < len(hits):
+            feats["x:prs"] = float(min(len(hits) - n_cmp, 3))
     total = pos_sum - neg_sum
     comp = total / math.sqrt(total * total + 15.0)  # VADER's normalisation
     feats["v:compound"] = comp
@@ -367,7 +481,7 @@ def en_features(text: str) -> dict[str, float]:
 # ---------------------------------------------------------------------------
 
 _T2S = opencc.OpenCC("t2s")
-_ZH_NEG = frozenset("不没沒无無别別未非莫")
+_ZH_NEG = frozenset("不没沒无無别別未非莫勿唔冇")  # 唔 冇: Cantonese "not", "have not"
 
 # Hand-written complaint / crisis vocabulary (Simplified: matched after
 # normalisation, so Traditional input such as 退錢 / 詐騙 hits 退钱 / 诈骗).

@@ -200,3 +200,34 @@ def test_bias_pairs_shift_negative_and_neutral():
     assert row["negative_recall"] == 1.0 and row["accuracy"] == 1.0
     # the file's negative and positive texts alone, two-class
     assert row["polar_accuracy"] == 1.0 and row["polar_negative_recall"] == 1.0
+
+
+def test_log_count_ratios_say_which_class_a_feature_belongs_to():
+    import numpy as np
+    import scipy.sparse as sp
+
+    from monitoring.sentiment.training import nb_ratios
+
+    # columns: only in the class, only outside it, in every text
+    X = sp.csr_matrix(np.array([[1, 0, 1], [1, 0, 1], [0, 1, 1], [0, 1, 1]], dtype=float))
+    r = nb_ratios(X, np.array([True, True, False, False]), np.ones(4))
+    assert r[0] > 0.5 and r[1] < -0.5
+    assert r[2] == pytest.approx(0.0)
+
+
+@pytest.mark.parametrize("classes", [2, 3])
+def test_nb_scaled_fit_is_read_by_the_plain_inference(classes):
+    from monitoring.sentiment.training import fit
+
+    pairs = [("negative", t) for t in EN_NEG] + [("positive", t) for t in EN_POS]
+    if classes == 3:
+        pairs += [("neutral", t) for t in EN_NEU]
+    data = fit("en", pairs * 3, {"nb_scale": 0.5, "min_df": 1, "lexicon_prior": 0.0})
+    assert len(data["classes"]) == classes
+    model = LinearModel(data)
+    # the |r| ** 0.5 column scale is folded into the written weights: the file is
+    # read like any other, and it learnt the training texts
+    analyzer = EnglishLinearAnalyzer.__new__(EnglishLinearAnalyzer)
+    analyzer.model = model
+    for label, text in pairs:
+        assert analyzer.analyze(text).label == label, text
