@@ -45,7 +45,9 @@ def main() -> None:
         "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cr_partition_bench"
     )
     name = url.rsplit("/", 1)[1]
-    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", name], check=False)
+    subprocess.run(
+        ["createdb", "-h", "127.0.0.1", "-U", "postgres", name], check=False, capture_output=True
+    )
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crisisroom.settings")
     import django
 
