@@ -5,6 +5,7 @@ migration 0012)."""
 
 from __future__ import annotations
 
+import importlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -245,3 +246,54 @@ def test_the_migration_converts_a_table_with_rows_in_place(brand, bob):
         Mention.objects.create(
             source_id=10**9, external_id="x", platform="x", text="x", published_at=RECENT
         )
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_writes_made_while_the_migration_copies_are_not_lost(brand, monkeypatch):
+    leaves = MigrationExecutor(connection).loader.graph.leaf_nodes()
+    _migrate([("monitoring", "0010_background_exports")])
+    try:
+        source = Source.objects.create(kind="api", key="twitter", platform="twitter")
+        Mention.objects.bulk_create(
+            Mention(
+                source=source,
+                external_id=f"m{n}",
+                platform="twitter",
+                text="t",
+                published_at=RECENT,
+            )
+            for n in range(3)
+        )
+        module = importlib.import_module("monitoring.migrations.0012_partition_mentions")
+        indexes = module._indexes
+
+        def write_during_the_copy(cursor, table):  # type: ignore[no-untyped-def]
+            # Called after the batched copy, before the swap: the old table is still
+            # the one the application writes to.
+            if table == "monitoring_mention" and not hasattr(write_during_the_copy, "done"):
+                write_during_the_copy.done = True  # type: ignore[attr-defined]
+                cursor.execute(
+                    "UPDATE monitoring_mention SET sentiment_label = 'negative' "
+                    "WHERE external_id = 'm0'"
+                )
+                cursor.execute("DELETE FROM monitoring_mention WHERE external_id = 'm1'")
+                cursor.execute(
+                    "INSERT INTO monitoring_mention (source_id, external_id, platform, text, "
+                    "url, author, author_followers, lang, published_at, ingested_at, "
+                    "sentiment_score, sentiment_label, triggers, repost_count, "
+                    "amplified_reach, duplicate_count, reactions_positive, reactions_negative, "
+                    "reactions_neutral) VALUES (%s, 'late', 'twitter', 't', '', '', 0, '', "
+                    "%s, now(), 0, 'neutral', '', 0, 0, 0, 0, 0, 0)",
+                    [source.pk, LAST_MONTH],
+                )
+            return indexes(cursor, table)
+
+        monkeypatch.setattr(module, "_indexes", write_during_the_copy)
+    finally:
+        _migrate(leaves)
+    assert write_during_the_copy.done  # type: ignore[attr-defined]
+    labels = dict(Mention.objects.values_list("external_id", "sentiment_label"))
+    assert labels == {"m0": "negative", "m2": "neutral", "late": "neutral"}
+    assert {e for _, e in keys()} == {"m0", "m2", "late"}
+    assert mentions_ingest(items=[item("m1", RECENT), item("late", RECENT)]).accepted == 1
