@@ -144,7 +144,9 @@ def partition(apps, schema_editor) -> None:  # type: ignore[no-untyped-def]
             partition_create(cursor, start, parent=NEW)
         cursor.execute(f"CREATE TABLE {DEFAULT_PARTITION} PARTITION OF {NEW} DEFAULT")
         cursor.execute(KEY_TABLE_SQL)
-        # Step 2.
+        # Step 2. CREATE TRIGGER waits for every transaction writing to the table, so
+        # the max(id) read after it bounds what the batches copy: a row stored later
+        # has a higher id (copied at the swap) or is noted by the trigger.
         cursor.execute(_TRACK_SQL)
         cursor.execute(f"SELECT coalesce(max(id), 0) FROM {TABLE}")
         copied = cursor.fetchone()[0]
