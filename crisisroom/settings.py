@@ -218,6 +218,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "crisisroom.tasks.mentions_retention_apply_task",
         "schedule": float(envint("MENTION_RETENTION_CHECK_SECONDS", 3600)),
     },
+    # PostgreSQL: the mentions table's monthly partitions, made ahead of time
+    # (monitoring/partitions.py); rows of a month with none land in the default one.
+    "ensure-mention-partitions": {
+        "task": "monitoring.tasks.mention_partitions_ensure_task",
+        "schedule": float(envint("MENTION_PARTITIONS_CHECK_SECONDS", 6 * 3600)),
+    },
     # The alert rows are the truth: this sends what is due and retries what failed
     # (crisisroom/services/alert_delivery.py), whatever happened to the queued task.
     "sweep-alerts": {
@@ -257,6 +263,8 @@ DRILL_SCENARIO_DIR = env("DRILL_SCENARIO_DIR", "")
 MENTION_RETENTION_DAYS = envint("MENTION_RETENTION_DAYS", 0)
 MENTION_RETENTION_BATCH = envint("MENTION_RETENTION_BATCH", 5000)
 MENTION_RETENTION_MAX_BATCHES = envint("MENTION_RETENTION_MAX_BATCHES", 200)
+# PostgreSQL: how many months of mention partitions exist ahead of the current one.
+MENTION_PARTITION_MONTHS_AHEAD = envint("MENTION_PARTITION_MONTHS_AHEAD", 3)
 # Explorer exports of more rows than this run in the background with a progress bar
 # (monitoring/export_jobs.py), written in batches and kept for EXPORT_KEEP_HOURS.
 EXPORT_BACKGROUND_ROWS = envint("EXPORT_BACKGROUND_ROWS", 100_000)

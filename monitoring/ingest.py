@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F, Lookup
+from django.db.models import F, Lookup, QuerySet
 from django.utils import timezone
 
 from foundation import observability
@@ -47,6 +47,7 @@ from monitoring.matching import (
     query_terms,
 )
 from monitoring.models import Brand, Mention, Rollup, Source, WatchTerm, bucket_start
+from monitoring.partitions import KEY_TABLE, KEYED_SETTING, SEQUENCE, is_partitioned
 from monitoring.sentiment import get_analyzer
 
 MAX_TEXT = 20_000
@@ -87,6 +88,31 @@ for _name in ("external_id", "text_key"):
 def _among(name: str, values: list[Any]) -> dict[str, list[Any]]:
     """A filter: the column is one of the values (one array parameter on PostgreSQL)."""
     return {f"{name}__{'any' if connection.vendor == 'postgresql' else 'in'}": values}
+
+
+def _by_keys(source_id: int, external_ids: Sequence[str]) -> QuerySet[Mention]:
+    """Stored mentions of one source with these external ids.
+
+    PostgreSQL: the partitioned mentions table has no (source, external id) index;
+    the key table (monitoring/partitions.py) gives each one's id and publication
+    time, so the look-up reads only the partitions that hold them, by primary key.
+    """
+    external_ids = list(external_ids)
+    queryset = Mention.objects.filter(source_id=source_id, **_among("external_id", external_ids))
+    if not is_partitioned():
+        return queryset
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT mention_id, published_at FROM {KEY_TABLE} "
+            "WHERE source_id = %s AND external_id = ANY(%s)",
+            [source_id, external_ids],
+        )
+        found = cursor.fetchall()
+    if not found:
+        return Mention.objects.none()
+    return queryset.filter(
+        pk__in=[pk for pk, _ in found], published_at__in=sorted({at for _, at in found})
+    )
 
 
 class ItemError(ValueError):
@@ -529,12 +555,21 @@ def _stored_keys(keys: set[tuple[int, str]]) -> set[tuple[int, str]]:
     for source_id, external_id in keys:
         by_source[source_id].append(external_id)
     found: set[tuple[int, str]] = set()
+    partitioned = is_partitioned()
     for source_id, external_ids in by_source.items():
         for start in range(0, len(external_ids), 2000):
+            chunk = external_ids[start : start + 2000]
+            if partitioned:  # the key table is the truth (see monitoring/partitions.py)
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        f"SELECT source_id, external_id FROM {KEY_TABLE} "
+                        "WHERE source_id = %s AND external_id = ANY(%s)",
+                        [source_id, chunk],
+                    )
+                    found.update(cursor.fetchall())
+                continue
             found.update(
-                Mention.objects.filter(
-                    source_id=source_id, **_among("external_id", external_ids[start : start + 2000])
-                )
+                Mention.objects.filter(source_id=source_id, **_among("external_id", chunk))
                 .order_by()
                 .values_list("source_id", "external_id")
             )
@@ -631,7 +666,7 @@ def _link_replies(
         by_source[row.source_id].add(wanted[(row.source_id, row.external_id)])
     for source_id, parent_ids in by_source.items():
         for pk, external_id, brand_id in (
-            Mention.objects.filter(source_id=source_id, external_id__in=sorted(parent_ids))
+            _by_keys(source_id, sorted(parent_ids))
             .order_by()
             .values_list("pk", "external_id", "brand_id")
         ):
@@ -658,9 +693,7 @@ def _link_in_batch_replies(later: dict[int, list[tuple[str, str]]]) -> None:
     for source_id, pairs in later.items():
         external_ids = {child for child, _ in pairs} | {parent for _, parent in pairs}
         ids = dict(
-            Mention.objects.filter(source_id=source_id, external_id__in=sorted(external_ids))
-            .order_by()
-            .values_list("external_id", "pk")
+            _by_keys(source_id, sorted(external_ids)).order_by().values_list("external_id", "pk")
         )
         updates = [
             Mention(pk=ids[child], reply_to_id=ids[parent])
@@ -685,7 +718,7 @@ def _refresh_reactions(
             counts[key[0]][item.external_id] = item.reactions
     for source_id, by_id in counts.items():
         mentions = list(
-            Mention.objects.filter(source_id=source_id, external_id__in=sorted(by_id)).only(
+            _by_keys(source_id, sorted(by_id)).only(
                 "pk", "external_id", "reactions_positive", "reactions_negative", "reactions_neutral"
             )
         )
@@ -847,12 +880,23 @@ def _copy_insert(
         )
         cursor.execute(f"TRUNCATE {_STAGE}")
         cursor.cursor.copy_expert(f"COPY {_STAGE} ({columns}) FROM STDIN", buffer)
+        # Exact dedupe across partitions: a row is stored only if its (source,
+        # external id) got a key, whatever its published_at (monitoring/partitions.py).
+        # The per-row key trigger is switched off for this one statement.
+        staged = ", ".join(f"s.{name}" for name in _COLUMNS)
         cursor.execute(
-            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {_STAGE} "
-            "ON CONFLICT (source_id, external_id) DO NOTHING "
+            f"SELECT set_config('{KEYED_SETTING}', 'on', true); "
+            f"WITH keyed AS (INSERT INTO {KEY_TABLE} "
+            "(source_id, external_id, mention_id, published_at) "
+            f"SELECT source_id, external_id, nextval('{SEQUENCE}'), published_at FROM {_STAGE} "
+            "ON CONFLICT DO NOTHING RETURNING source_id, external_id, mention_id) "
+            f"INSERT INTO {table} (id, {columns}) SELECT k.mention_id, {staged} "
+            f"FROM {_STAGE} s JOIN keyed k "
+            "ON k.source_id = s.source_id AND k.external_id = s.external_id "
             f"RETURNING {', '.join(returning)}"
         )
         found = cursor.fetchall()
+        cursor.execute(f"SELECT set_config('{KEYED_SETTING}', 'off', true)")
     return [dict(zip(returning, row, strict=True)) for row in found]
 
 
@@ -872,9 +916,10 @@ def _insert(
 ) -> list[dict[str, Any]]:
     """Insert, skipping rows a concurrent ingest stored first; return what was stored.
 
-    PostgreSQL: COPY into a temporary table, then one ``INSERT … SELECT … ON CONFLICT
-    DO NOTHING RETURNING``: no model instances, no per-value quoting in Python, no
-    re-read. SQLite: bulk_create, then the rows are read back by their unique key.
+    PostgreSQL: COPY into a temporary table, then one statement: the keys into the
+    key table (``ON CONFLICT DO NOTHING RETURNING``), and the rows that got one into
+    the partitioned table (``RETURNING``): no model instances, no per-value quoting
+    in Python, no re-read. SQLite: bulk_create, then the rows are read back by their unique key.
     """
     if not mentions:
         return []
@@ -931,7 +976,7 @@ def _originals(keys: set[tuple[int, str]]) -> dict[tuple[int, str], dict[str, An
     found: dict[tuple[int, str], dict[str, Any]] = {}
     for source_id, external_ids in wanted.items():
         for row in (
-            Mention.objects.filter(source_id=source_id, external_id__in=sorted(external_ids))
+            _by_keys(source_id, sorted(external_ids))
             .order_by()
             .values(
                 "id",

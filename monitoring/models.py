@@ -195,6 +195,9 @@ class Mention(models.Model):
         related_name="competitor_mentions",
         db_index=False,
     )
+    # Links to other mentions are not database constraints: on PostgreSQL the table is
+    # partitioned (monitoring/partitions.py) and a foreign key to it would need the
+    # partition key; Django applies on_delete, retention applies it in SQL.
     # A repost/boost/retweet: stored (so resending it is a duplicate) but it is reach
     # for the original, not a new voice: not counted in rollups' count or sentiment.
     repost_of = models.ForeignKey(
@@ -204,6 +207,7 @@ class Mention(models.Model):
         on_delete=models.SET_NULL,
         related_name="reposts",
         db_index=False,
+        db_constraint=False,
     )
     repost_count = models.PositiveIntegerField(default=0)
     # A comment (a PTT push, a Dcard or YouTube comment, a reply) is a mention of its
@@ -215,6 +219,7 @@ class Mention(models.Model):
         on_delete=models.SET_NULL,
         related_name="replies",
         db_index=False,
+        db_constraint=False,
     )
     # Reactions the network counts on the post (PTT 推/噓/→, likes): what the
     # network's own readers said, apart from the scored sentiment of the text.
@@ -274,7 +279,10 @@ class Mention(models.Model):
 class LabelCorrection(models.Model):
     """A person's correction of a mention's sentiment label: kept as an evaluation set."""
 
-    mention = models.ForeignKey(Mention, on_delete=models.CASCADE, related_name="corrections")
+    # No database constraint: see Mention.repost_of (partitioned table).
+    mention = models.ForeignKey(
+        Mention, on_delete=models.CASCADE, related_name="corrections", db_constraint=False
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

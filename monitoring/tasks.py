@@ -9,6 +9,7 @@ from celery import shared_task
 from monitoring.detection_service import brand_detect
 from monitoring.export_jobs import mention_export_run, mention_exports_sweep
 from monitoring.models import Brand
+from monitoring.partitions import mention_partitions_ensure
 from monitoring.polling import source_poll, sources_due
 
 logger = logging.getLogger(__name__)
@@ -113,3 +114,12 @@ def on_export_requested(sender: Any, *, export_id: int, **kwargs: Any) -> None:
 @shared_task
 def mention_exports_sweep_task() -> int:
     return mention_exports_sweep()
+
+
+@shared_task
+def mention_partitions_ensure_task() -> int:
+    """This month's and the coming months' partitions of the mentions table
+    (PostgreSQL; nothing on SQLite). Idempotent: an existing partition is left alone."""
+    from django.conf import settings
+
+    return len(mention_partitions_ensure(months_ahead=settings.MENTION_PARTITION_MONTHS_AHEAD))

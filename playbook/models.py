@@ -797,6 +797,9 @@ class MentionReply(models.Model):
         null=True,
         on_delete=models.SET_NULL,
         related_name="team_replies",
+        # The mentions table is partitioned on PostgreSQL (monitoring/partitions.py):
+        # no database constraint; Django, and retention's SQL, apply SET_NULL.
+        db_constraint=False,
     )
     text = models.TextField(_("reply"))
     target = models.ForeignKey(
