@@ -115,6 +115,13 @@ _NEG_RHO_MAX = 0.25
 # day; a week of half hours estimates rho only roughly). The lowest of 0 /
 # 0.005 / 0.01 with at most one false alert per synthetic brand-month (README).
 _NEG_RHO_MIN = 0.01
+# The negative-count windows serve windows expecting fewer posts than this many
+# times negative_min_volume (90 by default: a brand below about 7 posts a
+# bucket in its half hour). 10 and 30 give the same synthetic table, 3 loses
+# the 3-per-bucket brand's earlier catches; without the limit a big brand's
+# negative day on a harmless bump (share x2, volume x1.5) alerts (1.07 per
+# brand-month). README: "Synthetic sentiment".
+_NEG_COUNT_POSTS = 10
 # Below this z-score the exact tail is not computed (it is far below any threshold).
 _PREFILTER_Z = 2.0
 # sqrt(k + 3/8) (the variance-stabilised count) for the counts seen most.
@@ -254,6 +261,7 @@ class StreamDetector:
         self.recent = []
         # negative share
         self.neg_recent = []  # [count, negative] or None (gap)
+        self.neg_counts = []  # negatives of the last buckets (None: a gap)
         self._neg_sums()  # (its running sums: derived, not saved)
         self.neg_ewma = 0.0
         self.cnt_ewma = 0.0
@@ -293,6 +301,7 @@ class StreamDetector:
             ],
             "recent": [list(r) for r in self.recent],
             "neg_recent": [list(r) if r is not None else None for r in self.neg_recent],
+            "neg_counts": list(self.neg_counts),
             "neg_ewma": self.neg_ewma,
             "cnt_ewma": self.cnt_ewma,
             "neg_disp": dict(self.neg_disp),
@@ -343,6 +352,10 @@ class StreamDetector:
                 self._fill_sums(sc)
             self.scales.append(sc)
         self.neg_recent = [list(r) if r is not None else None for r in s["neg_recent"]]
+        # (a state before version 4 kept only the half hour's [count, negative])
+        self.neg_counts = list(
+            s.get("neg_counts", [r[1] if r is not None else None for r in self.neg_recent])
+        )
         self._neg_sums()
         self.neg_ewma = s["neg_ewma"]
         self.cnt_ewma = s["cnt_ewma"]
@@ -587,6 +600,8 @@ class StreamDetector:
             gap = nb_log_pmf(0, max(expected, 1e-9), disp0) < -cfg.surprise_bits * _LN2
         if gap:
             self._slide_negative(None)
+            if self.neg_ewma > 0.0:
+                self._slide_counts(None)
             self._slide([None, expected, seasonal, capped])
             return []
         # (_slide_negative, inline)
@@ -778,6 +793,16 @@ class StreamDetector:
                 # (its over-dispersion new to this state: it learns a day first)
                 if self.neg_disp["n"] < warm_up:
                     blocked = (*blocked, neg_signal)
+        # ---- negative posts of a small brand: counts against their expected value
+        if self.neg_ewma > 0.0:
+            self._slide_counts(neg)
+            if neg_high_share is None and warm:
+                neg_signal = self._negative_counts(index)
+                if neg_signal is not None:
+                    at = at or neg_signal.at
+                    signals.append(neg_signal)
+                    if self.neg_disp["n"] < warm_up:
+                        blocked = (*blocked, neg_signal)
 
         if can_fire and signals and any(all(s is not b for b in blocked) for s in signals):
             realert = self.cooldown_until is not None
@@ -947,6 +972,72 @@ class StreamDetector:
         )
         return share_threshold, sig, bits
 
+    def _slide_counts(self, negative):
+        counts = self.neg_counts
+        counts.append(negative)
+        excess = len(counts) - self._recent_max
+        if excess > 0:
+            del counts[:excess]
+
+    def _negative_counts(self, index):
+        """A small brand's negative posts over the half hour and the hour as a
+        count: expected value the window's (calibrated) expected posts x the
+        long-run share, over-dispersion the window's own plus the share's day
+        -to-day swing (N ~ NB(M, alpha), K | N ~ BetaBinomial(N, p, rho) give
+        K about NB(M p, alpha + rho (1 - p) / p)). Only where the window expects
+        fewer than _NEG_COUNT_POSTS x negative_min_volume posts: above that the
+        share test has the posts it needs. The most surprising window's signal
+        at surprise_bits, or None."""
+        cfg = self.config
+        p = self.neg_ewma / self.cnt_ewma
+        if p <= 0.0 or p >= 1.0:
+            return None
+        most = _NEG_COUNT_POSTS * cfg.negative_min_volume
+        swing = self._neg_rho * (1.0 - p) / p
+        counts = self.neg_counts
+        best = None
+        for sc in self.scales:
+            w = sc.w
+            if sc.broad or w not in (cfg.short_buckets, cfg.sustained_buckets) or w < 2:
+                continue
+            if sc.n < cfg.warm_up_buckets or sc.ok * 2 < w or not sc.cm:
+                continue
+            calib = sc.cx / sc.cm
+            calib = 2.0 if calib > 2.0 else 0.5 if calib < 0.5 else calib
+            posts = max(sc.se, 1e-6) * calib
+            if posts >= most:
+                continue
+            mean = posts * p
+            k = sum(c for c in counts[-w:] if c is not None)
+            need = max(cfg.volume_min_ratio * mean, mean + cfg.min_excess_mentions)
+            if k < need:
+                continue
+            disp = sc.alpha + swing
+            bits = nb_surprise(k, mean, disp)
+            if bits < cfg.surprise_bits or (best is not None and bits <= best.surprise):
+                continue
+            threshold = max(
+                need,
+                _smallest(
+                    lambda j, m=mean, d=disp: nb_surprise(j, m, d) >= cfg.surprise_bits,
+                    math.floor(mean),
+                    k,
+                ),
+            )
+            n = sc.ok
+            best = self._signal(
+                NEGATIVE_SHARE,
+                _index_to_dt(index),
+                mean / n,
+                threshold / n,
+                k / n,
+                window_minutes=w * BUCKET_MINUTES,
+                buckets=n,
+                surprise=bits,
+                negatives=True,
+            )
+        return best
+
     def _estimate_neg_rho(self) -> float:
         nd = self.neg_disp
         rho = nd["d"] / nd["v"] if nd["v"] > 0.0 else 0.0
@@ -1097,6 +1188,7 @@ class StreamDetector:
             window_minutes=extra.get("window_minutes", BUCKET_MINUTES),
             buckets=extra.get("buckets", 1),
             surprise=round(float(extra.get("surprise", 0.0)), 3),
+            negatives=extra.get("negatives", False),
         )
 
     @staticmethod
@@ -1113,4 +1205,5 @@ class StreamDetector:
             s.buckets,
             s.surprise,
             realert,
+            s.negatives,
         )

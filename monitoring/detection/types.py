@@ -72,6 +72,10 @@ class Signal:
     # True when this alert comes after an earlier one of this detector (a
     # re-alert after cooldown): on a still-open incident it escalates severity.
     realert: bool = False
+    # A negative_share signal over the COUNT of negative posts (a small brand's
+    # negative-count window): baseline, threshold and observed are negative
+    # posts per bucket of the window, not shares.
+    negatives: bool = False
 
     @property
     def probability(self) -> float:

@@ -75,6 +75,19 @@ def run(counts, config=None, negatives=None, gaps=(), detector=None):
     return det, out
 
 
+def swinging_share(days, seed, rate=200.0):
+    # a big brand whose share of negative posts swings from day to day
+    # (15% on average, log-normal sd 0.3: most days 11-20%, a rare one 30%)
+    rng = random.Random(seed)
+    counts = series(days * DAY, base=rate, seed=seed)
+    shares = [min(0.6, 0.15 * math.exp(rng.gauss(0.0, 0.3))) for _ in range(days)]
+    shares[days - 3] = 0.3  # one day at twice the usual share
+    negatives = [
+        sum(rng.random() < shares[i // DAY] for _ in range(c)) for i, c in enumerate(counts)
+    ]
+    return counts, negatives
+
+
 def fired(out, kind=None):
     return sorted(
         i
@@ -301,20 +314,8 @@ class NegativeShareTests(unittest.TestCase):
         self.assertLess(sig.baseline, 0.2)
         self.assertGreater(sig.observed, sig.threshold)
 
-    def _swinging_share(self, days, seed, rate=200.0):
-        # a big brand whose share of negative posts swings from day to day
-        # (15% on average, log-normal sd 0.3: most days 11-20%, a rare one 30%)
-        rng = random.Random(seed)
-        counts = series(days * DAY, base=rate, seed=seed)
-        shares = [min(0.6, 0.15 * math.exp(rng.gauss(0.0, 0.3))) for _ in range(days)]
-        shares[days - 3] = 0.3  # one day at twice the usual share
-        negatives = [
-            sum(rng.random() < shares[i // DAY] for _ in range(c)) for i, c in enumerate(counts)
-        ]
-        return counts, negatives
-
     def test_negative_share_allows_for_its_day_to_day_swing(self):
-        counts, negatives = self._swinging_share(21, seed=41)
+        counts, negatives = swinging_share(21, seed=41)
         det, out = run(counts, negatives=negatives)
         # the learnt over-dispersion is that of the swing (rho about 0.016) ...
         self.assertGreater(det._neg_rho, 0.008)
@@ -332,7 +333,7 @@ class NegativeShareTests(unittest.TestCase):
         self.assertEqual(state["neg_disp"], det.neg_disp)
 
     def test_a_negative_story_on_a_swinging_brand_is_still_caught(self):
-        counts, negatives = self._swinging_share(21, seed=42)
+        counts, negatives = swinging_share(21, seed=42)
         n = 20 * DAY + 150
         rng = random.Random(5)
         for i in range(n, n + 12):  # half the posts turn negative, volume unchanged
@@ -441,11 +442,12 @@ class StateTests(unittest.TestCase):
         det, _ = run(counts, negatives=negatives)
         state = json.loads(json.dumps(det.to_state()))
         state["version"] = 3
-        del state["neg_disp"]
+        del state["neg_disp"], state["neg_counts"]
         loaded = StreamDetector(DetectorConfig(), state)
         self.assertEqual(loaded.neg_ewma, det.neg_ewma)
         self.assertEqual([sc["n"] for sc in loaded.scales], [sc["n"] for sc in det.scales])
         self.assertEqual(loaded.neg_disp["n"], 0)
+        self.assertEqual(loaded.neg_counts, [r[1] for r in det.neg_recent])
         start = T0 + len(counts) * STEP
         more = series(2 * DAY, seed=32)
         got = {}
@@ -537,6 +539,32 @@ class ConfigTests(unittest.TestCase):
         # a brand's stored overrides from before the count model keep loading
         cfg = DetectorConfig.from_overrides({"min_volume": 25, "volume_threshold": 6.0})
         self.assertEqual(cfg, DetectorConfig())
+
+
+class NegativeCountExplanationTests(SimpleTestCase):
+    def test_the_sentence_counts_negative_posts_in_both_languages(self):
+        from monitoring.detection import Signal
+        from monitoring.signal_explain import explain
+
+        at = datetime(2025, 1, 11, 9, 45, tzinfo=UTC)  # a Saturday
+        found = Signal(
+            "negative_share", at, 0.35, 1.5, 11 / 6, 1.4, True, 30, 6, 17.2, negatives=True
+        )
+        detail = explain("negative_share", at, found)
+        self.assertEqual((detail["observed"], detail["expected"]), (11, 2.1))
+        self.assertTrue(detail["negatives"])
+        english = detail["explanation"]["en"]
+        self.assertTrue(
+            english.startswith("11 negative posts in the last 30 minutes; about 2.1 expected"),
+            english,
+        )
+        self.assertIn("(a chance of about 1 in 150,000)", english)
+        chinese = detail["explanation"]["zh-hant"]
+        self.assertIn("11 則負面貼文", chinese)
+        self.assertIn("2.1 則", chinese)
+        # a share signal keeps its sentence
+        share = Signal("negative_share", at, 0.15, 0.3, 0.5, 2.0, True, 30, 6, 17.0)
+        self.assertIn("50% of the posts", explain("negative_share", at, share)["explanation"]["en"])
 
 
 class EvaluationTests(SimpleTestCase):
@@ -690,6 +718,43 @@ class CountModelTests(unittest.TestCase):
 class SyntheticSuiteTests(unittest.TestCase):
     """A part of monitoring/detection/synthetic.py's suite (tests/synthetic_detector.py
     runs it all and prints the README's table)."""
+
+    def _first_crisis_alert(self, name, sentiment=True):
+        from monitoring.detection import synthetic
+
+        brand = next(b for b in synthetic.brands() if b.name == name)
+        det = StreamDetector()
+        negatives = brand.negatives if sentiment else [0] * len(brand.counts)
+        for i, c in enumerate(brand.counts):
+            sigs = det.update(Bucket(synthetic.T0 + i * STEP, c, negative=negatives[i]))
+            if i >= brand.crisis_start and any(s.fires for s in sigs):
+                return (i - brand.crisis_start) * 5, [s for s in sigs if s.fires]
+        return None, []
+
+    def test_a_small_brands_negative_posts_are_counted_against_their_expected_number(self):
+        # the 1-per-bucket weekend story: 90 minutes from its volume, 45 from
+        # its negative posts (11 in the half hour where about 2 are expected)
+        minutes, sigs = self._first_crisis_alert("low 1/bucket, weekend")
+        self.assertEqual(self._first_crisis_alert("low 1/bucket, weekend", False)[0], 90)
+        self.assertLessEqual(minutes, 45)
+        sig = next(s for s in sigs if s.kind == "negative_share")
+        self.assertTrue(sig.negatives)
+        self.assertIn(sig.window_minutes, (30, 60))
+        self.assertGreater(sig.observed, sig.threshold)
+        self.assertGreaterEqual(sig.observed * sig.buckets, 2 * sig.baseline * sig.buckets)
+        self.assertGreaterEqual(sig.surprise, DetectorConfig().surprise_bits)
+
+    def test_a_big_brand_has_no_negative_count_windows(self):
+        # (its share test has the posts it needs; a negative day on a harmless
+        # bump would otherwise alert)
+        counts, negatives = swinging_share(10, seed=43, rate=60.0)
+        _, out = run(counts, negatives=negatives)
+        self.assertFalse(any(s.negatives for sigs in out.values() for s in sigs))
+        det = StreamDetector()
+        for i, c in enumerate(counts):
+            det.update(Bucket(T0 + i * STEP, c, negative=negatives[i]))
+        det.neg_counts[-6:] = list(counts[-6:])  # every post negative
+        self.assertIsNone(det._negative_counts(len(counts)))
 
     def test_small_brand_crises_are_caught_and_normal_months_stay_quiet(self):
         from monitoring.detection import synthetic
