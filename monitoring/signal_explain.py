@@ -45,12 +45,15 @@ def _odds(probability: float) -> str:
 def explain_values(found: DetectorSignal) -> dict:
     """Window totals and probability of a detector signal (stored in Signal.detail)."""
     values = {
+        # (a negative_share signal over the count of negative posts: a small
+        # brand's negative-count window)
+        **({"negatives": True} if found.negatives else {}),
         "window_minutes": found.window_minutes,
         "buckets": found.buckets,
         "surprise_bits": round(found.surprise, 2),
         "probability": found.probability,
     }
-    if found.kind == SignalKind.NEGATIVE_SHARE:
+    if found.kind == SignalKind.NEGATIVE_SHARE and not found.negatives:
         values.update(expected_share=found.baseline, observed_share=found.observed)
     else:
         values.update(
@@ -65,7 +68,7 @@ def explain_sentence(kind: str, at, values: dict) -> str:
     local = timezone.localtime(at)
     window = _window_text(int(values.get("window_minutes", 5)))
     chance = _odds(float(values.get("probability", 1.0)))
-    if kind == SignalKind.NEGATIVE_SHARE:
+    if kind == SignalKind.NEGATIVE_SHARE and not values.get("negatives"):
         return _(
             "%(observed)s of the posts in %(window)s were negative; usually about "
             "%(expected)s (a chance of about 1 in %(chance)s)."
@@ -78,10 +81,17 @@ def explain_sentence(kind: str, at, values: dict) -> str:
     observed = round(values["observed"])
     expected = values["expected"]
     expected_text = f"{expected:.0f}" if expected >= 10 else f"{expected:.1f}"
-    return _(
-        "%(observed)s posts in %(window)s; about %(expected)s expected at this time "
-        "on a %(weekday)s (a chance of about 1 in %(chance)s)."
-    ) % {
+    if values.get("negatives"):
+        sentence = _(
+            "%(observed)s negative posts in %(window)s; about %(expected)s expected at "
+            "this time on a %(weekday)s (a chance of about 1 in %(chance)s)."
+        )
+    else:
+        sentence = _(
+            "%(observed)s posts in %(window)s; about %(expected)s expected at this time "
+            "on a %(weekday)s (a chance of about 1 in %(chance)s)."
+        )
+    return sentence % {
         "observed": f"{observed:,}",
         "window": window,
         "expected": expected_text,

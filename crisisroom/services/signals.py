@@ -47,9 +47,10 @@ def severity_suggest(*, signal: Signal) -> str:
     return severity_for(signal.magnitude, _recent_reach(signal.brand_id, signal.at))
 
 
-def signal_value(kind: str, value: float) -> str:
-    """A signal's number as a person reads it: shares as percentages, counts as counts."""
-    if kind == SignalKind.NEGATIVE_SHARE:
+def signal_value(kind: str, value: float, negatives: bool = False) -> str:
+    """A signal's number as a person reads it: shares as percentages, counts as counts
+    (negatives: a negative_share signal over the count of negative posts)."""
+    if kind == SignalKind.NEGATIVE_SHARE and not negatives:
         return f"{value:.0%}"
     return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
 
@@ -57,6 +58,7 @@ def signal_value(kind: str, value: float) -> str:
 def signal_line(signal: Signal) -> dict[str, Any]:
     """A signal as a timeline line (``key`` + ``params``, translated when read): what
     was observed against what, and the detector's stored sentence in every language."""
+    negatives = bool((signal.detail or {}).get("negatives"))
     text = message(
         gettext_noop(
             "%(label)s: observed %(observed)s against a baseline of %(baseline)s "
@@ -64,9 +66,9 @@ def signal_line(signal: Signal) -> dict[str, Any]:
         ),
         {
             "label": message(SignalKind(signal.kind).label),
-            "observed": signal_value(signal.kind, signal.observed),
-            "baseline": signal_value(signal.kind, signal.baseline),
-            "threshold": signal_value(signal.kind, signal.threshold),
+            "observed": signal_value(signal.kind, signal.observed, negatives),
+            "baseline": signal_value(signal.kind, signal.baseline, negatives),
+            "threshold": signal_value(signal.kind, signal.threshold, negatives),
         },
     )
     sentences = (signal.detail or {}).get("explanation") or {}

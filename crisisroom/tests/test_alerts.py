@@ -10,7 +10,7 @@ from crisisroom.models import Alert, Incident, OnCallEntry
 from crisisroom.services.alert_delivery import alert_send
 from crisisroom.services.alerts import alerts_escalate
 from crisisroom.services.incidents import incident_acknowledge, incident_open, incident_take_signal
-from crisisroom.services.signals import severity_for
+from crisisroom.services.signals import severity_for, signal_value
 from crisisroom.tasks import alert_send_task, alerts_escalate_task
 from monitoring.models import Brand, Signal
 
@@ -239,3 +239,10 @@ def test_a_webhook_to_a_private_address_is_refused_not_retried(settings):
     settings.SOURCES_ALLOW_PRIVATE_ADDRESSES = False
     with pytest.raises(WebhookRejected, match="refused"):
         Plain("http://127.0.0.1:9/hook").send({"title": "Outage"})
+
+
+def test_a_negative_count_signal_reads_as_posts_not_as_a_share():
+    # a small brand's negative-count window stores negative posts per bucket
+    assert signal_value("negative_share", 0.35) == "35%"
+    assert signal_value("negative_share", 1.5, negatives=True) == "1.5"
+    assert signal_value("negative_share", 2.0, negatives=True) == "2"

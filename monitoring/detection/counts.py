@@ -100,3 +100,41 @@ def binomial_surprise(k: int, n: int, p: float) -> float:
         return (n - j) / (j + 1) * odds if j < n else 0.0
 
     return max(0.0, -_tail_from(log_first, ratio, k) / _LN2)
+
+
+def betabinomial_surprise(k: int, n: int, p: float, rho: float) -> float:
+    """-log2 P(K >= k) for K ~ BetaBinomial(n, p, rho): a binomial whose share p
+    itself varies (a Beta with mean p and intra-class correlation rho), so
+    Var K = n p (1 - p) (1 + (n - 1) rho). rho = 0 is the binomial. 0 when k
+    is at or below n*p. The share of negative posts swings from day to day;
+    with thousands of posts in a window that swing, not the binomial's
+    sampling noise, is what a normal day looks like."""
+    if rho < 1e-9:
+        return binomial_surprise(k, n, p)
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    if k <= n * p:
+        return 0.0
+    if k > n:
+        return float("inf")
+    s = 1.0 / min(rho, 0.999) - 1.0
+    a, b = p * s, (1.0 - p) * s
+    lg = math.lgamma
+    log_first = (
+        lg(n + 1)
+        - lg(k + 1)
+        - lg(n - k + 1)
+        + lg(k + a)
+        + lg(n - k + b)
+        - lg(n + a + b)
+        - lg(a)
+        - lg(b)
+        + lg(a + b)
+    )
+    # (summed exactly to n: with a small a the terms need not fall geometrically)
+    total, term = 1.0, 1.0
+    for j in range(k, n):
+        term *= (n - j) * (j + a) / ((j + 1) * (n - j - 1 + b))
+        total += term
+        if term < 1e-12 * total:
+            break
+    return max(0.0, -(log_first + math.log(total)) / _LN2)

@@ -39,8 +39,13 @@ Model
   volume signal over the run; the level is not frozen by it.
 * A zero bucket the model calls impossible (dozens expected) is treated as a
   gap: neither learned nor alerted on.
-* Negative share: negatives of the last half hour against a binomial at the
-  brand's long-run share, the same surprise threshold and a minimum increase.
+* Negative share: negatives of the last half hour against the brand's
+  long-run share, the same surprise threshold and a minimum increase. The
+  share swings from day to day, so the count is a beta-binomial (variance
+  N p (1 - p) (1 + (N - 1) rho)) with rho learnt per brand from trimmed
+  squared residuals (not from half hours LEVEL_FREEZE of the way to an
+  alert), at least 0.01: on a big brand that swing, not the binomial's
+  sampling noise, is what a normal day looks like.
   Velocity (off by default) compares the growth of the last few buckets with
   the growth the seasonal profile expects.
 * Warm-up and cooldown are per brand: one alert, then quiet for
@@ -55,7 +60,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 
-from .counts import binomial_surprise, nb_log_pmf, nb_surprise
+from .counts import betabinomial_surprise, nb_log_pmf, nb_surprise
 from .types import (
     BUCKET_MINUTES,
     BUCKET_SECONDS,
@@ -72,8 +77,11 @@ from .types import (
 # the windows learn again for a day.
 # 3: the accumulating statistic (CUSUM) for stories that build over hours.
 # States of version 2 load unchanged; their CUSUM learns for a day.
-STATE_VERSION = 3
-COMPATIBLE_VERSIONS = (1, 2, 3)
+# 4: the negative-share test's over-dispersion (a beta-binomial whose rho the
+# brand learns). States of version 1-3 load; the test learns a day before it
+# alerts again.
+STATE_VERSION = 4
+COMPATIBLE_VERSIONS = (1, 2, 3, 4)
 BUCKETS_PER_HOUR = 3600 // BUCKET_SECONDS
 # Holes longer than this (one week) are not replayed bucket by bucket.
 MAX_FILL_BUCKETS = 2016
@@ -96,6 +104,24 @@ _LN2 = math.log(2.0)
 # become the brand's everyday spread). Chosen among 1.5 / 1.75 / 2 / 2.5 / 3 on
 # the leave-one-series-out worst fold and the synthetic suite (README).
 _DEV_CLIP = 2.0
+# The negative-share test's squared residual counts at most this many squared
+# standard deviations of the current model when its over-dispersion learns
+# (trimmed like the volume windows' spread; README: "Synthetic sentiment").
+_NEG_CLIP = 3.0
+# The over-dispersion of the negative share is kept below this (rho 0.25: the
+# share of a big window varies by half its own size).
+_NEG_RHO_MAX = 0.25
+# ... and above this (a share varying by about a tenth of itself from day to
+# day; a week of half hours estimates rho only roughly). The lowest of 0 /
+# 0.005 / 0.01 with at most one false alert per synthetic brand-month (README).
+_NEG_RHO_MIN = 0.01
+# The negative-count windows serve windows expecting fewer posts than this many
+# times negative_min_volume (90 by default: a brand below about 7 posts a
+# bucket in its half hour). 10 and 30 give the same synthetic table, 3 loses
+# the 3-per-bucket brand's earlier catches; without the limit a big brand's
+# negative day on a harmless bump (share x2, volume x1.5) alerts (1.07 per
+# brand-month). README: "Synthetic sentiment".
+_NEG_COUNT_POSTS = 10
 # Below this z-score the exact tail is not computed (it is far below any threshold).
 _PREFILTER_Z = 2.0
 # sqrt(k + 3/8) (the variance-stabilised count) for the counts seen most.
@@ -235,9 +261,20 @@ class StreamDetector:
         self.recent = []
         # negative share
         self.neg_recent = []  # [count, negative] or None (gap)
+        self.neg_counts = []  # negatives of the last buckets (None: a gap)
         self._neg_sums()  # (its running sums: derived, not saved)
         self.neg_ewma = 0.0
         self.cnt_ewma = 0.0
+        self.neg_disp = self._new_neg_disp()
+        self._neg_rho = _NEG_RHO_MIN
+
+    @staticmethod
+    def _new_neg_disp() -> dict:
+        # the negative share's over-dispersion: buckets seen (it alerts after
+        # warm_up_buckets), half hours learned from, and EWMAs
+        # of the squared residual beyond the binomial's variance and of what a
+        # rho of 1 would add to it (their ratio is rho; derived, not saved)
+        return {"n": 0, "m": 0, "d": 0.0, "v": 0.0}
 
     _SCALE_KEYS = ("w", "broad", "n", "sx", "se", "ok", "cx", "cm", "dev", "m1")
 
@@ -264,8 +301,10 @@ class StreamDetector:
             ],
             "recent": [list(r) for r in self.recent],
             "neg_recent": [list(r) if r is not None else None for r in self.neg_recent],
+            "neg_counts": list(self.neg_counts),
             "neg_ewma": self.neg_ewma,
             "cnt_ewma": self.cnt_ewma,
+            "neg_disp": dict(self.neg_disp),
             "peak_day": self.peak_day,
             "vel": {"day_peak": self.vel["day_peak"], "peaks": list(self.vel["peaks"])},
             "cusum": {
@@ -313,9 +352,18 @@ class StreamDetector:
                 self._fill_sums(sc)
             self.scales.append(sc)
         self.neg_recent = [list(r) if r is not None else None for r in s["neg_recent"]]
+        # (a state before version 4 kept only the half hour's [count, negative])
+        self.neg_counts = list(
+            s.get("neg_counts", [r[1] if r is not None else None for r in self.neg_recent])
+        )
         self._neg_sums()
         self.neg_ewma = s["neg_ewma"]
         self.cnt_ewma = s["cnt_ewma"]
+        # (a state before version 4: the negative-share test learns its
+        # over-dispersion for a day before it alerts)
+        self.neg_disp = self._new_neg_disp()
+        self.neg_disp.update(s.get("neg_disp") or {})
+        self._neg_rho = self._estimate_neg_rho()
         self.peak_day = s["peak_day"]
         self.vel = {"day_peak": s["vel"]["day_peak"], "peaks": list(s["vel"]["peaks"])}
         # (a state without the CUSUM, version 1 or 2: it starts and learns a day)
@@ -552,6 +600,8 @@ class StreamDetector:
             gap = nb_log_pmf(0, max(expected, 1e-9), disp0) < -cfg.surprise_bits * _LN2
         if gap:
             self._slide_negative(None)
+            if self.neg_ewma > 0.0:
+                self._slide_counts(None)
             self._slide([None, expected, seasonal, capped])
             return []
         # (_slide_negative, inline)
@@ -713,7 +763,8 @@ class StreamDetector:
                     best, best_ready = sig, ready
         if best is not None:
             signals.append(best)
-        blocked = best if best is not None and not best_ready else None
+        # (signals returned that may not alert yet: their statistic still learns)
+        blocked = (best,) if best is not None and not best_ready else ()
 
         # ---- velocity: growth of the last buckets vs the hour before, relative
         # to the growth the seasonal profile expects (night -> morning is normal)
@@ -723,8 +774,9 @@ class StreamDetector:
             if vel_signal is not None:
                 signals.append(vel_signal)
 
-        # ---- negative share: negatives of the last half hour against a binomial
+        # ---- negative share: negatives of the last half hour against a beta-binomial
         neg_high_share = None
+        neg_bits = 0.0
         n_win = self._neg_n
         if (
             self.cnt_ewma > 0
@@ -734,14 +786,29 @@ class StreamDetector:
             and self._neg_k / n_win
             >= min(1.0, self.neg_ewma / self.cnt_ewma + cfg.negative_min_increase)
         ):
-            neg_high_share, neg_signal = self._negative_share(index, n_win)
+            neg_high_share, neg_signal, neg_bits = self._negative_share(index, n_win)
             if neg_signal is not None:
                 at = at or neg_signal.at
                 signals.append(neg_signal)
+                # (its over-dispersion new to this state: it learns a day first)
+                if self.neg_disp["n"] < warm_up:
+                    blocked = (*blocked, neg_signal)
+        # ---- negative posts of a small brand: counts against their expected value
+        if self.neg_ewma > 0.0:
+            self._slide_counts(neg)
+            if neg_high_share is None and warm:
+                neg_signal = self._negative_counts(index)
+                if neg_signal is not None:
+                    at = at or neg_signal.at
+                    signals.append(neg_signal)
+                    if self.neg_disp["n"] < warm_up:
+                        blocked = (*blocked, neg_signal)
 
-        if can_fire and signals and any(s is not blocked for s in signals):
+        if can_fire and signals and any(all(s is not b for b in blocked) for s in signals):
             realert = self.cooldown_until is not None
-            signals = [s if s is blocked else self._fired(s, realert) for s in signals]
+            signals = [
+                s if any(s is b for b in blocked) else self._fired(s, realert) for s in signals
+            ]
             self.cooldown_until = index + max(1, cfg.cooldown_minutes * 60 // BUCKET_SECONDS)
 
         # ---- learn (robustly) from this bucket: profile, level, negative share
@@ -760,6 +827,11 @@ class StreamDetector:
         # during a negative-share anomaly learn at most the threshold
         if neg_high_share is not None:
             neg = min(neg, neg_high_share * x)
+        self.neg_disp["n"] += 1
+        # (its over-dispersion not from a half hour LEVEL_FREEZE of the way to
+        # an alert: a crisis must not become the brand's day-to-day swing)
+        if self.neg_ewma > 0.0 and n_win >= 2 and neg_bits < LEVEL_FREEZE * cfg.surprise_bits:
+            self._learn_neg_disp(n_win)
         a = self._a_neg
         self.neg_ewma += a * (neg - self.neg_ewma)
         self.cnt_ewma += a * (x - self.cnt_ewma)
@@ -868,20 +940,22 @@ class StreamDetector:
         return bits, sig
 
     def _negative_share(self, index, n_win):
-        """(the share learned at most, the signal or None): negatives of the last
-        half hour against a binomial at the brand's long-run share."""
+        """(the share learned at most, the signal or None, the surprise in bits):
+        negatives of the last half hour against a beta-binomial at the brand's
+        long-run share, over-dispersed by its learnt day-to-day swing (rho)."""
         cfg = self.config
         base = self.neg_ewma / self.cnt_ewma
         k_neg = self._neg_k
         share = k_neg / n_win
         min_share = min(1.0, base + cfg.negative_min_increase)
         if share < min_share:
-            return None, None
-        bits = binomial_surprise(k_neg, n_win, base)
+            return None, None, 0.0
+        rho = self._neg_rho
+        bits = betabinomial_surprise(k_neg, n_win, base, rho)
         if bits < cfg.surprise_bits:
-            return None, None
+            return None, None, bits
         k_thr = _smallest(
-            lambda k: binomial_surprise(k, n_win, base) >= cfg.surprise_bits,
+            lambda k: betabinomial_surprise(k, n_win, base, rho) >= cfg.surprise_bits,
             math.floor(n_win * base),
             k_neg,
         )
@@ -896,7 +970,99 @@ class StreamDetector:
             buckets=self._neg_ok,
             surprise=bits,
         )
-        return share_threshold, sig
+        return share_threshold, sig, bits
+
+    def _slide_counts(self, negative):
+        counts = self.neg_counts
+        counts.append(negative)
+        excess = len(counts) - self._recent_max
+        if excess > 0:
+            del counts[:excess]
+
+    def _negative_counts(self, index):
+        """A small brand's negative posts over the half hour and the hour as a
+        count: expected value the window's (calibrated) expected posts x the
+        long-run share, over-dispersion the window's own plus the share's day
+        -to-day swing (N ~ NB(M, alpha), K | N ~ BetaBinomial(N, p, rho) give
+        K about NB(M p, alpha + rho (1 - p) / p)). Only where the window expects
+        fewer than _NEG_COUNT_POSTS x negative_min_volume posts: above that the
+        share test has the posts it needs. The most surprising window's signal
+        at surprise_bits, or None."""
+        cfg = self.config
+        p = self.neg_ewma / self.cnt_ewma
+        if p <= 0.0 or p >= 1.0:
+            return None
+        most = _NEG_COUNT_POSTS * cfg.negative_min_volume
+        swing = self._neg_rho * (1.0 - p) / p
+        counts = self.neg_counts
+        best = None
+        for sc in self.scales:
+            w = sc.w
+            if sc.broad or w not in (cfg.short_buckets, cfg.sustained_buckets) or w < 2:
+                continue
+            if sc.n < cfg.warm_up_buckets or sc.ok * 2 < w or not sc.cm:
+                continue
+            calib = sc.cx / sc.cm
+            calib = 2.0 if calib > 2.0 else 0.5 if calib < 0.5 else calib
+            posts = max(sc.se, 1e-6) * calib
+            if posts >= most:
+                continue
+            mean = posts * p
+            k = sum(c for c in counts[-w:] if c is not None)
+            need = max(cfg.volume_min_ratio * mean, mean + cfg.min_excess_mentions)
+            if k < need:
+                continue
+            disp = sc.alpha + swing
+            bits = nb_surprise(k, mean, disp)
+            if bits < cfg.surprise_bits or (best is not None and bits <= best.surprise):
+                continue
+            threshold = max(
+                need,
+                _smallest(
+                    lambda j, m=mean, d=disp: nb_surprise(j, m, d) >= cfg.surprise_bits,
+                    math.floor(mean),
+                    k,
+                ),
+            )
+            n = sc.ok
+            best = self._signal(
+                NEGATIVE_SHARE,
+                _index_to_dt(index),
+                mean / n,
+                threshold / n,
+                k / n,
+                window_minutes=w * BUCKET_MINUTES,
+                buckets=n,
+                surprise=bits,
+                negatives=True,
+            )
+        return best
+
+    def _estimate_neg_rho(self) -> float:
+        nd = self.neg_disp
+        rho = nd["d"] / nd["v"] if nd["v"] > 0.0 else 0.0
+        return _NEG_RHO_MIN if rho < _NEG_RHO_MIN else _NEG_RHO_MAX if rho > _NEG_RHO_MAX else rho
+
+    def _learn_neg_disp(self, n_win):
+        """Learn the negative share's over-dispersion from this half hour (method of
+        moments, trimmed): E (K - N p)^2 = N p (1 - p) (1 + (N - 1) rho)."""
+        base = self.neg_ewma / self.cnt_ewma
+        if base >= 1.0:
+            return
+        var = n_win * base * (1.0 - base)
+        resid = self._neg_k - n_win * base
+        sq = resid * resid
+        limit = _NEG_CLIP * _NEG_CLIP * var * (1.0 + (n_win - 1) * self._neg_rho)
+        if sq > limit:
+            sq = limit
+        nd = self.neg_disp
+        learned = nd["m"]
+        nd["m"] = learned + 1
+        # (a window's learning rate: a running mean, then dispersion_halflife_buckets)
+        a = self._a_disp if learned >= self._a_disp_from else 1.0 / (learned + 2)
+        nd["d"] += a * (sq - var - nd["d"])
+        nd["v"] += a * (var * (n_win - 1) - nd["v"])
+        self._neg_rho = self._estimate_neg_rho()
 
     def _slide_negative(self, entry):
         """Append (count, negative) or None (a gap) to the negative-share window."""
@@ -1022,6 +1188,7 @@ class StreamDetector:
             window_minutes=extra.get("window_minutes", BUCKET_MINUTES),
             buckets=extra.get("buckets", 1),
             surprise=round(float(extra.get("surprise", 0.0)), 3),
+            negatives=extra.get("negatives", False),
         )
 
     @staticmethod
@@ -1038,4 +1205,5 @@ class StreamDetector:
             s.buckets,
             s.surprise,
             realert,
+            s.negatives,
         )

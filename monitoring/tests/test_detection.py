@@ -17,7 +17,12 @@ from django.core.management import CommandError, call_command
 from django.test import SimpleTestCase
 
 from monitoring.detection import Bucket, DetectorConfig, StreamDetector
-from monitoring.detection.counts import binomial_surprise, nb_log_pmf, nb_surprise
+from monitoring.detection.counts import (
+    betabinomial_surprise,
+    binomial_surprise,
+    nb_log_pmf,
+    nb_surprise,
+)
 from monitoring.detection.evaluation import _bucket_start, _floor_bucket, _parse_ts, evaluate_file
 from monitoring.detection.stream import STATE_VERSION
 
@@ -68,6 +73,19 @@ def run(counts, config=None, negatives=None, gaps=(), detector=None):
         if sigs:
             out[i] = sigs
     return det, out
+
+
+def swinging_share(days, seed, rate=200.0):
+    # a big brand whose share of negative posts swings from day to day
+    # (15% on average, log-normal sd 0.3: most days 11-20%, a rare one 30%)
+    rng = random.Random(seed)
+    counts = series(days * DAY, base=rate, seed=seed)
+    shares = [min(0.6, 0.15 * math.exp(rng.gauss(0.0, 0.3))) for _ in range(days)]
+    shares[days - 3] = 0.3  # one day at twice the usual share
+    negatives = [
+        sum(rng.random() < shares[i // DAY] for _ in range(c)) for i, c in enumerate(counts)
+    ]
+    return counts, negatives
 
 
 def fired(out, kind=None):
@@ -296,6 +314,36 @@ class NegativeShareTests(unittest.TestCase):
         self.assertLess(sig.baseline, 0.2)
         self.assertGreater(sig.observed, sig.threshold)
 
+    def test_negative_share_allows_for_its_day_to_day_swing(self):
+        counts, negatives = swinging_share(21, seed=41)
+        det, out = run(counts, negatives=negatives)
+        # the learnt over-dispersion is that of the swing (rho about 0.016) ...
+        self.assertGreater(det._neg_rho, 0.008)
+        self.assertLess(det._neg_rho, 0.04)
+        # ... so a day at twice the usual share is no crisis, where the binomial
+        # (rho 0) would take every half hour of it for one
+        self.assertEqual(fired(out, "negative_share"), [])
+        n = (21 - 3) * DAY + 150
+        k, total = sum(negatives[n - 6 : n]), sum(counts[n - 6 : n])
+        base = det.neg_ewma / det.cnt_ewma
+        self.assertGreater(binomial_surprise(k, total, base), 30.0)
+        self.assertLess(betabinomial_surprise(k, total, base, det._neg_rho), 16.0)
+        state = det.to_state()
+        self.assertEqual(state["version"], STATE_VERSION)
+        self.assertEqual(state["neg_disp"], det.neg_disp)
+
+    def test_a_negative_story_on_a_swinging_brand_is_still_caught(self):
+        counts, negatives = swinging_share(21, seed=42)
+        n = 20 * DAY + 150
+        rng = random.Random(5)
+        for i in range(n, n + 12):  # half the posts turn negative, volume unchanged
+            negatives[i] = sum(rng.random() < 0.5 for _ in range(counts[i]))
+        _, out = run(counts, negatives=negatives)
+        fires = fired(out, "negative_share")
+        self.assertTrue(fires and n <= fires[0] < n + 6, fires)
+        sig = next(s for s in out[fires[0]] if s.kind == "negative_share")
+        self.assertGreaterEqual(sig.surprise, DetectorConfig().surprise_bits)
+
 
 class StateTests(unittest.TestCase):
     def _stream(self):
@@ -387,6 +435,35 @@ class StateTests(unittest.TestCase):
         self.assertEqual(loaded.to_state()["version"], STATE_VERSION)
         self.assertIn("cusum", loaded.to_state())
 
+    def test_state_before_the_share_dispersion_loads_and_that_test_learns_a_day(self):
+        rng = random.Random(31)
+        counts = series(3 * DAY, seed=31)
+        negatives = [sum(rng.random() < 0.1 for _ in range(c)) for c in counts]
+        det, _ = run(counts, negatives=negatives)
+        state = json.loads(json.dumps(det.to_state()))
+        state["version"] = 3
+        del state["neg_disp"], state["neg_counts"]
+        loaded = StreamDetector(DetectorConfig(), state)
+        self.assertEqual(loaded.neg_ewma, det.neg_ewma)
+        self.assertEqual([sc["n"] for sc in loaded.scales], [sc["n"] for sc in det.scales])
+        self.assertEqual(loaded.neg_disp["n"], 0)
+        self.assertEqual(loaded.neg_counts, [r[1] for r in det.neg_recent])
+        start = T0 + len(counts) * STEP
+        more = series(2 * DAY, seed=32)
+        got = {}
+        for i, c in enumerate(more):
+            # every post negative for half an hour, in the first day after
+            # loading and again after it
+            neg = c if i % DAY in range(150, 156) else sum(rng.random() < 0.1 for _ in range(c))
+            sigs = loaded.update(Bucket(start + i * STEP, c, negative=neg))
+            if sigs:
+                got[i] = sigs
+        share = {i for i, sigs in got.items() if any(s.kind == "negative_share" for s in sigs)}
+        self.assertTrue(any(150 <= i < 156 for i in share), share)  # returned ...
+        self.assertEqual([i for i in fired(got) if i < DAY], [])  # ... but not alerted
+        self.assertTrue(any(DAY + 150 <= i < DAY + 156 for i in fired(got, "negative_share")))
+        self.assertEqual(loaded.to_state()["version"], STATE_VERSION)
+
     def test_oldest_state_format_loads(self):
         # states saved before scales carried their keys and recent buckets their
         # seasonal part still load
@@ -462,6 +539,32 @@ class ConfigTests(unittest.TestCase):
         # a brand's stored overrides from before the count model keep loading
         cfg = DetectorConfig.from_overrides({"min_volume": 25, "volume_threshold": 6.0})
         self.assertEqual(cfg, DetectorConfig())
+
+
+class NegativeCountExplanationTests(SimpleTestCase):
+    def test_the_sentence_counts_negative_posts_in_both_languages(self):
+        from monitoring.detection import Signal
+        from monitoring.signal_explain import explain
+
+        at = datetime(2025, 1, 11, 9, 45, tzinfo=UTC)  # a Saturday
+        found = Signal(
+            "negative_share", at, 0.35, 1.5, 11 / 6, 1.4, True, 30, 6, 17.2, negatives=True
+        )
+        detail = explain("negative_share", at, found)
+        self.assertEqual((detail["observed"], detail["expected"]), (11, 2.1))
+        self.assertTrue(detail["negatives"])
+        english = detail["explanation"]["en"]
+        self.assertTrue(
+            english.startswith("11 negative posts in the last 30 minutes; about 2.1 expected"),
+            english,
+        )
+        self.assertIn("(a chance of about 1 in 150,000)", english)
+        chinese = detail["explanation"]["zh-hant"]
+        self.assertIn("11 則負面貼文", chinese)
+        self.assertIn("2.1 則", chinese)
+        # a share signal keeps its sentence
+        share = Signal("negative_share", at, 0.15, 0.3, 0.5, 2.0, True, 30, 6, 17.0)
+        self.assertIn("50% of the posts", explain("negative_share", at, share)["explanation"]["en"])
 
 
 class EvaluationTests(SimpleTestCase):
@@ -556,6 +659,31 @@ class CountModelTests(unittest.TestCase):
         self.assertAlmostEqual(binomial_surprise(20, 40, 0.1), -math.log2(binomial), places=6)
         self.assertEqual(nb_surprise(3, 5.0, 0.1), 0.0)  # at or below the mean: no surprise
 
+    def test_beta_binomial_tail_matches_a_brute_force_sum(self):
+        def pmf(k, n, p, rho):
+            s = 1 / rho - 1
+            a, b = p * s, (1 - p) * s
+            return math.exp(
+                math.lgamma(n + 1)
+                - math.lgamma(k + 1)
+                - math.lgamma(n - k + 1)
+                + math.lgamma(k + a)
+                + math.lgamma(n - k + b)
+                - math.lgamma(n + a + b)
+                - math.lgamma(a)
+                - math.lgamma(b)
+                + math.lgamma(a + b)
+            )
+
+        for k, n, p, rho in [(8, 8, 0.17, 0.027), (30, 60, 0.15, 0.01), (420, 1200, 0.15, 0.016)]:
+            tail = sum(pmf(j, n, p, rho) for j in range(k, n + 1))
+            self.assertAlmostEqual(betabinomial_surprise(k, n, p, rho), -math.log2(tail), places=4)
+        # rho 0 is the binomial, and any swing makes a high share less surprising
+        self.assertEqual(betabinomial_surprise(20, 40, 0.1, 0.0), binomial_surprise(20, 40, 0.1))
+        self.assertLess(betabinomial_surprise(360, 1200, 0.15, 0.016), 10.0)
+        self.assertGreater(binomial_surprise(360, 1200, 0.15), 60.0)
+        self.assertEqual(betabinomial_surprise(10, 100, 0.15, 0.02), 0.0)
+
     def test_the_point_probability_bounds_the_tail_exactly(self):
         # the step skips the exact tail where -log2 P(X = obs) is already below
         # what could matter: that is only exact if the bound holds to the last
@@ -590,6 +718,43 @@ class CountModelTests(unittest.TestCase):
 class SyntheticSuiteTests(unittest.TestCase):
     """A part of monitoring/detection/synthetic.py's suite (tests/synthetic_detector.py
     runs it all and prints the README's table)."""
+
+    def _first_crisis_alert(self, name, sentiment=True):
+        from monitoring.detection import synthetic
+
+        brand = next(b for b in synthetic.brands() if b.name == name)
+        det = StreamDetector()
+        negatives = brand.negatives if sentiment else [0] * len(brand.counts)
+        for i, c in enumerate(brand.counts):
+            sigs = det.update(Bucket(synthetic.T0 + i * STEP, c, negative=negatives[i]))
+            if i >= brand.crisis_start and any(s.fires for s in sigs):
+                return (i - brand.crisis_start) * 5, [s for s in sigs if s.fires]
+        return None, []
+
+    def test_a_small_brands_negative_posts_are_counted_against_their_expected_number(self):
+        # the 1-per-bucket weekend story: 90 minutes from its volume, 45 from
+        # its negative posts (11 in the half hour where about 2 are expected)
+        minutes, sigs = self._first_crisis_alert("low 1/bucket, weekend")
+        self.assertEqual(self._first_crisis_alert("low 1/bucket, weekend", False)[0], 90)
+        self.assertLessEqual(minutes, 45)
+        sig = next(s for s in sigs if s.kind == "negative_share")
+        self.assertTrue(sig.negatives)
+        self.assertIn(sig.window_minutes, (30, 60))
+        self.assertGreater(sig.observed, sig.threshold)
+        self.assertGreaterEqual(sig.observed * sig.buckets, 2 * sig.baseline * sig.buckets)
+        self.assertGreaterEqual(sig.surprise, DetectorConfig().surprise_bits)
+
+    def test_a_big_brand_has_no_negative_count_windows(self):
+        # (its share test has the posts it needs; a negative day on a harmless
+        # bump would otherwise alert)
+        counts, negatives = swinging_share(10, seed=43, rate=60.0)
+        _, out = run(counts, negatives=negatives)
+        self.assertFalse(any(s.negatives for sigs in out.values() for s in sigs))
+        det = StreamDetector()
+        for i, c in enumerate(counts):
+            det.update(Bucket(T0 + i * STEP, c, negative=negatives[i]))
+        det.neg_counts[-6:] = list(counts[-6:])  # every post negative
+        self.assertIsNone(det._negative_counts(len(counts)))
 
     def test_small_brand_crises_are_caught_and_normal_months_stay_quiet(self):
         from monitoring.detection import synthetic
