@@ -21,6 +21,7 @@ from crisisroom.models import (
 )
 from foundation.http import url_origin as http_origin
 from foundation.http import url_refusal
+from foundation.validation import write_only_keep
 
 
 class WriteOnlySecretsAdmin(admin.ModelAdmin):
@@ -45,10 +46,7 @@ class WriteOnlySecretsAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
         if change:
-            for name in self.write_only_fields:
-                if not form.cleaned_data.get(name):
-                    stored = type(obj).objects.values_list(name, flat=True).get(pk=obj.pk)
-                    setattr(obj, name, stored)
+            write_only_keep(obj, self.write_only_fields, form.cleaned_data)
         super().save_model(request, obj, form, change)
 
 

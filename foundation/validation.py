@@ -8,6 +8,7 @@ refuses NUL; form posts cannot carry lone surrogates, they decode with replaceme
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -116,3 +117,17 @@ def is_web_url(value: str) -> bool:
     except ValueError:
         return False
     return parts.scheme.lower() in {"http", "https"} and bool(parts.hostname)
+
+
+def write_only_keep(holder: Any, names: Iterable[str], typed: Mapping[str, Any]) -> None:
+    """Write-only fields (secrets never shown back: tokens, signing secrets, a webhook
+    URL that carries its token): each one left empty when a stored row is edited keeps
+    its stored value; one typed in replaces it. The in-app settings pages and Django's
+    admin both save through this."""
+    if holder.pk is None:
+        return
+    empty = [name for name in names if not typed.get(name)]
+    if empty:
+        stored = type(holder).objects.filter(pk=holder.pk).values(*empty).get()
+        for name in empty:
+            setattr(holder, name, stored[name])

@@ -90,24 +90,31 @@ def _among(name: str, values: list[Any]) -> dict[str, list[Any]]:
     return {f"{name}__{'any' if connection.vendor == 'postgresql' else 'in'}": values}
 
 
+def _key_rows(source_id: int, external_ids: Sequence[str]) -> list[tuple[str, int, datetime]]:
+    """(external id, mention id, published_at) of the stored keys among these: the
+    key table is the truth for (source, external id) on PostgreSQL
+    (monitoring/partitions.py)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT external_id, mention_id, published_at FROM {KEY_TABLE} "
+            "WHERE source_id = %s AND external_id = ANY(%s)",
+            [source_id, list(external_ids)],
+        )
+        return cursor.fetchall()
+
+
 def _by_keys(source_id: int, external_ids: Sequence[str]) -> QuerySet[Mention]:
     """Stored mentions of one source with these external ids.
 
     PostgreSQL: the partitioned mentions table has no (source, external id) index;
-    the key table (monitoring/partitions.py) gives each one's id and publication
-    time, so the look-up reads only the partitions that hold them, by primary key.
+    the key table gives each one's id and publication time, so the look-up reads
+    only the partitions that hold them, by primary key.
     """
     external_ids = list(external_ids)
     queryset = Mention.objects.filter(source_id=source_id, **_among("external_id", external_ids))
     if not is_partitioned():
         return queryset
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT mention_id, published_at FROM {KEY_TABLE} "
-            "WHERE source_id = %s AND external_id = ANY(%s)",
-            [source_id, external_ids],
-        )
-        found = cursor.fetchall()
+    found = [(pk, at) for _, pk, at in _key_rows(source_id, external_ids)]
     if not found:
         return Mention.objects.none()
     return queryset.filter(
@@ -559,14 +566,8 @@ def _stored_keys(keys: set[tuple[int, str]]) -> set[tuple[int, str]]:
     for source_id, external_ids in by_source.items():
         for start in range(0, len(external_ids), 2000):
             chunk = external_ids[start : start + 2000]
-            if partitioned:  # the key table is the truth (see monitoring/partitions.py)
-                with connection.cursor() as cursor:
-                    cursor.execute(
-                        f"SELECT source_id, external_id FROM {KEY_TABLE} "
-                        "WHERE source_id = %s AND external_id = ANY(%s)",
-                        [source_id, chunk],
-                    )
-                    found.update(cursor.fetchall())
+            if partitioned:
+                found.update((source_id, key) for key, _, _ in _key_rows(source_id, chunk))
                 continue
             found.update(
                 Mention.objects.filter(source_id=source_id, **_among("external_id", chunk))

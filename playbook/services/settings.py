@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from crisisroom.choices import ACTIVE_STATUSES
 from crisisroom.models import OutgoingWebhook, User, Webhook
+from foundation.validation import write_only_keep
 from playbook.models import (
     ApprovalPolicy,
     ChecklistItemTemplate,
@@ -59,10 +60,7 @@ def credential_holder_save(
     never shows it), a new one replaces it (rotation)."""
     require_admin(by)
     holder = form.save(commit=False)
-    secret = form.cleaned_data.get(secret_field, "")
-    if not secret and holder.pk:
-        stored = type(holder).objects.values_list(secret_field, flat=True).get(pk=holder.pk)
-        setattr(holder, secret_field, stored)
+    write_only_keep(holder, [secret_field], form.cleaned_data)
     holder.save()
     return holder
 
