@@ -62,6 +62,19 @@ def _links_release(ids: list[int] | QuerySet, staying: Q) -> None:
             raise NotImplementedError(f"retention cannot apply {relation.on_delete.__name__}")
 
 
+def _kept(keep: Sequence[KeepWindow]) -> Q:
+    """The mentions retention keeps: those with label corrections and those of a
+    brand inside one of its ``keep`` windows."""
+    kept = Q(Exists(LabelCorrection.objects.filter(mention=OuterRef("pk"))))
+    for window in keep:
+        kept |= Q(
+            brand_id=window.brand_id,
+            published_at__gte=window.start,
+            published_at__lte=window.end,
+        )
+    return kept
+
+
 def mentions_prune(
     *,
     before: datetime,
@@ -71,15 +84,7 @@ def mentions_prune(
 ) -> int:
     """Delete mentions published before ``before`` except those in ``keep`` windows or
     with label corrections. Returns how many were deleted."""
-    candidates = Mention.objects.filter(published_at__lt=before).exclude(
-        Exists(LabelCorrection.objects.filter(mention=OuterRef("pk")))
-    )
-    for window in keep:
-        candidates = candidates.exclude(
-            Q(brand_id=window.brand_id)
-            & Q(published_at__gte=window.start)
-            & Q(published_at__lte=window.end)
-        )
+    candidates = Mention.objects.filter(published_at__lt=before).exclude(_kept(keep))
     deleted = _partitions_drop(before=before, keep=keep) if is_partitioned() else 0
     for _ in range(max_batches):
         with transaction.atomic():
@@ -109,13 +114,8 @@ def _partitions_drop(*, before: datetime, keep: Sequence[KeepWindow]) -> int:
         if end > before:
             break
         rows = Mention.objects.filter(published_at__gte=start, published_at__lt=end)
-        kept = Q(Exists(LabelCorrection.objects.filter(mention=OuterRef("pk"))))
-        for window in keep:
-            if window.start < end and window.end >= start:
-                kept |= Q(brand_id=window.brand_id) & Q(
-                    published_at__gte=window.start, published_at__lte=window.end
-                )
-        if rows.filter(kept).exists():
+        overlapping = [w for w in keep if w.start < end and w.end >= start]
+        if rows.filter(_kept(overlapping)).exists():
             continue
         with transaction.atomic():
             staying = Q(published_at__lt=start) | Q(published_at__gte=end)
