@@ -19,6 +19,7 @@ from django.contrib.auth.backends import BaseBackend
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from crisisroom.two_factor import TwoFactorLoginMixin
 from foundation.roles import OrgRole
@@ -46,6 +47,9 @@ class AdminLoginView(TwoFactorLoginMixin, auth_views.LoginView):
 class AdminSite(admin.AdminSite):
     """``admin.site`` (through ``CrisisRoomAdminConfig``): Django's, except that its login
     view is ``AdminLoginView``. The rest of ``login`` is Django 5.2's ``AdminSite.login``."""
+
+    site_header = gettext_lazy("Crisis Room administration")
+    site_title = gettext_lazy("Crisis Room admin")
 
     def login(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         if request.method == "GET" and self.has_permission(request):

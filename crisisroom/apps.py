@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 class CrisisroomConfig(AppConfig):
     name = "crisisroom"
+    verbose_name = _("Crisis Room")
     default = True  # this module also holds the admin's config
     default_auto_field = "django.db.models.BigAutoField"
     # The settings menu (/settings/) lists every installed app's entries, in order.

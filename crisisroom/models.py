@@ -35,6 +35,8 @@ class CrisisRole(models.Model):
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("crisis role")
+        verbose_name_plural = _("crisis roles")
         ordering = ["position"]
 
     def __str__(self) -> str:
@@ -81,6 +83,10 @@ class ApiToken(models.Model):
     digest = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
@@ -133,6 +139,8 @@ class Incident(models.Model):
     dismiss_reason = models.TextField(blank=True)
 
     class Meta:
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
         ordering = ["-opened_at"]
         indexes = [models.Index(fields=["brand", "status"])]
 
@@ -193,6 +201,8 @@ class TimelineEvent(models.Model):
     )
 
     class Meta:
+        verbose_name = _("timeline event")
+        verbose_name_plural = _("timeline events")
         ordering = ["at", "pk"]
 
     def __str__(self) -> str:
@@ -217,8 +227,9 @@ class OnCallEntry(models.Model):
     active = models.BooleanField(default=True)
 
     class Meta:
+        verbose_name = _("on-call entry")
+        verbose_name_plural = _("on-call entries")
         ordering = ["position", "pk"]
-        verbose_name_plural = "on-call entries"
         constraints = [
             models.UniqueConstraint(fields=["position"], name="uniq_on_call_position"),
             models.UniqueConstraint(fields=["user"], name="uniq_on_call_user"),
@@ -290,6 +301,8 @@ class Webhook(models.Model):
     active = models.BooleanField(default=True)
 
     class Meta:
+        verbose_name = _("alert webhook")
+        verbose_name_plural = _("alert webhooks")
         ordering = ["name", "pk"]
 
     def __str__(self) -> str:
@@ -335,6 +348,8 @@ class Alert(models.Model):
     escalated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="alert_due_idx")]
         constraints = [
@@ -456,6 +471,8 @@ class SurpriseDrill(models.Model):
     )
 
     class Meta:
+        verbose_name = _("surprise drill")
+        verbose_name_plural = _("surprise drills")
         ordering = ["window_start", "pk"]
 
     def __str__(self) -> str:
@@ -535,6 +552,8 @@ class OutgoingDelivery(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("outgoing delivery")
+        verbose_name_plural = _("outgoing deliveries")
         ordering = ["-created_at", "-pk"]
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="outgoing_due_idx"),

@@ -1,9 +1,11 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class MonitoringConfig(AppConfig):
     name = "monitoring"
+    verbose_name = pgettext_lazy("app", "Monitoring")
     default_auto_field = "django.db.models.BigAutoField"
     # The detector pages are routed in crisisroom/app_urls.py (hence the namespace).
     settings_pages = [

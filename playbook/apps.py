@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 class PlaybookConfig(AppConfig):
     name = "playbook"
+    verbose_name = _("Playbook")
     default_auto_field = "django.db.models.BigAutoField"
     # Listed on the in-app settings menu (/settings/) for org admins.
     settings_pages = [

@@ -42,6 +42,8 @@ class PlaybookTemplate(models.Model):
     is_default = models.BooleanField(_("default"), default=False)
 
     class Meta:
+        verbose_name = _("playbook template")
+        verbose_name_plural = _("playbook templates")
         constraints = [
             models.UniqueConstraint(
                 fields=["is_default"],
@@ -69,6 +71,8 @@ class StepTemplate(models.Model):
     needs_approval = models.BooleanField(_("needs approval"), default=False)
 
     class Meta:
+        verbose_name = _("playbook step")
+        verbose_name_plural = _("playbook steps")
         ordering = ["template", "number"]
         constraints = [
             models.UniqueConstraint(fields=["template", "number"], name="uniq_step_number")
@@ -112,7 +116,8 @@ class ApprovalPolicy(models.Model):
     required_roles = models.ManyToManyField("crisisroom.CrisisRole", related_name="+")
 
     class Meta:
-        verbose_name_plural = "approval policies"
+        verbose_name = _("approval policy")
+        verbose_name_plural = _("approval policies")
 
     def __str__(self) -> str:
         return str(ResponseLevel(self.response_level).label)
@@ -186,6 +191,8 @@ class MessageTemplate(models.Model):
     pre_approved = models.BooleanField(_("pre-approved"), default=False)
 
     class Meta:
+        verbose_name = _("message template")
+        verbose_name_plural = _("message templates")
         ordering = ["kind", "lang", "title"]
 
     def __str__(self) -> str:
@@ -202,6 +209,10 @@ class PublishTarget(models.Model):
     handle = models.CharField(_("handle"), max_length=200, blank=True)
     secret = models.CharField(_("token or password"), max_length=500, blank=True)
     active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("publishing target")
+        verbose_name_plural = _("publishing targets")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.kind})"
@@ -270,6 +281,8 @@ class OutboundPause(models.Model):
     resumed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("outbound pause")
+        verbose_name_plural = _("outbound pauses")
         ordering = ["-paused_at"]
 
     def __str__(self) -> str:
