@@ -27,15 +27,16 @@ def launch(playwright):  # type: ignore[no-untyped-def]
 
 
 def sign_in(  # type: ignore[no-untyped-def]
-    page, base: str, username: str, password: str | None = None, language: str = "en"
+    page, base: str, username: str, password: str | None = None, language: str | None = "en"
 ) -> None:
-    """Pick the language on the login page (as a newcomer does), then sign in (by
-    default with the test users' password convention, ``pw-<username>``); lands on
-    the dashboard."""
+    """Pick the language on the login page (as a newcomer does; ``None`` keeps the one
+    the browser asks for), then sign in (by default with the test users' password
+    convention, ``pw-<username>``); lands on the dashboard."""
     page.goto(f"{base}/accounts/login/")
-    page.select_option("#lang-select", language)
-    page.locator("form.lang button").click()
-    page.wait_for_load_state()
+    if language is not None:
+        page.select_option("#lang-select", language)
+        page.locator("form.lang button").click()
+        page.wait_for_load_state()
     page.fill("#id_username", username)
     page.fill("#id_password", password or f"pw-{username}")
     page.locator("button[type=submit].primary").click()

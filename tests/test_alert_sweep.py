@@ -229,11 +229,7 @@ def test_the_alerts_page_reads_at_desktop_and_phone_width(
         browser = p.chromium.launch(executable_path=chromium.EXECUTABLE, args=chromium.ARGS)
         for width in (1400, 390):
             page = browser.new_page(viewport={"width": width, "height": 800})
-            page.goto(f"{live_server.url}/accounts/login/")
-            page.fill("#id_username", "alice")
-            page.fill("#id_password", "pw-alice")
-            page.click("button[type=submit].primary")
-            page.wait_for_url(f"{live_server.url}/")
+            chromium.sign_in(page, live_server.url, "alice", language=None)
             page.goto(f"{live_server.url}/incidents/{incident.pk}/alerts/")
             table = page.locator("table")
             assert words[0] in table.inner_text()  # the status, in the reader's language

@@ -61,14 +61,7 @@ def test_an_admin_sets_users_and_on_call_in_the_app(live_stack, alice, bob, monk
                     errors.clear()
                 page.screenshot(path=str(SHOTS / f"{step}-{tag}.png"), full_page=True)
 
-            page.goto(f"{base}/accounts/login/")
-            page.select_option("#lang-select", language)
-            page.locator("form.lang button").click()
-            page.wait_for_load_state()
-            page.fill("#id_username", "alice")
-            page.fill("#id_password", "pw-alice")
-            page.locator("button[type=submit].primary").click()
-            page.wait_for_url(f"{base}/")
+            chromium.sign_in(page, base, "alice", language=language)
 
             page.locator('header nav a[href="/settings/"]').click()
             page.wait_for_url(f"{base}/settings/")
@@ -179,14 +172,7 @@ def test_the_settings_pages_pass_axe(live_stack, alice, bob, monkeypatch):
         context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
         page = context.new_page()
         for language in ("en", "zh-hant"):
-            page.goto(f"{base}/accounts/login/")
-            page.select_option("#lang-select", language)
-            page.locator("form.lang button").click()
-            page.wait_for_load_state()
-            page.fill("#id_username", "alice")
-            page.fill("#id_password", "pw-alice")
-            page.locator("button[type=submit].primary").click()
-            page.wait_for_url(f"{base}/")
+            chromium.sign_in(page, base, "alice", language=language)
             for path in pages:
                 page.goto(base + path)
                 found = axe_violations(page)

@@ -73,11 +73,7 @@ def test_an_admin_edits_the_playbook_settings_in_both_languages(  # type: ignore
                 errors.clear()
                 page.screenshot(path=str(SHOTS / f"{name}-{lang}-{width}.png"), full_page=True)
 
-            page.goto(f"{base}/accounts/login/")
-            page.fill("#id_username", "alice")
-            page.fill("#id_password", "pw-alice")
-            page.locator("button[type=submit].primary").click()
-            page.wait_for_url(f"{base}/")
+            chromium.sign_in(page, base, "alice", language=None)
             for lang in ("en", "zh-hant"):
                 page.select_option("#lang-select", lang)
                 page.locator("form.lang button").click()

@@ -49,14 +49,7 @@ def test_the_war_room_says_why_the_alert_fired(live_stack, bob, tmp_path, monkey
             for language, sentence in expected.items():
                 context = browser.new_context(viewport=viewport)
                 page = context.new_page()
-                page.goto(f"{base}/accounts/login/")
-                page.select_option("#lang-select", language)
-                page.locator("form.lang button").click()
-                page.wait_for_load_state()
-                page.fill("#id_username", "bob")
-                page.fill("#id_password", "pw-bob")
-                page.locator("button[type=submit].primary").click()
-                page.wait_for_url(f"{base}/")
+                chromium.sign_in(page, base, "bob", language=language)
                 page.goto(f"{base}/incidents/{incident.pk}/")
                 card = page.locator("ul.signals li").first
                 expect(card).to_contain_text(sentence)

@@ -80,11 +80,7 @@ def test_an_admin_tests_and_saves_sources_in_both_languages(live_stack, alice, p
                     extra_http_headers={"Accept-Language": language},
                 )
                 page = context.new_page()
-                page.goto(f"{base}/accounts/login/")
-                page.fill("#id_username", "alice")
-                page.fill("#id_password", "pw-alice")
-                page.locator("button[type=submit].primary").click()
-                page.wait_for_url(f"{base}/")
+                chromium.sign_in(page, base, "alice", language=None)
 
                 page.goto(f"{base}/sources/new/")
                 expect(page.locator(".kind-guide h2")).to_have_text(words["guide"])
