@@ -157,11 +157,22 @@ def _smallest(test, lo: int, hi: int) -> int:
     return hi
 
 
-class _Window:
+class _DailyPeaks:
+    """A score's maximum of the day so far, the maxima of the last peak_days days
+    and the threshold fitted to them (``_peak_threshold``: derived, not saved)."""
+
+    __slots__ = ("day_peak", "peaks", "thr")
+
+    def __init__(self, day_peak: float | None = None, peaks: list | None = None):
+        self.day_peak = day_peak
+        self.peaks = list(peaks or [])
+        self.thr = 0.0
+
+
+class _Window(_DailyPeaks):
     """One volume window: its running sums, calibration, dispersion and daily
-    maxima of the surprise. Attributes rather than a dict (the step reads a
-    dozen of them per window for every bucket); ``sc["dev"]`` reads and writes
-    them as well."""
+    maxima of the surprise. Attributes rather than a dict: the step reads a
+    dozen of them per window for every bucket."""
 
     __slots__ = (
         "w",
@@ -174,13 +185,11 @@ class _Window:
         "cm",
         "dev",
         "m1",
-        "day_peak",
-        "peaks",
-        "thr",
         "alpha",
     )
 
     def __init__(self, w: int, broad: bool):
+        super().__init__()
         self.w = w
         self.broad = broad
         self.n = 0  # buckets learned from
@@ -195,16 +204,25 @@ class _Window:
         # (clipped) and of the expected count
         self.dev = None
         self.m1 = None
-        self.day_peak = None
-        self.peaks = []
-        self.thr = 0.0  # (derived from peaks: not saved)
         self.alpha = None  # (derived from dev and m1: not saved)
 
-    def __getitem__(self, key):
-        return getattr(self, key)
 
-    def __setitem__(self, key, value):
-        setattr(self, key, value)
+class _Cusum(_DailyPeaks):
+    """The CUSUM of the log-likelihood ratio of a raised rate, and its current run."""
+
+    __slots__ = ("n", "s", "len", "obs", "exp", "cap", "slope")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.n = 0  # buckets learned from (it may alert after warm_up_buckets)
+        self.s = 0.0  # the statistic, in nats
+        # the current run (since the statistic was last 0): buckets, posts,
+        # expected posts, capped posts and the sum of the per-post slopes
+        self.len = 0
+        self.obs = 0
+        self.exp = 0.0
+        self.cap = 0
+        self.slope = 0.0
 
 
 class StreamDetector:
@@ -254,8 +272,8 @@ class StreamDetector:
         self.scales = [self._new_scale(w, broad) for w, broad in self._scales()]
         for sc in self.scales:
             sc.alpha = self._estimate_dispersion(sc)
-        self.vel = {"day_peak": None, "peaks": [], "thr": 0.0}
-        self.cusum = self._new_cusum()
+        self.vel = _DailyPeaks()
+        self.cusum = _Cusum()
         self.peak_day = None
         # recent buckets: [count or None (gap), expected, seasonal, capped count]
         self.recent = []
@@ -293,7 +311,7 @@ class StreamDetector:
             "level_s": self.level_s,
             "scales": [
                 {
-                    **{k: sc[k] for k in self._SCALE_KEYS},
+                    **{k: getattr(sc, k) for k in self._SCALE_KEYS},
                     "day_peak": sc.day_peak,
                     "peaks": list(sc.peaks),
                 }
@@ -306,11 +324,11 @@ class StreamDetector:
             "cnt_ewma": self.cnt_ewma,
             "neg_disp": dict(self.neg_disp),
             "peak_day": self.peak_day,
-            "vel": {"day_peak": self.vel["day_peak"], "peaks": list(self.vel["peaks"])},
+            "vel": {"day_peak": self.vel.day_peak, "peaks": list(self.vel.peaks)},
             "cusum": {
-                **{k: self.cusum[k] for k in self._CUSUM_KEYS},
-                "day_peak": self.cusum["day_peak"],
-                "peaks": list(self.cusum["peaks"]),
+                **{k: getattr(self.cusum, k) for k in self._CUSUM_KEYS},
+                "day_peak": self.cusum.day_peak,
+                "peaks": list(self.cusum.peaks),
             },
         }
 
@@ -344,7 +362,7 @@ class StreamDetector:
             if old is not None:
                 sc = _Window(*key)
                 for k in self._SCALE_KEYS:
-                    sc[k] = old[k]
+                    setattr(sc, k, old[k])
                 sc.day_peak = old["day_peak"]
                 sc.peaks = list(old["peaks"])
             else:
@@ -365,37 +383,22 @@ class StreamDetector:
         self.neg_disp.update(s.get("neg_disp") or {})
         self._neg_rho = self._estimate_neg_rho()
         self.peak_day = s["peak_day"]
-        self.vel = {"day_peak": s["vel"]["day_peak"], "peaks": list(s["vel"]["peaks"])}
+        self.vel = _DailyPeaks(s["vel"]["day_peak"], s["vel"]["peaks"])
         # (a state without the CUSUM, version 1 or 2: it starts and learns a day)
         old = s.get("cusum")
-        self.cusum = self._new_cusum()
+        self.cusum = _Cusum()
         if old is not None:
-            self.cusum.update({k: old[k] for k in self._CUSUM_KEYS})
-            self.cusum.update(day_peak=old["day_peak"], peaks=list(old["peaks"]))
-        self.cusum["thr"] = self._peak_threshold(self.cusum["peaks"])
+            for k in self._CUSUM_KEYS:
+                setattr(self.cusum, k, old[k])
+            self.cusum.day_peak = old["day_peak"]
+            self.cusum.peaks = list(old["peaks"])
+        self.cusum.thr = self._peak_threshold(self.cusum.peaks)
         for sc in self.scales:
             sc.thr = self._peak_threshold(sc.peaks)
             sc.alpha = self._estimate_dispersion(sc)  # (derived, not saved)
-        self.vel["thr"] = self._peak_threshold(self.vel["peaks"], censored=False)
+        self.vel.thr = self._peak_threshold(self.vel.peaks, censored=False)
 
     _CUSUM_KEYS = ("n", "s", "len", "obs", "exp", "cap", "slope")
-
-    @staticmethod
-    def _new_cusum() -> dict:
-        return {
-            "n": 0,  # buckets learned from (it may alert after warm_up_buckets)
-            "s": 0.0,  # the statistic, in nats
-            # the current run (since the statistic was last 0): buckets, posts,
-            # expected posts, capped posts and the sum of the per-post slopes
-            "len": 0,
-            "obs": 0,
-            "exp": 0.0,
-            "cap": 0,
-            "slope": 0.0,
-            "day_peak": None,
-            "peaks": [],
-            "thr": 0.0,
-        }
 
     @staticmethod
     def _new_scale(w: int, broad: bool) -> _Window:
@@ -857,12 +860,12 @@ class StreamDetector:
             log_ratio = math.log((r + mean) / (r + k * mean))
             slope = self._log_shift + log_ratio
             intercept = r * log_ratio
-        s = cu["s"] + intercept + slope * capped
-        learned_n = cu["n"]
-        cu["n"] = learned_n + 1
+        s = cu.s + intercept + slope * capped
+        learned_n = cu.n
+        cu.n = learned_n + 1
         if s <= 0.0:
-            if cu["len"]:
-                cu["s"], cu["len"], cu["obs"], cu["exp"], cu["cap"], cu["slope"] = (
+            if cu.len:
+                cu.s, cu.len, cu.obs, cu.exp, cu.cap, cu.slope = (
                     0.0,
                     0,
                     0,
@@ -870,30 +873,30 @@ class StreamDetector:
                     0,
                     0.0,
                 )
-            if cu["day_peak"] is None and learned_n >= cfg.warm_up_buckets:
-                cu["day_peak"] = 0.0
+            if cu.day_peak is None and learned_n >= cfg.warm_up_buckets:
+                cu.day_peak = 0.0
             return None, False
-        cu["s"] = s
-        cu["len"] += 1
-        cu["obs"] += x
-        cu["exp"] += mean
-        cu["cap"] += capped
-        cu["slope"] += slope
+        cu.s = s
+        cu.len += 1
+        cu.obs += x
+        cu.exp += mean
+        cu.cap += capped
+        cu.slope += slope
         bits = s / _LN2
-        threshold = cu["thr"] if cu["thr"] > cfg.surprise_bits else cfg.surprise_bits
+        threshold = cu.thr if cu.thr > cfg.surprise_bits else cfg.surprise_bits
         if learned_n >= cfg.warm_up_buckets:
             peak = bits if bits < threshold else threshold
-            if cu["day_peak"] is None or peak > cu["day_peak"]:
-                cu["day_peak"] = peak
+            if cu.day_peak is None or peak > cu.day_peak:
+                cu.day_peak = peak
         if bits < threshold:
             return None, False
-        n, expected, observed = cu["len"], cu["exp"], cu["obs"]
+        n, expected, observed = cu.len, cu.exp, cu.obs
         need = max(cfg.cusum_min_ratio * expected, expected + cfg.min_excess_mentions)
         if observed < need:
             return None, False
         # the posts the run needed to reach the threshold (at its mean slope)
-        mean_slope = cu["slope"] / n
-        at_threshold = cu["cap"] - (s - threshold * _LN2) / mean_slope if mean_slope > 0 else need
+        mean_slope = cu.slope / n
+        at_threshold = cu.cap - (s - threshold * _LN2) / mean_slope if mean_slope > 0 else need
         sig = self._signal(
             VOLUME,
             _index_to_dt(index),
@@ -905,7 +908,7 @@ class StreamDetector:
             surprise=bits,
         )
         # (restarted once it has crossed: a story still growing crosses again)
-        cu["s"], cu["len"], cu["obs"], cu["exp"], cu["cap"], cu["slope"] = 0.0, 0, 0, 0.0, 0, 0.0
+        cu.s, cu.len, cu.obs, cu.exp, cu.cap, cu.slope = 0.0, 0, 0, 0.0, 0, 0.0
         return sig, learned_n >= cfg.warm_up_buckets
 
     def _test_window(self, sc, obs, mean, disp, bits_threshold, index, n, log_pmf=None):
@@ -1098,7 +1101,7 @@ class StreamDetector:
         growth = (rec_sum / nr + 1.0) / (sum(r[0] for r in prev) / npv + 1.0)
         exp_growth = (sum(r[1] for r in rec) / nr + 1.0) / (sum(r[1] for r in prev) / npv + 1.0)
         score = math.log(growth / exp_growth)
-        log_threshold = max(math.log(cfg.velocity_threshold), self.vel["thr"])
+        log_threshold = max(math.log(cfg.velocity_threshold), self.vel.thr)
         v_threshold = exp_growth * math.exp(log_threshold)
         signal = None
         if growth >= v_threshold:
@@ -1125,11 +1128,11 @@ class StreamDetector:
             return
         self.peak_day = day
         for sc in [*self.scales, self.vel, self.cusum]:
-            if sc["day_peak"] is not None:
-                sc["peaks"].append(sc["day_peak"])
-                del sc["peaks"][: max(0, len(sc["peaks"]) - self.config.peak_days)]
-            sc["day_peak"] = None
-            sc["thr"] = self._peak_threshold(sc["peaks"], censored=sc is not self.vel)
+            if sc.day_peak is not None:
+                sc.peaks.append(sc.day_peak)
+                del sc.peaks[: max(0, len(sc.peaks) - self.config.peak_days)]
+            sc.day_peak = None
+            sc.thr = self._peak_threshold(sc.peaks, censored=sc is not self.vel)
 
     def _peak_threshold(self, peaks, censored: bool = True) -> float:
         """The level the daily maxima exceed once in false_alarm_days days (a
@@ -1169,9 +1172,9 @@ class StreamDetector:
         return mp + beta * (y_rare - my)
 
     @staticmethod
-    def _peak(sc, z):
-        if z is not None and (sc["day_peak"] is None or z > sc["day_peak"]):
-            sc["day_peak"] = z
+    def _peak(sc: _DailyPeaks, z: float | None) -> None:
+        if z is not None and (sc.day_peak is None or z > sc.day_peak):
+            sc.day_peak = z
 
     @staticmethod
     def _signal(kind, at, baseline, threshold, observed, **extra) -> Signal:

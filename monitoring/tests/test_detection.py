@@ -182,13 +182,13 @@ class CusumTests(unittest.TestCase):
         self.assertGreaterEqual(sig.surprise, DetectorConfig().surprise_bits)
         self.assertTrue(sig.baseline < sig.threshold <= sig.observed)
         # restarted when it crossed
-        self.assertLess(det.cusum["s"] / math.log(2), 1000)
+        self.assertLess(det.cusum.s / math.log(2), 1000)
 
     def test_off_means_off(self):
         det = StreamDetector(DetectorConfig(cusum_shift=0.0))
         for i, c in enumerate(series(2 * DAY, seed=4)):
             det.update(Bucket(T0 + i * STEP, c))
-        self.assertEqual(det.cusum["n"], 0)
+        self.assertEqual(det.cusum.n, 0)
 
 
 class DispersionTests(unittest.TestCase):
@@ -200,16 +200,16 @@ class DispersionTests(unittest.TestCase):
 
         counts = series(3 * DAY, seed=40)
         det, _ = run(counts)
-        before = [(sc["dev"], sc["n"]) for sc in det.scales]
+        before = [(sc.dev, sc.n) for sc in det.scales]
         det.update(Bucket(T0 + len(counts) * STEP, 2000))
         rate_min = det._a_disp
         for sc, (dev, n) in zip(det.scales, before, strict=True):
             rate = max(1.0 / (n + 2), rate_min)
-            self.assertLessEqual(sc["dev"], dev + rate * (_DEV_CLIP - 1.0) * dev + 1e-12)
+            self.assertLessEqual(sc.dev, dev + rate * (_DEV_CLIP - 1.0) * dev + 1e-12)
         # the bucket itself saw the storm: it moved by exactly the clipped amount
         dev, n = before[0]
         rate = max(1.0 / (n + 2), rate_min)
-        self.assertAlmostEqual(det.scales[0]["dev"], dev + rate * (_DEV_CLIP - 1.0) * dev)
+        self.assertAlmostEqual(det.scales[0].dev, dev + rate * (_DEV_CLIP - 1.0) * dev)
         self.assertEqual(_DEV_CLIP, 2.0)
 
 
@@ -394,7 +394,7 @@ class StateTests(unittest.TestCase):
         self.assertEqual(det.week_slots, {int(k): v for k, v in state["week_slots"].items()})
         self.assertEqual(det.neg_ewma, state["neg_ewma"])
         # ... every window of the count model starts learning
-        self.assertEqual([sc["n"] for sc in det.scales], [0, 0, 0, 0])
+        self.assertEqual([sc.n for sc in det.scales], [0, 0, 0, 0])
         start = datetime(2024, 3, 10, tzinfo=UTC)
         counts = series(3 * DAY, seed=22)
         spikes = (100, DAY + 100)  # one in the first day after loading, one after it
@@ -421,8 +421,8 @@ class StateTests(unittest.TestCase):
         del state["cusum"]
         loaded = StreamDetector(DetectorConfig(), state)
         # the windows carry over, the CUSUM starts again
-        self.assertEqual([sc["n"] for sc in loaded.scales], [sc["n"] for sc in det.scales])
-        self.assertEqual(loaded.cusum["n"], 0)
+        self.assertEqual([sc.n for sc in loaded.scales], [sc.n for sc in det.scales])
+        self.assertEqual(loaded.cusum.n, 0)
         start = T0 + len(counts) * STEP
         # a rise of 2.5x for six hours in the first day after loading: the
         # CUSUM returns its signal but may not alert yet
@@ -431,7 +431,7 @@ class StateTests(unittest.TestCase):
             for s in loaded.update(Bucket(start + i * STEP, c)):
                 if s.window_minutes not in (5, 30, 60, 360):
                     self.assertFalse(s.fires)
-        self.assertEqual(loaded.cusum["n"], DAY)
+        self.assertEqual(loaded.cusum.n, DAY)
         self.assertEqual(loaded.to_state()["version"], STATE_VERSION)
         self.assertIn("cusum", loaded.to_state())
 
@@ -445,7 +445,7 @@ class StateTests(unittest.TestCase):
         del state["neg_disp"], state["neg_counts"]
         loaded = StreamDetector(DetectorConfig(), state)
         self.assertEqual(loaded.neg_ewma, det.neg_ewma)
-        self.assertEqual([sc["n"] for sc in loaded.scales], [sc["n"] for sc in det.scales])
+        self.assertEqual([sc.n for sc in loaded.scales], [sc.n for sc in det.scales])
         self.assertEqual(loaded.neg_disp["n"], 0)
         self.assertEqual(loaded.neg_counts, [r[1] for r in det.neg_recent])
         start = T0 + len(counts) * STEP
@@ -485,12 +485,16 @@ class StateTests(unittest.TestCase):
         hourly_off = DetectorConfig.from_overrides({"sustained_buckets": 1})
         again = StreamDetector(hourly_off, state)
         self.assertEqual(
-            [(sc["w"], sc["broad"]) for sc in again.scales], [(1, False), (6, False), (72, True)]
+            [(sc.w, sc.broad) for sc in again.scales], [(1, False), (6, False), (72, True)]
         )
         keys = StreamDetector._SCALE_KEYS
-        self.assertEqual([again.scales[0][k] for k in keys], [det.scales[0][k] for k in keys])
+        self.assertEqual(
+            [getattr(again.scales[0], k) for k in keys], [getattr(det.scales[0], k) for k in keys]
+        )
         # the six-hour window's learning carries over
-        self.assertEqual([again.scales[2][k] for k in keys], [det.scales[3][k] for k in keys])
+        self.assertEqual(
+            [getattr(again.scales[2], k) for k in keys], [getattr(det.scales[3], k) for k in keys]
+        )
 
     def test_state_is_bounded(self):
         det = StreamDetector()
