@@ -24,7 +24,7 @@ Chinese (``ChineseScorer``, three-class ``binary`` models)
     denominator, is the sum of the sets' sizes (the families cannot collide).
 
 The sums run in another order than the dictionary's, so the probabilities can differ
-from the reference in the last bits (at most 6.9e-15 on the data files so far);
+from the reference in the last bits (below 1e-14 on the data files);
 ``tests/sentiment_identical.py`` checks every text of the data files against the
 reference path (rounded results equal, probabilities within 1e-12).
 """
