@@ -60,5 +60,5 @@ def test_chinese_fused_scores_equal_the_reference_path():
 
 
 def test_fused_path_sees_each_character_gram_once():
-    """"service" twice: its 4-grams count once, as the feature dictionary has them."""
+    """ "service" twice: its 4-grams count once, as the feature dictionary has them."""
     _check("en", ["service service", "service services", "services service service"])
