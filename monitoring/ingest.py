@@ -170,7 +170,8 @@ def _string(item: Mapping[str, Any], name: str, *, required: bool, limit: int) -
         value = str(value)
     # NUL cannot be stored in PostgreSQL text; it never carries meaning in a post.
     text = (value.replace("\x00", "") if "\x00" in value else value).strip()
-    if bad_text(text):  # a lone surrogate ("\ud800" in JSON) cannot be encoded to UTF-8
+    # a lone surrogate ("\ud800" in JSON) cannot be encoded to UTF-8 (ASCII has none)
+    if not text.isascii() and bad_text(text):
         raise ItemError(f"{name} contains an invalid character (a lone surrogate)")
     if required and not text:
         raise ItemError(f"{name} must not be empty")

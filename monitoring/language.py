@@ -158,6 +158,11 @@ def _is_han(cp: int) -> bool:
     )
 
 
+# A run of the characters ``_is_han`` accepts (Extensions B.. as surrogate-free code
+# points: Python strings hold them as one character each).
+_HAN_RUN_RE = re.compile("[\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff\U00020000-\U0002fa1f]+")
+
+
 # Word -> the other languages it is a function word of: one look-up per word.
 _OTHER_WORDS: dict[str, tuple[str, ...]] = {}
 for _lang in _OTHER_LANGS:
@@ -183,11 +188,12 @@ def detect_language(text: str) -> str:
     else:
         wide = _ASCII_RE.sub("", text)
         latin = _ascii_letters("".join(_ASCII_RE.findall(text)))
-        for ch in wide:
+        # Han characters counted in runs by one C-level pass; the loop sees the rest
+        rest = _HAN_RUN_RE.sub("", wide)
+        han = len(wide) - len(rest)
+        for ch in rest:
             cp = ord(ch)
-            if _is_han(cp):
-                han += 1
-            elif 0x3040 <= cp <= 0x30FF or 0x31F0 <= cp <= 0x31FF or 0xFF66 <= cp <= 0xFF9D:
+            if 0x3040 <= cp <= 0x30FF or 0x31F0 <= cp <= 0x31FF or 0xFF66 <= cp <= 0xFF9D:
                 kana += 1
             elif 0xAC00 <= cp <= 0xD7AF or 0x1100 <= cp <= 0x11FF or 0x3130 <= cp <= 0x318F:
                 hangul += 1
@@ -204,7 +210,9 @@ def detect_language(text: str) -> str:
         # Han characters are dense (one per syllable/word); Latin letters are not,
         # so compare Han characters with roughly a third of the Latin letters.
         if han >= 1 and han * 3 >= latin * 0.5 and han > other_letters:
-            if _changed(text, _T2S.convert(text)) > _changed(text, _S2T.convert(text)):
+            traditional = _changed(text, _T2S.convert(text))
+            # nothing Traditional-only: "zh-hans" whatever the other conversion says
+            if traditional and traditional > _changed(text, _S2T.convert(text)):
                 return "zh-hant"
             return "zh-hans"
 

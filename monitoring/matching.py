@@ -326,8 +326,10 @@ def near_duplicate_key(text: str, *, folded: str | None = None) -> int | None:
     when the caller has it already."""
     if folded is None:
         folded = normalise(text)
-    folded = _URL_RE.sub(" ", folded)
-    folded = _HANDLE_RE.sub(" ", folded)
+    if "http" in folded or "www." in folded:  # what the patterns need to match
+        folded = _URL_RE.sub(" ", folded)
+    if "@" in folded:
+        folded = _HANDLE_RE.sub(" ", folded)
     folded = _RT_RE.sub(" ", folded.strip())
     folded = _NOISE_RE.sub("", folded)
     if len(folded) < NEAR_DUPLICATE_MIN_CHARS:

@@ -368,9 +368,13 @@ def _is_punct_token(tok: str) -> bool:
 
 def en_tokens(text: str) -> list[str]:
     """Lower-cased tokens; URLs -> ``xxurl``, @handles -> ``xxuser``."""
-    text = _ENTITY_RE.sub(lambda m: _ENTITIES[m.group(1)], text)
-    text = _URL_RE.sub(" xxurl ", text)
-    text = _USER_RE.sub(" xxuser ", text)
+    # each substitution only when the character or prefix its pattern needs occurs
+    if "&" in text:
+        text = _ENTITY_RE.sub(lambda m: _ENTITIES[m.group(1)], text)
+    if "http" in text or "www." in text:
+        text = _URL_RE.sub(" xxurl ", text)
+    if "@" in text:
+        text = _USER_RE.sub(" xxuser ", text)
     text = text.replace("\u2019", "'").lower()
     text = _ELONG_RE.sub(r"\1\1", text)
     return _TOKEN_RE.findall(text)

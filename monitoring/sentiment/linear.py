@@ -25,11 +25,15 @@ review.
 
 The features themselves come from ``monitoring.sentiment.features``; numpy is not
 needed at run time (a dictionary look-up per feature is faster than building
-arrays for one short text).
+arrays for one short text).  ``features`` + ``predict_proba`` is the reference path
+(training uses it); the analyzers score through ``monitoring.sentiment.fused``,
+which adds the same weights without building the feature dictionary, and fall back
+to the reference path for a model whose flags it does not cover.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import math
@@ -38,6 +42,7 @@ from pathlib import Path
 
 from monitoring.sentiment.base import SentimentResult
 from monitoring.sentiment.features import en_features, zh_features
+from monitoring.sentiment.fused import ChineseScorer, EnglishScorer
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 FORMAT = "crisisroom-linear-v2"
@@ -152,7 +157,13 @@ class LinearModel:
         )
 
     def result(self, probs: list[float]) -> SentimentResult:
-        best = max(range(self.k), key=probs.__getitem__)
+        if self.k == 3:  # the first most probable class, as ``max`` picks it
+            p0, p1, p2 = probs
+            best = 1 if p1 > p0 else 0
+            if p2 > probs[best]:
+                best = 2
+        else:
+            best = max(range(self.k), key=probs.__getitem__)
         confidence = probs[best]
         label = self.classes[best]
         if confidence < self.neutral_threshold:
@@ -170,22 +181,39 @@ def _softmax(z: list[float]) -> list[float]:
 
 
 class _LinearAnalyzer:
-    """Base class: subclasses set ``name``, ``model_file`` and ``features``."""
+    """Base class: subclasses set ``name``, ``model_file``, ``features`` and
+    ``scorer`` (the fused path of ``monitoring.sentiment.fused`` for the model, None
+    when the model's flags need the reference path)."""
 
     name = "linear"
     model_file = ""
+    _scores = None  # the fused path's ``scores``; None: the reference path
 
     def __init__(self, model_path: str | Path | None = None):
         self.model = LinearModel.load(model_path or MODELS_DIR / self.model_file)
+        with contextlib.suppress(ValueError):  # a model the fused path does not cover
+            self._scores = self.scorer(self.model).scores
+
+    def scorer(self, model: LinearModel):  # pragma: no cover
+        raise ValueError("no fused path")
 
     def features(self, text: str) -> dict[str, float]:  # pragma: no cover
         raise NotImplementedError
 
+    def probabilities(self, text: str) -> list[float]:
+        """Class probabilities; the same as ``model.predict_proba(features(text))``
+        (to the last bits of the sums' order, see ``fused``)."""
+        if self._scores is None:
+            return self.model.predict_proba(self.features(text or ""))
+        return _softmax(self._scores(text or ""))
+
     def analyze(self, text: str) -> SentimentResult:
-        return self.model.result(self.model.predict_proba(self.features(text or "")))
+        return self.model.result(self.probabilities(text))
 
     def analyze_many(self, texts: Sequence[str]) -> list[SentimentResult]:
-        return [self.analyze(t) for t in texts]
+        result = self.model.result
+        probabilities = self.probabilities
+        return [result(probabilities(t)) for t in texts]
 
 
 class EnglishLinearAnalyzer(_LinearAnalyzer):
@@ -197,6 +225,9 @@ class EnglishLinearAnalyzer(_LinearAnalyzer):
     def features(self, text: str) -> dict[str, float]:
         return en_features(text)
 
+    def scorer(self, model: LinearModel) -> EnglishScorer:
+        return EnglishScorer(model)
+
 
 class ChineseLinearAnalyzer(_LinearAnalyzer):
     """Chinese (Traditional or Simplified): character n-grams over normalised text."""
@@ -206,3 +237,6 @@ class ChineseLinearAnalyzer(_LinearAnalyzer):
 
     def features(self, text: str) -> dict[str, float]:
         return zh_features(text)
+
+    def scorer(self, model: LinearModel) -> ChineseScorer:
+        return ChineseScorer(model)
