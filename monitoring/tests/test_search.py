@@ -12,7 +12,7 @@ from django.db import connection
 from monitoring import partitions
 from monitoring.ingest import mentions_ingest
 from monitoring.models import Mention
-from monitoring.search import FTS_INDEX, SEARCH_VECTOR, search_filter
+from monitoring.search import FTS_INDEX, SEARCH_VECTOR, TRGM_INDEX, search_filter
 
 pytestmark = pytest.mark.django_db
 postgresql_only = pytest.mark.skipif(
@@ -95,6 +95,23 @@ def test_word_and_phrase_search_read_the_stored_vector_through_its_index(texts):
         plan = queryset.explain()
     # Each partition's index is named after the parent's (…_search_vector_idx).
     assert f"{SEARCH_VECTOR}_idx" in plan, plan
+
+
+@postgresql_only
+def test_chinese_substring_search_is_served_by_the_trigram_index(texts):
+    queryset = search_filter(Mention.objects.all(), "會員點數 -太過")
+    sql = str(queryset.query)
+    # ILIKE on the column itself: Django's icontains (UPPER(text) LIKE …) misses the index
+    assert "monitoring_mention.text ILIKE" in sql and "monitoring_mention.text NOT ILIKE" in sql
+    assert "UPPER(" not in sql
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_indexdef(%s::regclass)", [TRGM_INDEX])
+        assert "gin (text gin_trgm_ops)" in cursor.fetchone()[0]
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        plan = search_filter(Mention.objects.all(), "會員點數").explain()
+    # the partitions' trigram indexes are named …_text_idx
+    assert "Bitmap Index Scan on monitoring_mention_p" in plan and "_text_idx" in plan, plan
 
 
 @postgresql_only
