@@ -177,10 +177,23 @@ def partition_create(cursor, start: datetime, *, parent: str = TABLE) -> bool:  
             f"CREATE TABLE {name} PARTITION OF {table} FOR VALUES FROM (%s) TO (%s)", bounds
         )
         return True
-    cursor.execute(f"CREATE TABLE {name} (LIKE {table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
+    # INCLUDING GENERATED: a partition's generated columns (the search vector,
+    # migration 0013) must be generated like the parent's to be attached; the
+    # database computes them again, so they are left out of the copy.
+    cursor.execute(
+        f"CREATE TABLE {name} (LIKE {table} "
+        "INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED)"
+    )
+    cursor.execute(
+        "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute "
+        "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped "
+        "AND attgenerated = ''",
+        [table],
+    )
+    columns = cursor.fetchone()[0]
     cursor.execute(
         f"WITH moved AS (DELETE FROM {default} WHERE published_at >= %s AND published_at < %s "
-        f"RETURNING *) INSERT INTO {name} SELECT * FROM moved",
+        f"RETURNING {columns}) INSERT INTO {name} ({columns}) SELECT {columns} FROM moved",
         bounds,
     )
     cursor.execute(

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from django.db import models
+from django.db import connection, models
 from django.db.models import Count, ExpressionWrapper, F, Max, Q, QuerySet, Sum
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import TruncHour, TruncMinute
 from django.utils import timezone
 
@@ -287,26 +288,44 @@ def _volume_rollups(filters: MentionFilters, since: datetime, until: datetime, *
     return per_time, per_platform
 
 
+# The finest chart bucket: every time zone's offset is a multiple of it, so these
+# UTC-aligned slots add up exactly into the viewer's 5- and 15-minute buckets.
+_FINEST_BUCKET = VOLUME_BUCKETS[0]
+
+
+def _volume_moment(hourly: bool):  # type: ignore[no-untyped-def]
+    """The instant a mention is counted at: its hour, or its 5-minute slot (on
+    PostgreSQL grouped in SQL, a fifth of the rows a per-minute count hands over;
+    SQLite counts per minute)."""
+    if hourly:
+        return TruncHour("published_at", tzinfo=UTC)
+    if connection.vendor == "postgresql":
+        return RawSQL(
+            "to_timestamp(floor(extract(epoch FROM monitoring_mention.published_at) / %s) * %s)",
+            [_FINEST_BUCKET, _FINEST_BUCKET],
+            output_field=models.DateTimeField(),
+        )
+    return TruncMinute("published_at", tzinfo=UTC)
+
+
 def _volume_mentions(filters: MentionFilters, since: datetime, until: datetime, *, hourly: bool):  # type: ignore[no-untyped-def]
     """One grouped count (time × platform × sentiment) over the matching mentions of
     the bounded period: a search's matches are found once for the chart and the bars."""
     bounded = replace(filters, since=since, until=until)
     rows = mentions_explore(filters=bounded).order_by()
-    moment = TruncHour if hourly else TruncMinute
     per_time: dict[datetime, list[int]] = {}
     per_platform: dict[str, dict[str, int]] = {}
-    for row in (
-        rows.annotate(at=moment("published_at", tzinfo=UTC))
-        .values("at", "platform", "sentiment_label")
+    for at, platform, label, n in (
+        rows.annotate(at=_volume_moment(hourly))
+        .values_list("at", "platform", "sentiment_label")
         .annotate(n=Count("pk"))
         .order_by()
     ):
-        label, n = row["sentiment_label"], row["n"]
-        slot = per_time.setdefault(row["at"], [0, 0, 0])
+        slot = per_time.setdefault(at, [0, 0, 0])
         slot[0] += n
         slot[1] += n if label == SentimentLabel.NEGATIVE else 0
         slot[2] += n if label != SentimentLabel.UNSCORED else 0
-        by_label = per_platform.setdefault(row["platform"], {})
+        by_label = per_platform.setdefault(platform, {})
         by_label[label] = by_label.get(label, 0) + n
     return [(at, *counts) for at, counts in per_time.items()], per_platform
 

@@ -159,3 +159,31 @@ def test_daily_buckets_start_at_the_viewers_midnight(storm, settings):
         midnights = {timezone.localtime(datetime.fromtimestamp(t, UTC)).hour for t in volume["t"]}
     assert midnights == {0}
     assert volume["total"] == 4
+
+
+@pytest.mark.parametrize(("zone", "days", "step"), [("Asia/Kathmandu", 3, 900), ("UTC", 1, 300)])
+def test_a_searchs_buckets_hold_exactly_the_mentions_of_their_span(brand, zone, days, step):
+    """Counted in 5-minute slots in SQL (PostgreSQL) or per minute (SQLite), each
+    mention lands in the viewer's bucket that holds its time, even at +5:45."""
+    from django.utils import timezone
+
+    moments = [
+        NOW - timedelta(minutes=m, seconds=s)
+        for m, s in [(1, 7), (14, 59), (16, 0), (299, 3), (1441, 30), (2 * 1440 + 7, 0)]
+    ]
+    mentions_ingest(
+        items=[item(n, f"Acme Coffee refund {n}", published_at=at) for n, at in enumerate(moments)]
+    )
+    with timezone.override(zone):
+        volume = mentions_volume(
+            filters=MentionFilters(q="refund", since=NOW - timedelta(days=days)), now=NOW
+        )
+    assert volume["bucket_seconds"] == step
+    buckets = volume["t"]
+    expected = dict.fromkeys(buckets, 0)
+    for at in moments:
+        if at >= NOW - timedelta(days=days):
+            start = max(t for t in buckets if t <= at.timestamp())
+            expected[start] += 1
+    assert dict(zip(buckets, volume["count"], strict=True)) == expected
+    assert volume["total"] == sum(expected.values()) > 0
