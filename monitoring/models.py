@@ -44,6 +44,8 @@ class Brand(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("brand")
+        verbose_name_plural = _("brands")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -129,6 +131,8 @@ class Source(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("source")
+        verbose_name_plural = _("sources")
         ordering = ["kind", "key"]
         constraints = [models.UniqueConstraint(fields=["kind", "key"], name="uniq_source_kind_key")]
         indexes = [models.Index(fields=["paused", "next_poll_at"])]
@@ -233,6 +237,8 @@ class Mention(models.Model):
     text_key = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("mention")
+        verbose_name_plural = _("mentions")
         ordering = ["-published_at", "-pk"]
         constraints = [
             models.UniqueConstraint(
@@ -291,6 +297,8 @@ class LabelCorrection(models.Model):
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("label correction")
+        verbose_name_plural = _("label corrections")
         ordering = ["-at", "-pk"]
 
     def __str__(self) -> str:
@@ -313,6 +321,8 @@ class Rollup(models.Model):
     reach = models.PositiveBigIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("rollup")
+        verbose_name_plural = _("rollups")
         ordering = ["bucket"]
         constraints = [
             models.UniqueConstraint(
@@ -346,6 +356,8 @@ class Signal(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("signal")
+        verbose_name_plural = _("signals")
         ordering = ["-at"]
         constraints = [
             models.UniqueConstraint(

@@ -70,7 +70,7 @@ def test_lockout_page_and_admin_under_csp(live_stack, tmp_path):
             header = page.locator("#site-name").inner_text()
             index = page.locator("#content-main").inner_text()
             wanted = (
-                ["危機應變室管理", "危機應變室", "輿情監測", "API 權杖", "對外傳送"]
+                ["危機應變室管理", "危機應變室", "輿情監測", "API 權杖", "對外傳送", "標籤更正"]
                 if language == "zh-hant"
                 else ["Crisis Room administration", "API tokens", "Outgoing deliveries"]
             )
