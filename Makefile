@@ -7,6 +7,9 @@ BIN := $(VENV)/bin
 # nothing answers at these URLs (stopped again afterwards).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+# pytest-xdist workers: each gets its own test database (pytest-django) and Redis
+# database (tests/xdist_services.py). TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
 
 .PHONY: demo serve test test-system lint check messages venv clean
 
@@ -39,7 +42,7 @@ test-system:
 
 test: test-system $(BIN)/.installed-dev
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-		$(PYTHON) tests/services.py run -- $(BIN)/python -m pytest $(PYTEST_ARGS)
+		$(PYTHON) tests/services.py run -- $(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(BIN)/.installed-dev
 	$(BIN)/ruff check .
