@@ -62,3 +62,19 @@ def test_chinese_fused_scores_equal_the_reference_path():
 def test_fused_path_sees_each_character_gram_once():
     """ "service" twice: its 4-grams count once, as the feature dictionary has them."""
     _check("en", ["service service", "service services", "services service service"])
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_fused_scores_equal_the_reference_path_on_every_data_file(lang):
+    """The fused scorers restate en_features / zh_features, which training keeps using:
+    a change to one that the other does not follow fails here, on a spread of real
+    texts from each labelled file (every 50th, at most 300 a file), not only on the
+    hand-picked ones above."""
+    from monitoring.sentiment.training import default_data_dirs, discover
+
+    files = discover(default_data_dirs(), lang)
+    assert files, "no labelled files to compare on"
+    for name, pairs in files.items():
+        texts = [text for _, text in pairs[::50][:300]]
+        assert texts, name
+        _check(lang, texts)
