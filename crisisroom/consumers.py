@@ -252,7 +252,23 @@ class CoalescingConsumer(LayerWatchMixin, AsyncJsonWebsocketConsumer):
             return
         await self.receive_json(content, **kwargs)
 
+    # Messages from the channel layer whose handlers touch no database: they skip the
+    # close_old_connections() that channels runs before every handler, a trip to a
+    # worker thread per message and socket (a quarter of a server's CPU with 1,000
+    # sockets under tests/bench_war_room.py). The ticker's queries go through
+    # database_sync_to_async, which closes stale connections around each.
+    NO_DATABASE_MESSAGES = frozenset({"room.event", "layer.ping"})
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        if kind in self.NO_DATABASE_MESSAGES:
+            await getattr(self, kind.replace(".", "_"))(message)
+            return
+        await super().dispatch(message)
+
     async def room_event(self, message: dict[str, Any]) -> None:
+        # The message may be shared by every socket of this process (see
+        # foundation.channel_layer): keep the payload, never change it.
         self.pending.append(message["payload"])
         _ticker().want(self)
 

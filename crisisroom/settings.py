@@ -167,7 +167,7 @@ if REDIS_URL:
     # them past its capacity when a crowded room falls behind).
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "BACKEND": "foundation.channel_layer.SharedDecodingPubSubChannelLayer",
             "CONFIG": {"hosts": [REDIS_URL], "prefix": env("CHANNEL_LAYER_PREFIX", "crisisroom")},
         }
     }

@@ -4,13 +4,17 @@ through the HTTP API at a steady rate. Reports p50/p95/max latency from the comm
 receipt, events lost, and the server's memory.
 
     python tests/bench_war_room.py [--clients 200] [--rate 100] [--seconds 30]
-                                   [--servers 1] [--json]
+                                   [--servers 1] [--client-procs 1] [--json]
 
 --servers N starts N Daphne processes sharing PostgreSQL and Redis (as several
 processes or hosts behind one address would): sockets are spread over them round
 robin and the poster sends to them in turn, so every delivery to a socket on another
 process crosses the Redis channel layer. "achieved_rate_per_s" is what the poster
 got accepted; when the servers starve the API, it falls below the requested rate.
+--client-procs K runs the websocket clients in K processes (one Python process
+reading 1,000 sockets is itself a bottleneck). CPU is counted per side from the
+first post to the last delivery: "server_cpu_us_per_delivery" (one mention reaching
+one socket) does not depend on what else shares the machine.
 
 Services mode: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/crisisroom_bench,
 created if missing) and REDIS_URL (default redis://127.0.0.1:6379/6). Starts its own
@@ -22,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import statistics
 import subprocess
@@ -31,6 +36,7 @@ import time
 import urllib.request
 import uuid
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -41,6 +47,12 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def ensure_database(url: str) -> None:
@@ -123,6 +135,40 @@ async def client(
                 latencies.append(received - message["sent_at"])
 
 
+def client_process(pipe: Any, origin: str, sockets: list[tuple[str, str]]) -> None:
+    """One process of clients: connect them all, say how many, wait for the list of
+    what was sent, wait (at most 15 s) until every socket saw all of it, report."""
+    started = cpu_seconds(os.getpid())
+
+    async def main() -> dict:
+        done = asyncio.Event()
+        connected: list[int] = []
+        per_client: list[tuple[list[float], set[str]]] = [([], set()) for _ in sockets]
+        tasks = []
+        for (url, session), (lat, seen) in zip(sockets, per_client, strict=True):
+            ready = asyncio.Event()
+            tasks.append(
+                asyncio.create_task(client(url, origin, session, lat, seen, ready, done, connected))
+            )
+            await asyncio.wait_for(ready.wait(), timeout=60)
+        loop = asyncio.get_running_loop()
+        pipe.send(len(connected))
+        expected = set(await loop.run_in_executor(None, pipe.recv))
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and any(not expected <= seen for _, seen in per_client):
+            await asyncio.sleep(0.2)
+        done.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        return {
+            "latencies": [x for lat, _ in per_client for x in lat],
+            "lost": sum(len(expected - seen) for _, seen in per_client),
+        }
+
+    result = asyncio.run(main())
+    result["cpu_s"] = cpu_seconds(os.getpid()) - started
+    pipe.send(result)
+
+
 def poster(
     bases: list[str],
     token: str,
@@ -199,20 +245,25 @@ async def run(args: argparse.Namespace, incident_id: int, token: str, sessions: 
                 except OSError:
                     await asyncio.sleep(0.3)
         ws_urls = [f"ws://127.0.0.1:{port}/ws/incidents/{incident_id}/" for port in ports]
-        done = asyncio.Event()
-        connected: list[int] = []
-        per_client = [([], set()) for _ in sessions]
-        tasks = []
-        for n, (session, (lat, seen)) in enumerate(zip(sessions, per_client, strict=True)):
-            ready = asyncio.Event()
-            ws_url = ws_urls[n % len(ws_urls)]
-            tasks.append(
-                asyncio.create_task(
-                    client(ws_url, base, session, lat, seen, ready, done, connected)
-                )
-            )
-            await asyncio.wait_for(ready.wait(), timeout=60)
+        # The sockets in --client-procs processes (1,000 people are 1,000 browsers, not
+        # one Python process); socket n goes to server n mod --servers.
+        context = multiprocessing.get_context("spawn")
+        pipes, children = [], []
+        for k in range(args.client_procs):
+            mine = [
+                (ws_urls[n % len(ws_urls)], session)
+                for n, session in enumerate(sessions)
+                if n % args.client_procs == k
+            ]
+            parent_end, child_end = context.Pipe()
+            child = context.Process(target=client_process, args=(child_end, base, mine))
+            child.start()
+            pipes.append(parent_end)
+            children.append(child)
+        loop = asyncio.get_running_loop()
+        connected = sum([await loop.run_in_executor(None, pipe.recv) for pipe in pipes])
         memory = [sum(rss_mb(server.pid) for server in servers)]
+        cpu_start = [cpu_seconds(server.pid) for server in servers], cpu_seconds(os.getpid())
         sent: list[str] = []
         stop = threading.Event()
         thread = threading.Thread(
@@ -222,14 +273,18 @@ async def run(args: argparse.Namespace, incident_id: int, token: str, sessions: 
         while thread.is_alive():
             await asyncio.sleep(1)
             memory.append(sum(rss_mb(server.pid) for server in servers))
-        # Let the last pushes arrive (bounded).
-        deadline = time.monotonic() + 15
-        expected = set(sent)
-        while time.monotonic() < deadline and any(not expected <= seen for _, seen in per_client):
-            await asyncio.sleep(0.2)
+        # Each client process waits (bounded) for the last pushes, then reports.
+        for pipe in pipes:
+            pipe.send(sent)
+        results = [await loop.run_in_executor(None, pipe.recv) for pipe in pipes]
         memory.append(sum(rss_mb(server.pid) for server in servers))
-        done.set()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        server_cpu = sum(
+            cpu_seconds(server.pid) - before
+            for server, before in zip(servers, cpu_start[0], strict=True)
+        )
+        client_cpu = cpu_seconds(os.getpid()) - cpu_start[1] + sum(r["cpu_s"] for r in results)
+        for child in children:
+            child.join(timeout=30)
     finally:
         for server in servers:
             server.terminate()
@@ -242,12 +297,13 @@ async def run(args: argparse.Namespace, incident_id: int, token: str, sessions: 
         import redis
 
         redis.Redis.from_url(os.environ["REDIS_URL"]).delete(queue)
-    latencies = sorted(x for lat, _ in per_client for x in lat)
-    lost = sum(len(expected - seen) for _, seen in per_client)
+    latencies = sorted(x for r in results for x in r["latencies"])
+    lost = sum(r["lost"] for r in results)
     q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
     return {
         "clients": args.clients,
-        "connected": len(connected),
+        "connected": connected,
+        "client_procs": args.client_procs,
         "servers": args.servers,
         "rate_per_s": args.rate,
         "achieved_rate_per_s": round(len(sent) / args.seconds, 1),
@@ -258,6 +314,14 @@ async def run(args: argparse.Namespace, incident_id: int, token: str, sessions: 
         "p50_ms": round(q[49] * 1000, 1),
         "p95_ms": round(q[94] * 1000, 1),
         "max_ms": round(latencies[-1] * 1000, 1) if latencies else None,
+        # CPU from the first post to the last delivery: the servers' (all together)
+        # per delivery is the figure that does not depend on what else shares the
+        # machine; the clients' (this process, poster included) is what they took.
+        "server_cpu_s": round(server_cpu, 1),
+        "client_cpu_s": round(client_cpu, 1),
+        "server_cpu_us_per_delivery": round(server_cpu / len(latencies) * 1e6, 1)
+        if latencies
+        else None,
         "server_rss_mb": {  # all servers together
             "start": round(memory[0], 1),
             "peak": round(max(memory), 1),
@@ -276,6 +340,9 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=100, help="mentions per second through the API")
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--servers", type=int, default=1, help="Daphne processes")
+    parser.add_argument(
+        "--client-procs", type=int, default=1, help="processes the websocket clients run in"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/crisisroom_bench")

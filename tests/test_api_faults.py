@@ -177,7 +177,7 @@ def test_mentions_stored_while_redis_is_down_get_200_with_the_true_counts(
     }
     settings.CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "BACKEND": "foundation.channel_layer.SharedDecodingPubSubChannelLayer",
             "CONFIG": {"hosts": [dead]},
         }
     }

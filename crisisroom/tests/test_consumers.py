@@ -186,3 +186,56 @@ def test_a_frame_that_is_not_json_gets_an_error_message_and_the_socket_stays_ope
         await communicator.disconnect()
 
     async_to_sync(run)()
+
+
+def test_room_events_skip_channels_per_message_database_hop(charlie, monkeypatch):
+    """A room event only queues its payload: no close_old_connections() thread hop per
+    message and socket. Messages from the browser still get it."""
+    import channels.consumer
+
+    hops: list[str] = []
+    real = channels.consumer.aclose_old_connections
+
+    async def counted() -> None:
+        hops.append("hop")
+        await real()
+
+    monkeypatch.setattr(channels.consumer, "aclose_old_connections", counted)
+    brand, incident = _incident()
+    source = Source.objects.create(kind="api", key="twitter", platform="twitter")
+    mentions = [
+        Mention.objects.create(
+            source=source,
+            external_id=str(n),
+            brand=brand,
+            platform="twitter",
+            text=f"Acme store {n} is closed",
+            published_at=timezone.now(),
+        )
+        for n in range(3)
+    ]
+    communicator = _communicator(incident.pk, charlie)
+
+    async def run() -> tuple[int, int]:
+        connected, _ = await communicator.connect()
+        assert connected
+        assert (await communicator.receive_json_from(timeout=5))["type"] == "hello"
+        hops.clear()
+        for mention in mentions:
+            await database_sync_to_async(mentions_push_to_war_rooms)(mention_ids=[mention.pk])
+        seen = []
+        while len(seen) < 3:
+            seen += [
+                m["text"] for m in (await receive_type(communicator, "mentions.new"))["mentions"]
+            ]
+        after_events = len(hops)
+        await communicator.send_json_to({"type": "ping"})
+        await communicator.receive_json_from(timeout=5)
+        after_ping = len(hops)
+        await communicator.disconnect()
+        return after_events, after_ping
+
+    after_events, after_ping = async_to_sync(run)()
+
+    assert after_events == 0
+    assert after_ping >= 1
