@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.template.loader import render_to_string
@@ -262,7 +263,7 @@ class CoalescingConsumer(LayerWatchMixin, AsyncJsonWebsocketConsumer):
     async def dispatch(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
         if kind in self.NO_DATABASE_MESSAGES:
-            await getattr(self, kind.replace(".", "_"))(message)
+            await getattr(self, get_handler_name(message))(message)
             return
         await super().dispatch(message)
 

@@ -13,6 +13,7 @@ share one decoded message. Consumers therefore treat a received message as read-
 from __future__ import annotations
 
 from collections import OrderedDict
+from contextlib import suppress
 from typing import Any
 
 from channels_redis.pubsub import RedisPubSubChannelLayer
@@ -28,10 +29,14 @@ class SharedDecodingPubSubChannelLayer(RedisPubSubChannelLayer):
     def deserialize(self, message: bytes) -> Any:
         decoded = self._decoded.get(message)
         if decoded is not None:
-            self._decoded.move_to_end(message)
+            with suppress(KeyError):  # evicted meanwhile by another event loop's thread
+                self._decoded.move_to_end(message)
             return decoded
         decoded = super().deserialize(message)
         self._decoded[message] = decoded
-        if len(self._decoded) > self.DECODED_KEPT:
-            self._decoded.popitem(last=False)
+        while len(self._decoded) > self.DECODED_KEPT:
+            try:
+                self._decoded.popitem(last=False)
+            except KeyError:  # emptied meanwhile by another event loop's thread
+                break
         return decoded

@@ -4,6 +4,7 @@ channel of the group on this process gets the same decoded message."""
 from __future__ import annotations
 
 import uuid
+from collections import OrderedDict
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -63,3 +64,21 @@ def test_every_channel_of_a_group_gets_the_event_through_redis():
 
     assert [m["payload"] for m in received] == [{"id": "e1"}] * 3
     assert received[0] is received[1] is received[2]
+
+
+def test_a_message_evicted_between_look_up_and_reuse_is_still_returned():
+    # Every event loop of a process (Daphne's, async_to_sync's threads) shares the
+    # layer's cache: another thread may evict a message between get() and
+    # move_to_end(). Simulated here by a cache whose get() evicts what it returns.
+    class EvictingOnGet(OrderedDict):
+        def get(self, key, default=None):
+            value = super().get(key, default)
+            self.pop(key, None)
+            return value
+
+    layer = _layer()
+    data = layer.serialize({"type": "room.event", "payload": {"id": "e1"}})
+    first = layer.deserialize(data)
+    layer._decoded = EvictingOnGet(layer._decoded)
+
+    assert layer.deserialize(data) is first
