@@ -12,6 +12,7 @@ urlpatterns = [
     path("mentions/", views.mentions_explorer, name="explorer"),
     path("mentions/export.csv", views.mentions_export, name="explorer-export"),
     path("mentions/charts/", views.mentions_charts, name="explorer-charts"),
+    path("mentions/count/", views.mentions_count, name="explorer-count"),
     path("mentions/exports/", views.export_start, name="export-start"),
     path("mentions/exports/<int:pk>/", views.export_detail, name="export-detail"),
     path("mentions/exports/<int:pk>/mentions.csv", views.export_download, name="export-download"),

@@ -68,7 +68,10 @@ def mentions_explorer(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "page": page,
-        "count": capped_count(rows),
+        # A search's count can take the whole of its budget (pagination.capped_count:
+        # matches far apart in a big table), so it comes in its own request after the
+        # list (mentions_count), as the search's chart does; the list reads the index.
+        "count": None if filters.q else capped_count(rows),
         "query": query.urlencode(),
         "platforms": selectors.mention_platforms(),
         "can_correct": can_work_incidents(request.user),
@@ -97,6 +100,16 @@ def mentions_charts(request: HttpRequest) -> HttpResponse:
     filters = MentionFilterForm(request.GET or None).filters()
     volume = volume_context(selectors.mentions_volume(filters=filters))
     return render(request, "monitoring/partials/explorer_charts.html", {"volume": volume})
+
+
+@login_required
+@require_GET
+def mentions_count(request: HttpRequest) -> HttpResponse:
+    """The explorer's heading count of its filter, for the page to fetch after the
+    list when the filter is a search."""
+    require(can_view_incidents(request.user), _("Your account has no organisation role yet."))
+    rows = selectors.mentions_explore(filters=MentionFilterForm(request.GET or None).filters())
+    return render(request, "monitoring/partials/explorer_count.html", {"count": capped_count(rows)})
 
 
 BUCKET_LABELS = {

@@ -242,6 +242,9 @@ def main() -> None:
         "search chart, word": (client, "/mentions/charts/", {"q": "refund"}),
         "search chart, phrase": (client, "/mentions/charts/", {"q": '"loyalty points"'}),
         "search chart, CJK": (client, "/mentions/charts/", {"q": "會員點數"}),
+        # and its heading count (pagination.capped_count, with its time budget)
+        "search count, rare words": (client, "/mentions/count/", {"q": "cashback boycott"}),
+        "search count, phrase": (client, "/mentions/count/", {"q": '"loyalty points"'}),
         "api ?limit=100": (api, "/api/v1/mentions", {"limit": 100}),
         "api ?brand&sentiment": (
             api,

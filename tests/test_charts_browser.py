@@ -234,6 +234,13 @@ def test_the_charts_read_at_a_glance(live_stack, bob, monkeypatch):
                 expect(page.locator("#explorer-chart canvas")).to_have_count(1)
                 expect(page.locator("#results .chart-summary")).not_to_have_text(negative_summary)
                 expect(page.locator("#explorer-charts[aria-busy]")).to_have_count(0)
+                # and so is its count, which then heads the list
+                expect(page.locator("#results-count[aria-busy]")).to_have_count(0)
+                expect(page.locator("#results-h")).to_have_text(
+                    re.compile(
+                        r"^\s*\d[\d,]*\+? 則提及" if zh else r"^\s*\d[\d,]*\+? mentions?\s*$"
+                    )
+                )
                 _fits(page, key + " explorer")
                 page.screenshot(path=str(SHOTS / f"explorer-{key}.png"), full_page=True)
                 assert errors == [], (key, errors)

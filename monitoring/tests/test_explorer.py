@@ -107,6 +107,23 @@ def test_the_explorer_filters(charlie, mentions, params, expected):
     assert b"<html" not in response.content  # htmx gets the results partial only
 
 
+def test_a_search_lists_at_once_and_counts_in_its_own_request(charlie, mentions, settings):
+    settings.LANGUAGE_CODE = "en"
+    client = login(charlie)
+    page = client.get("/mentions/", {"q": "coffee -latte"}).content.decode()
+    assert shown_text(page) == {"e1", "e4"}
+    assert "2 mentions" not in page  # the list does not wait for the count
+    url = re.search(r'hx-get="(/mentions/count/\?[^"]+)"', page).group(1).replace("&amp;", "&")
+    part = client.get(url).content.decode()
+    assert re.search(r'<span id="results-count">\s*2 mentions\s*</span>', part)
+    # without a search the page counts itself (an index read), as before
+    assert "5 mentions" in client.get("/mentions/").content.decode()
+
+
+def shown_text(body: str) -> set[str]:
+    return set(re.findall(r'data-external-id="([^"]+)"', body))
+
+
 def test_the_time_filter_reads_the_users_time_zone(charlie, mentions):
     charlie.time_zone = "Asia/Taipei"  # UTC+8: a filter read as UTC would show nothing
     charlie.save(update_fields=["time_zone"])
@@ -127,6 +144,7 @@ def test_the_csv_export_has_every_filtered_row_and_defuses_formulas(charlie, men
 def test_people_without_a_role_see_nothing(dave, mentions):
     assert login(dave).get("/mentions/").status_code == 403
     assert login(dave).get("/mentions/export.csv").status_code == 403
+    assert login(dave).get("/mentions/count/", {"q": "coffee"}).status_code == 403
 
 
 def test_a_responder_corrects_a_label_and_the_rollup_follows(bob, brand, mentions):
