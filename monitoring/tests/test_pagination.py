@@ -147,8 +147,9 @@ def test_the_count_stops_at_the_cap(charlie, brand, monkeypatch):
     client.force_login(charlie)
     body = client.get("/mentions/").content.decode()
     heading = body.split('id="results-h">', 1)[1].split("</h2>", 1)[0]
-    assert heading == "5+ mentions"  # the list's count stops at the cap (the chart's
-    # period total, read off the rollups, may say 7: it costs no scan)
+    # the list's count stops at the cap (the chart's period total, read off the
+    # rollups, may say 7: it costs no scan)
+    assert re.sub(r"<[^>]+>", "", heading) == "5+ mentions"
     assert pagination.capped_count(Mention.objects.all(), cap=7) == ListCount(7, "exact")
     assert pagination.capped_count(Mention.objects.all(), cap=6) == ListCount(6, "capped")
 
