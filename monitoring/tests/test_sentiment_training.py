@@ -231,3 +231,53 @@ def test_nb_scaled_fit_is_read_by_the_plain_inference(classes):
     analyzer.model = model
     for label, text in pairs:
         assert analyzer.analyze(text).label == label, text
+
+
+def test_column_scale_is_folded_into_the_written_weights():
+    import numpy as np
+
+    from monitoring.sentiment.features import en_features
+    from monitoring.sentiment.training import CONFIG, _fit_feats, _training_set
+
+    pairs = [("negative", t) for t in EN_NEG] + [("positive", t) for t in EN_POS]
+    pairs += [("neutral", t) for t in EN_NEU]
+    feats = {"data": [(label, en_features(t)) for label, t in pairs * 3]}
+    cfg = dict(CONFIG["en"], min_df=1, lexicon_prior=0.0, praise_prior=0.0, weight_boost={})
+    plain = _fit_feats("en", *_training_set(feats, ["data"], cfg), dict(cfg, column_scale={}))
+    # the v: columns scaled by 2 and nothing else changed: fitting those columns
+    # pre-multiplied by 2 and folding 2 back in gives the weights the scaled fit
+    # would have on unscaled inputs
+    doubled = {
+        "data": [
+            (lab, {k: 2 * v if k.startswith("v:") else v for k, v in f.items()})
+            for lab, f in feats["data"]
+        ]
+    }
+    by_hand = _fit_feats("en", *_training_set(doubled, ["data"], cfg), dict(cfg, column_scale={}))
+    scaled = _fit_feats(
+        "en", *_training_set(feats, ["data"], cfg), dict(cfg, column_scale={"v:": 2.0})
+    )
+    assert {n for n in scaled["weights"] if n.startswith("v:")} == {
+        n for n in by_hand["weights"] if n.startswith("v:")
+    }
+    for name in scaled["weights"].keys() & by_hand["weights"].keys():
+        w = scaled["weights"][name]
+        factor = 2.0 if name.startswith("v:") else 1.0
+        assert np.allclose(w, [factor * x for x in by_hand["weights"][name]], atol=2e-4), name
+    assert scaled["weights"]["v:compound"] != plain["weights"]["v:compound"]
+    # ``weight_boost`` multiplies those weights once more, the others not
+    boosted = _fit_feats(
+        "en",
+        *_training_set(feats, ["data"], cfg),
+        dict(cfg, column_scale={"v:": 2.0}, weight_boost={"v:": 3.0}),
+    )
+    for name in boosted["weights"].keys() & scaled["weights"].keys():
+        factor = 3.0 if name.startswith("v:") else 1.0
+        assert np.allclose(
+            boosted["weights"][name], [factor * x for x in scaled["weights"][name]], atol=4e-4
+        ), name
+    # read by the plain inference, it learnt the training texts
+    analyzer = EnglishLinearAnalyzer.__new__(EnglishLinearAnalyzer)
+    analyzer.model = LinearModel(scaled)
+    for label, text in pairs:
+        assert analyzer.analyze(text).label == label, text
