@@ -35,8 +35,6 @@ class SharedDecodingPubSubChannelLayer(RedisPubSubChannelLayer):
         decoded = super().deserialize(message)
         self._decoded[message] = decoded
         while len(self._decoded) > self.DECODED_KEPT:
-            try:
+            with suppress(KeyError):  # emptied meanwhile by another event loop's thread
                 self._decoded.popitem(last=False)
-            except KeyError:  # emptied meanwhile by another event loop's thread
-                break
         return decoded

@@ -32,6 +32,25 @@ def _incident():  # type: ignore[no-untyped-def]
     return brand, incident_open(brand=brand, title="Outage")
 
 
+def stored_mentions(brand, texts: list[str]) -> list[Mention]:  # type: ignore[no-untyped-def]
+    """Mentions of ``brand`` from one API source, one per text, published now."""
+    source, _ = Source.objects.get_or_create(
+        kind="api", key="twitter", defaults={"platform": "twitter"}
+    )
+    now = timezone.now()
+    return [
+        Mention.objects.create(
+            source=source,
+            external_id=str(n),
+            brand=brand,
+            platform="twitter",
+            text=text,
+            published_at=now,
+        )
+        for n, text in enumerate(texts)
+    ]
+
+
 def _communicator(incident_id: int, user) -> WebsocketCommunicator:  # type: ignore[no-untyped-def]
     return WebsocketCommunicator(
         application, f"/ws/incidents/{incident_id}/", headers=_headers(user)
@@ -202,18 +221,7 @@ def test_room_events_skip_channels_per_message_database_hop(charlie, monkeypatch
 
     monkeypatch.setattr(channels.consumer, "aclose_old_connections", counted)
     brand, incident = _incident()
-    source = Source.objects.create(kind="api", key="twitter", platform="twitter")
-    mentions = [
-        Mention.objects.create(
-            source=source,
-            external_id=str(n),
-            brand=brand,
-            platform="twitter",
-            text=f"Acme store {n} is closed",
-            published_at=timezone.now(),
-        )
-        for n in range(3)
-    ]
+    mentions = stored_mentions(brand, [f"Acme store {n} is closed" for n in range(3)])
     communicator = _communicator(incident.pk, charlie)
 
     async def run() -> tuple[int, int]:

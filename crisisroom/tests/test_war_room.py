@@ -12,9 +12,9 @@ from crisisroom.models import ChatMessage, RoomPresence
 from crisisroom.services.chat import chat_post
 from crisisroom.services.incidents import incident_open
 from crisisroom.services.war_room import mentions_push_to_war_rooms
-from crisisroom.tests.test_consumers import _communicator, receive_type
+from crisisroom.tests.test_consumers import _communicator, receive_type, stored_mentions
 from monitoring.ingest import mentions_ingest
-from monitoring.models import Brand, Mention
+from monitoring.models import Brand
 
 pytestmark = pytest.mark.django_db
 
@@ -176,20 +176,7 @@ def test_coalescing_merges_mentions_and_keeps_every_event():
 def test_a_burst_of_pushes_arrives_as_few_messages_with_nothing_lost(charlie):
     brand = Brand.objects.create(name="Acme", slug="acme")
     incident = incident_open(brand=brand, title="Storm")
-    from monitoring.models import Source
-
-    source = Source.objects.create(kind="api", key="twitter", platform="twitter")
-    ids = [
-        Mention.objects.create(
-            source=source,
-            external_id=str(i),
-            brand=brand,
-            platform="twitter",
-            text=f"post {i}",
-            published_at=datetime.now(UTC),
-        ).pk
-        for i in range(60)
-    ]
+    ids = [m.pk for m in stored_mentions(brand, [f"post {i}" for i in range(60)])]
     communicator = _communicator(incident.pk, charlie)
 
     async def run() -> None:
@@ -333,16 +320,6 @@ def test_the_dashboard_lists_source_health_warnings(client, charlie, brand):
 def test_a_batch_for_brands_without_an_active_incident_is_not_read_back(
     brand, django_assert_num_queries
 ):
-    from monitoring.models import Source
-
-    source = Source.objects.create(kind="api", key="twitter", platform="twitter")
-    mention = Mention.objects.create(
-        source=source,
-        external_id="1",
-        brand=brand,
-        platform="twitter",
-        text="Acme Coffee",
-        published_at=datetime.now(UTC),
-    )
+    (mention,) = stored_mentions(brand, ["Acme Coffee"])
     with django_assert_num_queries(1):  # the active-incident lookup only
         assert mentions_push_to_war_rooms(mention_ids=[mention.pk], brand_ids=[brand.pk]) == 0
