@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from crisisroom.choices import CrisisRoleSlug
 from crisisroom.models import Incident, IncidentMember
 from monitoring.models import Mention, Rollup
 from playbook import coach, selectors, targets
@@ -245,29 +246,35 @@ def _claims(incident: Incident) -> list[dict[str, Any]]:
 
 
 def team_actions(incident: Incident, now: datetime, base: str) -> list[dict[str, Any]]:
-    """Everyone's next actions (the coach's, for each member of the team), once each."""
+    """Everyone's next actions (the coach's, for each member of the team), once each,
+    with every role that has it ("Legal counsel, Executive lead" when the statement
+    waits for both): the same report whatever order the members come in."""
     language = (translation.get_language() or settings.LANGUAGE_CODE).lower()
     rules = coach.load_rules()
     snap = coach.snapshot_for(incident, now)
-    members = IncidentMember.objects.filter(incident=incident, user__is_active=True).select_related(
-        "user"
+    members = (
+        IncidentMember.objects.filter(incident=incident, user__is_active=True)
+        .select_related("user")
+        .order_by("user_id")
     )
-    seen: set[tuple[str, str]] = set()
-    actions: list[dict[str, Any]] = []
+    order = {slug: i for i, slug in enumerate(CrisisRoleSlug.values)}
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
     for user in {m.user_id: m.user for m in members}.values():
         for action in coach.evaluate(rules, snap, coach.viewer_for(user, incident, language)):
-            key = (action.rule, action.message)
-            if key in seen:
-                continue
-            seen.add(key)
-            actions.append(
-                {
-                    "role": roles_named([action.role]),
-                    "message": action.message,
-                    "url": base + action.link,
-                }
+            entry = merged.setdefault(
+                (action.rule, action.message),
+                {"roles": [], "message": action.message, "url": base + action.link},
             )
-    return actions
+            if action.role not in entry["roles"]:
+                entry["roles"].append(action.role)
+    return [
+        {
+            "role": roles_named(sorted(e["roles"], key=lambda r: order.get(r, len(order)))),
+            "message": e["message"],
+            "url": e["url"],
+        }
+        for e in merged.values()
+    ]
 
 
 def sitrep_build(incident: Incident, *, now: datetime | None = None) -> Sitrep:

@@ -129,7 +129,9 @@ def test_the_report_compares_the_last_hour_with_the_hour_before(report_state):  
     assert claims["The factory closed"]["corrected"] and not claims["The factory closed"]["tone"]
     # The coach's next actions for the whole team, each once, with its role.
     messages = [(a["role"], a["message"]) for a in report.actions]
-    assert any(role == "Legal counsel" and f"#{pending.pk}" in m for role, m in messages)
+    assert any(
+        "Legal counsel" in role.split(", ") and f"#{pending.pk}" in m for role, m in messages
+    )
     assert len(messages) == len(set(messages))
 
 
@@ -486,3 +488,16 @@ def test_the_cadence_period_starts_after_the_first_one():  # type: ignore[no-unt
         minutes=90
     )
     assert services.period_start(opened, 0, opened + timedelta(days=1)) is None
+
+
+def test_an_action_several_members_share_names_every_role_that_has_it(report_state):  # type: ignore[no-untyped-def]
+    """The statement waits for several roles; the report names them all on one line,
+    whichever member the database returns first (it used to name only that one's)."""
+    cast, now, _out, pending = report_state
+    report = sitrep_build(cast.incident, now=now)
+    approvals = [a for a in report.actions if f"#{pending.pk} waits" in a["message"]]
+    assert len(approvals) == 1
+    waiting = report.statements_pending[0]["waiting"]
+    named = [r.strip() for r in approvals[0]["role"].split(",")]
+    assert "Legal counsel" in named and len(named) >= 2, approvals
+    assert all(name in waiting for name in named), (named, waiting)
