@@ -230,6 +230,55 @@ class SeasonalityTests(unittest.TestCase):
         # ...from the third week on it is part of the baseline
         self.assertEqual([i for i in fires if i >= first_monday + 2 * WEEK - DAY], [])
 
+    def test_a_quiet_brands_profile_leans_on_the_pooled_hour_of_day(self):
+        # a brand at 0.2 a bucket (busier weekends): its hour-of-week slots hold
+        # a few posts each, the same hour over the weekdays five times as many;
+        # a 500-a-bucket brand keeps its own slot (its Monday peak included)
+        from monitoring.detection import stream
+
+        def rate(i, base):
+            t = T0 + i * STEP
+            r = daily_rate(i, base) * (1.3 if t.weekday() >= 5 else 1.0)
+            return r * 1.8 if t.weekday() == 0 and 10 <= t.hour < 12 else r
+
+        def profile_error(det, base):
+            # relative error of each weekday hour's slot of the week to come
+            # against its true rate, and the slot of Monday 10:00
+            first = det.hour + 1
+            errors, monday = [], None
+            for hour in range(first, first + 7 * 24):
+                t = datetime.fromtimestamp(hour * 3600, tz=UTC)
+                if t.weekday() >= 5:
+                    continue
+                true = sum(rate(hour * 12 + j - index0, base) for j in range(12)) / 12
+                level = det._slot_level(hour)
+                errors.append(abs(level / true - 1.0))
+                if t.weekday() == 0 and t.hour == 10:
+                    monday = level / true
+            return sum(errors) / len(errors), monday
+
+        index0 = int(T0.timestamp()) // 300
+        for base in (0.2, 500.0):
+            counts = series(4 * WEEK, seed=21, rate=lambda i, base=base: rate(i, base))
+            det, _ = run(counts)
+            pooled, monday = profile_error(det, base)
+            with unittest.mock.patch.object(stream, "_POOL_POSTS", 0.0):
+                own, own_monday = profile_error(det, base)
+            if base < 1:
+                self.assertLess(pooled, 0.8 * own, (pooled, own))
+            else:
+                self.assertLess(abs(pooled - own), 0.005, (pooled, own))
+                self.assertGreater(monday, 0.97 * own_monday)
+
+    def test_the_quietest_burst_is_caught_earlier_with_the_pooled_profile(self):
+        # README, synthetic suite: 80 minutes with the hour-of-week slots alone
+        from monitoring.detection import synthetic
+
+        brand = next(b for b in synthetic.brands() if b.name == "low 0.2/bucket, burst")
+        row = synthetic.run_brand(brand)
+        self.assertTrue(row["detected"])
+        self.assertLessEqual(row["delay_minutes"], 50)
+
 
 class QuietingTests(unittest.TestCase):
     def test_gap_never_alerts_and_is_not_learned(self):
