@@ -17,12 +17,18 @@ of each text is added as a further feature block.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crisisroom.settings")
+
+import django  # noqa: E402
+
+django.setup()  # training imports the label-correction selectors (models)
 
 import numpy as np  # noqa: E402
 from scipy.sparse import csr_matrix, hstack  # noqa: E402
