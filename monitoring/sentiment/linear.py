@@ -33,7 +33,7 @@ to the reference path for a model whose flags it does not cover.
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import gzip
 import json
 import math
@@ -76,8 +76,13 @@ class LinearModel:
 
     @classmethod
     def load(cls, path: str | Path) -> LinearModel:
-        with gzip.open(path, "rt", encoding="utf-8") as fh:
-            return cls(json.load(fh))
+        """The model in a file, parsed once per process for each version of the file
+        (its path, size and modification time): analyzers are made again whenever
+        settings change (``reset_analyzers``) and share it, while a file rewritten by
+        ``train_sentiment`` is read again.  Treat the instance as read-only."""
+        resolved = Path(path).resolve()
+        stat = resolved.stat()
+        return _load(cls, str(resolved), stat.st_size, stat.st_mtime_ns)
 
     def predict_proba(self, feats: dict[str, float]) -> list[float]:
         if self.binary or self.normalize:
@@ -180,6 +185,22 @@ def _softmax(z: list[float]) -> list[float]:
     return [e / total for e in exps]
 
 
+@functools.lru_cache(maxsize=8)
+def _load(cls: type[LinearModel], path: str, size: int, mtime_ns: int) -> LinearModel:
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        return cls(json.load(fh))
+
+
+@functools.lru_cache(maxsize=8)
+def _fused_scores(analyzer_cls: type, model: LinearModel):
+    """The fused path's ``scores`` for a (cached, shared) model, or None when the
+    model's flags need the reference path; built once per model and analyzer class."""
+    try:
+        return analyzer_cls.scorer(model).scores
+    except ValueError:  # a model the fused path does not cover
+        return None
+
+
 class _LinearAnalyzer:
     """Base class: subclasses set ``name``, ``model_file``, ``features`` and
     ``scorer`` (the fused path of ``monitoring.sentiment.fused`` for the model, None
@@ -191,10 +212,10 @@ class _LinearAnalyzer:
 
     def __init__(self, model_path: str | Path | None = None):
         self.model = LinearModel.load(model_path or MODELS_DIR / self.model_file)
-        with contextlib.suppress(ValueError):  # a model the fused path does not cover
-            self._scores = self.scorer(self.model).scores
+        self._scores = _fused_scores(type(self), self.model)
 
-    def scorer(self, model: LinearModel):  # pragma: no cover
+    @classmethod
+    def scorer(cls, model: LinearModel):  # pragma: no cover
         raise ValueError("no fused path")
 
     def features(self, text: str) -> dict[str, float]:  # pragma: no cover
@@ -225,7 +246,8 @@ class EnglishLinearAnalyzer(_LinearAnalyzer):
     def features(self, text: str) -> dict[str, float]:
         return en_features(text)
 
-    def scorer(self, model: LinearModel) -> EnglishScorer:
+    @classmethod
+    def scorer(cls, model: LinearModel) -> EnglishScorer:
         return EnglishScorer(model)
 
 
@@ -238,5 +260,6 @@ class ChineseLinearAnalyzer(_LinearAnalyzer):
     def features(self, text: str) -> dict[str, float]:
         return zh_features(text)
 
-    def scorer(self, model: LinearModel) -> ChineseScorer:
+    @classmethod
+    def scorer(cls, model: LinearModel) -> ChineseScorer:
         return ChineseScorer(model)

@@ -492,3 +492,28 @@ def test_training_round_trip(tmp_path: Path):
     analyzer = ChineseLinearAnalyzer(path)
     assert analyzer.analyze("房間很髒，很失望").label == "negative"
     assert analyzer.analyze("很乾淨，推薦").label == "positive"
+
+
+def test_a_model_file_is_parsed_once_and_read_again_when_rewritten(tmp_path):
+    import gzip
+    import os
+
+    from monitoring.sentiment.linear import ChineseLinearAnalyzer
+
+    path = tmp_path / "zh_linear.json.gz"
+    path.write_bytes((MODELS_DIR / "zh_linear.json.gz").read_bytes())
+    first = ChineseLinearAnalyzer(path)
+    # a new analyzer (settings changed: reset_analyzers) shares the parsed model
+    assert ChineseLinearAnalyzer(path).model is first.model
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        data = json.load(fh)
+    data["intercept"] = [v + 7.0 for v in data["intercept"]]
+    data["intercept"][data["classes"].index("negative")] += 50.0
+    with gzip.open(path, "wt", encoding="utf-8") as fh:
+        json.dump(data, fh)
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    again = ChineseLinearAnalyzer(path)  # train_sentiment rewrote it: read again
+    assert again.model is not first.model
+    assert again.analyze("很好，推薦").label == "negative"
+    assert first.analyze("很好，推薦").label == "positive"
