@@ -41,8 +41,13 @@ def test_the_embedded_scheduler_runs_due_beat_entries_once_per_interval(settings
     settings.CELERY_BEAT_SCHEDULE = {
         "x": {"task": "monitoring.tasks.brands_detect_task", "schedule": 60.0}
     }
+    # each task's database connection is let go after it (the test has no database:
+    # whether this worker's connection is open depends on the tests it ran before)
+    closed = []
+    monkeypatch.setattr(embedded, "close_old_connections", lambda: closed.append(1))
     next_run: dict[str, float] = {}
     assert embedded.run_due(next_run, now=1000.0) == ["x"]
     assert embedded.run_due(next_run, now=1030.0) == []
     assert embedded.run_due(next_run, now=1060.0) == ["x"]
     assert len(calls) == 2
+    assert len(closed) == 2
