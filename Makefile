@@ -10,8 +10,8 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 # pytest-xdist workers: each gets its own test database (pytest-django) and Redis
 # database (tests/xdist_services.py). TEST_WORKERS=0 runs in one process. Three
 # with --dist worksteal ran the suite in 18-19 min instead of 25 on two cores, but
-# one of two such runs failed two browser tests on load alone (a 60 ms count budget,
-# a 30 s navigation): two workers stay the default.
+# one of two such runs failed three tests (README, "Try it, test it"): two
+# workers stay the default.
 TEST_WORKERS ?= 2
 
 .PHONY: demo serve test test-system lint check messages venv clean
